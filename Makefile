@@ -1,0 +1,41 @@
+# Makefile — the two quick-start commands (see README.md) wrapped around CMake.
+#   make demo   installs missing Debian packages, builds, plans the bundled default scenario
+#   make test   installs missing Debian packages, builds, runs every test suite
+#               (a plain build and an ASan+UBSan build)
+BUILD      ?= build
+BUILD_SAN  ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+SCENARIO   ?= scenarios/caltech-testbed.cfg
+
+.PHONY: all deps build build-asan demo test test-plain test-asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DDE_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/deepedge plan $(SCENARIO)
+
+test-plain: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+test: test-plain test-asan
+
+bench: build
+	./$(BUILD)/deepedge bench plan
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

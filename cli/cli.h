@@ -1,0 +1,28 @@
+/* cli.h — the subcommands of the `deepedge` program (one file each). */
+#ifndef DE_CLI_H
+#define DE_CLI_H
+
+#include "de_error.h"
+#include "de_scenario.h"
+
+/* Exit codes of every subcommand. */
+enum { DE_EXIT_OK = 0, DE_EXIT_ERROR = 1, DE_EXIT_INFEASIBLE = 2 };
+
+int de_cmd_plan(int argc, char **argv);
+int de_cmd_scenario(int argc, char **argv);
+int de_cmd_bench(int argc, char **argv);
+
+/* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
+int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict integer / float option parsing: the whole string must be a number in
+ * [min, max]; otherwise a message naming the option. */
+int de_cli_int(const char *opt, const char *s, long long min, long long max, long long *out);
+int de_cli_float(const char *opt, const char *s, double min, double max, double *out);
+
+/* Writes a generated scenario (de_generate) to a temporary file and loads it.
+ * Caller destroys the scenario and unlinks *path_out (then frees it). */
+int de_cli_generated_scenario(int devices, int lc_tasks, unsigned long seed, const char *network, int global_batch,
+                              de_scenario **out, char **path_out, de_err *err);
+
+#endif

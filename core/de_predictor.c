@@ -1,0 +1,100 @@
+/* de_predictor.c — the model-based predictor (see de_predictor.h). */
+#include "de_predictor.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "de_model.h"
+#include "de_util.h"
+
+/* Utilisation of device dev by its LC tasks running alone. */
+static double lc_util(const de_state *st, int dev)
+{
+    const de_scenario *s = st->scen;
+    const de_catalog *cat = s->catalog;
+    int type = s->devices[dev].type;
+    double u = 0.0;
+    for (int k = s->dev_task_start[dev]; k < s->dev_task_start[dev + 1]; k++) {
+        const de_lc_task *t = &s->tasks[s->dev_tasks[k]];
+        u += st->rate[s->dev_tasks[k]] * de_catalog_infer(cat, type, t->model)->service_s / st->speed[dev];
+    }
+    return u;
+}
+
+static double model_step_time(void *ctx, const de_state *st, int dev, int network, int batch)
+{
+    (void)ctx;
+    const de_scenario *s = st->scen;
+    int type = s->devices[dev].type;
+    const de_train_params *p = de_catalog_train(s->catalog, type, network);
+    double k = s->catalog->types[type].interference.train_slowdown;
+    return de_model_step_time(p->overhead_s, p->per_sample_s, k, batch, lc_util(st, dev)) / st->speed[dev];
+}
+
+static void model_lc_latency(void *ctx, const de_state *st, int dev, int network, int batch, double duty, double *out)
+{
+    (void)ctx;
+    const de_scenario *s = st->scen;
+    const de_catalog *cat = s->catalog;
+    int type = s->devices[dev].type;
+    const de_interference *in = &cat->types[type].interference;
+    const de_train_params *tp = de_catalog_train(cat, type, network);
+    int first = s->dev_task_start[dev], n = s->dev_task_start[dev + 1] - first;
+    de_lc_class stack[16], *cls = n <= 16 ? stack : de_calloc((size_t)n, sizeof *cls);
+    double speed = st->speed[dev];
+    for (int k = 0; k < n; k++) {
+        int ti = s->dev_tasks[first + k];
+        const de_infer_params *ip = de_catalog_infer(cat, type, s->tasks[ti].model);
+        cls[k].rate = st->rate[ti];
+        cls[k].service_s = de_model_lc_service(ip->service_s / speed, in->lc_inflation, in->blocking_fraction,
+                                               tp->per_sample_s / speed, batch, batch > 0 ? duty : 0.0);
+        cls[k].scv = ip->scv;
+        cls[k].percentile = s->tasks[ti].percentile;
+    }
+    de_model_lc_latency(cls, n, out);
+    if (cls != stack)
+        free(cls);
+}
+
+void de_predictor_ring_params(const de_state *st, const int *devs, int n, double *alpha_s, double *beta_Bps)
+{
+    const de_scenario *s = st->scen;
+    double l1 = 0.0, l2 = 0.0, bw = INFINITY;
+    for (int i = 0; i < n; i++) {
+        int li = s->devices[devs[i]].link;
+        double lat = s->links[li].latency_s, b = s->links[li].bandwidth_Bps * st->link_factor[li];
+        if (lat > l1) {
+            l2 = l1;
+            l1 = lat;
+        } else if (lat > l2) {
+            l2 = lat;
+        }
+        if (b < bw)
+            bw = b;
+    }
+    *alpha_s = l1 + l2;
+    *beta_Bps = bw;
+}
+
+static double model_allreduce(void *ctx, const de_state *st, const int *devs, int n, double bytes)
+{
+    (void)ctx;
+    if (n <= 1)
+        return 0.0;
+    double alpha, beta;
+    de_predictor_ring_params(st, devs, n, &alpha, &beta);
+    return de_model_allreduce(n, alpha, beta, bytes);
+}
+
+static const de_predictor_ops model_ops = {
+    .name = "model",
+    .step_time = model_step_time,
+    .lc_latency = model_lc_latency,
+    .allreduce_time = model_allreduce,
+};
+
+de_predictor de_predictor_model(void)
+{
+    de_predictor p = {&model_ops, NULL};
+    return p;
+}

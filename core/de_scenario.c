@@ -1,0 +1,582 @@
+/* de_scenario.c — scenario loading and validation (see de_scenario.h). */
+#include "de_scenario.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "de_util.h"
+
+/* ---- key tables: the scenario format (scenarios/README.md shows them too) ---- */
+
+static const de_key k_top[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "scenario name"},
+    {"description", DE_KEY_STRING, 0, 0, 0, "", "", "free text"},
+    {"catalog", DE_KEY_STRING, 0, 0, 0, NULL, "path", "device catalog directory, relative to this file (default: built-in models/)"},
+    {"links", DE_KEY_LIST, 1, 0, 0, NULL, "", "network links, each device attaches to one"},
+    {"devices", DE_KEY_LIST, 1, 0, 0, NULL, "", "edge devices"},
+    {"lc_tasks", DE_KEY_LIST, 0, 0, 0, NULL, "", "latency-critical applications"},
+    {"jobs", DE_KEY_LIST, 1, 0, 0, NULL, "", "model-update (re-training) jobs"},
+    {"planner", DE_KEY_GROUP, 0, 0, 0, NULL, "", "planner options"},
+    {"faults", DE_KEY_LIST, 0, 0, 0, NULL, "", "device/link faults (used by sim and run)"},
+};
+static const de_key k_link[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique link name"},
+    {"bandwidth_mbps", DE_KEY_FLOAT, 1, 1e-3, 1e7, NULL, "Mbit/s", "bandwidth device<->switch"},
+    {"latency_ms", DE_KEY_FLOAT, 1, 0, 1e5, NULL, "ms", "one-way latency device<->switch"},
+};
+static const de_key k_device[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique device name"},
+    {"type", DE_KEY_STRING, 1, 0, 0, NULL, "", "device type from the catalog"},
+    {"link", DE_KEY_STRING, 1, 0, 0, NULL, "", "link name"},
+};
+static const de_key k_task[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique task name"},
+    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device it runs on"},
+    {"model", DE_KEY_STRING, 1, 0, 0, NULL, "", "LC inference model (catalog)"},
+    {"rate", DE_KEY_FLOAT, 0, 0, 1e6, NULL, "req/s", "constant Poisson request rate (or rate_trace)"},
+    {"rate_trace", DE_KEY_STRING, 0, 0, 0, NULL, "path", "CSV time_s,rate_rps, relative to this file (or rate)"},
+    {"deadline_ms", DE_KEY_FLOAT, 1, 1e-3, 1e7, NULL, "ms", "latency deadline at the percentile"},
+    {"percentile", DE_KEY_FLOAT, 0, 1, 99.999, "95", "%", "latency percentile the deadline applies to"},
+};
+static const de_key k_job[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique job name"},
+    {"network", DE_KEY_STRING, 1, 0, 0, NULL, "", "network to re-train (catalog)"},
+    {"dataset_size", DE_KEY_INT, 1, 1, 1e12, NULL, "samples", "training samples per epoch"},
+    {"epochs", DE_KEY_INT, 1, 1, 1e6, NULL, "", "epochs"},
+    {"global_batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "global batch B (fixed; split among devices)"},
+    {"arrival_s", DE_KEY_FLOAT, 0, 0, 1e9, "0", "s", "time the job arrives"},
+    {"checkpoint_interval", DE_KEY_INT, 0, 1, 1e9, "100", "iterations", "iterations between checkpoints"},
+    {"checkpoint_cost_s", DE_KEY_FLOAT, 0, 0, 1e5, "1", "s", "time to write one checkpoint"},
+};
+static const de_key k_planner[] = {
+    {"policy", DE_KEY_STRING, 0, 0, 0, "deep-edge", "", "deep-edge | all-uniform | proportional | fastest-k | exact"},
+    {"safety_margin", DE_KEY_FLOAT, 0, 0, 0.9, "0.1", "", "LC latency must stay <= deadline * (1 - margin)"},
+    {"fastest_k", DE_KEY_INT, 0, 0, 1e6, "0", "devices", "k for fastest-k (0: the best k)"},
+};
+static const de_key k_fault[] = {
+    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device hit"},
+    {"time_s", DE_KEY_FLOAT, 1, 0, 1e12, NULL, "s", "when it happens"},
+    {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "crash | slowdown | link-degrade"},
+    {"repair_s", DE_KEY_FLOAT, 0, 0, 1e12, "inf", "s", "time until repaired (absent: never)"},
+    {"factor", DE_KEY_FLOAT, 0, 1e-3, 1, NULL, "", "slowdown: speed multiplier; link-degrade: bandwidth multiplier"},
+};
+
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define GET(kind, grp, table, name, out)                                                 \
+    do {                                                                                 \
+        int rc_ = de_conf_get_##kind((grp), DE_CONF_KEY(table, name), (out), err);       \
+        if (rc_)                                                                         \
+            return rc_;                                                                  \
+    } while (0)
+
+void de_scenario_print_keys(FILE *out)
+{
+    de_conf_print_table(out, "scenario (top level)", k_top, NKEYS(k_top));
+    de_conf_print_table(out, "links.[i]", k_link, NKEYS(k_link));
+    de_conf_print_table(out, "devices.[i]", k_device, NKEYS(k_device));
+    de_conf_print_table(out, "lc_tasks.[i]", k_task, NKEYS(k_task));
+    de_conf_print_table(out, "jobs.[i]", k_job, NKEYS(k_job));
+    de_conf_print_table(out, "planner", k_planner, NKEYS(k_planner));
+    de_conf_print_table(out, "faults.[i]", k_fault, NKEYS(k_fault));
+}
+
+const char *de_fault_kind_name(de_fault_kind k)
+{
+    switch (k) {
+    case DE_FAULT_CRASH: return "crash";
+    case DE_FAULT_SLOWDOWN: return "slowdown";
+    case DE_FAULT_LINK_DEGRADE: return "link-degrade";
+    }
+    return "?";
+}
+
+/* "FILE:LINE: PATH" of a setting's member (or the setting itself when member is NULL). */
+static void where_key(const config_setting_t *g, const char *member, char *buf, size_t n)
+{
+    const config_setting_t *m = member ? config_setting_get_member(g, member) : NULL;
+    char where[512], path[512];
+    de_conf_where(m ? m : g, where, sizeof where);
+    de_conf_path(m ? m : g, path, sizeof path);
+    if (member && !m)
+        snprintf(buf, n, "%s: %s.%s", where, path, member);
+    else
+        snprintf(buf, n, "%s: %s", where, path);
+}
+
+static int ref_error(const config_setting_t *g, const char *member, const char *what, const char *name,
+                     const char *known, de_err *err)
+{
+    char loc[1024];
+    where_key(g, member, loc, sizeof loc);
+    return de_err_set(err, DE_EREF, "%s: unknown %s '%s'%s%s%s", loc, what, name, known ? " (known: " : "",
+                      known ? known : "", known ? ")" : "");
+}
+
+/* Comma-separated names for messages; static buffer. */
+static const char *names_of(char *const *names, size_t stride, int n)
+{
+    static char buf[512];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && len + 4 < sizeof buf; i++) {
+        const char *nm = *(char *const *)((const char *)names + (size_t)i * stride);
+        int w = snprintf(buf + len, sizeof buf - len, "%s%s", i ? ", " : "", nm);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (len >= sizeof buf - 4)
+        strcpy(buf + sizeof buf - 5, "...");
+    return buf;
+}
+#define NAMES(arr, n) names_of(&(arr)[0].name, sizeof((arr)[0]), (n))
+
+static int check_unique(const config_setting_t *g, const char *what, const char *name, char *const *names,
+                        size_t stride, int n, de_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        const char *nm = *(char *const *)((const char *)names + (size_t)i * stride);
+        if (strcmp(nm, name) == 0) {
+            char loc[1024];
+            where_key(g, "name", loc, sizeof loc);
+            return de_err_set(err, DE_EDUP, "%s: %s '%s' is defined twice", loc, what, name);
+        }
+    }
+    return DE_OK;
+}
+#define UNIQUE(g, what, nm, arr, n) check_unique((g), (what), (nm), &(arr)[0].name, sizeof((arr)[0]), (n), err)
+
+static int find_name(char *const *names, size_t stride, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(*(char *const *)((const char *)names + (size_t)i * stride), name) == 0)
+            return i;
+    return -1;
+}
+#define FIND(arr, n, nm) find_name(&(arr)[0].name, sizeof((arr)[0]), (n), (nm))
+
+static int load_links(de_scenario *s, config_setting_t *list, de_err *err)
+{
+    int n = config_setting_length(list);
+    s->links = de_calloc((size_t)n + 1, sizeof *s->links);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        const char *name;
+        double bw, lat;
+        int rc = de_conf_check_keys(g, k_link, NKEYS(k_link), err);
+        if (rc)
+            return rc;
+        GET(string, g, k_link, "name", &name);
+        GET(float, g, k_link, "bandwidth_mbps", &bw);
+        GET(float, g, k_link, "latency_ms", &lat);
+        if ((rc = UNIQUE(g, "link", name, s->links, i)))
+            return rc;
+        s->links[i].name = de_strdup(name);
+        s->links[i].bandwidth_Bps = bw * 1e6 / 8.0;
+        s->links[i].latency_s = lat * 1e-3;
+        s->n_links = i + 1;
+    }
+    return DE_OK;
+}
+
+static int load_devices(de_scenario *s, config_setting_t *list, de_err *err)
+{
+    const de_catalog *cat = s->catalog;
+    int n = config_setting_length(list);
+    s->devices = de_calloc((size_t)n + 1, sizeof *s->devices);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        const char *name, *type, *link;
+        int rc = de_conf_check_keys(g, k_device, NKEYS(k_device), err);
+        if (rc)
+            return rc;
+        GET(string, g, k_device, "name", &name);
+        GET(string, g, k_device, "type", &type);
+        GET(string, g, k_device, "link", &link);
+        if ((rc = UNIQUE(g, "device", name, s->devices, i)))
+            return rc;
+        de_device *d = &s->devices[i];
+        d->type = de_catalog_type(cat, type);
+        if (d->type < 0)
+            return ref_error(g, "type", "device type", type, NAMES(cat->types, cat->n_types), err);
+        d->link = FIND(s->links, s->n_links, link);
+        if (d->link < 0)
+            return ref_error(g, "link", "link", link, NAMES(s->links, s->n_links), err);
+        d->name = de_strdup(name);
+        s->n_devices = i + 1;
+    }
+    return DE_OK;
+}
+
+static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const char *dir, de_err *err)
+{
+    const de_catalog *cat = s->catalog;
+    const char *name, *dev, *model, *trace;
+    double deadline_ms, pct;
+    char loc[1024];
+    int rc = de_conf_check_keys(g, k_task, NKEYS(k_task), err);
+    if (rc)
+        return rc;
+    GET(string, g, k_task, "name", &name);
+    GET(string, g, k_task, "device", &dev);
+    GET(string, g, k_task, "model", &model);
+    GET(float, g, k_task, "rate", &t->rate);
+    GET(string, g, k_task, "rate_trace", &trace);
+    GET(float, g, k_task, "deadline_ms", &deadline_ms);
+    GET(float, g, k_task, "percentile", &pct);
+    int has_rate = config_setting_get_member(g, "rate") != NULL;
+    if (has_rate == (trace != NULL)) {
+        where_key(g, NULL, loc, sizeof loc);
+        return de_err_set(err, DE_EMISSING, "%s: exactly one of 'rate' (req/s) and 'rate_trace' (CSV path) is required",
+                          loc);
+    }
+    t->device = FIND(s->devices, s->n_devices, dev);
+    if (t->device < 0)
+        return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
+    t->model = de_catalog_lc_model(cat, model);
+    if (t->model < 0)
+        return ref_error(g, "model", "LC model", model, NAMES(cat->lc_models, cat->n_lc_models), err);
+    int type = s->devices[t->device].type;
+    if (!de_catalog_infer(cat, type, t->model)) {
+        where_key(g, "model", loc, sizeof loc);
+        return de_err_set(err, DE_EREF, "%s: device type '%s' (of device '%s') has no inference model for '%s' in %s",
+                          loc, cat->types[type].name, dev, model, cat->types[type].file);
+    }
+    if (trace) {
+        char *p = de_path_join(dir, trace);
+        de_err terr;
+        rc = de_rate_trace_load(p, &t->trace, &terr);
+        free(p);
+        if (rc) {
+            where_key(g, "rate_trace", loc, sizeof loc);
+            return de_err_set(err, rc, "%s: %s", loc, terr.msg);
+        }
+    }
+    t->name = de_strdup(name);
+    t->deadline_s = deadline_ms * 1e-3;
+    t->percentile = pct / 100.0;
+    return DE_OK;
+}
+
+static int load_tasks(de_scenario *s, config_setting_t *list, const char *dir, de_err *err)
+{
+    int n = list ? config_setting_length(list) : 0;
+    s->tasks = de_calloc((size_t)n + 1, sizeof *s->tasks);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        const char *name = NULL;
+        if (config_setting_lookup_string(g, "name", &name) == CONFIG_TRUE) {
+            int rc = UNIQUE(g, "LC task", name, s->tasks, i);
+            if (rc)
+                return rc;
+        }
+        s->n_tasks = i + 1; /* fields start zeroed: destroy copes with a partial entry */
+        int rc = load_task(s, g, &s->tasks[i], dir, err);
+        if (rc)
+            return rc;
+    }
+    /* Per-device index (CSR). */
+    s->dev_task_start = de_calloc((size_t)s->n_devices + 1, sizeof(int));
+    s->dev_tasks = de_calloc((size_t)s->n_tasks + 1, sizeof(int));
+    for (int i = 0; i < s->n_tasks; i++)
+        s->dev_task_start[s->tasks[i].device + 1]++;
+    for (int d = 0; d < s->n_devices; d++)
+        s->dev_task_start[d + 1] += s->dev_task_start[d];
+    int *fill = de_calloc((size_t)s->n_devices + 1, sizeof(int));
+    for (int i = 0; i < s->n_tasks; i++) {
+        int d = s->tasks[i].device;
+        s->dev_tasks[s->dev_task_start[d] + fill[d]++] = i;
+    }
+    free(fill);
+    return DE_OK;
+}
+
+static int load_jobs(de_scenario *s, config_setting_t *list, de_err *err)
+{
+    const de_catalog *cat = s->catalog;
+    int n = config_setting_length(list);
+    if (n == 0) {
+        char loc[1024];
+        where_key(list, NULL, loc, sizeof loc);
+        return de_err_set(err, DE_EMISSING, "%s: at least one job is required", loc);
+    }
+    s->jobs = de_calloc((size_t)n + 1, sizeof *s->jobs);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        de_job *j = &s->jobs[i];
+        const char *name, *net;
+        long long ds, ep, gb, ci;
+        int rc = de_conf_check_keys(g, k_job, NKEYS(k_job), err);
+        if (rc)
+            return rc;
+        GET(string, g, k_job, "name", &name);
+        GET(string, g, k_job, "network", &net);
+        GET(int, g, k_job, "dataset_size", &ds);
+        GET(int, g, k_job, "epochs", &ep);
+        GET(int, g, k_job, "global_batch", &gb);
+        GET(float, g, k_job, "arrival_s", &j->arrival_s);
+        GET(int, g, k_job, "checkpoint_interval", &ci);
+        GET(float, g, k_job, "checkpoint_cost_s", &j->checkpoint_cost_s);
+        if ((rc = UNIQUE(g, "job", name, s->jobs, i)))
+            return rc;
+        j->network = de_catalog_network(cat, net);
+        if (j->network < 0)
+            return ref_error(g, "network", "network", net, NAMES(cat->networks, cat->n_networks), err);
+        if (gb > ds) {
+            char loc[1024];
+            where_key(g, "global_batch", loc, sizeof loc);
+            return de_err_set(err, DE_ERANGE, "%s: %lld exceeds dataset_size %lld", loc, gb, ds);
+        }
+        for (int d = 0; d < s->n_devices; d++) {
+            int type = s->devices[d].type;
+            if (!de_catalog_train(cat, type, j->network)) {
+                char loc[1024];
+                where_key(g, "network", loc, sizeof loc);
+                return de_err_set(err, DE_EREF,
+                                  "%s: device '%s' (type '%s') has no training model for network '%s' in %s", loc,
+                                  s->devices[d].name, cat->types[type].name, net, cat->types[type].file);
+            }
+        }
+        j->name = de_strdup(name);
+        j->dataset_size = ds;
+        j->epochs = (int)ep;
+        j->global_batch = (int)gb;
+        j->checkpoint_interval = (int)ci;
+        s->n_jobs = i + 1;
+    }
+    return DE_OK;
+}
+
+static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
+{
+    const char *policy;
+    long long k;
+    if (!g) {
+        /* Defaults from the table. */
+        de_policy_parse(DE_CONF_KEY(k_planner, "policy")->def, &s->planner.policy);
+        s->planner.safety_margin = strtod(DE_CONF_KEY(k_planner, "safety_margin")->def, NULL);
+        s->planner.fastest_k = 0;
+        return DE_OK;
+    }
+    int rc = de_conf_check_keys(g, k_planner, NKEYS(k_planner), err);
+    if (rc)
+        return rc;
+    GET(string, g, k_planner, "policy", &policy);
+    GET(float, g, k_planner, "safety_margin", &s->planner.safety_margin);
+    GET(int, g, k_planner, "fastest_k", &k);
+    if (de_policy_parse(policy, &s->planner.policy)) {
+        char loc[1024];
+        where_key(g, "policy", loc, sizeof loc);
+        return de_err_set(err, DE_ERANGE, "%s: unknown policy '%s' (known: %s)", loc, policy, de_policy_list());
+    }
+    s->planner.fastest_k = (int)k;
+    return DE_OK;
+}
+
+static int load_faults(de_scenario *s, config_setting_t *list, de_err *err)
+{
+    int n = list ? config_setting_length(list) : 0;
+    s->faults = de_calloc((size_t)n + 1, sizeof *s->faults);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        de_fault *f = &s->faults[i];
+        const char *dev, *kind;
+        char loc[1024];
+        int rc = de_conf_check_keys(g, k_fault, NKEYS(k_fault), err);
+        if (rc)
+            return rc;
+        GET(string, g, k_fault, "device", &dev);
+        GET(float, g, k_fault, "time_s", &f->time_s);
+        GET(string, g, k_fault, "kind", &kind);
+        GET(float, g, k_fault, "repair_s", &f->repair_s);
+        GET(float, g, k_fault, "factor", &f->factor);
+        f->device = FIND(s->devices, s->n_devices, dev);
+        if (f->device < 0)
+            return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
+        int has_factor = config_setting_get_member(g, "factor") != NULL;
+        if (strcmp(kind, "crash") == 0)
+            f->kind = DE_FAULT_CRASH;
+        else if (strcmp(kind, "slowdown") == 0)
+            f->kind = DE_FAULT_SLOWDOWN;
+        else if (strcmp(kind, "link-degrade") == 0)
+            f->kind = DE_FAULT_LINK_DEGRADE;
+        else {
+            where_key(g, "kind", loc, sizeof loc);
+            return de_err_set(err, DE_ERANGE, "%s: unknown fault kind '%s' (known: crash, slowdown, link-degrade)",
+                              loc, kind);
+        }
+        if (f->kind == DE_FAULT_CRASH && has_factor) {
+            where_key(g, "factor", loc, sizeof loc);
+            return de_err_set(err, DE_EINVAL, "%s: a crash takes no factor", loc);
+        }
+        if (f->kind != DE_FAULT_CRASH && !has_factor) {
+            where_key(g, NULL, loc, sizeof loc);
+            return de_err_set(err, DE_EMISSING, "%s.factor: a %s fault needs a factor in [0.001, 1]", loc, kind);
+        }
+        if (!has_factor)
+            f->factor = 1.0;
+        s->n_faults = i + 1;
+    }
+    return DE_OK;
+}
+
+static int load_root(de_scenario *s, config_setting_t *root, const char *catalog_dir, de_err *err)
+{
+    const char *name, *desc, *catalog;
+    config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults;
+    int rc = de_conf_check_keys(root, k_top, NKEYS(k_top), err);
+    if (rc)
+        return rc;
+    GET(string, root, k_top, "name", &name);
+    GET(string, root, k_top, "description", &desc);
+    GET(string, root, k_top, "catalog", &catalog);
+    GET(setting, root, k_top, "links", &links);
+    GET(setting, root, k_top, "devices", &devices);
+    GET(setting, root, k_top, "lc_tasks", &tasks);
+    GET(setting, root, k_top, "jobs", &jobs);
+    GET(setting, root, k_top, "planner", &planner);
+    GET(setting, root, k_top, "faults", &faults);
+    s->name = de_strdup(name);
+    s->description = de_strdup(desc);
+
+    char *dir = de_path_dirname(s->path);
+    if (catalog_dir)
+        s->catalog_dir = de_strdup(catalog_dir);
+    else if (catalog)
+        s->catalog_dir = de_path_join(dir, catalog);
+    else
+        s->catalog_dir = de_strdup(DE_DEFAULT_CATALOG);
+    de_err cerr;
+    rc = de_catalog_load(s->catalog_dir, &s->catalog, &cerr);
+    if (rc) {
+        char loc[1024];
+        where_key(root, "catalog", loc, sizeof loc);
+        rc = de_err_set(err, rc, "%s: catalog %s: %s", loc, s->catalog_dir, cerr.msg);
+    }
+    if (!rc)
+        rc = load_links(s, links, err);
+    if (!rc)
+        rc = load_devices(s, devices, err);
+    if (!rc)
+        rc = load_tasks(s, tasks, dir, err);
+    if (!rc)
+        rc = load_jobs(s, jobs, err);
+    if (!rc)
+        rc = load_planner(s, planner, err);
+    if (!rc)
+        rc = load_faults(s, faults, err);
+    free(dir);
+    if (!rc && s->n_devices == 0) {
+        char loc[1024];
+        where_key(root, "devices", loc, sizeof loc);
+        rc = de_err_set(err, DE_EMISSING, "%s: at least one device is required", loc);
+    }
+    return rc;
+}
+
+int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **out, de_err *err)
+{
+    *out = NULL;
+    de_scenario *s = de_calloc(1, sizeof *s);
+    s->path = de_strdup(path);
+    config_t cfg;
+    int rc = de_conf_read(&cfg, path, err);
+    if (!rc)
+        rc = load_root(s, config_root_setting(&cfg), catalog_dir, err);
+    config_destroy(&cfg);
+    if (!rc && de_file_checksum(path, &s->checksum))
+        rc = de_err_set(err, DE_EIO, "%s: cannot read", path);
+    if (rc) {
+        de_scenario_destroy(s);
+        return rc;
+    }
+    *out = s;
+    return DE_OK;
+}
+
+void de_scenario_destroy(de_scenario *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_links; i++)
+        free(s->links[i].name);
+    for (int i = 0; i < s->n_devices; i++)
+        free(s->devices[i].name);
+    for (int i = 0; i < s->n_tasks; i++) {
+        free(s->tasks[i].name);
+        de_rate_trace_destroy(s->tasks[i].trace);
+    }
+    for (int i = 0; i < s->n_jobs; i++)
+        free(s->jobs[i].name);
+    free(s->links);
+    free(s->devices);
+    free(s->tasks);
+    free(s->dev_task_start);
+    free(s->dev_tasks);
+    free(s->jobs);
+    free(s->faults);
+    de_catalog_destroy(s->catalog);
+    free(s->path);
+    free(s->name);
+    free(s->description);
+    free(s->catalog_dir);
+    free(s);
+}
+
+int de_scenario_device(const de_scenario *s, const char *name)
+{
+    return s->n_devices ? FIND(s->devices, s->n_devices, name) : -1;
+}
+
+int de_scenario_job(const de_scenario *s, const char *name)
+{
+    return s->n_jobs ? FIND(s->jobs, s->n_jobs, name) : -1;
+}
+
+void de_scenario_print(const de_scenario *s, FILE *out)
+{
+    const de_catalog *cat = s->catalog;
+    fprintf(out, "scenario  %s  (%s, checksum %016llx)\n", s->name, s->path, (unsigned long long)s->checksum);
+    if (s->description && s->description[0])
+        fprintf(out, "          %s\n", s->description);
+    fprintf(out, "catalog   %s (%d device types)\n", s->catalog_dir, cat->n_types);
+    fprintf(out, "planner   policy=%s safety_margin=%g fastest_k=%d\n", de_policy_name(s->planner.policy),
+            s->planner.safety_margin, s->planner.fastest_k);
+    fprintf(out, "\nlinks (%d)\n", s->n_links);
+    for (int i = 0; i < s->n_links; i++)
+        fprintf(out, "  %-16s bandwidth %10.1f Mbit/s  latency %8.3f ms\n", s->links[i].name,
+                s->links[i].bandwidth_Bps * 8e-6, s->links[i].latency_s * 1e3);
+    fprintf(out, "\ndevices (%d)\n", s->n_devices);
+    for (int i = 0; i < s->n_devices; i++)
+        fprintf(out, "  %-16s type %-18s link %s\n", s->devices[i].name, cat->types[s->devices[i].type].name,
+                s->links[s->devices[i].link].name);
+    fprintf(out, "\nLC tasks (%d)\n", s->n_tasks);
+    for (int i = 0; i < s->n_tasks; i++) {
+        const de_lc_task *t = &s->tasks[i];
+        char rate[600];
+        if (t->trace)
+            snprintf(rate, sizeof rate, "trace %s (%d rows, peak %.2f req/s)", t->trace->path, t->trace->n,
+                     de_rate_trace_peak(t->trace));
+        else
+            snprintf(rate, sizeof rate, "%.3f req/s", t->rate);
+        fprintf(out, "  %-16s on %-14s model %-12s deadline %8.2f ms at p%g  rate %s\n", t->name,
+                s->devices[t->device].name, cat->lc_models[t->model].name, t->deadline_s * 1e3,
+                t->percentile * 100, rate);
+    }
+    fprintf(out, "\njobs (%d)\n", s->n_jobs);
+    for (int i = 0; i < s->n_jobs; i++) {
+        const de_job *j = &s->jobs[i];
+        fprintf(out,
+                "  %-16s network %-12s dataset %lld samples x %d epochs, global batch %d, arrival %g s, "
+                "checkpoint every %d it (%g s)\n",
+                j->name, cat->networks[j->network].name, j->dataset_size, j->epochs, j->global_batch, j->arrival_s,
+                j->checkpoint_interval, j->checkpoint_cost_s);
+    }
+    fprintf(out, "\nfaults (%d)\n", s->n_faults);
+    for (int i = 0; i < s->n_faults; i++) {
+        const de_fault *f = &s->faults[i];
+        fprintf(out, "  %-12s %-14s at %10.1f s  repair after %g s  factor %g\n", de_fault_kind_name(f->kind),
+                s->devices[f->device].name, f->time_s, f->repair_s, f->factor);
+    }
+}

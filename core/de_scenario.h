@@ -1,0 +1,110 @@
+/* de_scenario.h — a scenario: the edge cluster, its LC tasks, the update jobs,
+ * planner options and faults, loaded from a libconfig file and fully validated.
+ *
+ * The format is documented in scenarios/README.md and by `deepedge scenario keys`
+ * (printed from the key tables in de_scenario.c). All quantities are stored in SI
+ * units (s, bytes/s, requests/s) whatever unit the file uses. A loaded scenario is
+ * immutable; the changing part of the world (devices up/down, current LC rates,
+ * job progress) lives in de_state (de_state.h). */
+#ifndef DE_SCENARIO_H
+#define DE_SCENARIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "de_catalog.h"
+#include "de_error.h"
+#include "de_policy.h"
+#include "de_trace.h"
+
+typedef struct de_link {
+    char *name;
+    double bandwidth_Bps;   /* bytes/s */
+    double latency_s;       /* one way, device to switch */
+} de_link;
+
+typedef struct de_device {
+    char *name;
+    int type;               /* index into catalog->types */
+    int link;               /* index into links */
+} de_device;
+
+typedef struct de_lc_task {
+    char *name;
+    int device;             /* index into devices */
+    int model;              /* index into catalog->lc_models */
+    double rate;            /* constant rate, req/s (when trace is NULL) */
+    de_rate_trace *trace;   /* or a rate trace (owned) */
+    double deadline_s;
+    double percentile;      /* fraction in (0,1), e.g. 0.95 */
+} de_lc_task;
+
+typedef struct de_job {
+    char *name;
+    int network;            /* index into catalog->networks */
+    long long dataset_size; /* samples per epoch */
+    int epochs;
+    int global_batch;       /* B: fixed, the plan splits it */
+    double arrival_s;
+    int checkpoint_interval;   /* iterations between checkpoints */
+    double checkpoint_cost_s;  /* time to write one checkpoint */
+} de_job;
+
+typedef enum de_fault_kind { DE_FAULT_CRASH, DE_FAULT_SLOWDOWN, DE_FAULT_LINK_DEGRADE } de_fault_kind;
+
+typedef struct de_fault {
+    int device;
+    double time_s;
+    de_fault_kind kind;
+    double repair_s;        /* time until repaired; INFINITY = never */
+    double factor;          /* speed (slowdown) or bandwidth (link-degrade) multiplier in (0,1]; 1 for crash */
+} de_fault;
+
+typedef struct de_planner_opts {
+    de_policy policy;
+    double safety_margin;   /* LC latency must stay <= deadline * (1 - margin) */
+    int fastest_k;          /* fastest-k: k (0 = the k with the best predicted time) */
+} de_planner_opts;
+
+typedef struct de_scenario {
+    char *path;
+    char *name;
+    char *description;
+    char *catalog_dir;
+    de_catalog *catalog;    /* owned */
+    de_link *links;
+    int n_links;
+    de_device *devices;
+    int n_devices;
+    de_lc_task *tasks;
+    int n_tasks;
+    int *dev_task_start;    /* tasks on device d: dev_tasks[dev_task_start[d] .. dev_task_start[d+1]) */
+    int *dev_tasks;
+    de_job *jobs;
+    int n_jobs;
+    de_fault *faults;
+    int n_faults;
+    de_planner_opts planner;
+    uint64_t checksum;      /* FNV-1a of the file's bytes */
+} de_scenario;
+
+/* Loads and validates a scenario file. The catalog is, in this order: catalog_dir if
+ * not NULL, the scenario's `catalog` key (relative to the scenario file), or the
+ * built-in catalog (DE_DEFAULT_CATALOG). On failure *out is NULL and err names
+ * file:line:key. */
+int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **out, de_err *err);
+void de_scenario_destroy(de_scenario *s);
+
+/* Index by name, -1 if absent. */
+int de_scenario_device(const de_scenario *s, const char *name);
+int de_scenario_job(const de_scenario *s, const char *name);
+
+/* Prints the resolved scenario (every value, defaults included, with units). */
+void de_scenario_print(const de_scenario *s, FILE *out);
+
+/* Prints the key tables of the scenario format (documentation). */
+void de_scenario_print_keys(FILE *out);
+
+const char *de_fault_kind_name(de_fault_kind k);
+
+#endif

@@ -1,0 +1,130 @@
+/* de_util.c — allocation, paths, checksums, clocks (see de_util.h). */
+#include "de_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "de_error.h"
+
+static void oom(size_t size)
+{
+    fprintf(stderr, "deepedge: out of memory allocating %zu bytes\n", size);
+    abort();
+}
+
+void *de_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *de_realloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        oom(size);
+    return q;
+}
+
+char *de_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = de_calloc(n, 1);
+    memcpy(d, s, n);
+    return d;
+}
+
+char *de_sprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = de_calloc((size_t)(n < 0 ? 0 : n) + 1, 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+char *de_path_join(const char *a, const char *b)
+{
+    if (b[0] == '/' || a[0] == '\0')
+        return de_strdup(b);
+    size_t la = strlen(a);
+    return de_sprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
+}
+
+char *de_path_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return de_strdup(".");
+    if (slash == path)
+        return de_strdup("/");
+    char *d = de_calloc((size_t)(slash - path) + 1, 1);
+    memcpy(d, path, (size_t)(slash - path));
+    return d;
+}
+
+uint64_t de_fnv1a64(const void *data, size_t n, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+char *de_file_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = de_calloc(cap, 1);
+    for (;;) {
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (n + 1 < cap)
+            break;
+        cap *= 2;
+        buf = de_realloc(buf, cap);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int de_file_checksum(const char *path, uint64_t *out)
+{
+    size_t n;
+    char *buf = de_file_read(path, &n);
+    if (!buf)
+        return DE_EIO;
+    *out = de_fnv1a64(buf, n, DE_FNV1A64_INIT);
+    free(buf);
+    return DE_OK;
+}
+
+double de_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

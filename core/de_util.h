@@ -1,0 +1,34 @@
+/* de_util.h — small shared utilities: allocation, paths, checksums, clocks.
+ *
+ * Allocation failure is fatal (message + abort), as in Redis's zmalloc: every other
+ * error is a return code, but out-of-memory on a planning host is not recoverable
+ * in any useful way, and checking every small allocation would bury the logic. */
+#ifndef DE_UTIL_H
+#define DE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *de_calloc(size_t n, size_t size);
+void *de_realloc(void *p, size_t size);
+char *de_strdup(const char *s);                 /* NULL → NULL */
+char *de_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "a" + "b" → "a/b"; an absolute b is returned as is. Caller frees. */
+char *de_path_join(const char *a, const char *b);
+/* Directory part of a path ("x/y.cfg" → "x", "y.cfg" → "."). Caller frees. */
+char *de_path_dirname(const char *path);
+
+/* 64-bit FNV-1a of a byte string, for file checksums in plans and checkpoints. */
+uint64_t de_fnv1a64(const void *data, size_t n, uint64_t seed);
+#define DE_FNV1A64_INIT 0xcbf29ce484222325ULL
+/* FNV-1a of a whole file; returns 0 (DE_OK) or DE_EIO. */
+int de_file_checksum(const char *path, uint64_t *out);
+
+/* Reads a whole file into a NUL-terminated buffer; NULL on error (errno set). */
+char *de_file_read(const char *path, size_t *len);
+
+/* Monotonic wall clock in seconds. */
+double de_now_s(void);
+
+#endif

@@ -1,0 +1,437 @@
+/* de_catalog.c — loads and validates the device catalog (see de_catalog.h). */
+#include "de_catalog.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "de_util.h"
+
+/* ---- key tables (also printed by `deepedge scenario keys`) ---- */
+
+static const de_key k_networks_file[] = {
+    {"networks", DE_KEY_LIST, 1, 0, 0, NULL, "", "training networks"},
+    {"lc_models", DE_KEY_LIST, 1, 0, 0, NULL, "", "LC inference models"},
+};
+static const de_key k_network[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name"},
+    {"description", DE_KEY_STRING, 1, 0, 0, NULL, "", "what it is"},
+    {"parameters", DE_KEY_FLOAT, 1, 1, 1e12, NULL, "count", "all parameters"},
+    {"trainable_parameters", DE_KEY_FLOAT, 1, 1, 1e12, NULL, "count", "parameters updated (all-reduced)"},
+    {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "where the counts come from"},
+};
+static const de_key k_lc_model[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name"},
+    {"description", DE_KEY_STRING, 1, 0, 0, NULL, "", "what it is"},
+};
+static const de_key k_type[] = {
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name (= file name without .cfg)"},
+    {"description", DE_KEY_STRING, 1, 0, 0, NULL, "", "hardware summary"},
+    {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "jetson | gpu | cpu"},
+    {"memory_gb", DE_KEY_FLOAT, 1, 1e-3, 4096, NULL, "GB", "device memory"},
+    {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "source of the hardware facts"},
+    {"interference", DE_KEY_GROUP, 1, 0, 0, NULL, "", "training/LC interference coefficients"},
+    {"train", DE_KEY_LIST, 1, 0, 0, NULL, "", "training step-time parameters per network"},
+    {"infer", DE_KEY_LIST, 1, 0, 0, NULL, "", "LC service-time parameters per model"},
+};
+static const de_key k_interference[] = {
+    {"lc_inflation", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "LC service time x (1 + lc_inflation * duty)"},
+    {"blocking_fraction", DE_KEY_FLOAT, 1, 0, 1, NULL, "", "LC wait on a training kernel, as a fraction of per_sample_s * b"},
+    {"train_slowdown", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "step time x (1 + train_slowdown * u/(1-u))"},
+    {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "where the coefficients come from"},
+};
+static const de_key k_train[] = {
+    {"network", DE_KEY_STRING, 1, 0, 0, NULL, "", "network name (networks.cfg)"},
+    {"overhead_s", DE_KEY_FLOAT, 1, 0, 100, NULL, "s", "fixed cost per training step"},
+    {"per_sample_s", DE_KEY_FLOAT, 1, 1e-9, 100, NULL, "s", "cost per sample of the local batch"},
+    {"max_batch", DE_KEY_INT, 1, 1, 65536, NULL, "samples", "largest local batch that fits in memory"},
+    {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
+};
+static const de_key k_infer[] = {
+    {"model", DE_KEY_STRING, 1, 0, 0, NULL, "", "LC model name (networks.cfg)"},
+    {"service_s", DE_KEY_FLOAT, 1, 1e-7, 10, NULL, "s", "mean batch-1 service time, alone"},
+    {"scv", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "squared coefficient of variation of the service time"},
+    {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
+};
+
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+#define GET(kind, grp, table, name, out)                                                  \
+    do {                                                                                  \
+        int rc_ = de_conf_get_##kind((grp), DE_CONF_KEY(table, name), (out), err);        \
+        if (rc_)                                                                          \
+            return rc_;                                                                   \
+    } while (0)
+
+void de_catalog_print_keys(FILE *out)
+{
+    de_conf_print_table(out, "networks.cfg (top level)", k_networks_file, NKEYS(k_networks_file));
+    de_conf_print_table(out, "networks.cfg networks.[i]", k_network, NKEYS(k_network));
+    de_conf_print_table(out, "networks.cfg lc_models.[i]", k_lc_model, NKEYS(k_lc_model));
+    de_conf_print_table(out, "devices/TYPE.cfg (top level)", k_type, NKEYS(k_type));
+    de_conf_print_table(out, "devices/TYPE.cfg interference", k_interference, NKEYS(k_interference));
+    de_conf_print_table(out, "devices/TYPE.cfg train.[i]", k_train, NKEYS(k_train));
+    de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, NKEYS(k_infer));
+}
+
+/* Error for a name that refers to nothing, listing what is known. */
+static int unknown_name(const config_setting_t *s, const char *what, const char *name, de_err *err)
+{
+    char where[512], path[512];
+    de_conf_where(s, where, sizeof where);
+    de_conf_path(s, path, sizeof path);
+    return de_err_set(err, DE_EREF, "%s: %s: unknown %s '%s'", where, path, what, name);
+}
+
+static int dup_name(const config_setting_t *s, const char *what, const char *name, de_err *err)
+{
+    char where[512], path[512];
+    de_conf_where(s, where, sizeof where);
+    de_conf_path(s, path, sizeof path);
+    return de_err_set(err, DE_EDUP, "%s: %s: %s '%s' is defined twice", where, path, what, name);
+}
+
+static int load_networks(de_catalog *cat, const char *path, de_err *err)
+{
+    config_t cfg;
+    int rc = de_conf_read(&cfg, path, err);
+    if (rc)
+        goto out;
+    config_setting_t *root = config_root_setting(&cfg), *nets, *lcs;
+    if ((rc = de_conf_check_keys(root, k_networks_file, NKEYS(k_networks_file), err)) ||
+        (rc = de_conf_get_setting(root, DE_CONF_KEY(k_networks_file, "networks"), &nets, err)) ||
+        (rc = de_conf_get_setting(root, DE_CONF_KEY(k_networks_file, "lc_models"), &lcs, err)))
+        goto out;
+    int nn = config_setting_length(nets), nl = config_setting_length(lcs);
+    cat->networks = de_calloc((size_t)nn + 1, sizeof *cat->networks);
+    cat->lc_models = de_calloc((size_t)nl + 1, sizeof *cat->lc_models);
+    for (int i = 0; i < nn; i++) {
+        config_setting_t *g = config_setting_get_elem(nets, (unsigned)i);
+        de_network *n = &cat->networks[i];
+        const char *name, *desc, *src;
+        if ((rc = de_conf_check_keys(g, k_network, NKEYS(k_network), err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "name"), &name, err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "description"), &desc, err)) ||
+            (rc = de_conf_get_float(g, DE_CONF_KEY(k_network, "parameters"), &n->parameters, err)) ||
+            (rc = de_conf_get_float(g, DE_CONF_KEY(k_network, "trainable_parameters"), &n->trainable_parameters, err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "source"), &src, err)))
+            goto out;
+        if (de_catalog_network(cat, name) >= 0) {
+            rc = dup_name(g, "network", name, err);
+            goto out;
+        }
+        if (n->trainable_parameters > n->parameters) {
+            char where[512];
+            de_conf_where(g, where, sizeof where);
+            rc = de_err_set(err, DE_ERANGE, "%s: networks.[%d].trainable_parameters: %g exceeds parameters %g",
+                            where, i, n->trainable_parameters, n->parameters);
+            goto out;
+        }
+        n->name = de_strdup(name);
+        n->description = de_strdup(desc);
+        n->source = de_strdup(src);
+        n->gradient_bytes = 4.0 * n->trainable_parameters;
+        n->checkpoint_bytes = 4.0 * (n->parameters + n->trainable_parameters);
+        cat->n_networks = i + 1;
+    }
+    for (int i = 0; i < nl; i++) {
+        config_setting_t *g = config_setting_get_elem(lcs, (unsigned)i);
+        const char *name, *desc;
+        if ((rc = de_conf_check_keys(g, k_lc_model, NKEYS(k_lc_model), err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "name"), &name, err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "description"), &desc, err)))
+            goto out;
+        if (de_catalog_lc_model(cat, name) >= 0) {
+            rc = dup_name(g, "LC model", name, err);
+            goto out;
+        }
+        cat->lc_models[i].name = de_strdup(name);
+        cat->lc_models[i].description = de_strdup(desc);
+        cat->n_lc_models = i + 1;
+    }
+out:
+    config_destroy(&cfg);
+    return rc;
+}
+
+static int load_interference(config_setting_t *g, de_interference *in, de_err *err)
+{
+    const char *src;
+    int rc = de_conf_check_keys(g, k_interference, NKEYS(k_interference), err);
+    if (rc)
+        return rc;
+    GET(float, g, k_interference, "lc_inflation", &in->lc_inflation);
+    GET(float, g, k_interference, "blocking_fraction", &in->blocking_fraction);
+    GET(float, g, k_interference, "train_slowdown", &in->train_slowdown);
+    GET(string, g, k_interference, "source", &src);
+    in->source = de_strdup(src);
+    return DE_OK;
+}
+
+static int load_train(const de_catalog *cat, config_setting_t *list, de_device_type *t, de_err *err)
+{
+    int n = config_setting_length(list);
+    t->train = de_calloc((size_t)n + 1, sizeof *t->train);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        de_train_params *p = &t->train[i];
+        const char *net, *src;
+        long long mb;
+        int rc = de_conf_check_keys(g, k_train, NKEYS(k_train), err);
+        if (rc)
+            return rc;
+        GET(string, g, k_train, "network", &net);
+        GET(float, g, k_train, "overhead_s", &p->overhead_s);
+        GET(float, g, k_train, "per_sample_s", &p->per_sample_s);
+        GET(int, g, k_train, "max_batch", &mb);
+        GET(string, g, k_train, "source", &src);
+        p->network = de_catalog_network(cat, net);
+        if (p->network < 0)
+            return unknown_name(config_setting_get_member(g, "network"), "network", net, err);
+        for (int j = 0; j < i; j++)
+            if (t->train[j].network == p->network)
+                return dup_name(g, "train entry for network", net, err);
+        p->max_batch = (int)mb;
+        p->source = de_strdup(src);
+        t->n_train = i + 1;
+    }
+    return DE_OK;
+}
+
+static int load_infer(const de_catalog *cat, config_setting_t *list, de_device_type *t, de_err *err)
+{
+    int n = config_setting_length(list);
+    t->infer = de_calloc((size_t)n + 1, sizeof *t->infer);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        de_infer_params *p = &t->infer[i];
+        const char *model, *src;
+        int rc = de_conf_check_keys(g, k_infer, NKEYS(k_infer), err);
+        if (rc)
+            return rc;
+        GET(string, g, k_infer, "model", &model);
+        GET(float, g, k_infer, "service_s", &p->service_s);
+        GET(float, g, k_infer, "scv", &p->scv);
+        GET(string, g, k_infer, "source", &src);
+        p->model = de_catalog_lc_model(cat, model);
+        if (p->model < 0)
+            return unknown_name(config_setting_get_member(g, "model"), "LC model", model, err);
+        for (int j = 0; j < i; j++)
+            if (t->infer[j].model == p->model)
+                return dup_name(g, "infer entry for model", model, err);
+        p->source = de_strdup(src);
+        t->n_infer = i + 1;
+    }
+    return DE_OK;
+}
+
+static int load_type_cfg(const de_catalog *cat, config_setting_t *root, de_device_type *t, de_err *err)
+{
+    const char *name, *desc, *kind, *src;
+    config_setting_t *inter, *train, *infer;
+    int rc = de_conf_check_keys(root, k_type, NKEYS(k_type), err);
+    if (rc)
+        return rc;
+    GET(string, root, k_type, "name", &name);
+    GET(string, root, k_type, "description", &desc);
+    GET(string, root, k_type, "kind", &kind);
+    GET(float, root, k_type, "memory_gb", &t->memory_gb);
+    GET(string, root, k_type, "source", &src);
+    GET(setting, root, k_type, "interference", &inter);
+    GET(setting, root, k_type, "train", &train);
+    GET(setting, root, k_type, "infer", &infer);
+    if (strcmp(kind, "jetson") && strcmp(kind, "gpu") && strcmp(kind, "cpu")) {
+        char where[512];
+        de_conf_where(config_setting_get_member(root, "kind"), where, sizeof where);
+        return de_err_set(err, DE_ERANGE, "%s: kind: '%s' is not one of jetson, gpu, cpu", where, kind);
+    }
+    t->name = de_strdup(name);
+    t->description = de_strdup(desc);
+    t->kind = de_strdup(kind);
+    t->source = de_strdup(src);
+    if ((rc = load_interference(inter, &t->interference, err)) || (rc = load_train(cat, train, t, err)) ||
+        (rc = load_infer(cat, infer, t, err)))
+        return rc;
+    return DE_OK;
+}
+
+static int load_type(const de_catalog *cat, const char *path, de_device_type *t, de_err *err)
+{
+    config_t cfg;
+    int rc = de_conf_read(&cfg, path, err);
+    if (!rc)
+        rc = load_type_cfg(cat, config_root_setting(&cfg), t, err);
+    t->file = de_strdup(path);
+    config_destroy(&cfg);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
+{
+    *out = NULL;
+    de_catalog *cat = de_calloc(1, sizeof *cat);
+    cat->dir = de_strdup(dir);
+    char *path = de_path_join(dir, "networks.cfg");
+    int rc = load_networks(cat, path, err);
+    free(path);
+    if (rc)
+        goto fail;
+
+    char *ddir = de_path_join(dir, "devices");
+    DIR *d = opendir(ddir);
+    if (!d) {
+        rc = de_err_set(err, DE_EIO, "%s: cannot open the device-type directory of the catalog", ddir);
+        free(ddir);
+        goto fail;
+    }
+    char **names = NULL;
+    int n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0 || e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            names = de_realloc(names, (size_t)cap * sizeof *names);
+        }
+        names[n++] = de_strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    cat->types = de_calloc((size_t)n + 1, sizeof *cat->types);
+    for (int i = 0; i < n && !rc; i++) {
+        char *p = de_path_join(ddir, names[i]);
+        de_device_type *t = &cat->types[i];
+        rc = load_type(cat, p, t, err);
+        cat->n_types = i + 1;
+        if (!rc) {
+            size_t len = strlen(names[i]) - 4;
+            if (strlen(t->name) != len || strncmp(t->name, names[i], len) != 0)
+                rc = de_err_set(err, DE_EINVAL, "%s: name: '%s' must match the file name '%.*s'", p, t->name,
+                                (int)len, names[i]);
+        }
+        free(p);
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (!rc && n == 0)
+        rc = de_err_set(err, DE_EIO, "%s: no device types (*.cfg) in the catalog", ddir);
+    free(ddir);
+    if (rc)
+        goto fail;
+    *out = cat;
+    return DE_OK;
+fail:
+    de_catalog_destroy(cat);
+    return rc;
+}
+
+void de_catalog_destroy(de_catalog *cat)
+{
+    if (!cat)
+        return;
+    for (int i = 0; i < cat->n_networks; i++) {
+        free(cat->networks[i].name);
+        free(cat->networks[i].description);
+        free(cat->networks[i].source);
+    }
+    for (int i = 0; i < cat->n_lc_models; i++) {
+        free(cat->lc_models[i].name);
+        free(cat->lc_models[i].description);
+    }
+    for (int i = 0; i < cat->n_types; i++) {
+        de_device_type *t = &cat->types[i];
+        free(t->name);
+        free(t->description);
+        free(t->kind);
+        free(t->source);
+        free(t->file);
+        free(t->interference.source);
+        for (int j = 0; j < t->n_train; j++)
+            free(t->train[j].source);
+        for (int j = 0; j < t->n_infer; j++)
+            free(t->infer[j].source);
+        free(t->train);
+        free(t->infer);
+    }
+    free(cat->networks);
+    free(cat->lc_models);
+    free(cat->types);
+    free(cat->dir);
+    free(cat);
+}
+
+int de_catalog_network(const de_catalog *cat, const char *name)
+{
+    for (int i = 0; i < cat->n_networks; i++)
+        if (strcmp(cat->networks[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int de_catalog_lc_model(const de_catalog *cat, const char *name)
+{
+    for (int i = 0; i < cat->n_lc_models; i++)
+        if (strcmp(cat->lc_models[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int de_catalog_type(const de_catalog *cat, const char *name)
+{
+    for (int i = 0; i < cat->n_types; i++)
+        if (cat->types[i].name && strcmp(cat->types[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const de_train_params *de_catalog_train(const de_catalog *cat, int type, int network)
+{
+    const de_device_type *t = &cat->types[type];
+    for (int i = 0; i < t->n_train; i++)
+        if (t->train[i].network == network)
+            return &t->train[i];
+    return NULL;
+}
+
+const de_infer_params *de_catalog_infer(const de_catalog *cat, int type, int model)
+{
+    const de_device_type *t = &cat->types[type];
+    for (int i = 0; i < t->n_infer; i++)
+        if (t->infer[i].model == model)
+            return &t->infer[i];
+    return NULL;
+}
+
+void de_catalog_print(const de_catalog *cat, FILE *out)
+{
+    fprintf(out, "catalog %s: %d device types, %d networks, %d LC models\n\n", cat->dir, cat->n_types,
+            cat->n_networks, cat->n_lc_models);
+    fprintf(out, "%-18s %-12s %10s %12s %9s  %s\n", "type", "network", "overhead_s", "per_sample_s", "max_batch",
+            "source");
+    for (int i = 0; i < cat->n_types; i++)
+        for (int j = 0; j < cat->types[i].n_train; j++) {
+            const de_train_params *p = &cat->types[i].train[j];
+            fprintf(out, "%-18s %-12s %10.4f %12.5f %9d  %s\n", cat->types[i].name, cat->networks[p->network].name,
+                    p->overhead_s, p->per_sample_s, p->max_batch, p->source);
+        }
+    fprintf(out, "\n%-18s %-12s %10s %6s  %s\n", "type", "LC model", "service_s", "scv", "source");
+    for (int i = 0; i < cat->n_types; i++)
+        for (int j = 0; j < cat->types[i].n_infer; j++) {
+            const de_infer_params *p = &cat->types[i].infer[j];
+            fprintf(out, "%-18s %-12s %10.4f %6.3f  %s\n", cat->types[i].name, cat->lc_models[p->model].name,
+                    p->service_s, p->scv, p->source);
+        }
+    fprintf(out, "\n%-18s %12s %17s %14s  %s\n", "type", "lc_inflation", "blocking_fraction", "train_slowdown",
+            "source");
+    for (int i = 0; i < cat->n_types; i++) {
+        const de_interference *in = &cat->types[i].interference;
+        fprintf(out, "%-18s %12.3f %17.4f %14.3f  %s\n", cat->types[i].name, in->lc_inflation,
+                in->blocking_fraction, in->train_slowdown, in->source);
+    }
+}

@@ -1,0 +1,103 @@
+/* de_catalog.h — the device catalog: networks, LC inference models and device types.
+ *
+ * A catalog is a directory holding networks.cfg (the training networks and the
+ * LC inference models, by name) and devices/<type>.cfg, one file per device type,
+ * with the parameters of the model forms of de_model.h. Every parameter group
+ * carries a non-empty `source`: the paper or public benchmark it comes from, or
+ * "estimate: <how it was derived>". The loader validates every key (type, range,
+ * references between files) and names file:line:key on error. */
+#ifndef DE_CATALOG_H
+#define DE_CATALOG_H
+
+#include <stdio.h>
+
+#include "de_conf.h"
+#include "de_error.h"
+
+/* A training network (what an update job trains). */
+typedef struct de_network {
+    char *name;
+    char *description;
+    double parameters;            /* all parameters (count) */
+    double trainable_parameters;  /* parameters updated by fine-tuning (count) */
+    double gradient_bytes;        /* all-reduced per iteration: 4 B x trainable (fp32) */
+    double checkpoint_bytes;      /* weights + momentum: 4 B x (parameters + trainable) */
+    char *source;
+} de_network;
+
+/* An LC inference model (what a latency-critical task serves). */
+typedef struct de_lc_model {
+    char *name;
+    char *description;
+} de_lc_model;
+
+/* Training step time of one network on one device type: t(b) = overhead_s + per_sample_s * b. */
+typedef struct de_train_params {
+    int network;          /* index into catalog networks */
+    double overhead_s;    /* fixed cost per step (launches, optimizer), s */
+    double per_sample_s;  /* marginal cost per sample, s */
+    int max_batch;        /* largest local batch that fits in memory */
+    char *source;
+} de_train_params;
+
+/* Batch-1 inference service time of one LC model on one device type, running alone. */
+typedef struct de_infer_params {
+    int model;            /* index into catalog lc_models */
+    double service_s;     /* mean service time alone, s */
+    double scv;           /* squared coefficient of variation of the service time */
+    char *source;
+} de_infer_params;
+
+/* Interference between training and LC inference on one device type (see de_model.h). */
+typedef struct de_interference {
+    double lc_inflation;       /* LC service time x (1 + lc_inflation * duty) */
+    double blocking_fraction;  /* + duty * blocking_fraction * (per_sample_s * b): waiting on a training kernel */
+    double train_slowdown;     /* step time x (1 + train_slowdown * u / (1 - u)), u = LC utilisation */
+    char *source;
+} de_interference;
+
+typedef struct de_device_type {
+    char *name;
+    char *description;
+    char *kind;           /* "jetson", "gpu" or "cpu" */
+    double memory_gb;
+    char *source;         /* hardware facts */
+    char *file;           /* the file it was read from */
+    de_interference interference;
+    de_train_params *train;
+    int n_train;
+    de_infer_params *infer;
+    int n_infer;
+} de_device_type;
+
+typedef struct de_catalog {
+    char *dir;
+    de_network *networks;
+    int n_networks;
+    de_lc_model *lc_models;
+    int n_lc_models;
+    de_device_type *types;   /* sorted by name */
+    int n_types;
+} de_catalog;
+
+/* Loads the catalog in dir (networks.cfg + devices/ *.cfg). On success *out is owned
+ * by the caller (de_catalog_destroy). On failure *out is NULL and err says where. */
+int de_catalog_load(const char *dir, de_catalog **out, de_err *err);
+void de_catalog_destroy(de_catalog *cat);
+
+/* Index lookups by name; -1 when absent. */
+int de_catalog_network(const de_catalog *cat, const char *name);
+int de_catalog_lc_model(const de_catalog *cat, const char *name);
+int de_catalog_type(const de_catalog *cat, const char *name);
+
+/* Parameters of a (type, network) / (type, model) pair; NULL when the catalog has none. */
+const de_train_params *de_catalog_train(const de_catalog *cat, int type, int network);
+const de_infer_params *de_catalog_infer(const de_catalog *cat, int type, int model);
+
+/* Prints the catalog as a table (one row per type and network / model), with sources. */
+void de_catalog_print(const de_catalog *cat, FILE *out);
+
+/* Prints the key tables of the catalog files (documentation). */
+void de_catalog_print_keys(FILE *out);
+
+#endif

@@ -1,0 +1,44 @@
+/* de_model.h — the functional forms of the performance models.
+ *
+ * Pure functions of their parameters (from the catalog, de_catalog.h) and inputs;
+ * no state, no I/O. The predictor (core/de_predictor.h) composes them per device.
+ *
+ *  Training step time of a local batch b under LC utilisation u (0 <= u < 1):
+ *      t(b, u) = (overhead + per_sample * b) * (1 + train_slowdown * u / (1 - u))
+ *  LC service time while training runs with duty cycle d and local batch b:
+ *      s(d, b) = service * (1 + lc_inflation * d) + d * blocking_fraction * per_sample * b
+ *  LC latency: FIFO M/G/1 queue shared by the LC tasks of a device; the sojourn
+ *  time T = W + S of a task is approximated by a gamma distribution with T's exact
+ *  mean and variance (Pollaczek-Khinchine and Takacs moments; gamma service times),
+ *  and the latency percentile is that gamma's quantile. Exact for M/M/1.
+ *  All-reduce (ring over n devices): A = 2(n-1) alpha + 2(n-1)/n * bytes / beta. */
+#ifndef DE_MODEL_H
+#define DE_MODEL_H
+
+/* Step time (s); INFINITY when u >= 1 (LC saturates the device). */
+double de_model_step_time(double overhead_s, double per_sample_s, double train_slowdown, int batch, double lc_util);
+
+/* Mean LC service time (s) under co-located training (duty in [0,1], batch >= 0). */
+double de_model_lc_service(double service_s, double lc_inflation, double blocking_fraction, double per_sample_s,
+                           int batch, double duty);
+
+/* One LC class at a FIFO queue: Poisson arrivals, gamma-distributed service. */
+typedef struct de_lc_class {
+    double rate;        /* arrivals, 1/s (>= 0) */
+    double service_s;   /* mean service time, s (> 0) */
+    double scv;         /* squared coefficient of variation of the service time (>= 0) */
+    double percentile;  /* in (0, 1), e.g. 0.95 */
+} de_lc_class;
+
+/* Utilisation sum(rate * service_s) of a set of classes. */
+double de_model_utilisation(const de_lc_class *cls, int n);
+
+/* Latency percentile (s) of each class of a shared FIFO M/G/1 queue, into out[n].
+ * Utilisation >= 1 gives INFINITY for every class. */
+void de_model_lc_latency(const de_lc_class *cls, int n, double *out);
+
+/* Ring all-reduce time (s) of `bytes` over n devices; 0 for n <= 1. alpha in s,
+ * beta in bytes/s. */
+double de_model_allreduce(int n, double alpha_s, double beta_Bps, double bytes);
+
+#endif

@@ -1,0 +1,119 @@
+/* de_test.c — shared helpers of the CUnit suites (see de_test.h). */
+#include "de_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "de_catalog.h"
+#include "de_generate.h"
+#include "de_util.h"
+
+int de_test_suite(const char *name, const de_test_case *tests)
+{
+    if (CU_get_registry() == NULL && CU_initialize_registry() != CUE_SUCCESS) {
+        fprintf(stderr, "CUnit: cannot initialise the registry\n");
+        exit(2);
+    }
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    if (!s) {
+        fprintf(stderr, "CUnit: cannot add suite %s\n", name);
+        exit(2);
+    }
+    for (const de_test_case *t = tests; t->name; t++)
+        if (!CU_add_test(s, t->name, t->fn)) {
+            fprintf(stderr, "CUnit: cannot add test %s\n", t->name);
+            exit(2);
+        }
+    return 0;
+}
+
+int de_test_run(void)
+{
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures();
+    unsigned tests_failed = CU_get_number_of_tests_failed();
+    unsigned run = CU_get_number_of_tests_run();
+    unsigned asserts = CU_get_number_of_asserts();
+    CU_cleanup_registry();
+    if (run == 0 || asserts == 0) {
+        fprintf(stderr, "no test or no assertion ran\n");
+        return 1;
+    }
+    return failures != 0 || tests_failed != 0;
+}
+
+const char *de_test_src(const char *rel)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", DE_SOURCE_DIR, rel);
+    return buf;
+}
+
+char *de_test_tmpfile(const char *text, const char *suffix)
+{
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *path = de_sprintf("%s/deepedge-test-XXXXXX%s", dir, suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    if (fd < 0) {
+        perror(path);
+        exit(2);
+    }
+    size_t n = strlen(text);
+    if (write(fd, text, n) != (ssize_t)n) {
+        perror(path);
+        exit(2);
+    }
+    close(fd);
+    return path;
+}
+
+void de_test_unlink(char *path)
+{
+    if (path)
+        unlink(path);
+    free(path);
+}
+
+int de_test_load_text(const char *text, de_scenario **out, de_err *err)
+{
+    char *path = de_test_tmpfile(text, ".cfg");
+    int rc = de_scenario_load(path, NULL, out, err);
+    de_test_unlink(path);
+    return rc;
+}
+
+de_scenario *de_test_generated(int devices, int lc_tasks, unsigned long seed, const char *network, int global_batch)
+{
+    de_catalog *cat;
+    de_err err;
+    if (de_catalog_load(DE_DEFAULT_CATALOG, &cat, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(2);
+    }
+    de_gen_opts o;
+    de_gen_opts_default(&o);
+    o.devices = devices;
+    o.lc_tasks = lc_tasks;
+    o.seed = seed;
+    o.network = network;
+    o.global_batch = global_batch;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (de_generate(cat, &o, f, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(2);
+    }
+    fclose(f);
+    de_catalog_destroy(cat);
+    de_scenario *s;
+    if (de_test_load_text(buf, &s, &err)) {
+        fprintf(stderr, "generated scenario does not load: %s\n", err.msg);
+        exit(2);
+    }
+    free(buf);
+    return s;
+}
