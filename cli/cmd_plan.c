@@ -40,8 +40,8 @@ static void compare_row(const de_plan *p, const de_state *st, const de_plan *ref
     snprintf(rt, sizeof rt, isfinite(p->retraining_time_s) ? "%.1f" : "inf", p->retraining_time_s);
     if (ref && ref->feasible && isfinite(p->retraining_time_s) && p != ref)
         snprintf(gap, sizeof gap, "%+.1f%%", 100.0 * (p->retraining_time_s / ref->retraining_time_s - 1.0));
-    fprintf(out, "%-14s %8d %12s %15s %10s %11d %9s %10.2f\n", de_policy_name(p->policy), p->n_shares, it, rt, gap,
-            p->violations, p->feasible ? "yes" : "NO", p->planning_time_s * 1e3);
+    fprintf(out, "%-14s %8d %12s %15s %10s %11d %12d %9s %10.2f\n", de_policy_name(p->policy), p->n_shares, it, rt,
+            gap, p->violations, p->over_margin, p->feasible ? "yes" : "NO", p->planning_time_s * 1e3);
     (void)st;
 }
 
@@ -167,8 +167,8 @@ int de_cmd_plan(int argc, char **argv)
             }
         if (compare || all) {
             printf("policy comparison (same scenario, same predictions; gap vs %s)\n", de_policy_name(chosen->policy));
-            printf("%-14s %8s %12s %15s %10s %11s %9s %10s\n", "policy", "devices", "iteration_s", "retraining_s",
-                   "vs chosen", "violations", "feasible", "plan_ms");
+            printf("%-14s %8s %12s %15s %10s %11s %12s %9s %10s\n", "policy", "devices", "iteration_s", "retraining_s",
+                   "vs chosen", "violations", "over_margin", "feasible", "plan_ms");
             for (int i = 0; i < DE_POLICY_COUNT; i++) {
                 if (have[i])
                     compare_row(&plans[i], &st, chosen, stdout);

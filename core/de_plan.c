@@ -110,6 +110,7 @@ void de_plan_evaluate(de_plan *p, const de_state *st, const de_predictor *pred, 
     p->tasks = de_calloc((size_t)s->n_tasks + 1, sizeof *p->tasks);
     double *lat = de_calloc((size_t)s->n_tasks + 1, sizeof(double));
     p->violations = 0;
+    p->over_margin = 0;
     for (int d = 0; d < s->n_devices; d++) {
         int first = s->dev_task_start[d], n = s->dev_task_start[d + 1] - first;
         if (n == 0)
@@ -135,11 +136,12 @@ void de_plan_evaluate(de_plan *p, const de_state *st, const de_predictor *pred, 
             pt->violated = !(pt->latency_s <= pt->deadline_s);
             pt->over_margin = !(pt->latency_s <= pt->limit_s);
             p->violations += pt->violated;
+            p->over_margin += pt->over_margin;
         }
     }
     free(lat);
     free(devs);
-    p->feasible = p->n_shares > 0 && sum == job->global_batch && p->violations == 0;
+    p->feasible = p->n_shares > 0 && sum == job->global_batch && p->over_margin == 0;
 }
 
 static void fmt_time(char *buf, size_t n, double s)
@@ -209,8 +211,8 @@ void de_plan_print(const de_plan *p, const de_state *st, FILE *out)
     fmt_time(rt, sizeof rt, p->retraining_time_s);
     fprintf(out, "devices %d of %d   iteration %s (compute %s + all-reduce %s)   %lld iterations   re-training %s\n",
             p->n_shares, s->n_devices, it, comp, ar, p->iterations, rt);
-    fprintf(out, "LC violations %d   %s\n", p->violations,
-            p->feasible ? "FEASIBLE: every LC task within its deadline" : "NOT FEASIBLE");
+    fprintf(out, "LC violations %d (over deadline), %d over deadline - margin   %s\n", p->violations, p->over_margin,
+            p->feasible ? "FEASIBLE: every LC task within its deadline and margin" : "NOT FEASIBLE");
     if (p->verdict)
         fprintf(out, "%s\n", p->verdict);
 }
@@ -230,6 +232,7 @@ cJSON *de_plan_json(const de_plan *p, const de_state *st)
     cJSON_AddBoolToObject(o, "feasible", p->feasible);
     cJSON_AddNumberToObject(o, "global_batch", p->global_batch);
     cJSON_AddNumberToObject(o, "predicted_violations", p->violations);
+    cJSON_AddNumberToObject(o, "predicted_over_margin", p->over_margin);
     cJSON_AddItemToObject(o, "iteration_time_s", num_or_null(p->iteration_time_s));
     cJSON_AddItemToObject(o, "compute_time_s", num_or_null(p->compute_time_s));
     cJSON_AddItemToObject(o, "allreduce_time_s", num_or_null(p->allreduce_time_s));

@@ -58,7 +58,8 @@ typedef struct de_plan {
     long long iterations;      /* iterations left for the job */
     double retraining_time_s;  /* iterations * iteration time + checkpoints */
     int violations;            /* LC tasks predicted over their deadline */
-    int feasible;              /* shares cover B and no violation */
+    int over_margin;           /* LC tasks predicted over deadline * (1 - margin) (includes violations) */
+    int feasible;              /* shares cover B and every LC task within deadline * (1 - margin) */
     char *verdict;             /* why not feasible / what was left out; NULL if nothing to say */
     double planning_time_s;    /* wall time the policy took */
 } de_plan;

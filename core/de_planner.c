@@ -586,37 +586,105 @@ static int cmp_double_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-static int deep_edge_search(ctx *x, const int *safe, int ns, int *best_m, int *best_b, int *best_n)
-{
-    *best_n = 0;
-    if (ns == 0)
-        return 0;
-    int *order = by_speed(x, safe, ns);
-    int *m = de_calloc((size_t)ns + 1, sizeof(int));
-    int *b = de_calloc((size_t)ns + 1, sizeof(int));
-    double best = INFINITY;
-    int bestn = 0;
-    int *bestset = de_calloc((size_t)ns + 1, sizeof(int));
+/* A pool of starting sets for the local search, kept sorted by iteration time. */
+#define DE_STARTS 24
+typedef struct start_pool {
+    int n;
+    int len[DE_STARTS];
+    int *set[DE_STARTS];
+    double T[DE_STARTS];
+} start_pool;
 
-    /* 1. Link classes: for each bandwidth level (at most 12, by quantile), the
-     *    devices at or above it in speed order; search the best prefix. */
+static int same_set(const int *a, int na, const int *b, int nb)
+{
+    if (na != nb)
+        return 0;
+    for (int i = 0; i < na; i++) {
+        int found = 0;
+        for (int j = 0; j < nb && !found; j++)
+            found = a[i] == b[j];
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void pool_add(start_pool *p, const int *m, int n, double T)
+{
+    if (!isfinite(T) || n == 0)
+        return;
+    for (int i = 0; i < p->n; i++)
+        if (same_set(p->set[i], p->len[i], m, n))
+            return;
+    if (p->n == DE_STARTS && T >= p->T[DE_STARTS - 1])
+        return;
+    int pos = p->n < DE_STARTS ? p->n++ : DE_STARTS - 1;
+    free(p->set[pos]);
+    p->set[pos] = de_calloc((size_t)n, sizeof(int));
+    memcpy(p->set[pos], m, (size_t)n * sizeof(int));
+    p->len[pos] = n;
+    p->T[pos] = T;
+    for (int i = pos; i > 0 && p->T[i] < p->T[i - 1]; i--) { /* insertion sort by T */
+        int *ts = p->set[i], tl = p->len[i];
+        double tt = p->T[i];
+        p->set[i] = p->set[i - 1];
+        p->len[i] = p->len[i - 1];
+        p->T[i] = p->T[i - 1];
+        p->set[i - 1] = ts;
+        p->len[i - 1] = tl;
+        p->T[i - 1] = tt;
+    }
+}
+
+/* Single devices that can hold the whole batch: the fastest few at batch B. */
+static void starts_single(ctx *x, const int *safe, int ns, start_pool *pool, int *b)
+{
+    int best[8], nb = 0;
+    double bt[8];
+    for (int i = 0; i < ns; i++) {
+        cand *c = &x->c[safe[i]];
+        if (c->cap < x->B)
+            continue;
+        double t = c->t ? c->t[x->B] : x->pred->ops->step_time(x->pred->ctx, x->st, c->dev, x->network, x->B);
+        if (!isfinite(t))
+            continue;
+        if (nb == 8 && t >= bt[7])
+            continue;
+        int pos = nb < 8 ? nb++ : 7;
+        best[pos] = safe[i];
+        bt[pos] = t;
+        for (int k = pos; k > 0 && bt[k] < bt[k - 1]; k--) {
+            double tt = bt[k];
+            int ti = best[k];
+            bt[k] = bt[k - 1];
+            best[k] = best[k - 1];
+            bt[k - 1] = tt;
+            best[k - 1] = ti;
+        }
+    }
+    for (int k = 0; k < nb; k++)
+        pool_add(pool, &best[k], 1, set_time(x, &best[k], 1, b));
+}
+
+/* For each bandwidth level (at most 12, by quantile when there are more), the
+ * devices on links at least that fast in speed order: the best prefix. */
+static void starts_prefix(ctx *x, const int *safe, const int *order, int ns, start_pool *pool, int *m, int *b)
+{
     double *bws = de_calloc((size_t)ns + 1, sizeof(double));
     for (int i = 0; i < ns; i++)
         bws[i] = x->c[safe[i]].bw;
     qsort(bws, (size_t)ns, sizeof(double), cmp_double_desc);
     int nlev = 0;
     double levels[12];
-    for (int i = 0; i < ns; i++)
+    for (int i = 0; i < ns && nlev < 13; i++)
         if (i == 0 || bws[i] != bws[i - 1]) {
-            if (nlev < 12)
-                levels[nlev++] = bws[i];
-            else
+            if (nlev == 12) { /* many distinct bandwidths: use quantiles */
+                for (int q = 0; q < 12; q++)
+                    levels[q] = bws[(size_t)((double)(ns - 1) * q / 11.0)];
                 break;
+            }
+            levels[nlev++] = bws[i];
         }
-    if (nlev == 12) { /* many distinct bandwidths: use quantiles */
-        for (int q = 0; q < 12; q++)
-            levels[q] = bws[(size_t)((double)(ns - 1) * q / 11.0)];
-    }
     free(bws);
     for (int l = 0; l < nlev; l++) {
         int cnt = 0;
@@ -625,12 +693,12 @@ static int deep_edge_search(ctx *x, const int *safe, int ns, int *best_m, int *b
                 m[cnt++] = order[o];
         if (cnt == 0)
             continue;
-        /* Prefix sizes: all up to 16, then a geometric grid, then a local scan
-         * around the best grid point. */
-        int grid[256], ng = 0;
+        /* Prefix sizes: all up to 16, then a geometric grid, then a scan between the
+         * neighbours of the best grid point. */
+        int grid[64], ng = 0;
         for (int k = 1; k <= cnt && k <= 16; k++)
             grid[ng++] = k;
-        for (double k = 20; k < cnt && ng < 250; k *= 1.25)
+        for (double k = 20; k < cnt && ng < 60; k *= 1.25)
             grid[ng++] = (int)k;
         if (cnt > 16)
             grid[ng++] = cnt;
@@ -656,38 +724,68 @@ static int deep_edge_search(ctx *x, const int *safe, int ns, int *best_m, int *b
                 }
             }
         }
-        if (lbest < best) {
-            best = lbest;
-            bestn = lk;
-            memcpy(bestset, m, (size_t)lk * sizeof(int));
-        }
+        pool_add(pool, m, lk, lbest);
+    }
+}
+
+static int deep_edge_search(ctx *x, const int *safe, int ns, int *best_m, int *best_b, int *best_n)
+{
+    *best_n = 0;
+    if (ns == 0)
+        return 0;
+    int *order = by_speed(x, safe, ns);
+    int *m = de_calloc((size_t)ns + 1, sizeof(int));
+    int *b = de_calloc((size_t)ns + 1, sizeof(int));
+    start_pool pool;
+    memset(&pool, 0, sizeof pool);
+
+    /* 1. Starting sets: single devices that hold the whole batch, and the best
+     *    speed-ordered prefix per link class. */
+    starts_single(x, safe, ns, &pool, b);
+    starts_prefix(x, safe, order, ns, &pool, m, b);
+    if (pool.n == 0) { /* nothing feasible yet: start from the fastest device */
+        pool.set[0] = de_calloc(1, sizeof(int));
+        pool.set[0][0] = order[0];
+        pool.len[0] = 1;
+        pool.T[0] = INFINITY;
+        pool.n = 1;
     }
 
-    /* 2. Local search from the best prefix (or from the fastest device alone). */
-    lsearch ls = {x, de_calloc((size_t)x->n + 1, 1), de_calloc((size_t)x->n + 2, sizeof(int)), 0,
-                  de_calloc((size_t)x->n + 2, sizeof(int)), de_calloc((size_t)x->n + 2, sizeof(int)), best};
-    if (bestn == 0) {
-        bestset[0] = order[0];
-        bestn = 1;
-        ls.T = set_time(x, bestset, 1, b);
-    }
-    for (int i = 0; i < bestn; i++) {
-        ls.m[ls.n++] = bestset[i];
-        ls.in[bestset[i]] = 1;
-    }
+    /* 2. Local search (drop / add / swap, best improvement) from the best starts. */
     int small = ns <= 32;
-    int add_limit = small ? ns : 16, swap_limit = small ? ns : 4;
-    for (int round = 0; round < 64; round++) {
-        if (!small && ls.n > 64)
-            break; /* large sets: the prefix search is already fine-grained */
-        if (!improve(&ls, order, ns, add_limit, swap_limit))
-            break;
+    int add_limit = small ? ns : 16, swap_limit = small ? ns : 4, nstarts = small ? 4 : 2;
+    lsearch ls = {x, de_calloc((size_t)x->n + 1, 1), de_calloc((size_t)x->n + 2, sizeof(int)), 0,
+                  de_calloc((size_t)x->n + 2, sizeof(int)), de_calloc((size_t)x->n + 2, sizeof(int)), 0};
+    double best = INFINITY;
+    int bestn = 0;
+    int *bestset = de_calloc((size_t)ns + 1, sizeof(int));
+    for (int st = 0; st < pool.n && st < nstarts; st++) {
+        memset(ls.in, 0, (size_t)x->n + 1);
+        ls.n = 0;
+        for (int i = 0; i < pool.len[st]; i++) {
+            ls.m[ls.n++] = pool.set[st][i];
+            ls.in[pool.set[st][i]] = 1;
+        }
+        ls.T = pool.T[st];
+        for (int round = 0; round < 64; round++) {
+            if (!small && ls.n > 64)
+                break; /* large sets: the prefix search is already fine-grained */
+            if (!improve(&ls, order, ns, add_limit, swap_limit))
+                break;
+        }
+        if (ls.T < best) {
+            best = ls.T;
+            bestn = ls.n;
+            memcpy(bestset, ls.m, (size_t)ls.n * sizeof(int));
+        }
     }
-    int ok = isfinite(ls.T) && solve(x, ls.m, ls.n, best_b, &best);
+    int ok = bestn > 0 && solve(x, bestset, bestn, best_b, &best);
     if (ok) {
-        *best_n = ls.n;
-        memcpy(best_m, ls.m, (size_t)ls.n * sizeof(int));
+        *best_n = bestn;
+        memcpy(best_m, bestset, (size_t)bestn * sizeof(int));
     }
+    for (int i = 0; i < pool.n; i++)
+        free(pool.set[i]);
     free(ls.in);
     free(ls.m);
     free(ls.tmp);

@@ -1,4 +1,5 @@
 /* de_test.c — shared helpers of the CUnit suites (see de_test.h). */
+#define _DEFAULT_SOURCE /* mkstemps */
 #include "de_test.h"
 
 #include <stdio.h>

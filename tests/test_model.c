@@ -1,0 +1,205 @@
+/* test_model.c — the model forms against hand-computed values, and the model
+ * predictor on the fixture catalog (tests/data). */
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <string.h>
+
+#include "de_model.h"
+#include "de_predictor.h"
+#include "de_test.h"
+
+#define NEAR(a, b, rel) CU_ASSERT_DOUBLE_EQUAL((a), (b), (rel) * fabs(b) + 1e-15)
+
+static void test_step_time(void)
+{
+    NEAR(de_model_step_time(0.1, 0.05, 1.0, 10, 0.0), 0.6, 1e-12);
+    /* u = 0.5, k = 1: x (1 + 0.5/0.5) = x 2 */
+    NEAR(de_model_step_time(0.1, 0.05, 1.0, 10, 0.5), 1.2, 1e-12);
+    /* k = 0.5, u = 0.2: x (1 + 0.5 * 0.25) = x 1.125 */
+    NEAR(de_model_step_time(0.1, 0.05, 0.5, 10, 0.2), 0.675, 1e-12);
+    CU_ASSERT(isinf(de_model_step_time(0.1, 0.05, 1.0, 10, 1.0)));
+    /* nondecreasing in the batch */
+    for (int b = 1; b < 100; b++)
+        CU_ASSERT(de_model_step_time(0.1, 0.05, 1.0, b + 1, 0.3) > de_model_step_time(0.1, 0.05, 1.0, b, 0.3));
+}
+
+static void test_lc_service(void)
+{
+    /* 0.01 (1 + 1.0 * 0.5) + 0.5 * 0.01 * 0.05 * 10 = 0.015 + 0.0025 */
+    NEAR(de_model_lc_service(0.01, 1.0, 0.01, 0.05, 10, 0.5), 0.0175, 1e-12);
+    NEAR(de_model_lc_service(0.01, 1.0, 0.01, 0.05, 10, 0.0), 0.01, 1e-12);
+}
+
+static void test_mm1_exact(void)
+{
+    /* M/M/1: sojourn time is exponential with rate mu - lambda, so the p-quantile is
+     * -ln(1-p) s / (1 - rho). The gamma approximation is exact here (shape 1). */
+    double rates[] = {0.0, 10.0, 50.0, 90.0, 99.0};
+    double ps[] = {0.5, 0.9, 0.95, 0.99, 0.999};
+    for (size_t i = 0; i < sizeof rates / sizeof *rates; i++)
+        for (size_t j = 0; j < sizeof ps / sizeof *ps; j++) {
+            de_lc_class c = {rates[i], 0.01, 1.0, ps[j]};
+            double out;
+            de_model_lc_latency(&c, 1, &out);
+            double rho = rates[i] * 0.01;
+            NEAR(out, -log(1 - ps[j]) * 0.01 / (1 - rho), 1e-9);
+        }
+}
+
+static void test_deterministic_idle(void)
+{
+    /* No arrivals and deterministic service: latency is the service time. */
+    de_lc_class c = {0.0, 0.02, 0.0, 0.99};
+    double out;
+    de_model_lc_latency(&c, 1, &out);
+    NEAR(out, 0.02, 1e-12);
+}
+
+static void test_gamma_moments(void)
+{
+    /* M/G/1 with gamma service (s, c2): check against the moment formulas and GSL's
+     * own gamma quantile over a grid of loads and variabilities. */
+    double s = 0.01;
+    for (double c2 = 0.0; c2 <= 4.0; c2 += 0.5)
+        for (double rho = 0.0; rho < 0.96; rho += 0.15) {
+            double l = rho / s;
+            de_lc_class c = {l, s, c2, 0.95};
+            double out;
+            de_model_lc_latency(&c, 1, &out);
+            double es2 = s * s * (1 + c2), es3 = s * s * s * (1 + c2) * (1 + 2 * c2);
+            double ew = l * es2 / (2 * (1 - rho));
+            double ew2 = 2 * ew * ew + l * es3 / (3 * (1 - rho));
+            double mean = ew + s, var = ew2 - ew * ew + s * s * c2;
+            double want = var <= 1e-18 * mean * mean ? mean : gsl_cdf_gamma_Pinv(0.95, mean * mean / var, var / mean);
+            NEAR(out, want, 1e-7);
+        }
+}
+
+static void test_multiclass(void)
+{
+    /* Two identical classes behave as one class with the summed rate. */
+    de_lc_class two[2] = {{20, 0.01, 0.5, 0.95}, {30, 0.01, 0.5, 0.95}}, one = {50, 0.01, 0.5, 0.95};
+    double a[2], b;
+    de_model_lc_latency(two, 2, a);
+    de_model_lc_latency(&one, 1, &b);
+    NEAR(a[0], b, 1e-12);
+    NEAR(a[1], b, 1e-12);
+    /* A heavier neighbour raises the light class's latency. */
+    de_lc_class mix[2] = {{20, 0.01, 0.5, 0.95}, {20, 0.02, 0.5, 0.95}};
+    de_lc_class alone = {20, 0.01, 0.5, 0.95};
+    double m[2], al;
+    de_model_lc_latency(mix, 2, m);
+    de_model_lc_latency(&alone, 1, &al);
+    CU_ASSERT(m[0] > al);
+    CU_ASSERT(m[1] > m[0]);
+    NEAR(de_model_utilisation(mix, 2), 0.6, 1e-12);
+    /* Saturation. */
+    de_lc_class sat[2] = {{60, 0.01, 0.5, 0.95}, {40, 0.01, 0.5, 0.95}};
+    de_model_lc_latency(sat, 2, m);
+    CU_ASSERT(isinf(m[0]) && isinf(m[1]));
+}
+
+static void test_allreduce(void)
+{
+    CU_ASSERT_EQUAL(de_model_allreduce(1, 0.001, 1e8, 1e8), 0.0);
+    CU_ASSERT_EQUAL(de_model_allreduce(0, 0.001, 1e8, 1e8), 0.0);
+    /* 2 (n-1) alpha + 2 (n-1)/n bytes/beta = 0.006 + 1.5 */
+    NEAR(de_model_allreduce(4, 0.001, 1e8, 1e8), 1.506, 1e-12);
+    NEAR(de_model_allreduce(2, 0.002, 1e7, 4e6), 0.404, 1e-12);
+}
+
+/* ---- the model predictor on the fixture scenario ---- */
+
+static de_scenario *tiny(void)
+{
+    de_scenario *s;
+    de_err err;
+    int rc = de_scenario_load(de_test_src("tests/data/tiny.cfg"), NULL, &s, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_FATAL(rc == DE_OK);
+    return s;
+}
+
+static void test_predictor_tiny(void)
+{
+    de_scenario *s = tiny();
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_predictor p = de_predictor_model();
+    int f1 = de_scenario_device(s, "f1"), s1 = de_scenario_device(s, "s1"), s2 = de_scenario_device(s, "s2");
+    /* f1 serves 10 req/s x 10 ms: u = 0.1, step x (1 + 0.1/0.9) */
+    NEAR(p.ops->step_time(p.ctx, &st, f1, 0, 24), 0.034 * (1 + 0.1 / 0.9), 1e-12);
+    NEAR(p.ops->step_time(p.ctx, &st, s1, 0, 8), 0.052, 1e-12);
+    int devs[2] = {f1, s1};
+    NEAR(p.ops->allreduce_time(p.ctx, &st, devs, 2, 4e6), 0.404, 1e-12);
+    double lat;
+    p.ops->lc_latency(p.ctx, &st, f1, 0, 24, 0.25, &lat);
+    double se = 0.01 * 1.25;
+    NEAR(lat, -log(0.05) * se / (1 - 10 * se), 1e-9);
+    /* Speed factor (a slowdown fault) scales step and service times. */
+    st.speed[s2] = 0.5;
+    NEAR(p.ops->step_time(p.ctx, &st, s2, 0, 8), 0.104, 1e-12);
+    /* Link factor halves the bandwidth. */
+    st.link_factor[0] = 0.5;
+    NEAR(p.ops->allreduce_time(p.ctx, &st, devs, 2, 4e6), 0.004 + 0.8, 1e-12);
+    /* Monotone in batch and duty (the planner relies on it). */
+    double prev = 0;
+    for (int b = 0; b <= 64; b += 4)
+        for (double d = 0; d <= 1.0; d += 0.125) {
+            p.ops->lc_latency(p.ctx, &st, f1, 0, b, d, &lat);
+            if (d == 0)
+                prev = 0;
+            CU_ASSERT(lat >= prev);
+            prev = lat;
+        }
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
+static void test_ring_params(void)
+{
+    const char *text = "name = \"r\";\n"
+                       "links = ( { name = \"a\"; bandwidth_mbps = 100.0; latency_ms = 1.0; },\n"
+                       "          { name = \"b\"; bandwidth_mbps = 1000.0; latency_ms = 3.0; },\n"
+                       "          { name = \"c\"; bandwidth_mbps = 400.0; latency_ms = 2.0; } );\n"
+                       "devices = ( { name = \"x\"; type = \"jetson-tx2\"; link = \"a\"; },\n"
+                       "            { name = \"y\"; type = \"jetson-tx2\"; link = \"b\"; },\n"
+                       "            { name = \"z\"; type = \"jetson-tx2\"; link = \"c\"; } );\n"
+                       "jobs = ( { name = \"j\"; network = \"resnet50-ft\"; dataset_size = 100; epochs = 1; global_batch = 8; } );\n";
+    de_scenario *s;
+    de_err err;
+    CU_ASSERT_FATAL(de_test_load_text(text, &s, &err) == DE_OK);
+    de_state st;
+    de_state_init(&st, s, 0);
+    int all[3] = {0, 1, 2}, yz[2] = {1, 2};
+    double a, b;
+    de_predictor_ring_params(&st, all, 3, &a, &b);
+    NEAR(a, 0.005, 1e-12); /* 3 ms + 2 ms */
+    NEAR(b, 100e6 / 8, 1e-12);
+    de_predictor_ring_params(&st, yz, 2, &a, &b);
+    NEAR(a, 0.005, 1e-12);
+    NEAR(b, 400e6 / 8, 1e-12);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
+int main(void)
+{
+    static const de_test_case forms[] = {
+        {"step time", test_step_time},
+        {"LC service time under training", test_lc_service},
+        {"M/M/1 latency percentile is exact", test_mm1_exact},
+        {"idle deterministic server", test_deterministic_idle},
+        {"M/G/1 moments and gamma quantile", test_gamma_moments},
+        {"shared FIFO of several LC tasks", test_multiclass},
+        {"ring all-reduce", test_allreduce},
+        {NULL, NULL}};
+    static const de_test_case pred[] = {
+        {"model predictor on the fixture", test_predictor_tiny},
+        {"ring parameters from links", test_ring_params},
+        {NULL, NULL}};
+    de_test_suite("model forms", forms);
+    de_test_suite("model predictor", pred);
+    return de_test_run();
+}

@@ -1,0 +1,235 @@
+/* test_plan.c — plan evaluation by hand, the plan file (round trip and errors), JSON. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "de_plan.h"
+#include "de_planner.h"
+#include "de_test.h"
+#include "de_util.h"
+
+#define NEAR(a, b, rel) CU_ASSERT_DOUBLE_EQUAL((a), (b), (rel) * fabs(b) + 1e-15)
+
+static de_scenario *load(const char *rel)
+{
+    de_scenario *s;
+    de_err err;
+    int rc = de_scenario_load(de_test_src(rel), NULL, &s, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_FATAL(rc == DE_OK);
+    return s;
+}
+
+static void test_evaluate_by_hand(void)
+{
+    de_scenario *s = load("tests/data/tiny.cfg");
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_predictor pred = de_predictor_model();
+    de_plan p;
+    de_plan_init(&p);
+    int devs[2] = {de_scenario_device(s, "s1"), de_scenario_device(s, "f1")}, b[2] = {8, 24};
+    de_plan_set_shares(&p, devs, b, 2);
+    de_plan_evaluate(&p, &st, &pred, 0.1);
+    CU_ASSERT_EQUAL(p.n_shares, 2);
+    CU_ASSERT_EQUAL(p.shares[0].device, de_scenario_device(s, "f1")); /* sorted by device */
+    double tf = 0.034 * (1 + 0.1 / 0.9), T = 0.052 + 0.404;
+    NEAR(p.shares[0].step_time_s, tf, 1e-12);
+    NEAR(p.compute_time_s, 0.052, 1e-12);
+    NEAR(p.allreduce_time_s, 0.404, 1e-12);
+    NEAR(p.iteration_time_s, T, 1e-12);
+    NEAR(p.shares[0].duty_cycle, tf / T, 1e-12);
+    CU_ASSERT_EQUAL(p.iterations, 10);
+    NEAR(p.retraining_time_s, 10 * T + 2 * 1.0, 1e-12); /* 2 checkpoints of 1 s */
+    CU_ASSERT_EQUAL(p.n_tasks, 1);
+    double se = 0.01 * (1 + tf / T);
+    NEAR(p.tasks[0].latency_s, -log(0.05) * se / (1 - 10 * se), 1e-9);
+    NEAR(p.tasks[0].limit_s, 0.09, 1e-12);
+    CU_ASSERT_EQUAL(p.violations, 0);
+    CU_ASSERT(p.feasible);
+
+    /* Progress: half the samples done leaves 5 iterations and 1 checkpoint. */
+    st.samples_done[0] = 160;
+    de_plan_evaluate(&p, &st, &pred, 0.1);
+    CU_ASSERT_EQUAL(p.iterations, 5);
+    NEAR(p.retraining_time_s, 5 * T + 1.0, 1e-12);
+
+    /* A share that does not cover B is not feasible. */
+    int one = 8;
+    de_plan_set_shares(&p, devs, &one, 1);
+    de_plan_evaluate(&p, &st, &pred, 0.1);
+    CU_ASSERT(!p.feasible);
+    de_plan_free(&p);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
+static void test_violation_counted(void)
+{
+    /* Raise the camera's rate so that heavy training on f1 breaks its deadline. */
+    de_scenario *s = load("tests/data/tiny.cfg");
+    de_state st;
+    de_state_init(&st, s, 0);
+    st.rate[0] = 60.0;
+    de_predictor pred = de_predictor_model();
+    de_plan p;
+    de_plan_init(&p);
+    int dev = de_scenario_device(s, "f1"), b = 32;
+    de_plan_set_shares(&p, &dev, &b, 1);
+    de_plan_evaluate(&p, &st, &pred, 0.1);
+    CU_ASSERT_EQUAL(p.shares[0].duty_cycle, 1.0); /* one device: no all-reduce, always busy */
+    CU_ASSERT_EQUAL(p.violations, 1);
+    CU_ASSERT(p.tasks[0].violated);
+    CU_ASSERT(p.tasks[0].slack_s < 0);
+    CU_ASSERT(!p.feasible);
+    de_plan_free(&p);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
+static void test_file_round_trip(void)
+{
+    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_predictor pred = de_predictor_model();
+    de_plan p, q;
+    de_plan_init(&p);
+    de_plan_init(&q);
+    de_err err;
+    CU_ASSERT_FATAL(de_plan_compute(&st, 0, DE_POLICY_DEEP_EDGE, &s->planner, &pred, &p, &err) == DE_OK);
+    char *path = de_test_tmpfile("", ".plan");
+    CU_ASSERT_FATAL(de_plan_write(&p, &st, path, &err) == DE_OK);
+    int rc = de_plan_read(path, s, &q, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_FATAL(rc == DE_OK);
+    de_plan_evaluate(&q, &st, &pred, s->planner.safety_margin);
+    CU_ASSERT_EQUAL(q.policy, p.policy);
+    CU_ASSERT_EQUAL(q.n_shares, p.n_shares);
+    for (int i = 0; i < p.n_shares && i < q.n_shares; i++) {
+        CU_ASSERT_EQUAL(q.shares[i].device, p.shares[i].device);
+        CU_ASSERT_EQUAL(q.shares[i].batch, p.shares[i].batch);
+    }
+    CU_ASSERT_EQUAL(q.iteration_time_s, p.iteration_time_s);
+    CU_ASSERT_EQUAL(q.retraining_time_s, p.retraining_time_s);
+    CU_ASSERT_EQUAL(q.feasible, p.feasible);
+    de_test_unlink(path);
+    de_plan_free(&p);
+    de_plan_free(&q);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
+/* A plan file text for caltech-testbed with the given shares body and checksum. */
+static char *plan_text(const de_scenario *s, const char *checksum, const char *job, const char *shares, int gb)
+{
+    char sum[32];
+    snprintf(sum, sizeof sum, "%016llx", (unsigned long long)s->checksum);
+    return de_sprintf("plan = {\n  version = 1;\n  scenario = \"x.cfg\";\n  scenario_name = \"x\";\n"
+                      "  scenario_checksum = \"%s\";\n  job = \"%s\";\n  policy = \"deep-edge\";\n"
+                      "  global_batch = %d;\n  shares = ( %s );\n};\n",
+                      checksum ? checksum : sum, job, gb, shares);
+}
+
+static void expect_plan_error(const de_scenario *s, char *text, int code, const char *needle)
+{
+    char *path = de_test_tmpfile(text, ".plan");
+    de_plan p;
+    de_err err;
+    de_err_clear(&err);
+    int rc = de_plan_read(path, s, &p, &err);
+    CU_ASSERT_EQUAL(rc, code);
+    if (rc != code)
+        fprintf(stderr, "\n  expected %d got %d: %s\n", code, rc, err.msg);
+    DE_ASSERT_CONTAINS(err.msg, path);
+    DE_ASSERT_CONTAINS(err.msg, needle);
+    de_test_unlink(path);
+    free(text);
+}
+
+static void test_file_errors(void)
+{
+    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    const char *ok = "{ device = \"gpu-box-1\"; batch = 64; }, { device = \"gpu-box-2\"; batch = 64; }";
+    /* sanity: the good one reads */
+    char *good = plan_text(s, NULL, "caltech256-ft", ok, 128);
+    char *path = de_test_tmpfile(good, ".plan");
+    de_plan p;
+    de_err err;
+    CU_ASSERT_EQUAL(de_plan_read(path, s, &p, &err), DE_OK);
+    de_plan_free(&p);
+    de_test_unlink(path);
+    free(good);
+
+    expect_plan_error(s, plan_text(s, "0000000000000000", "caltech256-ft", ok, 128), DE_EMISMATCH, "scenario_checksum");
+    expect_plan_error(s, plan_text(s, NULL, "nope", ok, 128), DE_EMISMATCH, "plan.job");
+    expect_plan_error(s, plan_text(s, NULL, "caltech256-ft", ok, 64), DE_EMISMATCH, "global_batch");
+    expect_plan_error(s, plan_text(s, NULL, "caltech256-ft", "{ device = \"gpu-box-9\"; batch = 128; }", 128),
+                      DE_EMISMATCH, "plan.shares.[0].device");
+    expect_plan_error(s,
+                      plan_text(s, NULL, "caltech256-ft",
+                                "{ device = \"gpu-box-1\"; batch = 64; }, { device = \"gpu-box-1\"; batch = 64; }", 128),
+                      DE_EDUP, "appears twice");
+    expect_plan_error(s, plan_text(s, NULL, "caltech256-ft", "{ device = \"gpu-box-1\"; batch = 100; }", 128), DE_ERANGE,
+                      "sum to 100");
+    expect_plan_error(s, plan_text(s, NULL, "caltech256-ft", "{ device = \"gpu-box-1\"; batch = 0; }", 128), DE_ERANGE,
+                      "batch");
+    expect_plan_error(s, plan_text(s, NULL, "caltech256-ft", "{ device = \"gpu-box-1\"; batch = 128; size = 3; }", 128),
+                      DE_EKEY, "size");
+    expect_plan_error(s, de_sprintf("plan = { version = 2; };\n"), DE_EVERSION, "version");
+    expect_plan_error(s, de_sprintf("plan = { version = 1;\n  job = ;\n};\n"), DE_ESYNTAX, ":2");
+    /* a missing file */
+    CU_ASSERT_EQUAL(de_plan_read("/nonexistent/plan.cfg", s, &p, &err), DE_EIO);
+    DE_ASSERT_CONTAINS(err.msg, "/nonexistent/plan.cfg");
+    de_scenario_destroy(s);
+}
+
+static void test_json_fields(void)
+{
+    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_predictor pred = de_predictor_model();
+    de_plan p;
+    de_plan_init(&p);
+    de_err err;
+    CU_ASSERT_FATAL(de_plan_compute(&st, 0, DE_POLICY_ALL_UNIFORM, &s->planner, &pred, &p, &err) == DE_OK);
+    cJSON *o = de_plan_json(&p, &st);
+    const char *keys[] = {"policy", "feasible", "global_batch", "predicted_violations", "iteration_time_s",
+                          "retraining_time_s", "devices", "lc_tasks"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(o, keys[i]));
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(o, "policy")->valuestring, "all-uniform");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "predicted_violations")->valueint, p.violations);
+    cJSON *devs = cJSON_GetObjectItem(o, "devices");
+    int sum = 0;
+    cJSON *d;
+    cJSON_ArrayForEach(d, devs)
+    {
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "name"));
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "step_time_s"));
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "duty_cycle"));
+        sum += cJSON_GetObjectItem(d, "batch")->valueint;
+    }
+    CU_ASSERT_EQUAL(sum, cJSON_GetObjectItem(o, "global_batch")->valueint);
+    cJSON_Delete(o);
+    de_plan_free(&p);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
+int main(void)
+{
+    static const de_test_case cases[] = {
+        {"evaluation by hand", test_evaluate_by_hand},
+        {"violations are counted", test_violation_counted},
+        {"plan file round trip", test_file_round_trip},
+        {"plan file errors", test_file_errors},
+        {"JSON summary fields", test_json_fields},
+        {NULL, NULL}};
+    de_test_suite("plan", cases);
+    return de_test_run();
+}
