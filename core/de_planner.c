@@ -21,9 +21,12 @@ typedef struct cand {
     int cap;          /* min(memory limit, B) */
     double *t;        /* t[b] for b = 0..cap (t[0] = 0), NULL until first use */
     double *tmin;     /* tmin[b]: see tmin(); NAN until computed */
+    int hint;         /* last LC-limited capacity (search start) */
+    int bfree;        /* largest b whose LC limits hold at duty 1; -1 until computed */
     int n_tasks;      /* LC tasks on the device */
     double bw, lat;   /* its link */
     double speed;     /* samples/s at cap (ranking key) */
+    double t1, tcap;  /* step times at batch 1 and at cap */
 } cand;
 
 typedef struct ctx {
@@ -34,7 +37,8 @@ typedef struct ctx {
     int use_lc;       /* 0: LC-oblivious (baselines) */
     int n;
     cand *c;
-    double *lat;      /* scratch: latencies of one device's tasks */
+    double *lat;      /* scratch: latencies (or probabilities) of one device's tasks */
+    double *limit;    /* scratch: their limits */
     int *devs;        /* scratch: device indices of a set */
     int *bm;          /* scratch: capacities of a set's members */
     int *capx;        /* scratch: per-member caps */
@@ -75,14 +79,28 @@ static int time_bound(ctx *x, cand *c, double tau, int cap)
     return lo;
 }
 
-/* Worst LC margin on c with local batch b at duty cycle duty: max over its tasks
- * of (latency - limit) / limit; <= 0 means every task is within its limit. */
+/* How far c's LC tasks are from their limits with local batch b at duty cycle
+ * duty; <= 0 means every task is within its limit. With the predictor's lc_within:
+ * max over tasks of (percentile - probability within the limit), with a 1e-9
+ * guard so that the latency it implies is inside the limit, not on it; otherwise
+ * max of (latency - limit) / limit. Nondecreasing in b and duty. */
 static double lc_excess(ctx *x, cand *c, int b, double duty)
 {
     const de_scenario *s = x->st->scen;
-    x->pred->ops->lc_latency(x->pred->ctx, x->st, c->dev, x->network, b, duty, x->lat);
     int first = s->dev_task_start[c->dev];
     double worst = -INFINITY;
+    if (x->pred->ops->lc_within) {
+        for (int k = 0; k < c->n_tasks; k++)
+            x->limit[k] = s->tasks[s->dev_tasks[first + k]].deadline_s * (1.0 - x->margin);
+        x->pred->ops->lc_within(x->pred->ctx, x->st, c->dev, x->network, b, duty, x->limit, x->lat);
+        for (int k = 0; k < c->n_tasks; k++) {
+            double e = s->tasks[s->dev_tasks[first + k]].percentile + 1e-9 - x->lat[k];
+            if (!(e <= worst))
+                worst = isnan(e) ? INFINITY : e;
+        }
+        return worst;
+    }
+    x->pred->ops->lc_latency(x->pred->ctx, x->st, c->dev, x->network, b, duty, x->lat);
     for (int k = 0; k < c->n_tasks; k++) {
         double limit = s->tasks[s->dev_tasks[first + k]].deadline_s * (1.0 - x->margin);
         double e = (x->lat[k] - limit) / limit;
@@ -90,6 +108,12 @@ static double lc_excess(ctx *x, cand *c, int b, double duty)
             worst = isnan(e) ? INFINITY : e;
     }
     return worst;
+}
+
+/* Latencies of c's LC tasks (into x->lat), for messages. */
+static void lc_latencies(ctx *x, cand *c, int b, double duty)
+{
+    x->pred->ops->lc_latency(x->pred->ctx, x->st, c->dev, x->network, b, duty, x->lat);
 }
 
 static int lc_ok_duty(ctx *x, cand *c, int b, double duty)
@@ -109,6 +133,25 @@ static double tmin(ctx *x, cand *c, int b)
     if (!isnan(c->tmin[b]))
         return c->tmin[b];
     double t = times(x, c)[b], v;
+    if (c->bfree < 0) {
+        /* Largest batch whose LC limits hold even at duty cycle 1 (found once:
+         * below it no latency needs computing). */
+        int lo = 0, hi = c->cap + 1; /* ok(lo) at duty 1, !ok(hi) */
+        if (lc_excess(x, c, c->cap, 1.0) <= 0.0)
+            lo = c->cap;
+        else
+            hi = c->cap;
+        while (hi - lo > 1) {
+            int mid = lo + (hi - lo) / 2;
+            if (lc_excess(x, c, mid, 1.0) <= 0.0)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        c->bfree = lo;
+    }
+    if (b <= c->bfree)
+        return c->tmin[b] = t; /* any iteration is at least as long as this step */
     double fhi = lc_excess(x, c, b, 1.0);
     if (fhi <= 0.0) {
         v = t; /* any iteration is at least as long as this step */
@@ -119,7 +162,7 @@ static double tmin(ctx *x, cand *c, int b)
         } else {
             double lo = 0.0, hi = 1.0; /* excess(lo) <= 0 < excess(hi) */
             int side = 0;
-            for (int it = 0; it < 100 && hi - lo > 1e-9; it++) {
+            for (int it = 0; it < 100 && hi - lo > 1e-6 * lo; it++) {
                 double mid;
                 if (isfinite(fhi) && fhi > flo)
                     mid = lo + (hi - lo) * (-flo) / (fhi - flo);
@@ -157,13 +200,37 @@ static int lc_ok(ctx *x, cand *c, int b, double T)
     return tmin(x, c, b) <= T;
 }
 
-/* Capacity: largest b in [0, cap] with t[b] <= tau and the LC limits met at T. */
+/* Capacity: largest b in [0, cap] with t[b] <= tau and the LC limits met at T.
+ * tmin is nondecreasing in b; the search gallops from the device's previous answer
+ * (successive calls differ little), so few new tmin entries are computed. */
 static int capacity(ctx *x, cand *c, double tau, double T, int cap)
 {
     int b = time_bound(x, c, tau, cap);
     if (b == 0 || lc_ok(x, c, b, T))
         return b;
-    int lo = 0, hi = b; /* ok(lo), !ok(hi); tmin is nondecreasing in b */
+    int lo = 0, hi = b; /* ok(lo), !ok(hi) */
+    int h = c->hint < b ? c->hint : b - 1;
+    if (h > 0) {
+        if (lc_ok(x, c, h, T)) {
+            lo = h;
+            for (int step = 1; lo + step < hi; step *= 2) {
+                if (!lc_ok(x, c, lo + step, T)) {
+                    hi = lo + step;
+                    break;
+                }
+                lo += step;
+            }
+        } else {
+            hi = h;
+            for (int step = 1; hi - step > 0; step *= 2) {
+                if (lc_ok(x, c, hi - step, T)) {
+                    lo = hi - step;
+                    break;
+                }
+                hi -= step;
+            }
+        }
+    }
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
         if (lc_ok(x, c, mid, T))
@@ -171,6 +238,7 @@ static int capacity(ctx *x, cand *c, double tau, double T, int cap)
         else
             hi = mid;
     }
+    c->hint = lo;
     return lo;
 }
 
@@ -238,7 +306,9 @@ static int solve(ctx *x, const int *m, int n, int *batch, double *T_out)
         tau = lo;
     } else {
         /* Invariant: infeasible at lo, feasible at hi. */
-        for (int it = 0; it < 200; it++) {
+        /* To 1e-4 relative: few breakpoints are left in the window, and the walk
+         * below visits them exactly. */
+        for (int it = 0; it < 200 && hi - lo > 1e-4 * hi; it++) {
             double mid = 0.5 * (lo + hi);
             if (mid <= lo || mid >= hi)
                 break;
@@ -313,16 +383,19 @@ static void ctx_init(ctx *x, const de_state *st, int job, const de_planner_opts 
         const de_train_params *tp = de_catalog_train(s->catalog, s->devices[d].type, x->network);
         int li = s->devices[d].link;
         c->dev = d;
+        c->bfree = -1;
         c->cap = tp->max_batch < x->B ? tp->max_batch : x->B;
         c->n_tasks = s->dev_task_start[d + 1] - s->dev_task_start[d];
         c->bw = s->links[li].bandwidth_Bps * st->link_factor[li];
         c->lat = s->links[li].latency_s;
-        double t = pred->ops->step_time(pred->ctx, st, d, x->network, c->cap);
-        c->speed = isfinite(t) && t > 0 ? c->cap / t : 0.0;
+        c->tcap = pred->ops->step_time(pred->ctx, st, d, x->network, c->cap);
+        c->t1 = pred->ops->step_time(pred->ctx, st, d, x->network, 1);
+        c->speed = isfinite(c->tcap) && c->tcap > 0 ? c->cap / c->tcap : 0.0;
         if (c->n_tasks > max_tasks)
             max_tasks = c->n_tasks;
     }
     x->lat = de_calloc((size_t)max_tasks, sizeof(double));
+    x->limit = de_calloc((size_t)max_tasks, sizeof(double));
     x->devs = de_calloc((size_t)x->n + 1, sizeof(int));
     x->bm = de_calloc((size_t)x->n + 1, sizeof(int));
     x->capx = de_calloc((size_t)x->n + 1, sizeof(int));
@@ -336,6 +409,7 @@ static void ctx_free(ctx *x)
     }
     free(x->c);
     free(x->lat);
+    free(x->limit);
     free(x->devs);
     free(x->bm);
     free(x->capx);
@@ -385,11 +459,9 @@ static int classify(ctx *x, de_plan *p, int *safe, int *overloaded)
     *overloaded = 0;
     /* Longest possible iteration: every candidate at full capacity. */
     double tmax = 0.0;
-    for (int i = 0; i < x->n; i++) {
-        double t = times(x, &x->c[i])[x->c[i].cap];
-        if (isfinite(t) && t > tmax)
-            tmax = t;
-    }
+    for (int i = 0; i < x->n; i++)
+        if (isfinite(x->c[i].tcap) && x->c[i].tcap > tmax)
+            tmax = x->c[i].tcap;
     int *all = de_calloc((size_t)x->n + 1, sizeof(int));
     for (int i = 0; i < x->n; i++)
         all[i] = i;
@@ -399,7 +471,19 @@ static int classify(ctx *x, de_plan *p, int *safe, int *overloaded)
     for (int i = 0; i < x->n; i++) {
         cand *c = &x->c[i];
         int first = s->dev_task_start[c->dev];
-        if (c->n_tasks > 0 && !lc_ok_duty(x, c, 0, 0.0)) {
+        if (!isfinite(c->t1)) {
+            de_plan_note(p, "device '%s' is saturated by its LC load: left out", s->devices[c->dev].name);
+            if (c->n_tasks > 0 && !lc_ok_duty(x, c, 0, 0.0))
+                (*overloaded)++;
+            continue;
+        }
+        double d1 = c->t1 / Tmax < 1.0 ? c->t1 / Tmax : 1.0;
+        if (c->n_tasks == 0 || lc_ok_duty(x, c, 1, d1)) {
+            safe[ns++] = i; /* ok with one sample, hence with none */
+            continue;
+        }
+        if (!lc_ok_duty(x, c, 0, 0.0)) {
+            lc_latencies(x, c, 0, 0.0);
             for (int k = 0; k < c->n_tasks; k++) {
                 const de_lc_task *t = &s->tasks[s->dev_tasks[first + k]];
                 if (!(x->lat[k] <= t->deadline_s * (1 - x->margin)))
@@ -412,24 +496,14 @@ static int classify(ctx *x, de_plan *p, int *safe, int *overloaded)
             (*overloaded)++;
             continue;
         }
-        if (!isfinite(times(x, c)[1])) {
-            de_plan_note(p, "device '%s' is saturated by its LC load: left out", s->devices[c->dev].name);
-            continue;
+        lc_latencies(x, c, 1, d1);
+        for (int k = 0; k < c->n_tasks; k++) {
+            const de_lc_task *t = &s->tasks[s->dev_tasks[first + k]];
+            if (!(x->lat[k] <= t->deadline_s * (1 - x->margin)))
+                de_plan_note(p, "device '%s' left out: even one sample of training would push LC task '%s' to %.1f ms "
+                                "(limit %.1f ms)",
+                             s->devices[c->dev].name, t->name, x->lat[k] * 1e3, t->deadline_s * (1 - x->margin) * 1e3);
         }
-        if (!lc_ok(x, c, 1, Tmax)) {
-            double d1 = times(x, c)[1] / Tmax;
-            lc_ok_duty(x, c, 1, d1 < 1.0 ? d1 : 1.0); /* latencies for the message */
-            for (int k = 0; k < c->n_tasks; k++) {
-                const de_lc_task *t = &s->tasks[s->dev_tasks[first + k]];
-                if (!(x->lat[k] <= t->deadline_s * (1 - x->margin)))
-                    de_plan_note(p, "device '%s' left out: even one sample of training would push LC task '%s' to %.1f ms "
-                                    "(limit %.1f ms)",
-                                 s->devices[c->dev].name, t->name, x->lat[k] * 1e3,
-                                 t->deadline_s * (1 - x->margin) * 1e3);
-            }
-            continue;
-        }
-        safe[ns++] = i;
     }
     return ns;
 }
@@ -506,16 +580,43 @@ static double try_set(lsearch *ls, const int *m, int n)
 }
 
 /* One round of best-improvement moves (drop, add, swap). Returns 1 if improved. */
-static int improve(lsearch *ls, const int *order, int norder, int add_limit, int swap_limit)
+static ctx *weak_ctx;
+static const int *weak_m;
+
+static int cmp_weak(const void *a, const void *b)
+{
+    double x = weak_ctx->c[weak_m[*(const int *)a]].speed, y = weak_ctx->c[weak_m[*(const int *)b]].speed;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+/* One round of best-improvement moves: drop a member, add an outsider (the
+ * add_limit fastest), swap a member for an outsider (swap_limit fastest). Drops and
+ * swaps consider the member_limit slowest members (all of them in small sets).
+ * Returns 1 if the set improved. */
+static int improve(lsearch *ls, const int *order, int norder, int add_limit, int swap_limit, int member_limit)
 {
     ctx *x = ls->x;
     double best = ls->T * (1.0 - 1e-12);
     int kind = 0, bi = -1, bj = -1;
     int *t = ls->tmp;
+    /* members, slowest first */
+    int nm = ls->n < member_limit ? ls->n : member_limit;
+    int *weak = de_calloc((size_t)ls->n + 1, sizeof(int));
+    for (int i = 0; i < ls->n; i++)
+        weak[i] = i;
+    if (nm < ls->n) {
+        weak_ctx = x;
+        weak_m = ls->m;
+        qsort(weak, (size_t)ls->n, sizeof(int), cmp_weak);
+        weak_ctx = NULL;
+        weak_m = NULL;
+    }
     /* drop */
     if (ls->n > 1)
-        for (int i = 0; i < ls->n; i++) {
-            int k = 0;
+        for (int wi = 0; wi < nm; wi++) {
+            int i = weak[wi], k = 0;
             for (int j = 0; j < ls->n; j++)
                 if (j != i)
                     t[k++] = ls->m[j];
@@ -551,7 +652,8 @@ static int improve(lsearch *ls, const int *order, int norder, int add_limit, int
         if (ls->in[c])
             continue;
         tried_out++;
-        for (int i = 0; i < ls->n; i++) {
+        for (int wi = 0; wi < nm; wi++) {
+            int i = weak[wi];
             memcpy(t, ls->m, (size_t)ls->n * sizeof(int));
             t[i] = c;
             double T = try_set(ls, t, ls->n);
@@ -563,6 +665,7 @@ static int improve(lsearch *ls, const int *order, int norder, int add_limit, int
             }
         }
     }
+    free(weak);
     if (kind == 0)
         return 0;
     if (kind == 1) {
@@ -710,6 +813,9 @@ static void starts_prefix(ctx *x, const int *safe, const int *order, int ns, sta
                 lbest = T;
                 lk = grid[g];
                 lgi = g;
+            } else if (grid[g] > 16 && T > 1.5 * lbest) {
+                ng = g + 1; /* far past the best: larger prefixes only add all-reduce */
+                break;
             }
         }
         if (lk > 16) {
@@ -753,7 +859,8 @@ static int deep_edge_search(ctx *x, const int *safe, int ns, int *best_m, int *b
 
     /* 2. Local search (drop / add / swap, best improvement) from the best starts. */
     int small = ns <= 32;
-    int add_limit = small ? ns : 16, swap_limit = small ? ns : 4, nstarts = small ? 4 : 2;
+    int add_limit = small ? ns : 8, swap_limit = small ? ns : 4, member_limit = small ? ns : 8;
+    int nstarts = small ? 4 : 2, rounds = small ? 64 : 16;
     lsearch ls = {x, de_calloc((size_t)x->n + 1, 1), de_calloc((size_t)x->n + 2, sizeof(int)), 0,
                   de_calloc((size_t)x->n + 2, sizeof(int)), de_calloc((size_t)x->n + 2, sizeof(int)), 0};
     double best = INFINITY;
@@ -767,12 +874,9 @@ static int deep_edge_search(ctx *x, const int *safe, int ns, int *best_m, int *b
             ls.in[pool.set[st][i]] = 1;
         }
         ls.T = pool.T[st];
-        for (int round = 0; round < 64; round++) {
-            if (!small && ls.n > 64)
-                break; /* large sets: the prefix search is already fine-grained */
-            if (!improve(&ls, order, ns, add_limit, swap_limit))
+        for (int round = 0; round < rounds; round++)
+            if (!improve(&ls, order, ns, add_limit, swap_limit, member_limit))
                 break;
-        }
         if (ls.T < best) {
             best = ls.T;
             bestn = ls.n;

@@ -31,16 +31,15 @@ static double model_step_time(void *ctx, const de_state *st, int dev, int networ
     return de_model_step_time(p->overhead_s, p->per_sample_s, k, batch, lc_util(st, dev)) / st->speed[dev];
 }
 
-static void model_lc_latency(void *ctx, const de_state *st, int dev, int network, int batch, double duty, double *out)
+/* The LC classes of device dev while training `network` with `batch` at `duty`. */
+static int lc_classes(const de_state *st, int dev, int network, int batch, double duty, de_lc_class *cls)
 {
-    (void)ctx;
     const de_scenario *s = st->scen;
     const de_catalog *cat = s->catalog;
     int type = s->devices[dev].type;
     const de_interference *in = &cat->types[type].interference;
     const de_train_params *tp = de_catalog_train(cat, type, network);
     int first = s->dev_task_start[dev], n = s->dev_task_start[dev + 1] - first;
-    de_lc_class stack[16], *cls = n <= 16 ? stack : de_calloc((size_t)n, sizeof *cls);
     double speed = st->speed[dev];
     for (int k = 0; k < n; k++) {
         int ti = s->dev_tasks[first + k];
@@ -51,7 +50,28 @@ static void model_lc_latency(void *ctx, const de_state *st, int dev, int network
         cls[k].scv = ip->scv;
         cls[k].percentile = s->tasks[ti].percentile;
     }
-    de_model_lc_latency(cls, n, out);
+    return n;
+}
+
+#define STACK_CLASSES 16
+
+static void model_lc_latency(void *ctx, const de_state *st, int dev, int network, int batch, double duty, double *out)
+{
+    (void)ctx;
+    int n = st->scen->dev_task_start[dev + 1] - st->scen->dev_task_start[dev];
+    de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
+    de_model_lc_latency(cls, lc_classes(st, dev, network, batch, duty, cls), out);
+    if (cls != stack)
+        free(cls);
+}
+
+static void model_lc_within(void *ctx, const de_state *st, int dev, int network, int batch, double duty,
+                            const double *limit, double *prob)
+{
+    (void)ctx;
+    int n = st->scen->dev_task_start[dev + 1] - st->scen->dev_task_start[dev];
+    de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
+    de_model_lc_within(cls, lc_classes(st, dev, network, batch, duty, cls), limit, prob);
     if (cls != stack)
         free(cls);
 }
@@ -91,6 +111,7 @@ static const de_predictor_ops model_ops = {
     .step_time = model_step_time,
     .lc_latency = model_lc_latency,
     .allreduce_time = model_allreduce,
+    .lc_within = model_lc_within,
 };
 
 de_predictor de_predictor_model(void)

@@ -24,6 +24,12 @@ typedef struct de_predictor_ops {
     void (*lc_latency)(void *ctx, const de_state *st, int dev, int network, int batch, double duty, double *out);
     /* All-reduce time (s) of `bytes` over devs[0..n-1]; 0 for n <= 1. */
     double (*allreduce_time)(void *ctx, const de_state *st, const int *devs, int n, double bytes);
+    /* Optional (NULL: planners use lc_latency): for each LC task on dev (same order),
+     * the probability that a request is served within limit[k] seconds, under the
+     * same conditions as lc_latency; latency <= limit exactly when the probability
+     * >= the task's percentile. A cheaper test for planners' inner loops. */
+    void (*lc_within)(void *ctx, const de_state *st, int dev, int network, int batch, double duty,
+                      const double *limit, double *prob);
 } de_predictor_ops;
 
 typedef struct de_predictor {

@@ -37,6 +37,12 @@ double de_model_utilisation(const de_lc_class *cls, int n);
  * Utilisation >= 1 gives INFINITY for every class. */
 void de_model_lc_latency(const de_lc_class *cls, int n, double *out);
 
+/* Probability that a request of each class is served within limit[i] (s), into
+ * prob[n], under the same gamma approximation as de_model_lc_latency: latency <=
+ * limit exactly when prob >= percentile. One incomplete-gamma evaluation per class,
+ * so planners use it to test limits. Utilisation >= 1 gives 0. */
+void de_model_lc_within(const de_lc_class *cls, int n, const double *limit, double *prob);
+
 /* Ring all-reduce time (s) of `bytes` over n devices; 0 for n <= 1. alpha in s,
  * beta in bytes/s. */
 double de_model_allreduce(int n, double alpha_s, double beta_Bps, double bytes);

@@ -698,12 +698,6 @@ static void test_tmp_directory_errors(void)
     DE_ASSERT_CONTAINS(msg, "networks.cfg");
     rm_catalog(dir);
 
-    /* Empty devices/ */
-    dir = make_catalog(good_networks);
-    msg = load_fails(dir, DE_EIO);
-    DE_ASSERT_CONTAINS(msg, "no device types");
-    rm_catalog(dir);
-
     /* No devices/ at all */
     dir = make_catalog(good_networks);
     char *dd = de_path_join(dir, "devices");
@@ -735,6 +729,21 @@ static void test_tmp_error_in_second_file(void)
     rm_catalog(dir);
 }
 
+static void test_tmp_no_device_types(void)
+{
+    /* devices/ exists but holds no *.cfg (only a file that is not one). Registered
+     * last: in a -DDE_SANITIZE=ON build, de_catalog_load currently calls
+     * qsort(NULL, 0, ...) here, which UBSan reports and aborts on (core bug). */
+    char *dir = make_catalog(good_networks);
+    write_file(dir, "devices/README.md", "nothing here\n");
+    const char *msg = load_fails(dir, DE_EIO);
+    DE_ASSERT_CONTAINS(msg, "no device types");
+    char *w = de_sprintf("%s/devices", dir);
+    DE_ASSERT_CONTAINS(msg, w);
+    free(w);
+    rm_catalog(dir);
+}
+
 int main(void)
 {
     static const de_test_case shipped[] = {
@@ -760,6 +769,7 @@ int main(void)
         {"device file errors", test_tmp_device_errors},
         {"directory errors", test_tmp_directory_errors},
         {"error in the second device file", test_tmp_error_in_second_file},
+        {"no device types", test_tmp_no_device_types},
         {NULL, NULL},
     };
     de_test_suite("shipped catalog", shipped);

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# cli_test.sh — the `deepedge` command line: exit codes, messages on stderr, and the
+# outputs other tools rely on (JSON summary, plan file, generated scenarios).
+#
+# usage: cli_test.sh PATH_TO_deepedge SOURCE_DIR
+# Prints one line per check, then "N passed, M failed"; exits non-zero on any failure.
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 PATH_TO_deepedge SOURCE_DIR" >&2
+    exit 2
+fi
+DE=$1
+SRC=$2
+SCEN="$SRC/scenarios/caltech-testbed.cfg"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/deepedge-cli-XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+
+pass=0
+fail=0
+rc=0
+
+# run CMD...: runs it with stdout in $T/out and stderr in $T/err; its status in $rc.
+run() {
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+
+# check NAME CMD...: counts CMD's success as a pass; on failure shows CMD's own stderr
+# and the output of the last run.
+check() {
+    local name=$1
+    shift
+    if "$@" 2>"$T/check.err"; then
+        pass=$((pass + 1))
+        echo "ok   $name"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name"
+        tail -n 3 "$T/check.err" | sed 's/^/     # /'
+        echo "     (last command exit $rc; its stdout | and stderr ! follow)"
+        head -c 2000 "$T/out" | sed 's/^/     | /'
+        head -c 2000 "$T/err" | sed 's/^/     ! /'
+    fi
+}
+
+rc_is() { [ "$rc" -eq "$1" ]; }
+out_has() { grep -q -- "$1" "$T/out"; }
+err_has() { grep -q -- "$1" "$T/err"; }
+err_nonempty() { [ -s "$T/err" ]; }
+out_empty() { [ ! -s "$T/out" ]; }
+
+# ---- help, version, unknown command ----
+run "$DE" --help
+check "--help exits 0" rc_is 0
+check "--help prints the usage" out_has "usage: deepedge"
+check "--help lists plan" out_has "plan SCENARIO"
+
+run "$DE" help
+check "help exits 0" rc_is 0
+
+run "$DE" version
+check "version exits 0" rc_is 0
+check "version prints the version" out_has "^deepedge [0-9]"
+
+run "$DE"
+check "no command exits 1" rc_is 1
+check "no command prints the usage on stderr" err_has "usage: deepedge"
+
+run "$DE" frobnicate
+check "unknown command exits 1" rc_is 1
+check "unknown command: message on stderr" err_has "unknown command 'frobnicate'"
+check "unknown command: nothing on stdout" out_empty
+
+run "$DE" plan --help
+check "plan --help exits 0" rc_is 0
+check "plan --help describes --policy" out_has "--policy"
+
+# ---- plan ----
+run "$DE" plan "$SCEN"
+check "plan caltech-testbed exits 0" rc_is 0
+check "plan prints FEASIBLE" grep -Eq '(^|[^A-Z])FEASIBLE' "$T/out"
+check "plan is not NOT FEASIBLE" bash -c "! grep -q 'NOT FEASIBLE' '$T/out'"
+check "plan prints every device" out_has "tx2-2"
+check "plan prints the policy comparison" out_has "policy comparison"
+check "plan: nothing on stderr" bash -c "[ ! -s '$T/err' ]"
+
+run "$DE" plan "$SCEN" --json
+check "plan --json exits 0" rc_is 0
+cp "$T/out" "$T/plan.json"
+JSON_CHECK='
+import json, sys
+d = json.load(sys.stdin)
+for k in ("policy", "feasible", "global_batch", "predicted_violations", "iteration_time_s",
+          "retraining_time_s", "devices"):
+    assert k in d, "missing key " + k
+assert d["policy"] == sys.argv[1], d["policy"]
+assert isinstance(d["devices"], list) and len(d["devices"]) >= 1
+for dev in d["devices"]:
+    for k in ("name", "batch", "step_time_s", "duty_cycle"):
+        assert k in dev, "device misses " + k
+    assert dev["batch"] > 0
+assert sum(dev["batch"] for dev in d["devices"]) == d["global_batch"], "batches do not sum to global_batch"
+if sys.argv[2] == "feasible":
+    assert d["feasible"] is True and d["predicted_violations"] == 0
+    assert d["iteration_time_s"] > 0 and d["retraining_time_s"] >= d["iteration_time_s"]
+'
+check "plan --json parses" python3 -c 'import json,sys; d=json.load(sys.stdin)' <"$T/plan.json"
+check "plan --json has the keys; batches sum to global_batch; feasible" \
+    python3 -c "$JSON_CHECK" deep-edge feasible <"$T/plan.json"
+check "plan --json: global_batch is the scenario's 128" \
+    python3 -c 'import json,sys; assert json.load(sys.stdin)["global_batch"] == 128' <"$T/plan.json"
+
+for pol in deep-edge all-uniform proportional fastest-k exact; do
+    run "$DE" plan "$SCEN" --json --policy "$pol"
+    check "plan --policy $pol exits 0 or 2" bash -c "[ $rc -eq 0 ] || [ $rc -eq 2 ]"
+    check "plan --policy $pol --json is that policy" python3 -c "$JSON_CHECK" "$pol" any <"$T/out"
+done
+
+run "$DE" plan "$SCEN" --policy all --json
+check "plan --policy all --json exits 0" rc_is 0
+check "plan --policy all --json is an array" \
+    python3 -c 'import json,sys; d=json.load(sys.stdin); assert isinstance(d, list) and len(d) >= 2' <"$T/out"
+
+run "$DE" plan "$SCEN" -o "$T/plan.cfg"
+check "plan -o exits 0" rc_is 0
+check "plan -o writes the plan file" test -s "$T/plan.cfg"
+check "plan file contains shares" grep -q "shares" "$T/plan.cfg"
+check "plan file names the scenario" grep -q "caltech-testbed" "$T/plan.cfg"
+check "plan -o says where it wrote" out_has "plan written to"
+
+run "$DE" plan "$SCEN" --policy all -o "$T/all.cfg"
+check "plan --policy all -o exits 1" rc_is 1
+check "plan --policy all -o: message on stderr" err_has "choose one --policy"
+check "plan --policy all -o: no file written" test ! -e "$T/all.cfg"
+
+# ---- plan: bad input ----
+mkdir -p "$T/bad"
+cat >"$T/bad/malformed.cfg" <<'EOF'
+name = "malformed";
+links = ( { name = "l1"; bandwidth_mbps = 1000.0; latency_ms = 0.5; } );
+colour = "red";
+devices = ( { name = "d1"; type = "jetson-tx2"; link = "l1"; } );
+jobs = ( { name = "j"; network = "resnet50-ft"; dataset_size = 100; epochs = 1; global_batch = 8; } );
+EOF
+run "$DE" plan "$T/bad/malformed.cfg"
+check "malformed scenario exits 1" rc_is 1
+check "malformed scenario: stderr names the file" err_has "malformed.cfg"
+check "malformed scenario: stderr names line 3" err_has ":3:"
+check "malformed scenario: stderr names the key" err_has "colour"
+check "malformed scenario: nothing on stdout" out_empty
+
+run "$DE" scenario check "$T/bad/malformed.cfg"
+check "scenario check of a malformed scenario exits 1" rc_is 1
+check "scenario check: stderr names file and line" err_has "malformed.cfg:3:"
+
+run "$DE" plan "$T/bad/does-not-exist.cfg"
+check "nonexistent scenario exits 1" rc_is 1
+check "nonexistent scenario: stderr names the file" err_has "does-not-exist.cfg"
+
+run "$DE" plan "$SCEN" --policy nope
+check "--policy nope exits 1" rc_is 1
+check "--policy nope: stderr names the policy" err_has "nope"
+
+run "$DE" plan
+check "plan without a scenario exits 1" rc_is 1
+check "plan without a scenario: message on stderr" err_nonempty
+
+run "$DE" plan "$SCEN" --margin 2
+check "plan --margin 2 exits 1" rc_is 1
+check "plan --margin 2: message names --margin" err_has "--margin"
+
+run "$DE" plan "$SCEN" --bogus-option
+check "plan with an unknown option exits 1" rc_is 1
+
+run "$DE" plan "$SCEN" --job nojob
+check "plan --job nojob exits 1" rc_is 1
+check "plan --job nojob: message names the job" err_has "nojob"
+
+# ---- scenario generate / check ----
+run "$DE" scenario generate --devices 20 --seed 3 -o "$T/g1.cfg"
+check "scenario generate exits 0" rc_is 0
+check "scenario generate writes the file" test -s "$T/g1.cfg"
+run "$DE" scenario check "$T/g1.cfg"
+check "scenario check of the generated file exits 0" rc_is 0
+check "scenario check says valid, 20 devices" out_has "valid (20 devices"
+
+run "$DE" scenario generate --devices 20 --seed 3 -o "$T/g2.cfg"
+check "scenario generate again exits 0" rc_is 0
+check "same seed, same bytes" cmp -s "$T/g1.cfg" "$T/g2.cfg"
+
+run "$DE" scenario generate --devices 20 --seed 4 -o "$T/g3.cfg"
+check "scenario generate seed 4 exits 0" rc_is 0
+check "different seed, different file" bash -c "! cmp -s '$T/g1.cfg' '$T/g3.cfg'"
+
+run "$DE" scenario generate --devices 20 --seed 3 -o -
+check "scenario generate -o - exits 0" rc_is 0
+check "generate to stdout gives the same bytes as to a file" cmp -s "$T/out" "$T/g1.cfg"
+
+run "$DE" scenario show "$T/g1.cfg"
+check "scenario show exits 0" rc_is 0
+check "scenario show prints the devices" out_has "devices (20)"
+
+run "$DE" plan "$T/g1.cfg" --json
+check "plan of a generated scenario exits 0 or 2" bash -c "[ $rc -eq 0 ] || [ $rc -eq 2 ]"
+check "plan of a generated scenario: JSON with batches summing to B" \
+    python3 -c "$JSON_CHECK" deep-edge any <"$T/out"
+
+run "$DE" scenario generate --devices abc -o "$T/g4.cfg"
+check "--devices abc exits 1" rc_is 1
+check "--devices abc: message names the option" err_has "--devices"
+check "--devices abc: no file written" test ! -e "$T/g4.cfg"
+
+run "$DE" scenario generate --devices 0 -o "$T/g5.cfg"
+check "--devices 0 exits 1" rc_is 1
+
+run "$DE" scenario generate --devices 5
+check "generate without -o exits 1" rc_is 1
+check "generate without -o: message on stderr" err_has "-o FILE is required"
+
+run "$DE" scenario generate -o "$T/g6.cfg"
+check "generate without --devices exits 1" rc_is 1
+
+run "$DE" scenario generate --devices 5 --seed -1 -o "$T/g7.cfg"
+check "generate --seed -1 exits 1" rc_is 1
+
+# ---- scenario keys / catalog / misc ----
+run "$DE" scenario keys
+check "scenario keys exits 0" rc_is 0
+check "scenario keys mentions deadline_ms" out_has "deadline_ms"
+check "scenario keys mentions the catalog keys" out_has "per_sample_s"
+
+run "$DE" scenario catalog
+check "scenario catalog exits 0" rc_is 0
+check "scenario catalog mentions jetson-tx2" out_has "jetson-tx2"
+check "scenario catalog mentions x86-v100" out_has "x86-v100"
+
+run "$DE" scenario catalog "$T/no-such-catalog"
+check "scenario catalog of a missing directory exits 1" rc_is 1
+check "scenario catalog of a missing directory: message" err_has "no-such-catalog"
+
+run "$DE" scenario
+check "scenario without a subcommand exits 1" rc_is 1
+
+run "$DE" scenario nope
+check "scenario with an unknown subcommand exits 1" rc_is 1
+check "unknown subcommand: message names it" err_has "unknown subcommand 'nope'"
+
+run "$DE" scenario check "$SCEN"
+check "scenario check caltech-testbed exits 0" rc_is 0
+check "scenario check caltech-testbed: 9 devices" out_has "valid (9 devices, 6 LC tasks"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
