@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,11 +44,26 @@ static void init_cfg(config_t *cfg)
 int de_conf_read(config_t *cfg, const char *path, de_err *err)
 {
     init_cfg(cfg);
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return de_err_set(err, DE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return de_err_set(err, DE_EIO, "%s: not a regular file", path);
     FILE *f = fopen(path, "r");
     if (!f)
         return de_err_set(err, DE_EIO, "%s: cannot open: %s", path, strerror(errno));
     fclose(f);
-    /* config_read_file also resolves @include relative to the including file. */
+    /* @include paths are relative to the including file's directory. */
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        size_t n = (size_t)(slash - path);
+        char *dir = calloc(n + 2, 1);
+        if (dir) {
+            memcpy(dir, path, n ? n : 1);
+            config_set_include_dir(cfg, dir); /* libconfig copies it */
+            free(dir);
+        }
+    }
     if (config_read_file(cfg, path) != CONFIG_TRUE) {
         const char *file = config_error_file(cfg);
         return de_err_set(err, DE_ESYNTAX, "%s:%d: syntax error: %s", file ? file : path,
@@ -96,7 +112,10 @@ void de_conf_where(const config_setting_t *s, char *buf, size_t n)
         if (line > 0)
             break;
     }
-    snprintf(buf, n, "%s:%d", file ? file : "?", line);
+    if (line > 0)
+        snprintf(buf, n, "%s:%d", file ? file : "?", line);
+    else /* the top level has no line of its own */
+        snprintf(buf, n, "%s", file ? file : "?");
 }
 
 /* "FILE:LINE: PATH[.name]" for messages about setting s (or member name of s). */

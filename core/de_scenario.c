@@ -99,7 +99,7 @@ static void where_key(const config_setting_t *g, const char *member, char *buf, 
     de_conf_where(m ? m : g, where, sizeof where);
     de_conf_path(m ? m : g, path, sizeof path);
     if (member && !m)
-        snprintf(buf, n, "%s: %s.%s", where, path, member);
+        snprintf(buf, n, "%s: %s%s%s", where, path, path[0] ? "." : "", member);
     else
         snprintf(buf, n, "%s: %s", where, path);
 }

@@ -254,12 +254,20 @@ static int load_type_cfg(const de_catalog *cat, config_setting_t *root, de_devic
     return DE_OK;
 }
 
-static int load_type(const de_catalog *cat, const char *path, de_device_type *t, de_err *err)
+/* Loads devices/<file> (file = "<name>.cfg"). */
+static int load_type(const de_catalog *cat, const char *path, const char *file, de_device_type *t, de_err *err)
 {
     config_t cfg;
     int rc = de_conf_read(&cfg, path, err);
     if (!rc)
         rc = load_type_cfg(cat, config_root_setting(&cfg), t, err);
+    size_t len = strlen(file) - 4;
+    if (!rc && (strlen(t->name) != len || strncmp(t->name, file, len) != 0)) {
+        char where[512];
+        de_conf_where(config_setting_get_member(config_root_setting(&cfg), "name"), where, sizeof where);
+        rc = de_err_set(err, DE_EINVAL, "%s: name: '%s' must match the file name '%.*s'", where, t->name, (int)len,
+                        file);
+    }
     t->file = de_strdup(path);
     config_destroy(&cfg);
     return rc;
@@ -301,19 +309,14 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
         names[n++] = de_strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
     cat->types = de_calloc((size_t)n + 1, sizeof *cat->types);
     for (int i = 0; i < n && !rc; i++) {
         char *p = de_path_join(ddir, names[i]);
         de_device_type *t = &cat->types[i];
-        rc = load_type(cat, p, t, err);
+        rc = load_type(cat, p, names[i], t, err);
         cat->n_types = i + 1;
-        if (!rc) {
-            size_t len = strlen(names[i]) - 4;
-            if (strlen(t->name) != len || strncmp(t->name, names[i], len) != 0)
-                rc = de_err_set(err, DE_EINVAL, "%s: name: '%s' must match the file name '%.*s'", p, t->name,
-                                (int)len, names[i]);
-        }
         free(p);
     }
     for (int i = 0; i < n; i++)

@@ -450,10 +450,7 @@ static void test_tmp_name_mismatch(void)
     DE_ASSERT_CONTAINS(msg, w);
     DE_ASSERT_CONTAINS(msg, "'dev-b'");
     DE_ASSERT_CONTAINS(msg, "'dev-a'");
-    /* Expected (DESIGN rule 4: every message names file:line:key) — the name key is
-     * on line 1. Currently the message is "FILE: name: ..." without the line:
-     * reported as a core bug; assert "dev-a.cfg:1: name" once de_catalog_load fixes it. */
-    DE_ASSERT_CONTAINS(msg, "name");
+    DE_ASSERT_CONTAINS(msg, "dev-a.cfg:1: name"); /* the name key is on line 1 */
     free(w);
     rm_catalog(dir);
 }
@@ -731,9 +728,7 @@ static void test_tmp_error_in_second_file(void)
 
 static void test_tmp_no_device_types(void)
 {
-    /* devices/ exists but holds no *.cfg (only a file that is not one). Registered
-     * last: in a -DDE_SANITIZE=ON build, de_catalog_load currently calls
-     * qsort(NULL, 0, ...) here, which UBSan reports and aborts on (core bug). */
+    /* devices/ exists but holds no *.cfg (only a file that is not one). */
     char *dir = make_catalog(good_networks);
     write_file(dir, "devices/README.md", "nothing here\n");
     const char *msg = load_fails(dir, DE_EIO);

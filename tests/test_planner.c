@@ -291,7 +291,6 @@ static void test_infeasible_verdict(void)
     de_plan_free(&p);
 
     /* Memory: take every device but the smallest down; B cannot fit. */
-    de_state_init(&st, s, 0);
     for (int d = 0; d < s->n_devices; d++)
         st.up[d] = strcmp(s->devices[d].name, "nano") == 0;
     plan(&st, DE_POLICY_DEEP_EDGE, &p);
