@@ -20,9 +20,4 @@ int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int de_cli_int(const char *opt, const char *s, long long min, long long max, long long *out);
 int de_cli_float(const char *opt, const char *s, double min, double max, double *out);
 
-/* Writes a generated scenario (de_generate) to a temporary file and loads it.
- * Caller destroys the scenario and unlinks *path_out (then frees it). */
-int de_cli_generated_scenario(int devices, int lc_tasks, unsigned long seed, const char *network, int global_batch,
-                              de_scenario **out, char **path_out, de_err *err);
-
 #endif

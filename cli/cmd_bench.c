@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "de_generate.h"
 #include "de_planner.h"
 #include "de_util.h"
 
@@ -29,13 +29,31 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A generated cluster (de_generate.h) from the built-in catalog. */
+static de_scenario *generated(int devices, int lc_tasks, unsigned long seed, const char *network, int batch)
+{
+    de_gen_opts o;
+    de_gen_opts_default(&o);
+    o.devices = devices;
+    o.lc_tasks = lc_tasks;
+    o.seed = seed;
+    o.network = network;
+    o.global_batch = batch;
+    de_scenario *s;
+    de_err err;
+    if (de_generate_load(DE_DEFAULT_CATALOG, &o, &s, &err)) {
+        de_cli_fail("%s", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
 static int time_policy(int devices, unsigned long seed, int batch, de_policy pol, int reps)
 {
-    de_scenario *s;
-    char *path;
+    de_scenario *s = generated(devices, devices / 2, seed, "resnet50-ft", batch);
     de_err err;
-    if (de_cli_generated_scenario(devices, devices / 2, seed, "resnet50-ft", batch, &s, &path, &err))
-        return de_cli_fail("%s", err.msg);
+    if (!s)
+        return DE_EXIT_ERROR;
     de_state st;
     de_state_init(&st, s, 0);
     de_predictor pred = de_predictor_model();
@@ -61,8 +79,6 @@ static int time_policy(int devices, unsigned long seed, int batch, de_policy pol
     de_plan_free(&p);
     de_state_free(&st);
     de_scenario_destroy(s);
-    unlink(path);
-    free(path);
     return rc;
 }
 
@@ -73,11 +89,10 @@ static int gap_study(int instances, unsigned long seed0)
     de_predictor pred = de_predictor_model();
     for (int k = 0; k < instances; k++) {
         int n = 2 + k % 11;
-        de_scenario *s;
-        char *path;
+        de_scenario *s = generated(n, -1, seed0 + (unsigned long)k, NULL, 0);
         de_err err;
-        if (de_cli_generated_scenario(n, -1, seed0 + (unsigned long)k, NULL, 0, &s, &path, &err))
-            return de_cli_fail("%s", err.msg);
+        if (!s)
+            return DE_EXIT_ERROR;
         de_state st;
         de_state_init(&st, s, 0);
         de_plan he, ex;
@@ -105,8 +120,6 @@ static int gap_study(int instances, unsigned long seed0)
         de_plan_free(&ex);
         de_state_free(&st);
         de_scenario_destroy(s);
-        unlink(path);
-        free(path);
     }
     printf("\noptimality gap of deep-edge vs exact (iteration time), %d random clusters of 2-12 devices\n", instances);
     printf("  both found a plan        %d (exact found none: %d, deep-edge found none: %d)\n", both, ex_inf, he_inf);

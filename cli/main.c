@@ -5,12 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "de_catalog.h"
-#include "de_generate.h"
-#include "de_util.h"
 
 static void usage(FILE *out)
 {
@@ -63,46 +59,6 @@ int de_cli_float(const char *opt, const char *s, double min, double max, double 
     }
     *out = v;
     return 0;
-}
-
-int de_cli_generated_scenario(int devices, int lc_tasks, unsigned long seed, const char *network, int global_batch,
-                              de_scenario **out, char **path_out, de_err *err)
-{
-    *out = NULL;
-    *path_out = NULL;
-    de_catalog *cat;
-    int rc = de_catalog_load(DE_DEFAULT_CATALOG, &cat, err);
-    if (rc)
-        return rc;
-    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char *path = de_sprintf("%s/deepedge-gen-XXXXXX", tmpdir);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        de_catalog_destroy(cat);
-        rc = de_err_set(err, DE_EIO, "%s: cannot create temporary file", path);
-        free(path);
-        return rc;
-    }
-    FILE *f = fdopen(fd, "w");
-    de_gen_opts o;
-    de_gen_opts_default(&o);
-    o.devices = devices;
-    o.lc_tasks = lc_tasks;
-    o.seed = seed;
-    o.network = network;
-    o.global_batch = global_batch;
-    rc = de_generate(cat, &o, f, err);
-    fclose(f);
-    de_catalog_destroy(cat);
-    if (!rc)
-        rc = de_scenario_load(path, NULL, out, err);
-    if (rc) {
-        unlink(path);
-        free(path);
-        return rc;
-    }
-    *path_out = path;
-    return DE_OK;
 }
 
 int main(int argc, char **argv)

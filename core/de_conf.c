@@ -78,6 +78,8 @@ int de_conf_read_string(config_t *cfg, const char *text, const char *name, de_er
     if (config_read_string(cfg, text) != CONFIG_TRUE)
         return de_err_set(err, DE_ESYNTAX, "%s:%d: syntax error: %s", name, config_error_line(cfg),
                           config_error_text(cfg));
+    /* Settings read from a string have no source file: messages use this name. */
+    config_setting_set_hook(config_root_setting(cfg), (void *)name);
     return DE_OK;
 }
 
@@ -112,6 +114,8 @@ void de_conf_where(const config_setting_t *s, char *buf, size_t n)
         if (line > 0)
             break;
     }
+    if (!file) /* read from a string: the name given to de_conf_read_string */
+        file = config_setting_get_hook(config_root_setting(s->config));
     if (line > 0)
         snprintf(buf, n, "%s:%d", file ? file : "?", line);
     else /* the top level has no line of its own */

@@ -41,7 +41,7 @@ typedef struct de_key {
  * in every case. */
 int de_conf_read(config_t *cfg, const char *path, de_err *err);
 
-/* Same, from a string (name is used in messages). */
+/* Same, from a string; name stands for the file in every message and must outlive cfg. */
 int de_conf_read_string(config_t *cfg, const char *text, const char *name, de_err *err);
 
 /* Writes the dotted path of a setting ("devices.[2].link") into buf. */
@@ -68,6 +68,19 @@ int de_conf_get_setting(const config_setting_t *group, const de_key *key, config
 
 /* Convenience: look the key up by name in the table, then get it. */
 #define DE_CONF_KEY(table, name) de_conf_key((table), sizeof(table) / sizeof((table)[0]), (name))
+
+/* Number of entries of a key table. */
+#define DE_NKEYS(table) (sizeof(table) / sizeof((table)[0]))
+
+/* In a loader returning an error code with a `de_err *err` in scope: reads key
+ * `name` of `table` from group `grp` into `out` with de_conf_get_<kind>, and
+ * returns the error code from the enclosing function if that fails. */
+#define DE_CONF_GET(kind, grp, table, name, out)                                         \
+    do {                                                                                 \
+        int rc_ = de_conf_get_##kind((grp), DE_CONF_KEY(table, name), (out), err);       \
+        if (rc_)                                                                         \
+            return rc_;                                                                  \
+    } while (0)
 
 /* Prints a key table as documentation (one key a line: name, type, range, default, unit, help). */
 void de_conf_print_table(FILE *out, const char *section, const de_key *keys, size_t n);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "de_model.h"
+#include "de_scenario.h"
 #include "de_util.h"
 
 typedef struct gen_link {
@@ -155,4 +156,32 @@ int de_generate(const de_catalog *cat, const de_gen_opts *o, FILE *out, de_err *
     free(util);
     gsl_rng_free(r);
     return ferror(out) ? de_err_set(err, DE_EIO, "write failed") : DE_OK;
+}
+
+int de_generate_load(const char *catalog_dir, const de_gen_opts *o, de_scenario **out, de_err *err)
+{
+    *out = NULL;
+    de_catalog *cat;
+    int rc = de_catalog_load(catalog_dir, &cat, err);
+    if (rc)
+        return rc;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        de_catalog_destroy(cat);
+        return de_err_set(err, DE_ENOMEM, "cannot open a memory stream");
+    }
+    de_gen_opts oo = *o;
+    oo.catalog = NULL; /* loaded with catalog_dir below */
+    rc = de_generate(cat, &oo, f, err);
+    fclose(f);
+    de_catalog_destroy(cat);
+    if (!rc) {
+        char name[64];
+        snprintf(name, sizeof name, "generated-%d-%lu.cfg", o->devices, o->seed);
+        rc = de_scenario_load_text(text, name, catalog_dir, out, err);
+    }
+    free(text);
+    return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "de_catalog.h"
+#include "de_scenario.h"
 
 typedef struct de_gen_opts {
     int devices;            /* >= 1 */
@@ -29,5 +30,9 @@ void de_gen_opts_default(de_gen_opts *o);
 /* Writes a scenario in the libconfig format of de_scenario.h. DE_EINVAL on bad
  * options (message in err). */
 int de_generate(const de_catalog *cat, const de_gen_opts *o, FILE *out, de_err *err);
+
+/* Generates a scenario from the catalog in catalog_dir and loads it from memory
+ * (its name: "generated-N-SEED"). *out is owned by the caller. */
+int de_generate_load(const char *catalog_dir, const de_gen_opts *o, de_scenario **out, de_err *err);
 
 #endif

@@ -344,8 +344,6 @@ static const de_key k_share[] = {
     {"batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "local batch"},
 };
 
-#define NK(t) (sizeof(t) / sizeof((t)[0]))
-
 static int plan_err(const config_setting_t *g, const char *member, int code, const char *what, de_err *err)
 {
     const config_setting_t *m = member ? config_setting_get_member(g, member) : NULL;
@@ -362,9 +360,9 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
     const char *sum, *job, *policy, *sname;
     const char *scen_path;
     int rc;
-    if ((rc = de_conf_check_keys(root, k_plan_top, NK(k_plan_top), err)) ||
+    if ((rc = de_conf_check_keys(root, k_plan_top, DE_NKEYS(k_plan_top), err)) ||
         (rc = de_conf_get_setting(root, DE_CONF_KEY(k_plan_top, "plan"), &g, err)) ||
-        (rc = de_conf_check_keys(g, k_plan, NK(k_plan), err)) ||
+        (rc = de_conf_check_keys(g, k_plan, DE_NKEYS(k_plan), err)) ||
         (rc = de_conf_get_int(g, DE_CONF_KEY(k_plan, "version"), &version, err)))
         return rc;
     if (version != DE_PLAN_VERSION)
@@ -399,7 +397,7 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
         config_setting_t *e = config_setting_get_elem(shares, (unsigned)i);
         const char *dev;
         long long b;
-        if ((rc = de_conf_check_keys(e, k_share, NK(k_share), err)) ||
+        if ((rc = de_conf_check_keys(e, k_share, DE_NKEYS(k_share), err)) ||
             (rc = de_conf_get_string(e, DE_CONF_KEY(k_share, "device"), &dev, err)) ||
             (rc = de_conf_get_int(e, DE_CONF_KEY(k_share, "batch"), &b, err)))
             break;

@@ -62,23 +62,16 @@ static const de_key k_fault[] = {
     {"factor", DE_KEY_FLOAT, 0, 1e-3, 1, NULL, "", "slowdown: speed multiplier; link-degrade: bandwidth multiplier"},
 };
 
-#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
-#define GET(kind, grp, table, name, out)                                                 \
-    do {                                                                                 \
-        int rc_ = de_conf_get_##kind((grp), DE_CONF_KEY(table, name), (out), err);       \
-        if (rc_)                                                                         \
-            return rc_;                                                                  \
-    } while (0)
 
 void de_scenario_print_keys(FILE *out)
 {
-    de_conf_print_table(out, "scenario (top level)", k_top, NKEYS(k_top));
-    de_conf_print_table(out, "links.[i]", k_link, NKEYS(k_link));
-    de_conf_print_table(out, "devices.[i]", k_device, NKEYS(k_device));
-    de_conf_print_table(out, "lc_tasks.[i]", k_task, NKEYS(k_task));
-    de_conf_print_table(out, "jobs.[i]", k_job, NKEYS(k_job));
-    de_conf_print_table(out, "planner", k_planner, NKEYS(k_planner));
-    de_conf_print_table(out, "faults.[i]", k_fault, NKEYS(k_fault));
+    de_conf_print_table(out, "scenario (top level)", k_top, DE_NKEYS(k_top));
+    de_conf_print_table(out, "links.[i]", k_link, DE_NKEYS(k_link));
+    de_conf_print_table(out, "devices.[i]", k_device, DE_NKEYS(k_device));
+    de_conf_print_table(out, "lc_tasks.[i]", k_task, DE_NKEYS(k_task));
+    de_conf_print_table(out, "jobs.[i]", k_job, DE_NKEYS(k_job));
+    de_conf_print_table(out, "planner", k_planner, DE_NKEYS(k_planner));
+    de_conf_print_table(out, "faults.[i]", k_fault, DE_NKEYS(k_fault));
 }
 
 const char *de_fault_kind_name(de_fault_kind k)
@@ -164,12 +157,12 @@ static int load_links(de_scenario *s, config_setting_t *list, de_err *err)
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         const char *name;
         double bw, lat;
-        int rc = de_conf_check_keys(g, k_link, NKEYS(k_link), err);
+        int rc = de_conf_check_keys(g, k_link, DE_NKEYS(k_link), err);
         if (rc)
             return rc;
-        GET(string, g, k_link, "name", &name);
-        GET(float, g, k_link, "bandwidth_mbps", &bw);
-        GET(float, g, k_link, "latency_ms", &lat);
+        DE_CONF_GET(string, g, k_link, "name", &name);
+        DE_CONF_GET(float, g, k_link, "bandwidth_mbps", &bw);
+        DE_CONF_GET(float, g, k_link, "latency_ms", &lat);
         if ((rc = UNIQUE(g, "link", name, s->links, i)))
             return rc;
         s->links[i].name = de_strdup(name);
@@ -188,12 +181,12 @@ static int load_devices(de_scenario *s, config_setting_t *list, de_err *err)
     for (int i = 0; i < n; i++) {
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         const char *name, *type, *link;
-        int rc = de_conf_check_keys(g, k_device, NKEYS(k_device), err);
+        int rc = de_conf_check_keys(g, k_device, DE_NKEYS(k_device), err);
         if (rc)
             return rc;
-        GET(string, g, k_device, "name", &name);
-        GET(string, g, k_device, "type", &type);
-        GET(string, g, k_device, "link", &link);
+        DE_CONF_GET(string, g, k_device, "name", &name);
+        DE_CONF_GET(string, g, k_device, "type", &type);
+        DE_CONF_GET(string, g, k_device, "link", &link);
         if ((rc = UNIQUE(g, "device", name, s->devices, i)))
             return rc;
         de_device *d = &s->devices[i];
@@ -215,16 +208,16 @@ static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const c
     const char *name, *dev, *model, *trace;
     double deadline_ms, pct;
     char loc[1024];
-    int rc = de_conf_check_keys(g, k_task, NKEYS(k_task), err);
+    int rc = de_conf_check_keys(g, k_task, DE_NKEYS(k_task), err);
     if (rc)
         return rc;
-    GET(string, g, k_task, "name", &name);
-    GET(string, g, k_task, "device", &dev);
-    GET(string, g, k_task, "model", &model);
-    GET(float, g, k_task, "rate", &t->rate);
-    GET(string, g, k_task, "rate_trace", &trace);
-    GET(float, g, k_task, "deadline_ms", &deadline_ms);
-    GET(float, g, k_task, "percentile", &pct);
+    DE_CONF_GET(string, g, k_task, "name", &name);
+    DE_CONF_GET(string, g, k_task, "device", &dev);
+    DE_CONF_GET(string, g, k_task, "model", &model);
+    DE_CONF_GET(float, g, k_task, "rate", &t->rate);
+    DE_CONF_GET(string, g, k_task, "rate_trace", &trace);
+    DE_CONF_GET(float, g, k_task, "deadline_ms", &deadline_ms);
+    DE_CONF_GET(float, g, k_task, "percentile", &pct);
     int has_rate = config_setting_get_member(g, "rate") != NULL;
     if (has_rate == (trace != NULL)) {
         where_key(g, NULL, loc, sizeof loc);
@@ -307,17 +300,17 @@ static int load_jobs(de_scenario *s, config_setting_t *list, de_err *err)
         de_job *j = &s->jobs[i];
         const char *name, *net;
         long long ds, ep, gb, ci;
-        int rc = de_conf_check_keys(g, k_job, NKEYS(k_job), err);
+        int rc = de_conf_check_keys(g, k_job, DE_NKEYS(k_job), err);
         if (rc)
             return rc;
-        GET(string, g, k_job, "name", &name);
-        GET(string, g, k_job, "network", &net);
-        GET(int, g, k_job, "dataset_size", &ds);
-        GET(int, g, k_job, "epochs", &ep);
-        GET(int, g, k_job, "global_batch", &gb);
-        GET(float, g, k_job, "arrival_s", &j->arrival_s);
-        GET(int, g, k_job, "checkpoint_interval", &ci);
-        GET(float, g, k_job, "checkpoint_cost_s", &j->checkpoint_cost_s);
+        DE_CONF_GET(string, g, k_job, "name", &name);
+        DE_CONF_GET(string, g, k_job, "network", &net);
+        DE_CONF_GET(int, g, k_job, "dataset_size", &ds);
+        DE_CONF_GET(int, g, k_job, "epochs", &ep);
+        DE_CONF_GET(int, g, k_job, "global_batch", &gb);
+        DE_CONF_GET(float, g, k_job, "arrival_s", &j->arrival_s);
+        DE_CONF_GET(int, g, k_job, "checkpoint_interval", &ci);
+        DE_CONF_GET(float, g, k_job, "checkpoint_cost_s", &j->checkpoint_cost_s);
         if ((rc = UNIQUE(g, "job", name, s->jobs, i)))
             return rc;
         j->network = de_catalog_network(cat, net);
@@ -359,12 +352,12 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
         s->planner.fastest_k = 0;
         return DE_OK;
     }
-    int rc = de_conf_check_keys(g, k_planner, NKEYS(k_planner), err);
+    int rc = de_conf_check_keys(g, k_planner, DE_NKEYS(k_planner), err);
     if (rc)
         return rc;
-    GET(string, g, k_planner, "policy", &policy);
-    GET(float, g, k_planner, "safety_margin", &s->planner.safety_margin);
-    GET(int, g, k_planner, "fastest_k", &k);
+    DE_CONF_GET(string, g, k_planner, "policy", &policy);
+    DE_CONF_GET(float, g, k_planner, "safety_margin", &s->planner.safety_margin);
+    DE_CONF_GET(int, g, k_planner, "fastest_k", &k);
     if (de_policy_parse(policy, &s->planner.policy)) {
         char loc[1024];
         where_key(g, "policy", loc, sizeof loc);
@@ -383,14 +376,14 @@ static int load_faults(de_scenario *s, config_setting_t *list, de_err *err)
         de_fault *f = &s->faults[i];
         const char *dev, *kind;
         char loc[1024];
-        int rc = de_conf_check_keys(g, k_fault, NKEYS(k_fault), err);
+        int rc = de_conf_check_keys(g, k_fault, DE_NKEYS(k_fault), err);
         if (rc)
             return rc;
-        GET(string, g, k_fault, "device", &dev);
-        GET(float, g, k_fault, "time_s", &f->time_s);
-        GET(string, g, k_fault, "kind", &kind);
-        GET(float, g, k_fault, "repair_s", &f->repair_s);
-        GET(float, g, k_fault, "factor", &f->factor);
+        DE_CONF_GET(string, g, k_fault, "device", &dev);
+        DE_CONF_GET(float, g, k_fault, "time_s", &f->time_s);
+        DE_CONF_GET(string, g, k_fault, "kind", &kind);
+        DE_CONF_GET(float, g, k_fault, "repair_s", &f->repair_s);
+        DE_CONF_GET(float, g, k_fault, "factor", &f->factor);
         f->device = FIND(s->devices, s->n_devices, dev);
         if (f->device < 0)
             return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
@@ -425,18 +418,18 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
 {
     const char *name, *desc, *catalog;
     config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults;
-    int rc = de_conf_check_keys(root, k_top, NKEYS(k_top), err);
+    int rc = de_conf_check_keys(root, k_top, DE_NKEYS(k_top), err);
     if (rc)
         return rc;
-    GET(string, root, k_top, "name", &name);
-    GET(string, root, k_top, "description", &desc);
-    GET(string, root, k_top, "catalog", &catalog);
-    GET(setting, root, k_top, "links", &links);
-    GET(setting, root, k_top, "devices", &devices);
-    GET(setting, root, k_top, "lc_tasks", &tasks);
-    GET(setting, root, k_top, "jobs", &jobs);
-    GET(setting, root, k_top, "planner", &planner);
-    GET(setting, root, k_top, "faults", &faults);
+    DE_CONF_GET(string, root, k_top, "name", &name);
+    DE_CONF_GET(string, root, k_top, "description", &desc);
+    DE_CONF_GET(string, root, k_top, "catalog", &catalog);
+    DE_CONF_GET(setting, root, k_top, "links", &links);
+    DE_CONF_GET(setting, root, k_top, "devices", &devices);
+    DE_CONF_GET(setting, root, k_top, "lc_tasks", &tasks);
+    DE_CONF_GET(setting, root, k_top, "jobs", &jobs);
+    DE_CONF_GET(setting, root, k_top, "planner", &planner);
+    DE_CONF_GET(setting, root, k_top, "faults", &faults);
     s->name = de_strdup(name);
     s->description = de_strdup(desc);
 
@@ -475,17 +468,20 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
     return rc;
 }
 
-int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **out, de_err *err)
+/* Loads from a file (text NULL) or from text standing for file `path`. */
+static int load(const char *path, const char *text, const char *catalog_dir, de_scenario **out, de_err *err)
 {
     *out = NULL;
     de_scenario *s = de_calloc(1, sizeof *s);
     s->path = de_strdup(path);
     config_t cfg;
-    int rc = de_conf_read(&cfg, path, err);
+    int rc = text ? de_conf_read_string(&cfg, text, s->path, err) : de_conf_read(&cfg, path, err);
     if (!rc)
         rc = load_root(s, config_root_setting(&cfg), catalog_dir, err);
     config_destroy(&cfg);
-    if (!rc && de_file_checksum(path, &s->checksum))
+    if (!rc && text)
+        s->checksum = de_fnv1a64(text, strlen(text), DE_FNV1A64_INIT);
+    else if (!rc && de_file_checksum(path, &s->checksum))
         rc = de_err_set(err, DE_EIO, "%s: cannot read", path);
     if (rc) {
         de_scenario_destroy(s);
@@ -493,6 +489,16 @@ int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **ou
     }
     *out = s;
     return DE_OK;
+}
+
+int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **out, de_err *err)
+{
+    return load(path, NULL, catalog_dir, out, err);
+}
+
+int de_scenario_load_text(const char *text, const char *name, const char *catalog_dir, de_scenario **out, de_err *err)
+{
+    return load(name, text, catalog_dir, out, err);
 }
 
 void de_scenario_destroy(de_scenario *s)

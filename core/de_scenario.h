@@ -93,6 +93,10 @@ typedef struct de_scenario {
  * built-in catalog (DE_DEFAULT_CATALOG). On failure *out is NULL and err names
  * file:line:key. */
 int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **out, de_err *err);
+/* The same from text in memory; name stands for the file path in messages and for
+ * resolving relative paths (its directory), the checksum is that of the text. */
+int de_scenario_load_text(const char *text, const char *name, const char *catalog_dir, de_scenario **out,
+                          de_err *err);
 void de_scenario_destroy(de_scenario *s);
 
 /* Index by name, -1 if absent. */

@@ -54,23 +54,16 @@ static const de_key k_infer[] = {
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
 };
 
-#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
-#define GET(kind, grp, table, name, out)                                                  \
-    do {                                                                                  \
-        int rc_ = de_conf_get_##kind((grp), DE_CONF_KEY(table, name), (out), err);        \
-        if (rc_)                                                                          \
-            return rc_;                                                                   \
-    } while (0)
 
 void de_catalog_print_keys(FILE *out)
 {
-    de_conf_print_table(out, "networks.cfg (top level)", k_networks_file, NKEYS(k_networks_file));
-    de_conf_print_table(out, "networks.cfg networks.[i]", k_network, NKEYS(k_network));
-    de_conf_print_table(out, "networks.cfg lc_models.[i]", k_lc_model, NKEYS(k_lc_model));
-    de_conf_print_table(out, "devices/TYPE.cfg (top level)", k_type, NKEYS(k_type));
-    de_conf_print_table(out, "devices/TYPE.cfg interference", k_interference, NKEYS(k_interference));
-    de_conf_print_table(out, "devices/TYPE.cfg train.[i]", k_train, NKEYS(k_train));
-    de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, NKEYS(k_infer));
+    de_conf_print_table(out, "networks.cfg (top level)", k_networks_file, DE_NKEYS(k_networks_file));
+    de_conf_print_table(out, "networks.cfg networks.[i]", k_network, DE_NKEYS(k_network));
+    de_conf_print_table(out, "networks.cfg lc_models.[i]", k_lc_model, DE_NKEYS(k_lc_model));
+    de_conf_print_table(out, "devices/TYPE.cfg (top level)", k_type, DE_NKEYS(k_type));
+    de_conf_print_table(out, "devices/TYPE.cfg interference", k_interference, DE_NKEYS(k_interference));
+    de_conf_print_table(out, "devices/TYPE.cfg train.[i]", k_train, DE_NKEYS(k_train));
+    de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, DE_NKEYS(k_infer));
 }
 
 /* Error for a name that refers to nothing, listing what is known. */
@@ -97,7 +90,7 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
     if (rc)
         goto out;
     config_setting_t *root = config_root_setting(&cfg), *nets, *lcs;
-    if ((rc = de_conf_check_keys(root, k_networks_file, NKEYS(k_networks_file), err)) ||
+    if ((rc = de_conf_check_keys(root, k_networks_file, DE_NKEYS(k_networks_file), err)) ||
         (rc = de_conf_get_setting(root, DE_CONF_KEY(k_networks_file, "networks"), &nets, err)) ||
         (rc = de_conf_get_setting(root, DE_CONF_KEY(k_networks_file, "lc_models"), &lcs, err)))
         goto out;
@@ -108,7 +101,7 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
         config_setting_t *g = config_setting_get_elem(nets, (unsigned)i);
         de_network *n = &cat->networks[i];
         const char *name, *desc, *src;
-        if ((rc = de_conf_check_keys(g, k_network, NKEYS(k_network), err)) ||
+        if ((rc = de_conf_check_keys(g, k_network, DE_NKEYS(k_network), err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "name"), &name, err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "description"), &desc, err)) ||
             (rc = de_conf_get_float(g, DE_CONF_KEY(k_network, "parameters"), &n->parameters, err)) ||
@@ -136,7 +129,7 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
     for (int i = 0; i < nl; i++) {
         config_setting_t *g = config_setting_get_elem(lcs, (unsigned)i);
         const char *name, *desc;
-        if ((rc = de_conf_check_keys(g, k_lc_model, NKEYS(k_lc_model), err)) ||
+        if ((rc = de_conf_check_keys(g, k_lc_model, DE_NKEYS(k_lc_model), err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "name"), &name, err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "description"), &desc, err)))
             goto out;
@@ -156,13 +149,13 @@ out:
 static int load_interference(config_setting_t *g, de_interference *in, de_err *err)
 {
     const char *src;
-    int rc = de_conf_check_keys(g, k_interference, NKEYS(k_interference), err);
+    int rc = de_conf_check_keys(g, k_interference, DE_NKEYS(k_interference), err);
     if (rc)
         return rc;
-    GET(float, g, k_interference, "lc_inflation", &in->lc_inflation);
-    GET(float, g, k_interference, "blocking_fraction", &in->blocking_fraction);
-    GET(float, g, k_interference, "train_slowdown", &in->train_slowdown);
-    GET(string, g, k_interference, "source", &src);
+    DE_CONF_GET(float, g, k_interference, "lc_inflation", &in->lc_inflation);
+    DE_CONF_GET(float, g, k_interference, "blocking_fraction", &in->blocking_fraction);
+    DE_CONF_GET(float, g, k_interference, "train_slowdown", &in->train_slowdown);
+    DE_CONF_GET(string, g, k_interference, "source", &src);
     in->source = de_strdup(src);
     return DE_OK;
 }
@@ -176,14 +169,14 @@ static int load_train(const de_catalog *cat, config_setting_t *list, de_device_t
         de_train_params *p = &t->train[i];
         const char *net, *src;
         long long mb;
-        int rc = de_conf_check_keys(g, k_train, NKEYS(k_train), err);
+        int rc = de_conf_check_keys(g, k_train, DE_NKEYS(k_train), err);
         if (rc)
             return rc;
-        GET(string, g, k_train, "network", &net);
-        GET(float, g, k_train, "overhead_s", &p->overhead_s);
-        GET(float, g, k_train, "per_sample_s", &p->per_sample_s);
-        GET(int, g, k_train, "max_batch", &mb);
-        GET(string, g, k_train, "source", &src);
+        DE_CONF_GET(string, g, k_train, "network", &net);
+        DE_CONF_GET(float, g, k_train, "overhead_s", &p->overhead_s);
+        DE_CONF_GET(float, g, k_train, "per_sample_s", &p->per_sample_s);
+        DE_CONF_GET(int, g, k_train, "max_batch", &mb);
+        DE_CONF_GET(string, g, k_train, "source", &src);
         p->network = de_catalog_network(cat, net);
         if (p->network < 0)
             return unknown_name(config_setting_get_member(g, "network"), "network", net, err);
@@ -205,13 +198,13 @@ static int load_infer(const de_catalog *cat, config_setting_t *list, de_device_t
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         de_infer_params *p = &t->infer[i];
         const char *model, *src;
-        int rc = de_conf_check_keys(g, k_infer, NKEYS(k_infer), err);
+        int rc = de_conf_check_keys(g, k_infer, DE_NKEYS(k_infer), err);
         if (rc)
             return rc;
-        GET(string, g, k_infer, "model", &model);
-        GET(float, g, k_infer, "service_s", &p->service_s);
-        GET(float, g, k_infer, "scv", &p->scv);
-        GET(string, g, k_infer, "source", &src);
+        DE_CONF_GET(string, g, k_infer, "model", &model);
+        DE_CONF_GET(float, g, k_infer, "service_s", &p->service_s);
+        DE_CONF_GET(float, g, k_infer, "scv", &p->scv);
+        DE_CONF_GET(string, g, k_infer, "source", &src);
         p->model = de_catalog_lc_model(cat, model);
         if (p->model < 0)
             return unknown_name(config_setting_get_member(g, "model"), "LC model", model, err);
@@ -228,17 +221,17 @@ static int load_type_cfg(const de_catalog *cat, config_setting_t *root, de_devic
 {
     const char *name, *desc, *kind, *src;
     config_setting_t *inter, *train, *infer;
-    int rc = de_conf_check_keys(root, k_type, NKEYS(k_type), err);
+    int rc = de_conf_check_keys(root, k_type, DE_NKEYS(k_type), err);
     if (rc)
         return rc;
-    GET(string, root, k_type, "name", &name);
-    GET(string, root, k_type, "description", &desc);
-    GET(string, root, k_type, "kind", &kind);
-    GET(float, root, k_type, "memory_gb", &t->memory_gb);
-    GET(string, root, k_type, "source", &src);
-    GET(setting, root, k_type, "interference", &inter);
-    GET(setting, root, k_type, "train", &train);
-    GET(setting, root, k_type, "infer", &infer);
+    DE_CONF_GET(string, root, k_type, "name", &name);
+    DE_CONF_GET(string, root, k_type, "description", &desc);
+    DE_CONF_GET(string, root, k_type, "kind", &kind);
+    DE_CONF_GET(float, root, k_type, "memory_gb", &t->memory_gb);
+    DE_CONF_GET(string, root, k_type, "source", &src);
+    DE_CONF_GET(setting, root, k_type, "interference", &inter);
+    DE_CONF_GET(setting, root, k_type, "train", &train);
+    DE_CONF_GET(setting, root, k_type, "infer", &infer);
     if (strcmp(kind, "jetson") && strcmp(kind, "gpu") && strcmp(kind, "cpu")) {
         char where[512];
         de_conf_where(config_setting_get_member(root, "kind"), where, sizeof where);

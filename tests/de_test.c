@@ -88,12 +88,6 @@ int de_test_load_text(const char *text, de_scenario **out, de_err *err)
 
 de_scenario *de_test_generated(int devices, int lc_tasks, unsigned long seed, const char *network, int global_batch)
 {
-    de_catalog *cat;
-    de_err err;
-    if (de_catalog_load(DE_DEFAULT_CATALOG, &cat, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        exit(2);
-    }
     de_gen_opts o;
     de_gen_opts_default(&o);
     o.devices = devices;
@@ -101,20 +95,11 @@ de_scenario *de_test_generated(int devices, int lc_tasks, unsigned long seed, co
     o.seed = seed;
     o.network = network;
     o.global_batch = global_batch;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (de_generate(cat, &o, f, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        exit(2);
-    }
-    fclose(f);
-    de_catalog_destroy(cat);
     de_scenario *s;
-    if (de_test_load_text(buf, &s, &err)) {
+    de_err err;
+    if (de_generate_load(DE_DEFAULT_CATALOG, &o, &s, &err)) {
         fprintf(stderr, "generated scenario does not load: %s\n", err.msg);
         exit(2);
     }
-    free(buf);
     return s;
 }
