@@ -48,9 +48,9 @@ static de_scenario *generated(int devices, int lc_tasks, unsigned long seed, con
     return s;
 }
 
-static int time_policy(int devices, unsigned long seed, int batch, de_policy pol, int reps)
+static int time_policy(int devices, unsigned long seed, int batch, const char *network, de_policy pol, int reps)
 {
-    de_scenario *s = generated(devices, devices / 2, seed, "resnet50-ft", batch);
+    de_scenario *s = generated(devices, devices / 2, seed, network, batch);
     de_err err;
     if (!s)
         return DE_EXIT_ERROR;
@@ -70,7 +70,8 @@ static int time_policy(int devices, unsigned long seed, int batch, de_policy pol
     }
     if (!rc) {
         qsort(t, (size_t)reps, sizeof(double), cmp_d);
-        printf("%-10s %8d %8d %7d %11.3f %11.3f %11.3f %8d %12.4f %9s\n", de_policy_name(pol), devices, s->n_tasks,
+        printf("%-10s %-12s %8d %8d %7d %11.3f %11.3f %11.3f %8d %12.4f %9s\n", de_policy_name(pol), network, devices,
+               s->n_tasks,
                s->jobs[0].global_batch, t[reps / 2] * 1e3, t[0] * 1e3, t[reps - 1] * 1e3, p.n_shares,
                p.iteration_time_s, p.feasible ? "yes" : "no");
     }
@@ -173,17 +174,20 @@ int de_cmd_bench(int argc, char **argv)
         default: help(stderr); return de_cli_fail("bench plan: unknown option or missing argument: %s", argv[optind - 1]);
         }
     }
-    printf("planning time (ms, wall clock, one core; generated clusters, resnet50-ft, LC tasks = devices/2)\n");
-    printf("%-10s %8s %8s %7s %11s %11s %11s %8s %12s %9s\n", "policy", "devices", "lc_tasks", "batch", "median_ms",
-           "min_ms", "max_ms", "used", "iteration_s", "feasible");
+    printf("planning time (ms, wall clock, one core; generated clusters, LC tasks = devices/2)\n");
+    printf("%-10s %-12s %8s %8s %7s %11s %11s %11s %8s %12s %9s\n", "policy", "network", "devices", "lc_tasks", "batch",
+           "median_ms", "min_ms", "max_ms", "used", "iteration_s", "feasible");
     static const int sizes[] = {10, 100, 1000, 10000};
-    for (int i = 0; i < 4; i++)
-        if (time_policy(sizes[i], (unsigned long)seed, (int)batch, DE_POLICY_DEEP_EDGE, (int)reps))
-            return DE_EXIT_ERROR;
+    static const char *nets[] = {"resnet50-ft", "edgenet-s"};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 4; i++)
+            if (time_policy(sizes[i], (unsigned long)seed, (int)batch, nets[k], DE_POLICY_DEEP_EDGE, (int)reps))
+                return DE_EXIT_ERROR;
     static const int ex[] = {8, 10, 12};
-    for (int i = 0; i < 3; i++)
-        if (time_policy(ex[i], (unsigned long)seed, (int)batch, DE_POLICY_EXACT, (int)(reps < 3 ? reps : 3)))
-            return DE_EXIT_ERROR;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 3; i++)
+            if (time_policy(ex[i], (unsigned long)seed, (int)batch, nets[k], DE_POLICY_EXACT, (int)(reps < 3 ? reps : 3)))
+                return DE_EXIT_ERROR;
     if (gap > 0 && gap_study((int)gap, (unsigned long)seed * 1000003UL))
         return DE_EXIT_ERROR;
     return DE_EXIT_OK;

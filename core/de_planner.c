@@ -69,6 +69,28 @@ static int time_bound(ctx *x, cand *c, double tau, int cap)
     if (t[cap] <= tau)
         return cap;
     int lo = 1, hi = cap; /* t[lo] <= tau < t[hi] */
+    /* Step times are close to linear in b: interpolate, then gallop to a bracket. */
+    int g = 1 + (int)((tau - t[1]) / (t[cap] - t[1]) * (cap - 1));
+    g = g < 1 ? 1 : (g > cap - 1 ? cap - 1 : g);
+    if (t[g] <= tau) {
+        lo = g;
+        for (int step = 1; lo + step < hi; step *= 2) {
+            if (t[lo + step] > tau) {
+                hi = lo + step;
+                break;
+            }
+            lo += step;
+        }
+    } else {
+        hi = g;
+        for (int step = 1; hi - step > lo; step *= 2) {
+            if (t[hi - step] <= tau) {
+                lo = hi - step;
+                break;
+            }
+            hi -= step;
+        }
+    }
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
         if (t[mid] <= tau)
@@ -152,42 +174,65 @@ static double tmin(ctx *x, cand *c, int b)
     }
     if (b <= c->bfree)
         return c->tmin[b] = t; /* any iteration is at least as long as this step */
-    double fhi = lc_excess(x, c, b, 1.0);
+    /* Here excess(b, 1) > 0. Bracket dmax(b) by the neighbours already computed:
+     * dmax is nonincreasing in b, so dmax(b_above) <= dmax(b) <= dmax(b_below). */
+    double lo = 0.0, hi = 1.0, flo, fhi;
+    for (int k = b - 1; k > c->bfree; k--)
+        if (!isnan(c->tmin[k])) {
+            if (isinf(c->tmin[k]))
+                return c->tmin[b] = INFINITY; /* no duty cycle was admissible for less */
+            double d = c->t[k] / c->tmin[k] * (1.0 + 1e-5); /* slack: stored values are conservative */
+            hi = d < 1.0 ? d : 1.0;
+            break;
+        }
+    for (int k = b + 1; k <= c->cap; k++)
+        if (!isnan(c->tmin[k])) {
+            if (isfinite(c->tmin[k]))
+                lo = c->t[k] / c->tmin[k];
+            break;
+        }
+    flo = lc_excess(x, c, b, lo);
+    if (flo > 0.0) {
+        if (lo == 0.0)
+            return c->tmin[b] = INFINITY;
+        lo = 0.0; /* numerical disagreement: restart from the safe end */
+        flo = lc_excess(x, c, b, 0.0);
+        if (flo > 0.0)
+            return c->tmin[b] = INFINITY;
+    }
+    fhi = lc_excess(x, c, b, hi);
     if (fhi <= 0.0) {
-        v = t; /* any iteration is at least as long as this step */
-    } else {
-        double flo = lc_excess(x, c, b, 0.0);
-        if (flo > 0.0) {
-            v = INFINITY;
+        lo = hi;
+        flo = fhi;
+        hi = 1.0;
+        fhi = lc_excess(x, c, b, 1.0);
+    }
+    /* excess(lo) <= 0 < excess(hi): Illinois regula falsi. */
+    int side = 0;
+    for (int it = 0; it < 100 && hi - lo > 1e-6 * lo; it++) {
+        double mid;
+        if (isfinite(fhi) && fhi > flo)
+            mid = lo + (hi - lo) * (-flo) / (fhi - flo);
+        else
+            mid = 0.5 * (lo + hi);
+        if (!(mid > lo && mid < hi) || it % 8 == 7)
+            mid = 0.5 * (lo + hi); /* keep shrinking even when the secant stalls */
+        double f = lc_excess(x, c, b, mid);
+        if (f <= 0.0) {
+            lo = mid;
+            flo = f;
+            if (side == -1)
+                fhi *= 0.5;
+            side = -1;
         } else {
-            double lo = 0.0, hi = 1.0; /* excess(lo) <= 0 < excess(hi) */
-            int side = 0;
-            for (int it = 0; it < 100 && hi - lo > 1e-6 * lo; it++) {
-                double mid;
-                if (isfinite(fhi) && fhi > flo)
-                    mid = lo + (hi - lo) * (-flo) / (fhi - flo);
-                else
-                    mid = 0.5 * (lo + hi);
-                if (!(mid > lo && mid < hi) || it % 8 == 7)
-                    mid = 0.5 * (lo + hi); /* keep shrinking even when the secant stalls */
-                double f = lc_excess(x, c, b, mid);
-                if (f <= 0.0) {
-                    lo = mid;
-                    flo = f;
-                    if (side == -1)
-                        fhi *= 0.5;
-                    side = -1;
-                } else {
-                    hi = mid;
-                    fhi = f;
-                    if (side == 1)
-                        flo *= 0.5;
-                    side = 1;
-                }
-            }
-            v = lo > 0.0 ? t / lo : INFINITY;
+            hi = mid;
+            fhi = f;
+            if (side == 1)
+                flo *= 0.5;
+            side = 1;
         }
     }
+    v = lo > 0.0 ? t / lo : INFINITY;
     c->tmin[b] = v;
     return v;
 }
