@@ -125,29 +125,15 @@ static const char *names_of(char *const *names, size_t stride, int n)
 }
 #define NAMES(arr, n) names_of(&(arr)[0].name, sizeof((arr)[0]), (n))
 
-static int check_unique(const config_setting_t *g, const char *what, const char *name, char *const *names,
-                        size_t stride, int n, de_err *err)
+/* Fails with DE_EDUP when name is already in the index. */
+static int unique(const config_setting_t *g, const char *what, const char *name, const de_strmap *ix, de_err *err)
 {
-    for (int i = 0; i < n; i++) {
-        const char *nm = *(char *const *)((const char *)names + (size_t)i * stride);
-        if (strcmp(nm, name) == 0) {
-            char loc[1024];
-            where_key(g, "name", loc, sizeof loc);
-            return de_err_set(err, DE_EDUP, "%s: %s '%s' is defined twice", loc, what, name);
-        }
-    }
-    return DE_OK;
+    if (de_strmap_get(ix, name) < 0)
+        return DE_OK;
+    char loc[1024];
+    where_key(g, "name", loc, sizeof loc);
+    return de_err_set(err, DE_EDUP, "%s: %s '%s' is defined twice", loc, what, name);
 }
-#define UNIQUE(g, what, nm, arr, n) check_unique((g), (what), (nm), &(arr)[0].name, sizeof((arr)[0]), (n), err)
-
-static int find_name(char *const *names, size_t stride, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(*(char *const *)((const char *)names + (size_t)i * stride), name) == 0)
-            return i;
-    return -1;
-}
-#define FIND(arr, n, nm) find_name(&(arr)[0].name, sizeof((arr)[0]), (n), (nm))
 
 static int load_links(de_scenario *s, config_setting_t *list, de_err *err)
 {
@@ -163,9 +149,10 @@ static int load_links(de_scenario *s, config_setting_t *list, de_err *err)
         DE_CONF_GET(string, g, k_link, "name", &name);
         DE_CONF_GET(float, g, k_link, "bandwidth_mbps", &bw);
         DE_CONF_GET(float, g, k_link, "latency_ms", &lat);
-        if ((rc = UNIQUE(g, "link", name, s->links, i)))
+        if ((rc = unique(g, "link", name, s->link_ix, err)))
             return rc;
         s->links[i].name = de_strdup(name);
+        de_strmap_put(s->link_ix, s->links[i].name, i);
         s->links[i].bandwidth_Bps = bw * 1e6 / 8.0;
         s->links[i].latency_s = lat * 1e-3;
         s->n_links = i + 1;
@@ -187,16 +174,17 @@ static int load_devices(de_scenario *s, config_setting_t *list, de_err *err)
         DE_CONF_GET(string, g, k_device, "name", &name);
         DE_CONF_GET(string, g, k_device, "type", &type);
         DE_CONF_GET(string, g, k_device, "link", &link);
-        if ((rc = UNIQUE(g, "device", name, s->devices, i)))
+        if ((rc = unique(g, "device", name, s->device_ix, err)))
             return rc;
         de_device *d = &s->devices[i];
         d->type = de_catalog_type(cat, type);
         if (d->type < 0)
             return ref_error(g, "type", "device type", type, NAMES(cat->types, cat->n_types), err);
-        d->link = FIND(s->links, s->n_links, link);
+        d->link = de_strmap_get(s->link_ix, link);
         if (d->link < 0)
             return ref_error(g, "link", "link", link, NAMES(s->links, s->n_links), err);
         d->name = de_strdup(name);
+        de_strmap_put(s->device_ix, d->name, i);
         s->n_devices = i + 1;
     }
     return DE_OK;
@@ -224,7 +212,7 @@ static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const c
         return de_err_set(err, DE_EMISSING, "%s: exactly one of 'rate' (req/s) and 'rate_trace' (CSV path) is required",
                           loc);
     }
-    t->device = FIND(s->devices, s->n_devices, dev);
+    t->device = de_strmap_get(s->device_ix, dev);
     if (t->device < 0)
         return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
     t->model = de_catalog_lc_model(cat, model);
@@ -260,7 +248,7 @@ static int load_tasks(de_scenario *s, config_setting_t *list, const char *dir, d
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         const char *name = NULL;
         if (config_setting_lookup_string(g, "name", &name) == CONFIG_TRUE) {
-            int rc = UNIQUE(g, "LC task", name, s->tasks, i);
+            int rc = unique(g, "LC task", name, s->task_ix, err);
             if (rc)
                 return rc;
         }
@@ -268,6 +256,7 @@ static int load_tasks(de_scenario *s, config_setting_t *list, const char *dir, d
         int rc = load_task(s, g, &s->tasks[i], dir, err);
         if (rc)
             return rc;
+        de_strmap_put(s->task_ix, s->tasks[i].name, i);
     }
     /* Per-device index (CSR). */
     s->dev_task_start = de_calloc((size_t)s->n_devices + 1, sizeof(int));
@@ -311,7 +300,7 @@ static int load_jobs(de_scenario *s, config_setting_t *list, de_err *err)
         DE_CONF_GET(float, g, k_job, "arrival_s", &j->arrival_s);
         DE_CONF_GET(int, g, k_job, "checkpoint_interval", &ci);
         DE_CONF_GET(float, g, k_job, "checkpoint_cost_s", &j->checkpoint_cost_s);
-        if ((rc = UNIQUE(g, "job", name, s->jobs, i)))
+        if ((rc = unique(g, "job", name, s->job_ix, err)))
             return rc;
         j->network = de_catalog_network(cat, net);
         if (j->network < 0)
@@ -332,6 +321,7 @@ static int load_jobs(de_scenario *s, config_setting_t *list, de_err *err)
             }
         }
         j->name = de_strdup(name);
+        de_strmap_put(s->job_ix, j->name, i);
         j->dataset_size = ds;
         j->epochs = (int)ep;
         j->global_batch = (int)gb;
@@ -384,7 +374,7 @@ static int load_faults(de_scenario *s, config_setting_t *list, de_err *err)
         DE_CONF_GET(string, g, k_fault, "kind", &kind);
         DE_CONF_GET(float, g, k_fault, "repair_s", &f->repair_s);
         DE_CONF_GET(float, g, k_fault, "factor", &f->factor);
-        f->device = FIND(s->devices, s->n_devices, dev);
+        f->device = de_strmap_get(s->device_ix, dev);
         if (f->device < 0)
             return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
         int has_factor = config_setting_get_member(g, "factor") != NULL;
@@ -474,6 +464,10 @@ static int load(const char *path, const char *text, const char *catalog_dir, de_
     *out = NULL;
     de_scenario *s = de_calloc(1, sizeof *s);
     s->path = de_strdup(path);
+    s->link_ix = de_strmap_create(16);
+    s->device_ix = de_strmap_create(64);
+    s->task_ix = de_strmap_create(64);
+    s->job_ix = de_strmap_create(4);
     config_t cfg;
     int rc = text ? de_conf_read_string(&cfg, text, s->path, err) : de_conf_read(&cfg, path, err);
     if (!rc)
@@ -523,6 +517,10 @@ void de_scenario_destroy(de_scenario *s)
     free(s->jobs);
     free(s->faults);
     de_catalog_destroy(s->catalog);
+    de_strmap_destroy(s->link_ix);
+    de_strmap_destroy(s->device_ix);
+    de_strmap_destroy(s->task_ix);
+    de_strmap_destroy(s->job_ix);
     free(s->path);
     free(s->name);
     free(s->description);
@@ -532,12 +530,12 @@ void de_scenario_destroy(de_scenario *s)
 
 int de_scenario_device(const de_scenario *s, const char *name)
 {
-    return s->n_devices ? FIND(s->devices, s->n_devices, name) : -1;
+    return de_strmap_get(s->device_ix, name);
 }
 
 int de_scenario_job(const de_scenario *s, const char *name)
 {
-    return s->n_jobs ? FIND(s->jobs, s->n_jobs, name) : -1;
+    return de_strmap_get(s->job_ix, name);
 }
 
 void de_scenario_print(const de_scenario *s, FILE *out)

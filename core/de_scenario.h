@@ -86,6 +86,7 @@ typedef struct de_scenario {
     int n_faults;
     de_planner_opts planner;
     uint64_t checksum;      /* FNV-1a of the file's bytes */
+    struct de_strmap *link_ix, *device_ix, *task_ix, *job_ix; /* name -> index */
 } de_scenario;
 
 /* Loads and validates a scenario file. The catalog is, in this order: catalog_dir if

@@ -128,3 +128,66 @@ double de_now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+struct de_strmap {
+    size_t cap, n; /* cap: power of two */
+    const char **keys;
+    int *vals;
+};
+
+de_strmap *de_strmap_create(size_t expected)
+{
+    de_strmap *m = de_calloc(1, sizeof *m);
+    m->cap = 16;
+    while (m->cap < 2 * expected)
+        m->cap *= 2;
+    m->keys = de_calloc(m->cap, sizeof *m->keys);
+    m->vals = de_calloc(m->cap, sizeof *m->vals);
+    return m;
+}
+
+void de_strmap_destroy(de_strmap *m)
+{
+    if (!m)
+        return;
+    free(m->keys);
+    free(m->vals);
+    free(m);
+}
+
+static size_t slot(const de_strmap *m, const char *key)
+{
+    size_t i = (size_t)de_fnv1a64(key, strlen(key), DE_FNV1A64_INIT) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+int de_strmap_put(de_strmap *m, const char *key, int value)
+{
+    if (2 * (m->n + 1) > m->cap) { /* grow: keep the load factor under 1/2 */
+        de_strmap old = *m;
+        m->cap *= 2;
+        m->n = 0;
+        m->keys = de_calloc(m->cap, sizeof *m->keys);
+        m->vals = de_calloc(m->cap, sizeof *m->vals);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i])
+                de_strmap_put(m, old.keys[i], old.vals[i]);
+        free(old.keys);
+        free(old.vals);
+    }
+    size_t i = slot(m, key);
+    if (m->keys[i])
+        return m->vals[i];
+    m->keys[i] = key;
+    m->vals[i] = value;
+    m->n++;
+    return -1;
+}
+
+int de_strmap_get(const de_strmap *m, const char *key)
+{
+    size_t i = slot(m, key);
+    return m->keys[i] ? m->vals[i] : -1;
+}

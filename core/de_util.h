@@ -28,6 +28,16 @@ int de_file_checksum(const char *path, uint64_t *out);
 /* Reads a whole file into a NUL-terminated buffer; NULL on error (errno set). */
 char *de_file_read(const char *path, size_t *len);
 
+/* A name -> index map (open addressing, FNV-1a). Keys are borrowed: they must
+ * outlive the map. */
+typedef struct de_strmap de_strmap;
+de_strmap *de_strmap_create(size_t expected);
+void de_strmap_destroy(de_strmap *m);               /* NULL is a no-op */
+/* Inserts key -> value (>= 0) unless key is present; returns the existing value, or -1 if inserted. */
+int de_strmap_put(de_strmap *m, const char *key, int value);
+/* The value of key, or -1. */
+int de_strmap_get(const de_strmap *m, const char *key);
+
 /* Monotonic wall clock in seconds. */
 double de_now_s(void);
 
