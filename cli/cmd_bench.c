@@ -2,7 +2,11 @@
  *
  * Speed goals live here, never in unit tests. Figures are wall-clock medians on
  * this machine, one core, over generated scenarios (de_generate.h). */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +14,19 @@
 
 #include "cli.h"
 #include "de_generate.h"
+#include "de_phold.h"
 #include "de_planner.h"
 #include "de_util.h"
 
 static void help(FILE *out)
 {
     fprintf(out,
-            "usage: deepedge bench plan [--reps N] [--gap-instances N] [--seed S] [--batch B]\n\n"
+            "usage: deepedge bench plan [--reps N] [--gap-instances N] [--seed S] [--batch B]\n"
+            "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n\n"
+            "sim-engine runs the PHOLD model (lookahead 0.1, mean 1.0) on the six standard\n"
+            "configurations, each in a child process, and prints events, wall time, events/s and\n"
+            "peak memory (max RSS of the child), next to ROSS's sequential scheduler on this kind of\n"
+            "machine (remote 0.25). Targets: >= 10 M events/s at 1024x1 and >= 5x ROSS everywhere.\n\n"
             "Prints (1) deep-edge planning time for 10, 100, 1,000 and 10,000 devices (median of\n"
             "--reps runs, default 5) and exact at 8/10/12 devices; (2) the optimality gap of\n"
             "deep-edge against exact over --gap-instances random clusters (default 200) of 2-12 devices.\n"
@@ -131,14 +141,8 @@ static int gap_study(int instances, unsigned long seed0)
     return 0;
 }
 
-int de_cmd_bench(int argc, char **argv)
+static int bench_plan(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "plan") != 0) {
-        help(argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr);
-        return argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-                   ? DE_EXIT_OK
-                   : de_cli_fail("bench: the benchmark to run is required: plan");
-    }
     static const struct option opts[] = {{"reps", required_argument, 0, 'r'},
                                          {"gap-instances", required_argument, 0, 'g'},
                                          {"seed", required_argument, 0, 's'},
@@ -149,8 +153,6 @@ int de_cmd_bench(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    argc--;
-    argv++;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
@@ -191,4 +193,143 @@ int de_cmd_bench(int argc, char **argv)
     if (gap > 0 && gap_study((int)gap, (unsigned long)seed * 1000003UL))
         return DE_EXIT_ERROR;
     return DE_EXIT_OK;
+}
+
+/* ---- bench sim-engine: PHOLD ---- */
+
+typedef struct phold_cfg {
+    uint32_t n, p;
+    double end;
+    double ross_meps; /* ROSS sequential, remote 0.25, this kind of machine (issue 4) */
+} phold_cfg;
+
+static const phold_cfg phold_cfgs[] = {
+    {1024, 1, 20000, 2.1},  {1024, 16, 1250, 1.3}, {16384, 1, 1250, 1.05},
+    {16384, 16, 80, 0.39},  {262144, 1, 80, 0.36}, {262144, 16, 5, 0.17},
+};
+
+/* Runs one configuration in a child process; its peak RSS is then its own. */
+static int phold_child(const de_phold_opts *o, de_phold_result *res, long *maxrss_kb)
+{
+    int fd[2];
+    if (pipe(fd))
+        return de_cli_fail("bench: pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        return de_cli_fail("bench: fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(fd[0]);
+        de_err err;
+        struct {
+            de_phold_result r;
+            long rss;
+            int rc;
+        } out = {0};
+        out.rc = de_phold_run(o, &out.r, &err);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        out.rss = ru.ru_maxrss;
+        ssize_t w = write(fd[1], &out, sizeof out);
+        _exit(w == (ssize_t)sizeof out && out.rc == 0 ? 0 : 1);
+    }
+    close(fd[1]);
+    struct {
+        de_phold_result r;
+        long rss;
+        int rc;
+    } in;
+    ssize_t got = read(fd[0], &in, sizeof in);
+    close(fd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (got != (ssize_t)sizeof in || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return de_cli_fail("bench: PHOLD child failed (status %d)", status);
+    *res = in.r;
+    *maxrss_kb = in.rss;
+    return 0;
+}
+
+static int bench_sim_engine(int argc, char **argv)
+{
+    static const struct option opts[] = {{"remote", required_argument, 0, 'r'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    double remote = 0.25;
+    long long seed = 1;
+    const char *only = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (de_cli_float("--remote", optarg, 0, 1, &remote))
+                return DE_EXIT_ERROR;
+            break;
+        case 'c': only = optarg; break;
+        case 's':
+            if (de_cli_int("--seed", optarg, 0, 4294967295LL, &seed))
+                return DE_EXIT_ERROR;
+            break;
+        case 'h': help(stdout); return DE_EXIT_OK;
+        default: help(stderr); return de_cli_fail("bench sim-engine: unknown option or missing argument: %s", argv[optind - 1]);
+        }
+    }
+    phold_cfg custom;
+    const phold_cfg *cfgs = phold_cfgs;
+    int ncfg = (int)(sizeof phold_cfgs / sizeof phold_cfgs[0]);
+    if (only) {
+        unsigned n, p;
+        double end;
+        char tail;
+        if (sscanf(only, "%ux%u,%lf%c", &n, &p, &end, &tail) != 3 || n < 1 || p < 1 || !(end > 0))
+            return de_cli_fail("--config: '%s' is not NxP,END (e.g. 1024x1,20000)", only);
+        custom = (phold_cfg){n, p, end, 0};
+        cfgs = &custom;
+        ncfg = 1;
+    }
+    printf("PHOLD on the deepedge engine (lookahead 0.1, mean 1.0, remote %g, seed %lld; one core)\n", remote, seed);
+    printf("%-16s %12s %9s %12s %10s %12s %9s %10s\n", "config N x P,end", "events", "wall_s", "events/s", "peak_MB",
+           "queue_MB", "ROSS_M/s", "vs_ROSS");
+    for (int i = 0; i < ncfg; i++) {
+        de_phold_opts o;
+        de_phold_defaults(&o);
+        o.lps = cfgs[i].n;
+        o.events_per_lp = cfgs[i].p;
+        o.end = cfgs[i].end;
+        o.remote = remote;
+        o.seed = (unsigned long)seed;
+        de_phold_result r = {0};
+        long rss = 0;
+        if (phold_child(&o, &r, &rss))
+            return DE_EXIT_ERROR;
+        char name[48], ross[16] = "-", ratio[16] = "-";
+        snprintf(name, sizeof name, "%ux%u,%g", cfgs[i].n, cfgs[i].p, cfgs[i].end);
+        double rate = (double)r.events / r.wall_s;
+        if (cfgs[i].ross_meps > 0 && remote == 0.25) {
+            snprintf(ross, sizeof ross, "%.2f", cfgs[i].ross_meps);
+            snprintf(ratio, sizeof ratio, "%.1fx", rate / (cfgs[i].ross_meps * 1e6));
+        }
+        printf("%-16s %12llu %9.3f %12.0f %10.1f %12.1f %9s %10s\n", name, (unsigned long long)r.events, r.wall_s, rate,
+               rss / 1024.0, r.queue_bytes / 1048576.0, ross, ratio);
+        fflush(stdout);
+    }
+    return DE_EXIT_OK;
+}
+
+int de_cmd_bench(int argc, char **argv)
+{
+    const char *b = argc >= 2 ? argv[1] : "";
+    if (strcmp(b, "plan") == 0)
+        return bench_plan(argc - 1, argv + 1);
+    if (strcmp(b, "sim-engine") == 0)
+        return bench_sim_engine(argc - 1, argv + 1);
+    if (strcmp(b, "--help") == 0 || strcmp(b, "-h") == 0) {
+        help(stdout);
+        return DE_EXIT_OK;
+    }
+    help(stderr);
+    return de_cli_fail("bench: which benchmark? plan or sim-engine");
 }
