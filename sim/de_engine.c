@@ -1,5 +1,6 @@
-/* de_engine.c — discrete-event engine: 4-ary heap ordered by (time, seq), lazy
- * cancellation through a hash set of cancelled ids (see de_engine.h). */
+/* de_engine.c — discrete-event engine: a two-tier bucket queue ordered by
+ * (time, seq), lazy cancellation through a hash set of cancelled ids (see
+ * de_engine.h). */
 #include "de_engine.h"
 
 #include <math.h>
@@ -16,14 +17,41 @@ typedef struct ev {
     uint32_t a;
 } ev;
 
+/* An event parked in a bucket or in the far list. */
+typedef struct node {
+    ev e;
+    uint32_t next;
+} node;
+
+#define NIL UINT32_MAX
+#define FREE_TYPE UINT32_MAX
+#define PER_BUCKET 1.0 /* target events per bucket at a rebuild */
+
 typedef struct handler {
     de_event_fn fn;
     void *ctx;
 } handler;
 
+/* The queue is a two-tier bucket queue (the idea of calendar and ladder queues):
+ *  - `bottom`: a 4-ary heap of the events of the current bucket and earlier;
+ *  - `bucket[k]`: unsorted lists of the events whose index
+ *    floor((t - base) * inv_w) is k, for k > cur;
+ *  - `far`: an unsorted list of the events past the last bucket.
+ * When the bottom heap runs dry the next non-empty bucket is moved into it; when
+ * the buckets run out, they are rebuilt from the far list, sized to hold about
+ * PER_BUCKET events each. The index is monotone in t, so the order is exact:
+ * (time, seq), as in a plain heap. Amortised O(1) per event with few cache
+ * misses, where a heap of millions of events costs a miss per level. */
 struct de_engine {
-    ev *heap;
+    ev *heap; /* bottom */
     size_t n, cap;
+    node *pool;
+    uint32_t pool_cap, free_head;
+    size_t parked; /* events in buckets and far */
+    uint32_t *bucket;
+    size_t nb, nb_cap, cur; /* cur: index of the bucket already in bottom (SIZE_MAX: none) */
+    double base, inv_w;
+    uint32_t far;
     double now;
     uint64_t next_seq;
     uint64_t processed;
@@ -46,6 +74,9 @@ de_engine *de_engine_create(void)
     e->cap = 1024;
     e->heap = de_calloc(e->cap, sizeof *e->heap);
     e->next_seq = 1;
+    e->free_head = NIL;
+    e->far = NIL;
+    e->cur = SIZE_MAX;
     return e;
 }
 
@@ -54,6 +85,8 @@ void de_engine_destroy(de_engine *e)
     if (!e)
         return;
     free(e->heap);
+    free(e->pool);
+    free(e->bucket);
     free(e->h);
     free(e->cset);
     free(e);
@@ -70,13 +103,12 @@ int de_engine_register(de_engine *e, de_event_fn fn, void *ctx)
     return e->nh++;
 }
 
-uint64_t de_engine_schedule(de_engine *e, double time, int type, uint32_t a, uint64_t b)
+static inline void heap_push(de_engine *e, ev x)
 {
     if (e->n == e->cap) {
         e->cap *= 2;
         e->heap = de_realloc(e->heap, e->cap * sizeof *e->heap);
     }
-    ev x = {time < e->now ? e->now : time, e->next_seq++, b, (uint32_t)type, a};
     size_t i = e->n++;
     while (i > 0) { /* sift up */
         size_t p = (i - 1) >> 2;
@@ -86,11 +118,10 @@ uint64_t de_engine_schedule(de_engine *e, double time, int type, uint32_t a, uin
         i = p;
     }
     e->heap[i] = x;
-    return x.seq;
 }
 
-/* Removes the top of the heap. */
-static inline void pop(de_engine *e)
+/* Removes the top of the bottom heap. */
+static inline void heap_pop(de_engine *e)
 {
     ev *h = e->heap;
     ev x = h[--e->n];
@@ -109,6 +140,128 @@ static inline void pop(de_engine *e)
         i = m;
     }
     h[i] = x;
+}
+
+static inline uint32_t node_alloc(de_engine *e)
+{
+    if (e->free_head == NIL) {
+        uint32_t old = e->pool_cap, cap = old ? 2 * old : 1024;
+        e->pool = de_realloc(e->pool, (size_t)cap * sizeof *e->pool);
+        for (uint32_t i = cap; i > old; i--) {
+            e->pool[i - 1].next = e->free_head;
+            e->pool[i - 1].e.type = FREE_TYPE;
+            e->free_head = i - 1;
+        }
+        e->pool_cap = cap;
+    }
+    uint32_t k = e->free_head;
+    e->free_head = e->pool[k].next;
+    return k;
+}
+
+static inline void node_free(de_engine *e, uint32_t k)
+{
+    e->pool[k].e.type = FREE_TYPE;
+    e->pool[k].next = e->free_head;
+    e->free_head = k;
+}
+
+static inline void park(de_engine *e, uint32_t *list, ev x)
+{
+    uint32_t k = node_alloc(e);
+    e->pool[k].e = x;
+    e->pool[k].next = *list;
+    *list = k;
+    e->parked++;
+}
+
+static inline void enqueue(de_engine *e, ev x)
+{
+    if (e->nb) {
+        double d = (x.t - e->base) * e->inv_w;
+        size_t k = d <= 0 ? 0 : (d >= (double)e->nb ? e->nb : (size_t)d);
+        if (e->cur != SIZE_MAX && k <= e->cur)
+            heap_push(e, x);
+        else if (k < e->nb)
+            park(e, &e->bucket[k], x);
+        else
+            park(e, &e->far, x);
+    } else {
+        park(e, &e->far, x);
+    }
+}
+
+uint64_t de_engine_schedule(de_engine *e, double time, int type, uint32_t a, uint64_t b)
+{
+    ev x = {time >= e->now ? time : e->now, e->next_seq++, b, (uint32_t)type, a}; /* NaN -> now */
+    enqueue(e, x);
+    return x.seq;
+}
+
+/* Rebuilds the buckets from the far list (which must not be empty). */
+static void rebuild(de_engine *e)
+{
+    size_t n = 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (uint32_t k = e->far; k != NIL; k = e->pool[k].next) {
+        double t = e->pool[k].e.t;
+        lo = t < lo ? t : lo;
+        hi = t > hi ? t : hi;
+        n++;
+    }
+    size_t nb = (size_t)((double)n / PER_BUCKET) + 1;
+    if (nb > e->nb_cap) {
+        e->nb_cap = nb;
+        e->bucket = de_realloc(e->bucket, nb * sizeof *e->bucket);
+    }
+    e->nb = nb;
+    for (size_t k = 0; k < nb; k++)
+        e->bucket[k] = NIL;
+    e->base = lo;
+    double span = hi - lo;
+    e->inv_w = span > 0 ? (double)nb / (span * (1.0 + 1e-9)) : 0.0;
+    e->cur = SIZE_MAX;
+    uint32_t k = e->far, left = NIL;
+    while (k != NIL) {
+        uint32_t next = e->pool[k].next;
+        double d = (e->pool[k].e.t - lo) * e->inv_w;
+        size_t i = d <= 0 ? 0 : (size_t)d;
+        if (i < nb) {
+            e->pool[k].next = e->bucket[i];
+            e->bucket[i] = k;
+        } else { /* rounding at the top end: stays far */
+            e->pool[k].next = left;
+            left = k;
+        }
+        k = next;
+    }
+    e->far = left;
+}
+
+/* Makes the bottom heap non-empty if any event is pending; 0 when none is. */
+static int refill(de_engine *e)
+{
+    while (e->n == 0) {
+        if (e->parked == 0)
+            return 0;
+        size_t k = e->cur == SIZE_MAX ? 0 : e->cur + 1;
+        while (k < e->nb && e->bucket[k] == NIL)
+            k++;
+        if (k < e->nb) {
+            e->cur = k;
+            for (uint32_t j = e->bucket[k]; j != NIL;) {
+                uint32_t next = e->pool[j].next;
+                heap_push(e, e->pool[j].e);
+                node_free(e, j);
+                e->parked--;
+                j = next;
+            }
+            e->bucket[k] = NIL;
+        } else {
+            rebuild(e);
+        }
+    }
+    return 1;
 }
 
 static size_t cslot(const de_engine *e, uint64_t id)
@@ -158,6 +311,8 @@ int de_engine_cancel(de_engine *e, uint64_t id)
     int pending = 0;
     for (size_t i = 0; i < e->n && !pending; i++)
         pending = e->heap[i].seq == id;
+    for (uint32_t i = 0; i < e->pool_cap && !pending; i++)
+        pending = e->pool[i].e.type != FREE_TYPE && e->pool[i].e.seq == id;
     if (!pending)
         return 0;
     if (2 * (e->cn + 1) > e->ccap)
@@ -174,11 +329,11 @@ uint64_t de_engine_run(de_engine *e, double until)
 {
     uint64_t count = 0;
     e->stop = 0;
-    while (e->n > 0 && !e->stop) {
+    while (!e->stop && (e->n > 0 || refill(e))) {
         ev x = e->heap[0];
         if (!(x.t < until))
             break;
-        pop(e);
+        heap_pop(e);
         if (e->cn && cset_take(e, x.seq))
             continue;
         e->now = x.t;
@@ -204,7 +359,7 @@ double de_engine_now(const de_engine *e)
 
 size_t de_engine_pending(const de_engine *e)
 {
-    return e->n;
+    return e->n + e->parked;
 }
 
 uint64_t de_engine_processed(const de_engine *e)
@@ -214,5 +369,6 @@ uint64_t de_engine_processed(const de_engine *e)
 
 size_t de_engine_bytes(const de_engine *e)
 {
-    return e->cap * sizeof *e->heap + e->ccap * sizeof *e->cset + (size_t)e->caph * sizeof *e->h;
+    return e->cap * sizeof *e->heap + (size_t)e->pool_cap * sizeof *e->pool + e->nb_cap * sizeof *e->bucket +
+           e->ccap * sizeof *e->cset + (size_t)e->caph * sizeof *e->h;
 }

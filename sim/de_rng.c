@@ -43,3 +43,39 @@ gsl_rng *de_rng_stream_i(unsigned long seed, const char *kind, uint64_t index)
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)index);
     return make(de_rng_seed(seed, kind, buf));
 }
+
+void de_rng_pool_init(de_rng_pool *p, size_t n, unsigned long seed, const char *kind)
+{
+    p->type = gsl_rng_taus2;
+    p->size = p->type->size;
+    p->n = n;
+    p->state = de_calloc(n ? n : 1, p->size);
+    char buf[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)i);
+        p->type->set(p->state + i * p->size, de_rng_seed(seed, kind, buf));
+    }
+}
+
+void de_rng_pool_free(de_rng_pool *p)
+{
+    free(p->state);
+    p->state = NULL;
+    p->n = 0;
+}
+
+double de_rng_pool_uniform(const de_rng_pool *p, size_t i)
+{
+    return p->type->get_double(p->state + i * p->size);
+}
+
+unsigned long de_rng_pool_uniform_int(const de_rng_pool *p, size_t i, unsigned long n)
+{
+    /* gsl_rng_uniform_int's method: rejection on the generator's integer range */
+    void *st = p->state + i * p->size;
+    unsigned long offset = p->type->min, range = p->type->max - offset, scale = range / n, k;
+    do {
+        k = (p->type->get(st) - offset) / scale;
+    } while (k >= n);
+    return k;
+}
