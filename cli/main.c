@@ -17,7 +17,9 @@ static void usage(FILE *out)
             "commands:\n"
             "  plan SCENARIO       compute a plan (which devices, which local batches) and print it\n"
             "  scenario ...        generate random scenarios, show one resolved, print the key tables\n"
-            "  bench plan          planning-time and optimality-gap benchmark\n"
+            "  sim SCENARIO        simulate: LC requests, update jobs, faults, re-planning; metrics + figures\n"
+            "  sweep SCENARIO      what-if grid of simulations (--vary KEY=V1,V2,...) in parallel\n"
+            "  bench plan|sim-engine|sim-scale   benchmarks (planning, PHOLD, 1,000-device day)\n"
             "  help                this text\n"
             "  version             the version\n\n"
             "Exit status: 0 success, 1 error (message on stderr), 2 no plan meets every deadline.\n",
@@ -72,6 +74,10 @@ int main(int argc, char **argv)
         return de_cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "scenario") == 0)
         return de_cmd_scenario(argc - 1, argv + 1);
+    if (strcmp(cmd, "sim") == 0)
+        return de_cmd_sim(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return de_cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return de_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
