@@ -2,6 +2,7 @@
 #include "de_catalog.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,34 @@ static const de_key k_interference[] = {
     {"blocking_fraction", DE_KEY_FLOAT, 1, 0, 1, NULL, "", "LC wait on a training kernel, as a fraction of per_sample_s * b"},
     {"train_slowdown", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "step time x (1 + train_slowdown * u/(1-u))"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "where the coefficients come from"},
+    {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the lc fit lc_inflation / blocking_fraction come from"},
+    {"slowdown_fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the step fit train_slowdown comes from"},
+};
+/* The record of a fit (deepedge fit), inside the entry it produced. */
+static const de_key k_fit[] = {
+    {"trace", DE_KEY_STRING, 1, 0, 0, NULL, "path", "the trace fitted (as given to deepedge fit)"},
+    {"checksum", DE_KEY_STRING, 1, 0, 0, NULL, "", "fnv1a64:<16 hex digits> of the trace file's bytes"},
+    {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "model kind: step | lc"},
+    {"form", DE_KEY_STRING, 1, 0, 0, NULL, "", "the formula fitted"},
+    {"params", DE_KEY_STRING, 1, 0, 0, NULL, "", "the parameters fitted (space-separated); the others were fixed"},
+    {"points", DE_KEY_INT, 1, 2, 1e9, NULL, "", "rows of the trace used"},
+    {"dof", DE_KEY_INT, 1, 1, 1e9, NULL, "", "degrees of freedom (points - parameters)"},
+    {"r2", DE_KEY_FLOAT, 1, -1e12, 1, NULL, "", "coefficient of determination (weighted)"},
+    {"mape", DE_KEY_FLOAT, 1, 0, 1e9, NULL, "%", "mean absolute percentage error of the fit"},
+    {"cv_mape", DE_KEY_FLOAT, 1, 0, 1e9, NULL, "%", "k-fold cross-validated MAPE"},
+    {"folds", DE_KEY_INT, 1, 2, 1e9, NULL, "", "k of the cross-validation"},
+    {"stderr", DE_KEY_GROUP, 1, 0, 0, NULL, "", "standard error of each fitted parameter (same names)"},
+    {"date", DE_KEY_STRING, 1, 0, 0, NULL, "YYYY-MM-DD", "when the fit was made (SOURCE_DATE_EPOCH if set)"},
+    {"prior_source", DE_KEY_STRING, 1, 0, 0, NULL, "", "the entry's source before it was first fitted"},
+};
+static const de_key k_stderr[] = {
+    {"overhead_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", ""},
+    {"per_sample_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", ""},
+    {"train_slowdown", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
+    {"service_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", ""},
+    {"scv", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
+    {"lc_inflation", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
+    {"blocking_fraction", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
 };
 static const de_key k_train[] = {
     {"network", DE_KEY_STRING, 1, 0, 0, NULL, "", "network name (networks.cfg)"},
@@ -46,12 +75,14 @@ static const de_key k_train[] = {
     {"per_sample_s", DE_KEY_FLOAT, 1, 1e-9, 100, NULL, "s", "cost per sample of the local batch"},
     {"max_batch", DE_KEY_INT, 1, 1, 65536, NULL, "samples", "largest local batch that fits in memory"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
+    {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the step fit overhead_s / per_sample_s come from"},
 };
 static const de_key k_infer[] = {
     {"model", DE_KEY_STRING, 1, 0, 0, NULL, "", "LC model name (networks.cfg)"},
     {"service_s", DE_KEY_FLOAT, 1, 1e-7, 10, NULL, "s", "mean batch-1 service time, alone"},
     {"scv", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "squared coefficient of variation of the service time"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
+    {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the lc fit service_s / scv come from"},
 };
 
 
@@ -64,6 +95,92 @@ void de_catalog_print_keys(FILE *out)
     de_conf_print_table(out, "devices/TYPE.cfg interference", k_interference, DE_NKEYS(k_interference));
     de_conf_print_table(out, "devices/TYPE.cfg train.[i]", k_train, DE_NKEYS(k_train));
     de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, DE_NKEYS(k_infer));
+    de_conf_print_table(out, "devices/TYPE.cfg ...fit (optional, written by deepedge fit)", k_fit, DE_NKEYS(k_fit));
+    de_conf_print_table(out, "devices/TYPE.cfg ...fit.stderr", k_stderr, DE_NKEYS(k_stderr));
+}
+
+int de_catalog_param_range(const char *name, double *min, double *max)
+{
+    static const struct {
+        const de_key *t;
+        size_t n;
+    } tables[] = {{k_train, DE_NKEYS(k_train)}, {k_infer, DE_NKEYS(k_infer)}, {k_interference, DE_NKEYS(k_interference)}};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        const de_key *k = de_conf_key(tables[i].t, tables[i].n, name);
+        if (k && k->type == DE_KEY_FLOAT) {
+            *min = k->min;
+            *max = k->max;
+            return DE_OK;
+        }
+    }
+    return DE_EINVAL;
+}
+
+/* Number of space-separated words in s. */
+static long long count_words(const char *s)
+{
+    long long n = 0;
+    for (const char *p = s; *p; p++)
+        n += *p != ' ' && (p == s || p[-1] == ' ');
+    return n;
+}
+
+/* Validates an optional fit record g (NULL: none); *quality gets its figures. */
+static int load_fit(const config_setting_t *g, de_fit_quality *q, de_err *err)
+{
+    q->points = 0;
+    q->r2 = q->cv_mape = NAN;
+    if (!g)
+        return DE_OK;
+    const char *trace, *sum, *kind, *form, *params, *date, *prior;
+    long long pts, dof, folds;
+    double mape;
+    config_setting_t *se;
+    int rc = de_conf_check_keys(g, k_fit, DE_NKEYS(k_fit), err);
+    if (rc)
+        return rc;
+    DE_CONF_GET(string, g, k_fit, "trace", &trace);
+    DE_CONF_GET(string, g, k_fit, "checksum", &sum);
+    DE_CONF_GET(string, g, k_fit, "kind", &kind);
+    DE_CONF_GET(string, g, k_fit, "form", &form);
+    DE_CONF_GET(string, g, k_fit, "params", &params);
+    DE_CONF_GET(int, g, k_fit, "points", &pts);
+    DE_CONF_GET(int, g, k_fit, "dof", &dof);
+    DE_CONF_GET(float, g, k_fit, "r2", &q->r2);
+    DE_CONF_GET(float, g, k_fit, "mape", &mape);
+    DE_CONF_GET(float, g, k_fit, "cv_mape", &q->cv_mape);
+    DE_CONF_GET(int, g, k_fit, "folds", &folds);
+    DE_CONF_GET(setting, g, k_fit, "stderr", &se);
+    DE_CONF_GET(string, g, k_fit, "date", &date);
+    DE_CONF_GET(string, g, k_fit, "prior_source", &prior);
+    char where[512], path[512];
+    de_conf_where(g, where, sizeof where);
+    de_conf_path(g, path, sizeof path);
+    size_t hex = strspn(sum + (strncmp(sum, "fnv1a64:", 8) ? 0 : 8), "0123456789abcdef");
+    if (strncmp(sum, "fnv1a64:", 8) != 0 || hex != 16 || sum[24] != '\0')
+        return de_err_set(err, DE_ERANGE, "%s: %s.checksum: '%s' is not fnv1a64:<16 lower-case hex digits>", where,
+                          path, sum);
+    if (strcmp(kind, "step") && strcmp(kind, "lc"))
+        return de_err_set(err, DE_ERANGE, "%s: %s.kind: '%s' is not step or lc", where, path, kind);
+    int y, mo, d;
+    char tail;
+    if (sscanf(date, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || strlen(date) != 10 || mo < 1 || mo > 12 || d < 1 ||
+        d > 31)
+        return de_err_set(err, DE_ERANGE, "%s: %s.date: '%s' is not YYYY-MM-DD", where, path, date);
+    if (dof != pts - count_words(params))
+        return de_err_set(err, DE_ERANGE, "%s: %s.dof: %lld is not points (%lld) minus the fitted parameters '%s'",
+                          where, path, dof, pts, params);
+    if ((rc = de_conf_check_keys(se, k_stderr, DE_NKEYS(k_stderr), err)))
+        return rc;
+    for (size_t i = 0; i < DE_NKEYS(k_stderr); i++) {
+        double v;
+        if ((rc = de_conf_get_float(se, &k_stderr[i], &v, err)))
+            return rc;
+    }
+    (void)mape;
+    (void)folds;
+    q->points = (int)pts;
+    return DE_OK;
 }
 
 /* Error for a name that refers to nothing, listing what is known. */
@@ -156,6 +273,9 @@ static int load_interference(config_setting_t *g, de_interference *in, de_err *e
     DE_CONF_GET(float, g, k_interference, "blocking_fraction", &in->blocking_fraction);
     DE_CONF_GET(float, g, k_interference, "train_slowdown", &in->train_slowdown);
     DE_CONF_GET(string, g, k_interference, "source", &src);
+    if ((rc = load_fit(config_setting_get_member(g, "fit"), &in->fit, err)) ||
+        (rc = load_fit(config_setting_get_member(g, "slowdown_fit"), &in->slowdown_fit, err)))
+        return rc;
     in->source = de_strdup(src);
     return DE_OK;
 }
@@ -184,6 +304,8 @@ static int load_train(const de_catalog *cat, config_setting_t *list, de_device_t
             if (t->train[j].network == p->network)
                 return dup_name(g, "train entry for network", net, err);
         p->max_batch = (int)mb;
+        if ((rc = load_fit(config_setting_get_member(g, "fit"), &p->fit, err)))
+            return rc;
         p->source = de_strdup(src);
         t->n_train = i + 1;
     }
@@ -211,6 +333,8 @@ static int load_infer(const de_catalog *cat, config_setting_t *list, de_device_t
         for (int j = 0; j < i; j++)
             if (t->infer[j].model == p->model)
                 return dup_name(g, "infer entry for model", model, err);
+        if ((rc = load_fit(config_setting_get_member(g, "fit"), &p->fit, err)))
+            return rc;
         p->source = de_strdup(src);
         t->n_infer = i + 1;
     }

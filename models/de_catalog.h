@@ -31,6 +31,13 @@ typedef struct de_lc_model {
     char *description;
 } de_lc_model;
 
+/* Quality of the fit an entry comes from (points 0: not fitted, hand-set). */
+typedef struct de_fit_quality {
+    int points;
+    double r2;       /* NAN when not fitted */
+    double cv_mape;  /* %, NAN when not fitted */
+} de_fit_quality;
+
 /* Training step time of one network on one device type: t(b) = overhead_s + per_sample_s * b. */
 typedef struct de_train_params {
     int network;          /* index into catalog networks */
@@ -38,6 +45,7 @@ typedef struct de_train_params {
     double per_sample_s;  /* marginal cost per sample, s */
     int max_batch;        /* largest local batch that fits in memory */
     char *source;
+    de_fit_quality fit;
 } de_train_params;
 
 /* Batch-1 inference service time of one LC model on one device type, running alone. */
@@ -46,6 +54,7 @@ typedef struct de_infer_params {
     double service_s;     /* mean service time alone, s */
     double scv;           /* squared coefficient of variation of the service time */
     char *source;
+    de_fit_quality fit;
 } de_infer_params;
 
 /* Interference between training and LC inference on one device type (see de_model.h). */
@@ -54,6 +63,8 @@ typedef struct de_interference {
     double blocking_fraction;  /* + duty * blocking_fraction * (per_sample_s * b): waiting on a training kernel */
     double train_slowdown;     /* step time x (1 + train_slowdown * u / (1 - u)), u = LC utilisation */
     char *source;
+    de_fit_quality fit;          /* of lc_inflation / blocking_fraction */
+    de_fit_quality slowdown_fit; /* of train_slowdown */
 } de_interference;
 
 typedef struct de_device_type {
@@ -99,5 +110,9 @@ void de_catalog_print(const de_catalog *cat, FILE *out);
 
 /* Prints the key tables of the catalog files (documentation). */
 void de_catalog_print_keys(FILE *out);
+
+/* Range [min, max] of a float parameter of train / infer / interference entries
+ * (e.g. "per_sample_s"), as the loader enforces it; DE_EINVAL if there is none. */
+int de_catalog_param_range(const char *name, double *min, double *max);
 
 #endif
