@@ -11,6 +11,7 @@ enum { DE_EXIT_OK = 0, DE_EXIT_ERROR = 1, DE_EXIT_INFEASIBLE = 2 };
 int de_cmd_plan(int argc, char **argv);
 int de_cmd_scenario(int argc, char **argv);
 int de_cmd_bench(int argc, char **argv);
+int de_cmd_fit(int argc, char **argv);
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

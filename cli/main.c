@@ -17,6 +17,7 @@ static void usage(FILE *out)
             "commands:\n"
             "  plan SCENARIO       compute a plan (which devices, which local batches) and print it\n"
             "  scenario ...        generate random scenarios, show one resolved, print the key tables\n"
+            "  fit TRACE --model K fit a performance model to a trace; fit --all rebuilds the catalog\n"
             "  bench plan          planning-time and optimality-gap benchmark\n"
             "  help                this text\n"
             "  version             the version\n\n"
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
         return de_cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "scenario") == 0)
         return de_cmd_scenario(argc - 1, argv + 1);
+    if (strcmp(cmd, "fit") == 0)
+        return de_cmd_fit(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return de_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -2,6 +2,7 @@
 #include "de_catalog.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,47 @@ static int load_type(const de_catalog *cat, const char *path, const char *file, 
     return rc;
 }
 
+static void free_type(de_device_type *t)
+{
+    free(t->name);
+    free(t->description);
+    free(t->kind);
+    free(t->source);
+    free(t->file);
+    free(t->interference.source);
+    for (int j = 0; j < t->n_train; j++)
+        free(t->train[j].source);
+    for (int j = 0; j < t->n_infer; j++)
+        free(t->infer[j].source);
+    free(t->train);
+    free(t->infer);
+}
+
+int de_catalog_load_type(const de_catalog *cat, const char *path, de_device_type **out, de_err *err)
+{
+    *out = NULL;
+    const char *slash = strrchr(path, '/'), *file = slash ? slash + 1 : path;
+    size_t len = strlen(file);
+    if (len < 5 || strcmp(file + len - 4, ".cfg") != 0)
+        return de_err_set(err, DE_EINVAL, "%s: a device-type file is named <type>.cfg", path);
+    de_device_type *t = de_calloc(1, sizeof *t);
+    int rc = load_type(cat, path, file, t, err);
+    if (rc) {
+        de_catalog_type_destroy(t);
+        return rc;
+    }
+    *out = t;
+    return DE_OK;
+}
+
+void de_catalog_type_destroy(de_device_type *t)
+{
+    if (!t)
+        return;
+    free_type(t);
+    free(t);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -464,21 +506,8 @@ void de_catalog_destroy(de_catalog *cat)
         free(cat->lc_models[i].name);
         free(cat->lc_models[i].description);
     }
-    for (int i = 0; i < cat->n_types; i++) {
-        de_device_type *t = &cat->types[i];
-        free(t->name);
-        free(t->description);
-        free(t->kind);
-        free(t->source);
-        free(t->file);
-        free(t->interference.source);
-        for (int j = 0; j < t->n_train; j++)
-            free(t->train[j].source);
-        for (int j = 0; j < t->n_infer; j++)
-            free(t->infer[j].source);
-        free(t->train);
-        free(t->infer);
-    }
+    for (int i = 0; i < cat->n_types; i++)
+        free_type(&cat->types[i]);
     free(cat->networks);
     free(cat->lc_models);
     free(cat->types);
@@ -554,4 +583,183 @@ void de_catalog_print(const de_catalog *cat, FILE *out)
         fprintf(out, "%-18s %12.3f %17.4f %14.3f  %s\n", cat->types[i].name, in->lc_inflation,
                 in->blocking_fraction, in->train_slowdown, in->source);
     }
+}
+
+/* ---- merging a fit into a device-type file ---- */
+
+/* The member `name` of group g, created with type t when absent; an existing member
+ * of another type is replaced (and moves to the end). */
+static config_setting_t *member_of_type(config_setting_t *g, const char *name, int t)
+{
+    config_setting_t *m = config_setting_get_member(g, name);
+    if (m && config_setting_type(m) != t) {
+        config_setting_remove(g, name);
+        m = NULL;
+    }
+    return m ? m : config_setting_add(g, name, t);
+}
+
+static void set_float(config_setting_t *g, const char *name, double v)
+{
+    config_setting_set_float(member_of_type(g, name, CONFIG_TYPE_FLOAT), v);
+}
+
+static void set_string(config_setting_t *g, const char *name, const char *v)
+{
+    config_setting_set_string(member_of_type(g, name, CONFIG_TYPE_STRING), v);
+}
+
+/* Element of list whose string member key equals value; NULL if none. */
+static config_setting_t *find_entry(config_setting_t *list, const char *key, const char *value)
+{
+    for (int i = 0; i < config_setting_length(list); i++) {
+        config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        const char *v;
+        if (config_setting_is_group(e) && config_setting_lookup_string(e, key, &v) && strcmp(v, value) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Writes the record `rec` (fit / slowdown_fit) of the parameters in [lo, hi) into
+ * entry g and rewrites its source. Returns 1 when one of them was fitted. */
+static int record_fit(config_setting_t *g, const char *rec, const de_catalog_fit *f, int lo, int hi)
+{
+    char params[128] = "";
+    size_t len = 0;
+    for (int j = lo; j < hi; j++)
+        if (f->free[j]) {
+            int w = snprintf(params + len, sizeof params - len, "%s%s", len ? " " : "", f->names[j]);
+            if (w > 0 && (size_t)w < sizeof params - len)
+                len += (size_t)w;
+        }
+    if (!len)
+        return 0;
+    for (int j = lo; j < hi; j++)
+        if (f->free[j])
+            set_float(g, f->names[j], f->value[j]);
+    /* The source before the first fit survives every refit. */
+    const char *prior = NULL, *src = NULL;
+    config_setting_t *old = config_setting_get_member(g, rec);
+    if (!(old && config_setting_lookup_string(old, "prior_source", &prior)))
+        prior = config_setting_lookup_string(g, "source", &src) ? src : "none";
+    char *prior_copy = de_strdup(prior);
+    if (old)
+        config_setting_remove(g, rec);
+    char *source = de_sprintf("deepedge fit (%s model) of %s to %d points of %s (R^2 %.4f, MAPE %.2f%%, %d-fold CV "
+                              "MAPE %.2f%%, %d degrees of freedom); data: %s. Before the fit: %s",
+                              f->kind, params, f->points, f->trace, f->r2, f->mape, f->folds, f->cv_mape, f->dof,
+                              f->data, prior_copy);
+    set_string(g, "source", source);
+    free(source);
+    config_setting_t *r = config_setting_add(g, rec, CONFIG_TYPE_GROUP);
+    char sum[32];
+    snprintf(sum, sizeof sum, "fnv1a64:%016llx", f->checksum);
+    set_string(r, "trace", f->trace);
+    set_string(r, "checksum", sum);
+    set_string(r, "kind", f->kind);
+    set_string(r, "form", f->form);
+    set_string(r, "params", params);
+    config_setting_set_int(config_setting_add(r, "points", CONFIG_TYPE_INT), f->points);
+    config_setting_set_int(config_setting_add(r, "dof", CONFIG_TYPE_INT), f->dof);
+    /* Quality figures as reported (6 significant digits). */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", f->r2);
+    set_float(r, "r2", strtod(buf, NULL));
+    snprintf(buf, sizeof buf, "%.6g", f->mape);
+    set_float(r, "mape", strtod(buf, NULL));
+    snprintf(buf, sizeof buf, "%.6g", f->cv_mape);
+    set_float(r, "cv_mape", strtod(buf, NULL));
+    config_setting_set_int(config_setting_add(r, "folds", CONFIG_TYPE_INT), f->folds);
+    config_setting_t *se = config_setting_add(r, "stderr", CONFIG_TYPE_GROUP);
+    for (int j = lo; j < hi; j++)
+        if (f->free[j]) {
+            snprintf(buf, sizeof buf, "%.4g", f->se[j]);
+            set_float(se, f->names[j], strtod(buf, NULL));
+        }
+    set_string(r, "date", f->date);
+    set_string(r, "prior_source", prior_copy);
+    free(prior_copy);
+    return 1;
+}
+
+/* The leading block of '#' comment and blank lines of a file (caller frees). */
+static char *leading_comments(const char *path)
+{
+    size_t len;
+    char *text = de_file_read(path, &len);
+    if (!text)
+        return de_strdup("");
+    char *p = text;
+    while (*p == '#' || *p == '\n') {
+        char *nl = strchr(p, '\n');
+        if (!nl) {
+            p += strlen(p);
+            break;
+        }
+        p = nl + 1;
+    }
+    /* Drop trailing blank lines of the block. */
+    while (p > text + 1 && p[-1] == '\n' && p[-2] == '\n')
+        p--;
+    *p = '\0';
+    return text;
+}
+
+int de_catalog_merge_fit(const char *in_path, const char *out_path, const de_catalog_fit *f, de_err *err)
+{
+    config_t cfg;
+    int rc = de_conf_read(&cfg, in_path, err);
+    if (rc) {
+        config_destroy(&cfg);
+        return rc;
+    }
+    config_setting_t *root = config_root_setting(&cfg);
+    config_setting_t *inter = config_setting_get_member(root, "interference");
+    int step = strcmp(f->kind, "step") == 0;
+    config_setting_t *list = config_setting_get_member(root, step ? "train" : "infer");
+    if (!inter || !config_setting_is_group(inter) || !list || !config_setting_is_list(list)) {
+        config_destroy(&cfg);
+        return de_err_set(err, DE_EMISSING, "%s: not a device-type file (needs interference = { ... } and %s = ( ... ))",
+                          in_path, step ? "train" : "infer");
+    }
+    const char *key = step ? "network" : "model";
+    config_setting_t *e = find_entry(list, key, f->entry);
+    /* Parameters [0, split) belong to the entry, [split, n) to the interference group. */
+    int split = 2, entry_fitted = 0; /* step: overhead_s per_sample_s; lc: service_s scv */
+    for (int j = 0; j < split; j++)
+        entry_fitted |= f->free[j];
+    if (!e && entry_fitted) {
+        e = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
+        set_string(e, key, f->entry);
+        for (int j = 0; j < split; j++)
+            set_float(e, f->names[j], f->value[j]);
+        if (step)
+            config_setting_set_int(config_setting_add(e, "max_batch", CONFIG_TYPE_INT), f->max_batch);
+        set_string(e, "source", "none: entry added by deepedge fit");
+    }
+    if (e)
+        record_fit(e, "fit", f, 0, split);
+    record_fit(inter, step ? "slowdown_fit" : "fit", f, split, f->n);
+
+    char *head = leading_comments(in_path);
+    char *tmp = de_sprintf("%s.tmp", out_path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        rc = de_err_set(err, DE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+    } else {
+        if (head[0])
+            fprintf(out, "%s\n", head);
+        rc = de_conf_write(out, root);
+        if (fclose(out) != 0 || rc)
+            rc = de_err_set(err, DE_EIO, "%s: write error", tmp);
+        else if (rename(tmp, out_path) != 0)
+            rc = de_err_set(err, DE_EIO, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
+        if (rc)
+            remove(tmp);
+    }
+    free(tmp);
+    free(head);
+    config_destroy(&cfg);
+    return rc;
 }

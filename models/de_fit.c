@@ -58,6 +58,25 @@ static const char *pname(const de_nls *pb, int j, char *buf, size_t n)
     return buf;
 }
 
+/* True when the residual is orthogonal to every Jacobian column (to 1e-6 in cosine):
+ * the first-order condition of a least-squares minimum, scale-free. */
+static int at_minimum(gsl_multifit_nlinear_workspace *ws)
+{
+    gsl_matrix *J = gsl_multifit_nlinear_jac(ws);
+    gsl_vector *f = gsl_multifit_nlinear_residual(ws);
+    double fn = gsl_blas_dnrm2(f);
+    if (fn == 0)
+        return 1;
+    for (size_t j = 0; j < J->size2; j++) {
+        gsl_vector_view c = gsl_matrix_column(J, j);
+        double g, cn = gsl_blas_dnrm2(&c.vector);
+        gsl_blas_ddot(&c.vector, f, &g);
+        if (cn > 0 && fabs(g) > 1e-6 * cn * fn)
+            return 0;
+    }
+    return 1;
+}
+
 /* Solves over the subset; theta in/out. When cov is not NULL, also checks the
  * Jacobian's rank and returns (J'WJ)^-1 in cov (p x p, real units). */
 static int solve(const de_nls *pb, const int *idx, int m, double *theta, double *cov, int *iterations, de_err *err)
@@ -82,7 +101,9 @@ static int solve(const de_nls *pb, const int *idx, int m, double *theta, double 
         gsl_vector_set(wv, (size_t)i, pb->w ? pb->w[idx[i]] : 1.0);
     int info = 0, st = gsl_multifit_nlinear_winit(x, wv, &fdf, ws);
     if (st == GSL_SUCCESS)
-        st = gsl_multifit_nlinear_driver(500, 1e-10, 1e-10, 1e-12, NULL, NULL, &info, ws);
+        st = gsl_multifit_nlinear_driver(1000, 1e-10, pow(GSL_DBL_EPSILON, 1.0 / 3.0), 1e-10, NULL, NULL, &info, ws);
+    if ((st == GSL_ENOPROG || st == GSL_EMAXITER) && !s.failed && at_minimum(ws))
+        st = GSL_SUCCESS; /* no step improves: already at the least-squares point */
     if (st != GSL_SUCCESS || s.failed) {
         rc = de_err_set(err, DE_EINVAL, "the solver failed (%s)%s", gsl_strerror(st),
                         s.failed ? ": the model is not finite at the trial parameters (e.g. an LC queue at "
