@@ -363,6 +363,14 @@ static int fit_one(const de_catalog *cat, const char *trace, const char *trace_n
     free(entries);
     if (rc)
         return rc;
+    if (out_cfg && kind != DE_PROFILE_ALLREDUCE) {
+        const char *slash = strrchr(out_cfg, '/'), *file = slash ? slash + 1 : out_cfg;
+        char *want = de_sprintf("%s.cfg", group);
+        int ok = strcmp(file, want) == 0;
+        free(want);
+        if (!ok)
+            return de_cli_fail("-o %s: a device-type file is named after its type: .../%s.cfg", out_cfg, group);
+    }
     /* The device-type file the fit starts from and merges into. */
     de_device_type *type = NULL;
     char *base = NULL;

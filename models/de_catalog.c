@@ -625,16 +625,21 @@ static config_setting_t *find_entry(config_setting_t *list, const char *key, con
  * entry g and rewrites its source. Returns 1 when one of them was fitted. */
 static int record_fit(config_setting_t *g, const char *rec, const de_catalog_fit *f, int lo, int hi)
 {
+    /* The record describes the whole fit (all its parameters, so that dof = points -
+     * parameters); the entry gets the values of [lo, hi). */
+    int any = 0;
+    for (int j = lo; j < hi; j++)
+        any |= f->free[j];
+    if (!any)
+        return 0;
     char params[128] = "";
     size_t len = 0;
-    for (int j = lo; j < hi; j++)
+    for (int j = 0; j < f->n; j++)
         if (f->free[j]) {
             int w = snprintf(params + len, sizeof params - len, "%s%s", len ? " " : "", f->names[j]);
             if (w > 0 && (size_t)w < sizeof params - len)
                 len += (size_t)w;
         }
-    if (!len)
-        return 0;
     for (int j = lo; j < hi; j++)
         if (f->free[j])
             set_float(g, f->names[j], f->value[j]);
@@ -672,7 +677,7 @@ static int record_fit(config_setting_t *g, const char *rec, const de_catalog_fit
     set_float(r, "cv_mape", strtod(buf, NULL));
     config_setting_set_int(config_setting_add(r, "folds", CONFIG_TYPE_INT), f->folds);
     config_setting_t *se = config_setting_add(r, "stderr", CONFIG_TYPE_GROUP);
-    for (int j = lo; j < hi; j++)
+    for (int j = 0; j < f->n; j++)
         if (f->free[j]) {
             snprintf(buf, sizeof buf, "%.4g", f->se[j]);
             set_float(se, f->names[j], strtod(buf, NULL));

@@ -101,7 +101,7 @@ static int solve(const de_nls *pb, const int *idx, int m, double *theta, double 
         gsl_vector_set(wv, (size_t)i, pb->w ? pb->w[idx[i]] : 1.0);
     int info = 0, st = gsl_multifit_nlinear_winit(x, wv, &fdf, ws);
     if (st == GSL_SUCCESS)
-        st = gsl_multifit_nlinear_driver(1000, 1e-10, pow(GSL_DBL_EPSILON, 1.0 / 3.0), 1e-10, NULL, NULL, &info, ws);
+        st = gsl_multifit_nlinear_driver(1000, 1e-12, 1e-12, 1e-14, NULL, NULL, &info, ws);
     if ((st == GSL_ENOPROG || st == GSL_EMAXITER) && !s.failed && at_minimum(ws))
         st = GSL_SUCCESS; /* no step improves: already at the least-squares point */
     if (st != GSL_SUCCESS || s.failed) {
@@ -197,6 +197,17 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     for (int i = 0; i < n; i++)
         if (!isfinite(pb->y[i]) || (pb->w && !(pb->w[i] > 0 && isfinite(pb->w[i]))))
             return de_err_set(err, DE_EINVAL, "point %d: observation or weight is not finite and positive", i);
+    {
+        double sw0 = 0, swy0 = 0, sst0 = 0;
+        for (int i = 0; i < n; i++) {
+            sw0 += pb->w ? pb->w[i] : 1.0;
+            swy0 += (pb->w ? pb->w[i] : 1.0) * pb->y[i];
+        }
+        for (int i = 0; i < n; i++)
+            sst0 += (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - swy0 / sw0) * (pb->y[i] - swy0 / sw0);
+        if (!(sst0 > 0))
+            return de_err_set(err, DE_EINVAL, "the observations do not vary: R^2 is undefined");
+    }
     int *all = de_calloc((size_t)n, sizeof *all);
     for (int i = 0; i < n; i++)
         all[i] = i;
@@ -227,10 +238,6 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     for (int j = 0; j < p; j++) {
         res->theta[j] = theta[j];
         res->se[j] = sqrt(cov[j * p + j] * s2);
-    }
-    if (!(sst > 0)) {
-        rc = de_err_set(err, DE_EINVAL, "the observations do not vary: R^2 is undefined");
-        goto out;
     }
     res->cv_mape = NAN;
     res->folds = 0;
