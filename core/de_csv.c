@@ -156,6 +156,10 @@ static int read_cell(de_csv *t, int r, int k, const char *cell, int lineno, int 
         return DE_OK;
     }
     double v;
+    if (!cell[0] && !c->required) { /* an empty cell of an optional column: its default */
+        t->num[at] = c->def ? strtod(c->def, NULL) : 0.0;
+        return DE_OK;
+    }
     if (parse_number(cell, &v))
         return de_err_set(err, DE_ESYNTAX, "%s:%d:%d: %s: not a number%s%s%s", t->path, lineno, col, c->name,
                           cell[0] ? " ('" : "", cell, cell[0] ? "')" : "");

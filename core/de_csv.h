@@ -8,7 +8,8 @@
  * be quoted ("a, b" with "" for a quote) to hold commas. A caller declares its
  * columns in a table (name, type, range, default) like the key tables of de_conf.h:
  * the header must name every required column, may omit optional ones (their default
- * applies), and must not name unknown or repeated columns. Every cell is checked
+ * applies; so does an empty cell of an optional column), and must not name unknown
+ * or repeated columns. Every cell is checked
  * (a number, an integer, within range) and nothing is skipped silently: the first
  * bad cell is an error "FILE:LINE:COLUMN: NAME: what is wrong". */
 #ifndef DE_CSV_H
