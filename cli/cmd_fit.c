@@ -402,17 +402,16 @@ static int fit_one(const de_catalog *cat, const char *trace, const char *trace_n
     if (!rc && de_fit_model(prof, group, entry, &start, lookup_per_sample, &pc, &fo, res, &err))
         rc = de_cli_fail("%s", err.msg);
     de_catalog_type_destroy(type);
-    if (!rc) {
+    if (!rc)
         de_fit_print(res, stdout);
-        if (o->plot)
-            rc = plot_fit(res, o->out_dir);
-    }
     if (!rc && out_cfg) {
         rc = kind == DE_PROFILE_ALLREDUCE ? write_link(res, out_cfg, trace_name, o->date)
                                           : merge_into(cat, res, base, out_cfg, trace_name, o->date);
         if (!rc)
             printf("  written: %s\n", out_cfg);
     }
+    if (!rc && o->plot)
+        rc = plot_fit(res, o->out_dir);
     free(base);
     return rc;
 }
