@@ -197,17 +197,16 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     for (int i = 0; i < n; i++)
         if (!isfinite(pb->y[i]) || (pb->w && !(pb->w[i] > 0 && isfinite(pb->w[i]))))
             return de_err_set(err, DE_EINVAL, "point %d: observation or weight is not finite and positive", i);
-    {
-        double sw0 = 0, swy0 = 0, sst0 = 0;
-        for (int i = 0; i < n; i++) {
-            sw0 += pb->w ? pb->w[i] : 1.0;
-            swy0 += (pb->w ? pb->w[i] : 1.0) * pb->y[i];
-        }
-        for (int i = 0; i < n; i++)
-            sst0 += (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - swy0 / sw0) * (pb->y[i] - swy0 / sw0);
-        if (!(sst0 > 0))
-            return de_err_set(err, DE_EINVAL, "the observations do not vary: R^2 is undefined");
+    /* Weighted total sum of squares: R^2 needs observations that vary. */
+    double sw = 0, swy = 0, sst = 0;
+    for (int i = 0; i < n; i++) {
+        sw += pb->w ? pb->w[i] : 1.0;
+        swy += (pb->w ? pb->w[i] : 1.0) * pb->y[i];
     }
+    for (int i = 0; i < n; i++)
+        sst += (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - swy / sw) * (pb->y[i] - swy / sw);
+    if (!(sst > 0))
+        return de_err_set(err, DE_EINVAL, "the observations do not vary: R^2 is undefined");
     int *all = de_calloc((size_t)n, sizeof *all);
     for (int i = 0; i < n; i++)
         all[i] = i;
@@ -217,21 +216,16 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     if (rc)
         goto out;
     /* Quality. */
-    double sw = 0, swy = 0, chi2 = 0, ape = 0, sse = 0;
+    double chi2 = 0, ape = 0, sse = 0;
     for (int i = 0; i < n; i++) {
         double w = pb->w ? pb->w[i] : 1.0, yhat = pb->predict(theta, i, pb->ctx), r = yhat - pb->y[i];
-        sw += w;
-        swy += w * pb->y[i];
         chi2 += w * r * r;
         sse += r * r;
         ape += fabs(r / pb->y[i]);
     }
-    double ybar = swy / sw, sst = 0;
-    for (int i = 0; i < n; i++)
-        sst += (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - ybar) * (pb->y[i] - ybar);
     res->dof = n - p;
     res->chi2 = chi2;
-    res->r2 = sst > 0 ? 1.0 - chi2 / sst : NAN;
+    res->r2 = 1.0 - chi2 / sst;
     res->mape = 100.0 * ape / n;
     res->rmse = sqrt(sse / n);
     double s2 = chi2 / res->dof;

@@ -375,67 +375,51 @@ static void test_allreduce_recovery(void)
     de_test_unlink(path);
 }
 
-static void test_model_degenerate(void)
+/* Expects the step fit of (d, n) in csv, with par, to fail with code and a message
+ * containing what. */
+static void step_refused(const char *csv, const de_fit_params *par, int code, const char *what)
 {
-    de_fit_params par;
+    char *path;
+    de_profile *p = load_csv(csv, DE_PROFILE_STEP, &path);
     de_fit_result r;
     de_err err;
     de_fit_opts o = {5, 1};
-    char *path;
+    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", par, NULL, NULL, &o, &r, &err), code);
+    DE_ASSERT_CONTAINS(err.msg, what);
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+static void test_model_degenerate(void)
+{
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    const char *hdr = "device,network,batch,step_time_s,source\n";
+    char buf[512];
     /* Two rows for two parameters. */
-    de_profile *p = load_csv("device,network,batch,step_time_s,source\nd,n,8,0.8,a\nd,n,16,1.4,a\n", DE_PROFILE_STEP,
-                             &path);
-    de_fit_params_init(DE_PROFILE_STEP, &par);
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", &par, NULL, NULL, &o, &r, &err), DE_EINVAL);
-    DE_ASSERT_CONTAINS(err.msg, "too few points: 2 for 2");
-    DE_ASSERT_CONTAINS(err.msg, "fit of d / n");
-    de_fit_result_free(&r);
-    de_profile_destroy(p);
-    de_test_unlink(path);
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,1.4,a\n", hdr);
+    step_refused(buf, &par, DE_EINVAL, "fit of d / n (2 rows): too few points: 2 for 2");
     /* One batch size only: overhead and per_sample cannot be separated. */
-    p = load_csv("device,network,batch,step_time_s,source\nd,n,8,0.8,a\nd,n,8,0.82,a\nd,n,8,0.79,a\n",
-                 DE_PROFILE_STEP, &path);
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", &par, NULL, NULL, &o, &r, &err), DE_EINVAL);
-    DE_ASSERT_CONTAINS(err.msg, "singular Jacobian");
-    de_fit_result_free(&r);
-    de_profile_destroy(p);
-    de_test_unlink(path);
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,8,0.82,a\nd,n,8,0.79,a\n", hdr);
+    step_refused(buf, &par, DE_EINVAL, "singular Jacobian");
     /* Time falling with the batch: per_sample_s < 0 is outside the catalog's range. */
-    p = load_csv("device,network,batch,step_time_s,source\nd,n,8,0.8,a\nd,n,16,0.7,a\nd,n,24,0.61,a\n",
-                 DE_PROFILE_STEP, &path);
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", &par, NULL, NULL, &o, &r, &err), DE_ERANGE);
-    DE_ASSERT_CONTAINS(err.msg, "per_sample_s");
-    DE_ASSERT_CONTAINS(err.msg, "outside its range");
-    de_fit_result_free(&r);
-    /* No rows for the pair asked. */
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "other", &par, NULL, NULL, &o, &r, &err), DE_EINVAL);
-    DE_ASSERT_CONTAINS(err.msg, "no rows for d / other");
-    de_fit_result_free(&r);
-    /* A kind that does not match the trace. */
-    de_fit_params_init(DE_PROFILE_LC, &par);
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", &par, NULL, NULL, &o, &r, &err), DE_EINVAL);
-    de_fit_result_free(&r);
-    de_profile_destroy(p);
-    de_test_unlink(path);
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,0.7,a\nd,n,24,0.61,a\n", hdr);
+    step_refused(buf, &par, DE_ERANGE, "fitted per_sample_s = -");
     /* sd_s on some rows only: weights undefined. */
-    p = load_csv("device,network,batch,step_time_s,sd_s,source\nd,n,8,0.8,0.01,a\nd,n,16,1.4,0,a\nd,n,24,2.0,0.01,a\n",
-                 DE_PROFILE_STEP, &path);
-    de_fit_params_init(DE_PROFILE_STEP, &par);
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", &par, NULL, NULL, &o, &r, &err), DE_EINVAL);
-    DE_ASSERT_CONTAINS(err.msg, ":3: sd_s is missing here");
-    de_fit_result_free(&r);
-    de_profile_destroy(p);
-    de_test_unlink(path);
+    step_refused("device,network,batch,step_time_s,sd_s,source\nd,n,8,0.8,0.01,a\nd,n,16,1.4,0,a\nd,n,24,2.0,0.01,a\n",
+                 &par, DE_EINVAL, ":3: sd_s is missing here");
+    /* No rows for the pair asked: another device in the file. */
+    snprintf(buf, sizeof buf, "%se,n,8,0.8,a\ne,n,16,1.4,a\ne,n,24,2.0,a\n", hdr);
+    step_refused(buf, &par, DE_EINVAL, "no rows for d / n");
     /* Everything fixed: nothing to fit. */
-    p = load_csv("device,network,batch,step_time_s,source\nd,n,8,0.8,a\nd,n,16,1.4,a\nd,n,24,2.0,a\n", DE_PROFILE_STEP,
-                 &path);
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,1.4,a\nd,n,24,2.0,a\n", hdr);
     for (int j = 0; j < par.n; j++)
         par.free[j] = 0;
-    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", &par, NULL, NULL, &o, &r, &err), DE_EINVAL);
-    DE_ASSERT_CONTAINS(err.msg, "nothing to fit");
-    de_fit_result_free(&r);
-    de_profile_destroy(p);
-    de_test_unlink(path);
+    step_refused(buf, &par, DE_EINVAL, "nothing to fit");
+    /* A kind that does not match the trace. */
+    de_fit_params_init(DE_PROFILE_LC, &par);
+    step_refused(buf, &par, DE_EINVAL, "a step trace cannot be fitted with the lc model");
 }
 
 /* ---- round trip ---- */
