@@ -1,13 +1,14 @@
 # Makefile — the two quick-start commands (see README.md) wrapped around CMake.
 #   make demo   installs missing Debian packages, builds, plans the bundled default scenario
 #   make test   installs missing Debian packages, builds, runs every test suite
+#   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
 #               (a plain build and an ASan+UBSan build)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan demo test test-plain test-asan bench clean
+.PHONY: all deps build build-asan demo test test-plain test-asan bench catalog clean
 
 all: build
 
@@ -33,6 +34,12 @@ test-asan: build-asan
 		ctest --output-on-failure -j $(JOBS)
 
 test: test-plain test-asan
+
+# Rebuilds models/devices/*.cfg from traces/ (traces/fits.cfg). The recorded fit date is the
+# date of the last commit that touched traces/, so the files are reproducible byte for byte.
+catalog: build
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- traces 2>/dev/null || date +%s) \
+		./$(BUILD)/deepedge fit --all --out out/fit
 
 bench: build
 	./$(BUILD)/deepedge bench plan

@@ -13,6 +13,7 @@ int de_cmd_scenario(int argc, char **argv);
 int de_cmd_bench(int argc, char **argv);
 int de_cmd_sim(int argc, char **argv);
 int de_cmd_sweep(int argc, char **argv);
+int de_cmd_fit(int argc, char **argv);
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

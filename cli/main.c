@@ -17,6 +17,7 @@ static void usage(FILE *out)
             "commands:\n"
             "  plan SCENARIO       compute a plan (which devices, which local batches) and print it\n"
             "  scenario ...        generate random scenarios, show one resolved, print the key tables\n"
+            "  fit TRACE --model K fit a performance model to a trace; fit --all rebuilds the catalog\n"
             "  sim SCENARIO        simulate: LC requests, update jobs, faults, re-planning; metrics + figures\n"
             "  sweep SCENARIO      what-if grid of simulations (--vary KEY=V1,V2,...) in parallel\n"
             "  bench plan|sim-engine|sim-scale   benchmarks (planning, PHOLD, 1,000-device day)\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         return de_cmd_sim(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
         return de_cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "fit") == 0)
+        return de_cmd_fit(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return de_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -308,3 +308,105 @@ void de_conf_print_table(FILE *out, const char *section, const de_key *keys, siz
                 k->help ? k->help : "");
     }
 }
+
+/* ---- writing ---- */
+
+static void write_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(out, "\\%c", *s);
+        else if (*s == '\n')
+            fputs("\\n", out);
+        else if (*s == '\t')
+            fputs("\\t", out);
+        else
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void write_float(FILE *out, double v)
+{
+    char buf[40];
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, out);
+    if (!strpbrk(buf, ".eEin"))
+        fputs(".0", out);
+}
+
+static void write_value(FILE *out, const config_setting_t *s, int indent);
+
+static void write_members(FILE *out, const config_setting_t *g, int indent)
+{
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+        int t = config_setting_type(m);
+        if (indent == 0 && i > 0 && (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST))
+            fputc('\n', out);
+        fprintf(out, "%*s%s = ", indent, "", config_setting_name(m));
+        write_value(out, m, indent);
+        fputs(";\n", out);
+    }
+}
+
+static void write_value(FILE *out, const config_setting_t *s, int indent)
+{
+    int n;
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_GROUP:
+        fputs("{\n", out);
+        write_members(out, s, indent + 2);
+        fprintf(out, "%*s}", indent, "");
+        break;
+    case CONFIG_TYPE_LIST:
+        n = config_setting_length(s);
+        fputs("(\n", out);
+        for (int i = 0; i < n; i++) {
+            fprintf(out, "%*s", indent + 2, "");
+            write_value(out, config_setting_get_elem(s, (unsigned)i), indent + 2);
+            fputs(i + 1 < n ? ",\n" : "\n", out);
+        }
+        fprintf(out, "%*s)", indent, "");
+        break;
+    case CONFIG_TYPE_ARRAY:
+        n = config_setting_length(s);
+        fputc('[', out);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputs(", ", out);
+            write_value(out, config_setting_get_elem(s, (unsigned)i), indent);
+        }
+        fputc(']', out);
+        break;
+    case CONFIG_TYPE_INT:
+        fprintf(out, "%d", config_setting_get_int(s));
+        break;
+    case CONFIG_TYPE_INT64:
+        fprintf(out, "%lldL", config_setting_get_int64(s));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        write_float(out, config_setting_get_float(s));
+        break;
+    case CONFIG_TYPE_STRING:
+        write_string(out, config_setting_get_string(s));
+        break;
+    case CONFIG_TYPE_BOOL:
+        fputs(config_setting_get_bool(s) ? "true" : "false", out);
+        break;
+    default:
+        break;
+    }
+}
+
+int de_conf_write(FILE *out, const config_setting_t *root)
+{
+    write_members(out, root, 0);
+    return ferror(out) ? DE_EIO : DE_OK;
+}

@@ -82,6 +82,12 @@ int de_conf_get_setting(const config_setting_t *group, const de_key *key, config
             return rc_;                                                                  \
     } while (0)
 
+/* Writes the settings of group `root` in libconfig syntax, one `name = value;` a
+ * line, groups and lists indented by two spaces, floats in the shortest form that
+ * reads back to the same double (so a file written and read again gives the same
+ * numbers). Returns DE_OK or DE_EIO. */
+int de_conf_write(FILE *out, const config_setting_t *root);
+
 /* Prints a key table as documentation (one key a line: name, type, range, default, unit, help). */
 void de_conf_print_table(FILE *out, const char *section, const de_key *keys, size_t n);
 

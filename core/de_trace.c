@@ -1,109 +1,43 @@
-/* de_trace.c — LC request-rate traces (see de_trace.h). */
+/* de_trace.c — rate and fault traces over the CSV reader (see de_trace.h). */
 #include "de_trace.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "de_csv.h"
+#include "de_scenario.h"
 #include "de_util.h"
 
-/* Parses one numeric CSV field [s, e) strictly; returns 0 on success. */
-static int parse_field(const char *s, const char *e, double *out)
-{
-    while (s < e && (*s == ' ' || *s == '\t'))
-        s++;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-        e--;
-    if (s == e)
-        return -1;
-    char buf[64];
-    size_t n = (size_t)(e - s);
-    if (n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (errno || *end != '\0' || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
+static const de_csv_col k_rate_cols[] = {
+    {"time_s", DE_CSV_NUMBER, 1, 0, INFINITY, NULL, "s, when the rate starts to hold"},
+    {"rate_rps", DE_CSV_NUMBER, 1, 0, INFINITY, NULL, "requests/s from then on"},
+};
 
 int de_rate_trace_load(const char *path, de_rate_trace **out, de_err *err)
 {
     *out = NULL;
-    size_t len;
-    char *text = de_file_read(path, &len);
-    if (!text)
-        return de_err_set(err, DE_EIO, "%s: cannot read rate trace: %s", path, strerror(errno));
+    de_csv *csv;
+    int rc = de_csv_load(path, k_rate_cols, 2, DE_CSV_EXACT, &csv, err);
+    if (rc)
+        return rc;
+    for (int r = 1; r < csv->n_rows; r++)
+        if (de_csv_num(csv, r, 0) <= de_csv_num(csv, r - 1, 0)) {
+            rc = de_csv_err(csv, r, 0, err, DE_ERANGE, "%g must be >= 0 and greater than the previous row",
+                            de_csv_num(csv, r, 0));
+            de_csv_destroy(csv);
+            return rc;
+        }
     de_rate_trace *t = de_calloc(1, sizeof *t);
     t->path = de_strdup(path);
-    int cap = 0, lineno = 0, header = 0, rc = DE_OK;
-    for (char *line = text; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        size_t ll = strlen(line);
-        if (ll && line[ll - 1] == '\r')
-            line[--ll] = '\0';
-        if (ll == 0 || line[0] == '#') {
-            line = nl ? nl + 1 : NULL;
-            continue;
-        }
-        if (!header) {
-            if (strcmp(line, "time_s,rate_rps") != 0) {
-                rc = de_err_set(err, DE_ESYNTAX, "%s:%d:1: header must be 'time_s,rate_rps', found '%s'", path,
-                                lineno, line);
-                break;
-            }
-            header = 1;
-            line = nl ? nl + 1 : NULL;
-            continue;
-        }
-        char *comma = strchr(line, ',');
-        if (!comma || strchr(comma + 1, ',')) {
-            rc = de_err_set(err, DE_ESYNTAX, "%s:%d: expected 2 columns (time_s,rate_rps)", path, lineno);
-            break;
-        }
-        double tv, rv;
-        if (parse_field(line, comma, &tv)) {
-            rc = de_err_set(err, DE_ESYNTAX, "%s:%d:1: time_s: not a number", path, lineno);
-            break;
-        }
-        if (parse_field(comma + 1, line + ll, &rv)) {
-            rc = de_err_set(err, DE_ESYNTAX, "%s:%d:2: rate_rps: not a number", path, lineno);
-            break;
-        }
-        if (tv < 0 || (t->n > 0 && tv <= t->time_s[t->n - 1])) {
-            rc = de_err_set(err, DE_ERANGE, "%s:%d:1: time_s: %g must be >= 0 and greater than the previous row",
-                            path, lineno, tv);
-            break;
-        }
-        if (rv < 0) {
-            rc = de_err_set(err, DE_ERANGE, "%s:%d:2: rate_rps: %g must be >= 0", path, lineno, rv);
-            break;
-        }
-        if (t->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            t->time_s = de_realloc(t->time_s, (size_t)cap * sizeof *t->time_s);
-            t->rate = de_realloc(t->rate, (size_t)cap * sizeof *t->rate);
-        }
-        t->time_s[t->n] = tv;
-        t->rate[t->n] = rv;
-        t->n++;
-        line = nl ? nl + 1 : NULL;
+    t->n = csv->n_rows;
+    t->time_s = de_calloc((size_t)t->n, sizeof *t->time_s);
+    t->rate = de_calloc((size_t)t->n, sizeof *t->rate);
+    for (int r = 0; r < t->n; r++) {
+        t->time_s[r] = de_csv_num(csv, r, 0);
+        t->rate[r] = de_csv_num(csv, r, 1);
     }
-    free(text);
-    if (!rc && t->n == 0)
-        rc = de_err_set(err, DE_ESYNTAX, "%s: %s", path, header ? "no data rows" : "empty (expected header 'time_s,rate_rps')");
-    if (rc) {
-        de_rate_trace_destroy(t);
-        return rc;
-    }
+    de_csv_destroy(csv);
     *out = t;
     return DE_OK;
 }
@@ -141,4 +75,102 @@ double de_rate_trace_peak(const de_rate_trace *t)
         if (t->rate[i] > m)
             m = t->rate[i];
     return m;
+}
+
+/* ---- fault traces ---- */
+
+enum { F_TIME, F_DEVICE, F_KIND, F_REPAIR, F_FACTOR, F_NCOLS };
+static const de_csv_col k_fault_cols[] = {
+    {"time_s", DE_CSV_NUMBER, 1, 0, 1e12, NULL, "s, when the fault happens (nondecreasing)"},
+    {"device", DE_CSV_STRING, 1, 0, 0, NULL, "device name in the scenario"},
+    {"kind", DE_CSV_STRING, 1, 0, 0, NULL, "crash | slowdown | link-degrade"},
+    {"repair_s", DE_CSV_STRING, 0, 0, 0, "", "s until repaired; empty or 'inf': never"},
+    {"factor", DE_CSV_STRING, 0, 0, 0, "", "slowdown: speed multiplier; link-degrade: bandwidth multiplier, in [0.001, 1]"},
+};
+
+/* An optional numeric cell held as text: "" -> def. */
+static int opt_number(const de_csv *csv, int r, int c, double def, double min, double max, double *out, de_err *err)
+{
+    const char *s = de_csv_str(csv, r, c);
+    if (!*s) {
+        *out = def;
+        return DE_OK;
+    }
+    char *end;
+    double v = strtod(s, &end);
+    if (*end != '\0' || isnan(v))
+        return de_csv_err(csv, r, c, err, DE_ESYNTAX, "not a number ('%s')", s);
+    if (v < min || v > max)
+        return de_csv_err(csv, r, c, err, DE_ERANGE, "%g is out of range [%g, %g]", v, min, max);
+    *out = v;
+    return DE_OK;
+}
+
+static int fault_row(const de_csv *csv, int r, de_fault_event *e, de_err *err)
+{
+    static const char *const kinds[] = {"crash", "slowdown", "link-degrade"};
+    static const int kind_ids[] = {DE_FAULT_CRASH, DE_FAULT_SLOWDOWN, DE_FAULT_LINK_DEGRADE};
+    e->time_s = de_csv_num(csv, r, F_TIME);
+    e->line = csv->line[r];
+    if (r > 0 && e->time_s < de_csv_num(csv, r - 1, F_TIME))
+        return de_csv_err(csv, r, F_TIME, err, DE_ERANGE, "%g is earlier than the previous row", e->time_s);
+    const char *dev = de_csv_str(csv, r, F_DEVICE), *kind = de_csv_str(csv, r, F_KIND);
+    if (!*dev)
+        return de_csv_err(csv, r, F_DEVICE, err, DE_ESYNTAX, "empty device name");
+    e->kind = -1;
+    for (int k = 0; k < 3; k++)
+        if (strcmp(kind, kinds[k]) == 0)
+            e->kind = kind_ids[k];
+    if (e->kind < 0)
+        return de_csv_err(csv, r, F_KIND, err, DE_ERANGE, "unknown fault kind '%s' (known: crash, slowdown, link-degrade)",
+                          kind);
+    int rc = opt_number(csv, r, F_REPAIR, INFINITY, 0, INFINITY, &e->repair_s, err);
+    if (rc)
+        return rc;
+    if ((rc = opt_number(csv, r, F_FACTOR, NAN, 1e-3, 1, &e->factor, err)))
+        return rc;
+    if (e->kind == DE_FAULT_CRASH) {
+        if (!isnan(e->factor))
+            return de_csv_err(csv, r, F_FACTOR, err, DE_EINVAL, "a crash takes no factor");
+        e->factor = 1.0;
+    } else if (isnan(e->factor)) {
+        return de_csv_err(csv, r, F_FACTOR, err, DE_EMISSING, "a %s fault needs a factor in [0.001, 1]", kind);
+    }
+    e->device = de_strdup(dev);
+    return DE_OK;
+}
+
+int de_fault_trace_load(const char *path, de_fault_trace **out, de_err *err)
+{
+    *out = NULL;
+    de_csv *csv;
+    int rc = de_csv_load(path, k_fault_cols, F_NCOLS, 0, &csv, err);
+    if (rc)
+        return rc;
+    de_fault_trace *t = de_calloc(1, sizeof *t);
+    t->path = de_strdup(path);
+    t->events = de_calloc((size_t)csv->n_rows, sizeof *t->events);
+    for (int r = 0; r < csv->n_rows && !rc; r++) {
+        rc = fault_row(csv, r, &t->events[r], err);
+        if (!rc)
+            t->n = r + 1;
+    }
+    de_csv_destroy(csv);
+    if (rc) {
+        de_fault_trace_destroy(t);
+        return rc;
+    }
+    *out = t;
+    return DE_OK;
+}
+
+void de_fault_trace_destroy(de_fault_trace *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->n; i++)
+        free(t->events[i].device);
+    free(t->events);
+    free(t->path);
+    free(t);
 }

@@ -2,6 +2,8 @@
 #include "de_catalog.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,34 @@ static const de_key k_interference[] = {
     {"blocking_fraction", DE_KEY_FLOAT, 1, 0, 1, NULL, "", "LC wait on a training kernel, as a fraction of per_sample_s * b"},
     {"train_slowdown", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "step time x (1 + train_slowdown * u/(1-u))"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "where the coefficients come from"},
+    {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the lc fit lc_inflation / blocking_fraction come from"},
+    {"slowdown_fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the step fit train_slowdown comes from"},
+};
+/* The record of a fit (deepedge fit), inside the entry it produced. */
+static const de_key k_fit[] = {
+    {"trace", DE_KEY_STRING, 1, 0, 0, NULL, "path", "the trace fitted (as given to deepedge fit)"},
+    {"checksum", DE_KEY_STRING, 1, 0, 0, NULL, "", "fnv1a64:<16 hex digits> of the trace file's bytes"},
+    {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "model kind: step | lc"},
+    {"form", DE_KEY_STRING, 1, 0, 0, NULL, "", "the formula fitted"},
+    {"params", DE_KEY_STRING, 1, 0, 0, NULL, "", "the parameters fitted (space-separated); the others were fixed"},
+    {"points", DE_KEY_INT, 1, 2, 1e9, NULL, "", "rows of the trace used"},
+    {"dof", DE_KEY_INT, 1, 1, 1e9, NULL, "", "degrees of freedom (points - parameters)"},
+    {"r2", DE_KEY_FLOAT, 1, -1e12, 1, NULL, "", "coefficient of determination (weighted)"},
+    {"mape", DE_KEY_FLOAT, 1, 0, 1e9, NULL, "%", "mean absolute percentage error of the fit"},
+    {"cv_mape", DE_KEY_FLOAT, 1, 0, 1e9, NULL, "%", "k-fold cross-validated MAPE"},
+    {"folds", DE_KEY_INT, 1, 2, 1e9, NULL, "", "k of the cross-validation"},
+    {"stderr", DE_KEY_GROUP, 1, 0, 0, NULL, "", "standard error of each fitted parameter (same names)"},
+    {"date", DE_KEY_STRING, 1, 0, 0, NULL, "YYYY-MM-DD", "when the fit was made (SOURCE_DATE_EPOCH if set)"},
+    {"prior_source", DE_KEY_STRING, 1, 0, 0, NULL, "", "the entry's source before it was first fitted"},
+};
+static const de_key k_stderr[] = {
+    {"overhead_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", ""},
+    {"per_sample_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", ""},
+    {"train_slowdown", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
+    {"service_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", ""},
+    {"scv", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
+    {"lc_inflation", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
+    {"blocking_fraction", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", ""},
 };
 static const de_key k_train[] = {
     {"network", DE_KEY_STRING, 1, 0, 0, NULL, "", "network name (networks.cfg)"},
@@ -46,12 +76,14 @@ static const de_key k_train[] = {
     {"per_sample_s", DE_KEY_FLOAT, 1, 1e-9, 100, NULL, "s", "cost per sample of the local batch"},
     {"max_batch", DE_KEY_INT, 1, 1, 65536, NULL, "samples", "largest local batch that fits in memory"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
+    {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the step fit overhead_s / per_sample_s come from"},
 };
 static const de_key k_infer[] = {
     {"model", DE_KEY_STRING, 1, 0, 0, NULL, "", "LC model name (networks.cfg)"},
     {"service_s", DE_KEY_FLOAT, 1, 1e-7, 10, NULL, "s", "mean batch-1 service time, alone"},
     {"scv", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "squared coefficient of variation of the service time"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "paper/benchmark, or estimate: derivation"},
+    {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the lc fit service_s / scv come from"},
 };
 
 
@@ -64,6 +96,92 @@ void de_catalog_print_keys(FILE *out)
     de_conf_print_table(out, "devices/TYPE.cfg interference", k_interference, DE_NKEYS(k_interference));
     de_conf_print_table(out, "devices/TYPE.cfg train.[i]", k_train, DE_NKEYS(k_train));
     de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, DE_NKEYS(k_infer));
+    de_conf_print_table(out, "devices/TYPE.cfg ...fit (optional, written by deepedge fit)", k_fit, DE_NKEYS(k_fit));
+    de_conf_print_table(out, "devices/TYPE.cfg ...fit.stderr", k_stderr, DE_NKEYS(k_stderr));
+}
+
+int de_catalog_param_range(const char *name, double *min, double *max)
+{
+    static const struct {
+        const de_key *t;
+        size_t n;
+    } tables[] = {{k_train, DE_NKEYS(k_train)}, {k_infer, DE_NKEYS(k_infer)}, {k_interference, DE_NKEYS(k_interference)}};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        const de_key *k = de_conf_key(tables[i].t, tables[i].n, name);
+        if (k && k->type == DE_KEY_FLOAT) {
+            *min = k->min;
+            *max = k->max;
+            return DE_OK;
+        }
+    }
+    return DE_EINVAL;
+}
+
+/* Number of space-separated words in s. */
+static long long count_words(const char *s)
+{
+    long long n = 0;
+    for (const char *p = s; *p; p++)
+        n += *p != ' ' && (p == s || p[-1] == ' ');
+    return n;
+}
+
+/* Validates an optional fit record g (NULL: none); *quality gets its figures. */
+static int load_fit(const config_setting_t *g, de_fit_quality *q, de_err *err)
+{
+    q->points = 0;
+    q->r2 = q->cv_mape = NAN;
+    if (!g)
+        return DE_OK;
+    const char *trace, *sum, *kind, *form, *params, *date, *prior;
+    long long pts, dof, folds;
+    double mape;
+    config_setting_t *se;
+    int rc = de_conf_check_keys(g, k_fit, DE_NKEYS(k_fit), err);
+    if (rc)
+        return rc;
+    DE_CONF_GET(string, g, k_fit, "trace", &trace);
+    DE_CONF_GET(string, g, k_fit, "checksum", &sum);
+    DE_CONF_GET(string, g, k_fit, "kind", &kind);
+    DE_CONF_GET(string, g, k_fit, "form", &form);
+    DE_CONF_GET(string, g, k_fit, "params", &params);
+    DE_CONF_GET(int, g, k_fit, "points", &pts);
+    DE_CONF_GET(int, g, k_fit, "dof", &dof);
+    DE_CONF_GET(float, g, k_fit, "r2", &q->r2);
+    DE_CONF_GET(float, g, k_fit, "mape", &mape);
+    DE_CONF_GET(float, g, k_fit, "cv_mape", &q->cv_mape);
+    DE_CONF_GET(int, g, k_fit, "folds", &folds);
+    DE_CONF_GET(setting, g, k_fit, "stderr", &se);
+    DE_CONF_GET(string, g, k_fit, "date", &date);
+    DE_CONF_GET(string, g, k_fit, "prior_source", &prior);
+    char where[512], path[512];
+    de_conf_where(g, where, sizeof where);
+    de_conf_path(g, path, sizeof path);
+    size_t hex = strspn(sum + (strncmp(sum, "fnv1a64:", 8) ? 0 : 8), "0123456789abcdef");
+    if (strncmp(sum, "fnv1a64:", 8) != 0 || hex != 16 || sum[24] != '\0')
+        return de_err_set(err, DE_ERANGE, "%s: %s.checksum: '%s' is not fnv1a64:<16 lower-case hex digits>", where,
+                          path, sum);
+    if (strcmp(kind, "step") && strcmp(kind, "lc"))
+        return de_err_set(err, DE_ERANGE, "%s: %s.kind: '%s' is not step or lc", where, path, kind);
+    int y, mo, d;
+    char tail;
+    if (sscanf(date, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || strlen(date) != 10 || mo < 1 || mo > 12 || d < 1 ||
+        d > 31)
+        return de_err_set(err, DE_ERANGE, "%s: %s.date: '%s' is not YYYY-MM-DD", where, path, date);
+    if (dof != pts - count_words(params))
+        return de_err_set(err, DE_ERANGE, "%s: %s.dof: %lld is not points (%lld) minus the fitted parameters '%s'",
+                          where, path, dof, pts, params);
+    if ((rc = de_conf_check_keys(se, k_stderr, DE_NKEYS(k_stderr), err)))
+        return rc;
+    for (size_t i = 0; i < DE_NKEYS(k_stderr); i++) {
+        double v;
+        if ((rc = de_conf_get_float(se, &k_stderr[i], &v, err)))
+            return rc;
+    }
+    (void)mape;
+    (void)folds;
+    q->points = (int)pts;
+    return DE_OK;
 }
 
 /* Error for a name that refers to nothing, listing what is known. */
@@ -156,6 +274,9 @@ static int load_interference(config_setting_t *g, de_interference *in, de_err *e
     DE_CONF_GET(float, g, k_interference, "blocking_fraction", &in->blocking_fraction);
     DE_CONF_GET(float, g, k_interference, "train_slowdown", &in->train_slowdown);
     DE_CONF_GET(string, g, k_interference, "source", &src);
+    if ((rc = load_fit(config_setting_get_member(g, "fit"), &in->fit, err)) ||
+        (rc = load_fit(config_setting_get_member(g, "slowdown_fit"), &in->slowdown_fit, err)))
+        return rc;
     in->source = de_strdup(src);
     return DE_OK;
 }
@@ -184,6 +305,8 @@ static int load_train(const de_catalog *cat, config_setting_t *list, de_device_t
             if (t->train[j].network == p->network)
                 return dup_name(g, "train entry for network", net, err);
         p->max_batch = (int)mb;
+        if ((rc = load_fit(config_setting_get_member(g, "fit"), &p->fit, err)))
+            return rc;
         p->source = de_strdup(src);
         t->n_train = i + 1;
     }
@@ -211,6 +334,8 @@ static int load_infer(const de_catalog *cat, config_setting_t *list, de_device_t
         for (int j = 0; j < i; j++)
             if (t->infer[j].model == p->model)
                 return dup_name(g, "infer entry for model", model, err);
+        if ((rc = load_fit(config_setting_get_member(g, "fit"), &p->fit, err)))
+            return rc;
         p->source = de_strdup(src);
         t->n_infer = i + 1;
     }
@@ -264,6 +389,47 @@ static int load_type(const de_catalog *cat, const char *path, const char *file, 
     t->file = de_strdup(path);
     config_destroy(&cfg);
     return rc;
+}
+
+static void free_type(de_device_type *t)
+{
+    free(t->name);
+    free(t->description);
+    free(t->kind);
+    free(t->source);
+    free(t->file);
+    free(t->interference.source);
+    for (int j = 0; j < t->n_train; j++)
+        free(t->train[j].source);
+    for (int j = 0; j < t->n_infer; j++)
+        free(t->infer[j].source);
+    free(t->train);
+    free(t->infer);
+}
+
+int de_catalog_load_type(const de_catalog *cat, const char *path, de_device_type **out, de_err *err)
+{
+    *out = NULL;
+    const char *slash = strrchr(path, '/'), *file = slash ? slash + 1 : path;
+    size_t len = strlen(file);
+    if (len < 5 || strcmp(file + len - 4, ".cfg") != 0)
+        return de_err_set(err, DE_EINVAL, "%s: a device-type file is named <type>.cfg", path);
+    de_device_type *t = de_calloc(1, sizeof *t);
+    int rc = load_type(cat, path, file, t, err);
+    if (rc) {
+        de_catalog_type_destroy(t);
+        return rc;
+    }
+    *out = t;
+    return DE_OK;
+}
+
+void de_catalog_type_destroy(de_device_type *t)
+{
+    if (!t)
+        return;
+    free_type(t);
+    free(t);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -340,21 +506,8 @@ void de_catalog_destroy(de_catalog *cat)
         free(cat->lc_models[i].name);
         free(cat->lc_models[i].description);
     }
-    for (int i = 0; i < cat->n_types; i++) {
-        de_device_type *t = &cat->types[i];
-        free(t->name);
-        free(t->description);
-        free(t->kind);
-        free(t->source);
-        free(t->file);
-        free(t->interference.source);
-        for (int j = 0; j < t->n_train; j++)
-            free(t->train[j].source);
-        for (int j = 0; j < t->n_infer; j++)
-            free(t->infer[j].source);
-        free(t->train);
-        free(t->infer);
-    }
+    for (int i = 0; i < cat->n_types; i++)
+        free_type(&cat->types[i]);
     free(cat->networks);
     free(cat->lc_models);
     free(cat->types);
@@ -430,4 +583,188 @@ void de_catalog_print(const de_catalog *cat, FILE *out)
         fprintf(out, "%-18s %12.3f %17.4f %14.3f  %s\n", cat->types[i].name, in->lc_inflation,
                 in->blocking_fraction, in->train_slowdown, in->source);
     }
+}
+
+/* ---- merging a fit into a device-type file ---- */
+
+/* The member `name` of group g, created with type t when absent; an existing member
+ * of another type is replaced (and moves to the end). */
+static config_setting_t *member_of_type(config_setting_t *g, const char *name, int t)
+{
+    config_setting_t *m = config_setting_get_member(g, name);
+    if (m && config_setting_type(m) != t) {
+        config_setting_remove(g, name);
+        m = NULL;
+    }
+    return m ? m : config_setting_add(g, name, t);
+}
+
+static void set_float(config_setting_t *g, const char *name, double v)
+{
+    config_setting_set_float(member_of_type(g, name, CONFIG_TYPE_FLOAT), v);
+}
+
+static void set_string(config_setting_t *g, const char *name, const char *v)
+{
+    config_setting_set_string(member_of_type(g, name, CONFIG_TYPE_STRING), v);
+}
+
+/* Element of list whose string member key equals value; NULL if none. */
+static config_setting_t *find_entry(config_setting_t *list, const char *key, const char *value)
+{
+    for (int i = 0; i < config_setting_length(list); i++) {
+        config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        const char *v;
+        if (config_setting_is_group(e) && config_setting_lookup_string(e, key, &v) && strcmp(v, value) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Writes the record `rec` (fit / slowdown_fit) of the parameters in [lo, hi) into
+ * entry g and rewrites its source. Returns 1 when one of them was fitted. */
+static int record_fit(config_setting_t *g, const char *rec, const de_catalog_fit *f, int lo, int hi)
+{
+    /* The record describes the whole fit (all its parameters, so that dof = points -
+     * parameters); the entry gets the values of [lo, hi). */
+    int any = 0;
+    for (int j = lo; j < hi; j++)
+        any |= f->free[j];
+    if (!any)
+        return 0;
+    char params[128] = "";
+    size_t len = 0;
+    for (int j = 0; j < f->n; j++)
+        if (f->free[j]) {
+            int w = snprintf(params + len, sizeof params - len, "%s%s", len ? " " : "", f->names[j]);
+            if (w > 0 && (size_t)w < sizeof params - len)
+                len += (size_t)w;
+        }
+    for (int j = lo; j < hi; j++)
+        if (f->free[j])
+            set_float(g, f->names[j], f->value[j]);
+    /* The source before the first fit survives every refit. */
+    const char *prior = NULL, *src = NULL;
+    config_setting_t *old = config_setting_get_member(g, rec);
+    if (!(old && config_setting_lookup_string(old, "prior_source", &prior)))
+        prior = config_setting_lookup_string(g, "source", &src) ? src : "none";
+    char *prior_copy = de_strdup(prior);
+    if (old)
+        config_setting_remove(g, rec);
+    char *source = de_sprintf("deepedge fit (%s model) of %s to %d points of %s (R^2 %.4f, MAPE %.2f%%, %d-fold CV "
+                              "MAPE %.2f%%, %d degrees of freedom); data: %s. Before the fit: %s",
+                              f->kind, params, f->points, f->trace, f->r2, f->mape, f->folds, f->cv_mape, f->dof,
+                              f->data, prior_copy);
+    set_string(g, "source", source);
+    free(source);
+    config_setting_t *r = config_setting_add(g, rec, CONFIG_TYPE_GROUP);
+    char sum[32];
+    snprintf(sum, sizeof sum, "fnv1a64:%016llx", f->checksum);
+    set_string(r, "trace", f->trace);
+    set_string(r, "checksum", sum);
+    set_string(r, "kind", f->kind);
+    set_string(r, "form", f->form);
+    set_string(r, "params", params);
+    config_setting_set_int(config_setting_add(r, "points", CONFIG_TYPE_INT), f->points);
+    config_setting_set_int(config_setting_add(r, "dof", CONFIG_TYPE_INT), f->dof);
+    /* Quality figures as reported (6 significant digits). */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", f->r2);
+    set_float(r, "r2", strtod(buf, NULL));
+    snprintf(buf, sizeof buf, "%.6g", f->mape);
+    set_float(r, "mape", strtod(buf, NULL));
+    snprintf(buf, sizeof buf, "%.6g", f->cv_mape);
+    set_float(r, "cv_mape", strtod(buf, NULL));
+    config_setting_set_int(config_setting_add(r, "folds", CONFIG_TYPE_INT), f->folds);
+    config_setting_t *se = config_setting_add(r, "stderr", CONFIG_TYPE_GROUP);
+    for (int j = 0; j < f->n; j++)
+        if (f->free[j]) {
+            snprintf(buf, sizeof buf, "%.4g", f->se[j]);
+            set_float(se, f->names[j], strtod(buf, NULL));
+        }
+    set_string(r, "date", f->date);
+    set_string(r, "prior_source", prior_copy);
+    free(prior_copy);
+    return 1;
+}
+
+/* The leading block of '#' comment and blank lines of a file (caller frees). */
+static char *leading_comments(const char *path)
+{
+    size_t len;
+    char *text = de_file_read(path, &len);
+    if (!text)
+        return de_strdup("");
+    char *p = text;
+    while (*p == '#' || *p == '\n') {
+        char *nl = strchr(p, '\n');
+        if (!nl) {
+            p += strlen(p);
+            break;
+        }
+        p = nl + 1;
+    }
+    /* Drop trailing blank lines of the block. */
+    while (p > text + 1 && p[-1] == '\n' && p[-2] == '\n')
+        p--;
+    *p = '\0';
+    return text;
+}
+
+int de_catalog_merge_fit(const char *in_path, const char *out_path, const de_catalog_fit *f, de_err *err)
+{
+    config_t cfg;
+    int rc = de_conf_read(&cfg, in_path, err);
+    if (rc) {
+        config_destroy(&cfg);
+        return rc;
+    }
+    config_setting_t *root = config_root_setting(&cfg);
+    config_setting_t *inter = config_setting_get_member(root, "interference");
+    int step = strcmp(f->kind, "step") == 0;
+    config_setting_t *list = config_setting_get_member(root, step ? "train" : "infer");
+    if (!inter || !config_setting_is_group(inter) || !list || !config_setting_is_list(list)) {
+        config_destroy(&cfg);
+        return de_err_set(err, DE_EMISSING, "%s: not a device-type file (needs interference = { ... } and %s = ( ... ))",
+                          in_path, step ? "train" : "infer");
+    }
+    const char *key = step ? "network" : "model";
+    config_setting_t *e = find_entry(list, key, f->entry);
+    /* Parameters [0, split) belong to the entry, [split, n) to the interference group. */
+    int split = 2, entry_fitted = 0; /* step: overhead_s per_sample_s; lc: service_s scv */
+    for (int j = 0; j < split; j++)
+        entry_fitted |= f->free[j];
+    if (!e && entry_fitted) {
+        e = config_setting_add(list, NULL, CONFIG_TYPE_GROUP);
+        set_string(e, key, f->entry);
+        for (int j = 0; j < split; j++)
+            set_float(e, f->names[j], f->value[j]);
+        if (step)
+            config_setting_set_int(config_setting_add(e, "max_batch", CONFIG_TYPE_INT), f->max_batch);
+        set_string(e, "source", "none: entry added by deepedge fit");
+    }
+    if (e)
+        record_fit(e, "fit", f, 0, split);
+    record_fit(inter, step ? "slowdown_fit" : "fit", f, split, f->n);
+
+    char *head = leading_comments(in_path);
+    char *tmp = de_sprintf("%s.tmp", out_path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        rc = de_err_set(err, DE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+    } else {
+        if (head[0])
+            fprintf(out, "%s\n", head);
+        rc = de_conf_write(out, root);
+        if (fclose(out) != 0 || rc)
+            rc = de_err_set(err, DE_EIO, "%s: write error", tmp);
+        else if (rename(tmp, out_path) != 0)
+            rc = de_err_set(err, DE_EIO, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
+        if (rc)
+            remove(tmp);
+    }
+    free(tmp);
+    free(head);
+    config_destroy(&cfg);
+    return rc;
 }

@@ -31,6 +31,13 @@ typedef struct de_lc_model {
     char *description;
 } de_lc_model;
 
+/* Quality of the fit an entry comes from (points 0: not fitted, hand-set). */
+typedef struct de_fit_quality {
+    int points;
+    double r2;       /* NAN when not fitted */
+    double cv_mape;  /* %, NAN when not fitted */
+} de_fit_quality;
+
 /* Training step time of one network on one device type: t(b) = overhead_s + per_sample_s * b. */
 typedef struct de_train_params {
     int network;          /* index into catalog networks */
@@ -38,6 +45,7 @@ typedef struct de_train_params {
     double per_sample_s;  /* marginal cost per sample, s */
     int max_batch;        /* largest local batch that fits in memory */
     char *source;
+    de_fit_quality fit;
 } de_train_params;
 
 /* Batch-1 inference service time of one LC model on one device type, running alone. */
@@ -46,6 +54,7 @@ typedef struct de_infer_params {
     double service_s;     /* mean service time alone, s */
     double scv;           /* squared coefficient of variation of the service time */
     char *source;
+    de_fit_quality fit;
 } de_infer_params;
 
 /* Interference between training and LC inference on one device type (see de_model.h). */
@@ -54,6 +63,8 @@ typedef struct de_interference {
     double blocking_fraction;  /* + duty * blocking_fraction * (per_sample_s * b): waiting on a training kernel */
     double train_slowdown;     /* step time x (1 + train_slowdown * u / (1 - u)), u = LC utilisation */
     char *source;
+    de_fit_quality fit;          /* of lc_inflation / blocking_fraction */
+    de_fit_quality slowdown_fit; /* of train_slowdown */
 } de_interference;
 
 typedef struct de_device_type {
@@ -99,5 +110,44 @@ void de_catalog_print(const de_catalog *cat, FILE *out);
 
 /* Prints the key tables of the catalog files (documentation). */
 void de_catalog_print_keys(FILE *out);
+
+/* Loads one device-type file against cat's networks and LC models, with every check
+ * of de_catalog_load (the name must match the file name). *out is owned by the
+ * caller (de_catalog_type_destroy). */
+int de_catalog_load_type(const de_catalog *cat, const char *path, de_device_type **out, de_err *err);
+void de_catalog_type_destroy(de_device_type *t); /* NULL is a no-op */
+
+/* One fit to merge into a device-type file (see de_catalog_merge_fit). */
+typedef struct de_catalog_fit {
+    const char *kind;            /* "step" or "lc" */
+    const char *entry;           /* network (step) or LC model (lc) */
+    int n;                       /* parameters of the kind, in de_fit order */
+    const char *const *names;
+    const double *value;         /* [n] fitted or fixed values */
+    const double *se;            /* [n] standard errors of the free ones */
+    const int *free;             /* [n] 1 fitted, 0 fixed */
+    const char *trace;           /* path as recorded */
+    unsigned long long checksum; /* FNV-1a 64 of the trace */
+    const char *form;
+    int points, dof, folds;
+    double r2, mape, cv_mape;
+    const char *date;            /* YYYY-MM-DD */
+    const char *data;            /* the sources of the rows fitted, for the entry's source */
+    int max_batch;               /* step: max_batch of a train entry that does not exist yet */
+} de_catalog_fit;
+
+/* Reads the device-type file in_path, replaces what the fit produced and writes
+ * the result to out_path (may be the same file): the fitted parameters, the entry's
+ * `source` ("deepedge fit ... Before the fit: <the source it had before its first
+ * fit>") and its `fit` record (interference: `fit` for lc_inflation /
+ * blocking_fraction, `slowdown_fit` for train_slowdown). Every other setting keeps
+ * its value; the file's leading comment block is kept, other comments are not.
+ * A train / infer entry missing for the fitted network / model is added. The
+ * result is not validated here: load it with de_catalog_load_type. */
+int de_catalog_merge_fit(const char *in_path, const char *out_path, const de_catalog_fit *fit, de_err *err);
+
+/* Range [min, max] of a float parameter of train / infer / interference entries
+ * (e.g. "per_sample_s"), as the loader enforces it; DE_EINVAL if there is none. */
+int de_catalog_param_range(const char *name, double *min, double *max);
 
 #endif

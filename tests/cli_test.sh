@@ -251,5 +251,101 @@ run "$DE" scenario check "$SCEN"
 check "scenario check caltech-testbed exits 0" rc_is 0
 check "scenario check caltech-testbed: 9 devices" out_has "valid (9 devices, 6 LC tasks"
 
+# ---- fit ----
+PUB="$SRC/traces/published/train-step.csv"
+run "$DE" fit --help
+check "fit --help exits 0" rc_is 0
+check "fit --help describes --model" out_has "--model KIND"
+run "$DE" --help
+check "--help lists fit" out_has "fit TRACE"
+
+run "$DE" fit "$PUB"
+check "fit without --model exits 1" rc_is 1
+check "fit without --model: message" err_has "--model KIND is required"
+run "$DE" fit "$PUB" --model banana
+check "fit --model banana exits 1" rc_is 1
+check "fit --model banana: names the kinds" err_has "step, lc, allreduce"
+run "$DE" fit "$PUB" --model step --no-plot
+check "fit of a trace with several devices exits 1" rc_is 1
+check "fit: asks for --device and lists what is there" err_has "jetson-tx2/resnet50-ft"
+run "$DE" fit --model step
+check "fit without a trace exits 1" rc_is 1
+run "$DE" fit "$PUB" --model step --folds 1
+check "fit --folds 1 exits 1" rc_is 1
+
+mkdir -p "$T/cat"
+cp -r "$SRC/models/networks.cfg" "$SRC/models/devices" "$T/cat/"
+run "$DE" fit "$PUB" --model step --device jetson-tx2 --catalog "$T/cat" --out "$T/plots" \
+    -o "$T/cat/devices/jetson-tx2.cfg"
+check "fit TX2 -o exits 0" rc_is 0
+check "fit prints parameters with standard errors" out_has "per_sample_s .*+-"
+check "fit prints R^2 and CV MAPE" out_has "CV MAPE (3-fold)"
+check "fit says where it wrote" out_has "written: $T/cat/devices/jetson-tx2.cfg"
+check "written file records the trace checksum" grep -q 'checksum = "fnv1a64:' "$T/cat/devices/jetson-tx2.cfg"
+check "written file keeps the other entries' sources" grep -q "ResNet-50 per_sample 0.0775 s / 34" "$T/cat/devices/jetson-tx2.cfg"
+run "$DE" scenario catalog "$T/cat"
+check "the catalog with the written file loads" rc_is 0
+if command -v gnuplot >/dev/null 2>&1; then
+    check "fit writes a PNG plot" test -s "$T/plots/jetson-tx2-resnet50-ft-step.png"
+    check "fit writes an SVG plot" grep -q "<svg" "$T/plots/jetson-tx2-resnet50-ft-step.svg"
+fi
+run env PATH=/nonexistent "$DE" fit "$PUB" --model step --device x86-v100 --out "$T/plots2"
+check "fit without gnuplot exits 1" rc_is 1
+check "fit without gnuplot: clear message" err_has "cannot run gnuplot"
+run env PATH=/nonexistent "$DE" fit "$PUB" --model step --device x86-v100 --no-plot
+check "fit --no-plot needs no gnuplot" rc_is 0
+
+printf 'device,network,batch,step_time_s,source\njetson-tx2,resnet50-ft,8,0.78,a\njetson-tx2,resnet50-ft,16,1.37,a\n' >"$T/two.csv"
+cp "$T/cat/devices/jetson-tx2.cfg" "$T/tx2-before.cfg"
+run "$DE" fit "$T/two.csv" --model step --catalog "$T/cat" --no-plot -o "$T/cat/devices/jetson-tx2.cfg"
+check "fit of 2 points for 2 parameters exits 1" rc_is 1
+check "degenerate fit: message says too few points" err_has "too few points: 2 for 2 free parameters"
+check "degenerate fit: the device file is unchanged" cmp -s "$T/tx2-before.cfg" "$T/cat/devices/jetson-tx2.cfg"
+
+printf 'device,network,batch,step_time_s,source\njetson-tx2,resnet50-ft,8,fast,a\n' >"$T/bad.csv"
+run "$DE" fit "$T/bad.csv" --model step --no-plot
+check "fit of a malformed trace exits 1" rc_is 1
+check "malformed trace: FILE:LINE:COLUMN: column" err_has "bad.csv:2:4: step_time_s: not a number"
+
+run "$DE" fit "$PUB" --model step --device x86-v100 --no-plot -o "$T/cat/devices/wrong.cfg"
+check "fit -o with a wrong file name exits 1" rc_is 1
+check "fit -o wrong name: message" err_has "named after its type"
+
+run "$DE" fit "$PUB" --model step --device x86-v100 --no-plot --fix overhead_s=0.016
+check "fit --fix exits 0" rc_is 0
+check "fit --fix holds the parameter" out_has "overhead_s *= 0.016 *(fixed)"
+run "$DE" fit "$PUB" --model step --device x86-v100 --no-plot --fix colour=1
+check "fit --fix of an unknown parameter exits 1" rc_is 1
+
+for k in step lc allreduce; do
+    run "$DE" fit "$SRC/traces/examples/$k-synthetic.csv" --model "$k" --out "$T/plots" -o "$T/ex-$k.cfg"
+    if [ "$k" = allreduce ]; then
+        check "fit example $k -o exits 0" rc_is 0
+        check "allreduce writes link parameters" grep -q "bandwidth_mbps" "$T/ex-allreduce.cfg"
+    else
+        check "fit example $k -o with a non-type file name exits 1" rc_is 1
+        run "$DE" fit "$SRC/traces/examples/$k-synthetic.csv" --model "$k" --catalog "$T/cat" --out "$T/plots" \
+            -o "$T/cat/devices/x86-cpu-2core.cfg"
+        check "fit example $k into the catalog copy exits 0" rc_is 0
+    fi
+done
+run "$DE" scenario catalog "$T/cat"
+check "the catalog with every example fit loads" rc_is 0
+
+# fit --all: the committed catalog is what the traces give (same date), and reruns are identical.
+mkdir -p "$T/all/models"
+cp -r "$SRC/models/networks.cfg" "$SRC/models/devices" "$T/all/models/"
+D=$(sed -n 's/.*date = "\([0-9-]*\)".*/\1/p' "$SRC/models/devices/jetson-tx2.cfg" | head -1)
+EPOCH=$(date -u -d "$D" +%s)
+run env SOURCE_DATE_EPOCH="$EPOCH" "$DE" fit --all --catalog "$T/all/models" --traces "$SRC/traces" --no-plot
+check "fit --all exits 0" rc_is 0
+check "fit --all prints the quality table" out_has "| jetson-tx2 | resnet50-ft | step | 3 |"
+check "fit --all reproduces the committed catalog" diff -r "$SRC/models/devices" "$T/all/models/devices"
+cp -r "$T/all/models/devices" "$T/all/first"
+run env SOURCE_DATE_EPOCH="$EPOCH" "$DE" fit --all --catalog "$T/all/models" --traces "$SRC/traces" --no-plot
+check "fit --all twice gives identical files" diff -r "$T/all/first" "$T/all/models/devices"
+run "$DE" fit --all "$PUB"
+check "fit --all with a TRACE exits 1" rc_is 1
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

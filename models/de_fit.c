@@ -1,0 +1,705 @@
+/* de_fit.c — weighted nonlinear least squares and the model kinds (see de_fit.h). */
+#include "de_fit.h"
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "de_catalog.h"
+#include "de_model.h"
+#include "de_util.h"
+
+/* ---- generic solver ---- */
+
+/* The points a solve sees: a subset idx[0..m-1] of the problem's points. */
+typedef struct subset {
+    const de_nls *pb;
+    const int *idx;
+    int m;
+    int failed;
+} subset;
+
+static void unscale(const de_nls *pb, const gsl_vector *x, double *theta)
+{
+    for (int j = 0; j < pb->p; j++)
+        theta[j] = gsl_vector_get(x, (size_t)j) * (pb->scale ? pb->scale[j] : 1.0);
+}
+
+static int residuals(const gsl_vector *x, void *params, gsl_vector *f)
+{
+    subset *s = params;
+    double theta[DE_FIT_MAXP];
+    unscale(s->pb, x, theta);
+    for (int i = 0; i < s->m; i++) {
+        int k = s->idx[i];
+        double yhat = s->pb->predict(theta, k, s->pb->ctx);
+        if (!isfinite(yhat)) {
+            s->failed = 1;
+            return GSL_EDOM;
+        }
+        gsl_vector_set(f, (size_t)i, yhat - s->pb->y[k]);
+    }
+    return GSL_SUCCESS;
+}
+
+static const char *pname(const de_nls *pb, int j, char *buf, size_t n)
+{
+    if (pb->names)
+        return pb->names[j];
+    snprintf(buf, n, "p%d", j);
+    return buf;
+}
+
+/* True when the residual is orthogonal to every Jacobian column (to 1e-6 in cosine):
+ * the first-order condition of a least-squares minimum, scale-free. */
+static int at_minimum(gsl_multifit_nlinear_workspace *ws)
+{
+    gsl_matrix *J = gsl_multifit_nlinear_jac(ws);
+    gsl_vector *f = gsl_multifit_nlinear_residual(ws);
+    double fn = gsl_blas_dnrm2(f);
+    if (fn == 0)
+        return 1;
+    for (size_t j = 0; j < J->size2; j++) {
+        gsl_vector_view c = gsl_matrix_column(J, j);
+        double g, cn = gsl_blas_dnrm2(&c.vector);
+        gsl_blas_ddot(&c.vector, f, &g);
+        if (cn > 0 && fabs(g) > 1e-6 * cn * fn)
+            return 0;
+    }
+    return 1;
+}
+
+/* Solves over the subset; theta in/out. When cov is not NULL, also checks the
+ * Jacobian's rank and returns (J'WJ)^-1 in cov (p x p, real units). */
+static int solve(const de_nls *pb, const int *idx, int m, double *theta, double *cov, int *iterations, de_err *err)
+{
+    int p = pb->p, rc = DE_OK;
+    subset s = {pb, idx, m, 0};
+    gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
+    par.trs = gsl_multifit_nlinear_trs_lm;
+    gsl_multifit_nlinear_workspace *ws = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, (size_t)m,
+                                                                      (size_t)p);
+    gsl_multifit_nlinear_fdf fdf = {0};
+    fdf.f = residuals;
+    fdf.df = NULL; /* forward differences */
+    fdf.fvv = NULL;
+    fdf.n = (size_t)m;
+    fdf.p = (size_t)p;
+    fdf.params = &s;
+    gsl_vector *x = gsl_vector_alloc((size_t)p), *wv = gsl_vector_alloc((size_t)m);
+    for (int j = 0; j < p; j++)
+        gsl_vector_set(x, (size_t)j, theta[j] / (pb->scale ? pb->scale[j] : 1.0));
+    for (int i = 0; i < m; i++)
+        gsl_vector_set(wv, (size_t)i, pb->w ? pb->w[idx[i]] : 1.0);
+    int info = 0, st = gsl_multifit_nlinear_winit(x, wv, &fdf, ws);
+    if (st == GSL_SUCCESS)
+        st = gsl_multifit_nlinear_driver(1000, 1e-12, 1e-12, 1e-14, NULL, NULL, &info, ws);
+    if ((st == GSL_ENOPROG || st == GSL_EMAXITER) && !s.failed && at_minimum(ws))
+        st = GSL_SUCCESS; /* no step improves: already at the least-squares point */
+    if (st != GSL_SUCCESS || s.failed) {
+        rc = de_err_set(err, DE_EINVAL, "the solver failed (%s)%s", gsl_strerror(st),
+                        s.failed ? ": the model is not finite at the trial parameters (e.g. an LC queue at "
+                                   "utilisation >= 1); try other starting values"
+                                 : "");
+        goto out;
+    }
+    unscale(pb, ws->x, theta);
+    for (int j = 0; j < p; j++)
+        if (!isfinite(theta[j])) {
+            char b[16];
+            rc = de_err_set(err, DE_EINVAL, "fitted %s is not finite", pname(pb, j, b, sizeof b));
+            goto out;
+        }
+    if (iterations)
+        *iterations = (int)gsl_multifit_nlinear_niter(ws);
+    if (cov) {
+        /* Rank: singular values of the Jacobian with unit-norm columns (scale-free). */
+        gsl_matrix *J = gsl_multifit_nlinear_jac(ws);
+        gsl_matrix *A = gsl_matrix_alloc((size_t)m, (size_t)p), *V = gsl_matrix_alloc((size_t)p, (size_t)p);
+        gsl_vector *S = gsl_vector_alloc((size_t)p), *work = gsl_vector_alloc((size_t)p);
+        gsl_matrix_memcpy(A, J);
+        int zero_col = -1;
+        for (int j = 0; j < p; j++) {
+            gsl_vector_view c = gsl_matrix_column(A, (size_t)j);
+            double nrm = gsl_blas_dnrm2(&c.vector);
+            if (!(nrm > 0)) {
+                zero_col = j;
+                break;
+            }
+            gsl_vector_scale(&c.vector, 1.0 / nrm);
+        }
+        double smin = 0, smax = 1;
+        if (zero_col < 0 && gsl_linalg_SV_decomp(A, V, S, work) == GSL_SUCCESS) {
+            smax = gsl_vector_max(S);
+            smin = gsl_vector_min(S);
+        }
+        if (zero_col >= 0 || !(smin > 1e-7 * smax)) {
+            char b[16], names[160] = "";
+            /* Name the parameters that the weakest direction mixes. */
+            size_t len = 0;
+            if (zero_col >= 0) {
+                snprintf(names, sizeof names, "%s has no effect on the predictions", pname(pb, zero_col, b, sizeof b));
+            } else {
+                size_t jmin = gsl_vector_min_index(S);
+                for (int j = 0; j < p && len < sizeof names; j++)
+                    if (fabs(gsl_matrix_get(V, (size_t)j, jmin)) > 0.1) {
+                        int w = snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
+                                         pname(pb, j, b, sizeof b));
+                        if (w > 0)
+                            len += (size_t)w;
+                    }
+                size_t l2 = strlen(names);
+                snprintf(names + l2, sizeof names - l2, " cannot be told apart by these points");
+            }
+            rc = de_err_set(err, DE_EINVAL, "singular Jacobian (condition %.3g): %s; fix one of them or add points "
+                            "that vary what they depend on", smin > 0 ? smax / smin : INFINITY, names);
+        } else {
+            gsl_matrix *C = gsl_matrix_alloc((size_t)p, (size_t)p);
+            gsl_multifit_nlinear_covar(J, 0.0, C);
+            for (int a = 0; a < p; a++)
+                for (int b = 0; b < p; b++)
+                    cov[a * p + b] = gsl_matrix_get(C, (size_t)a, (size_t)b) * (pb->scale ? pb->scale[a] : 1.0) *
+                                     (pb->scale ? pb->scale[b] : 1.0);
+            gsl_matrix_free(C);
+        }
+        gsl_matrix_free(A);
+        gsl_matrix_free(V);
+        gsl_vector_free(S);
+        gsl_vector_free(work);
+    }
+out:
+    gsl_vector_free(x);
+    gsl_vector_free(wv);
+    gsl_multifit_nlinear_free(ws);
+    return rc;
+}
+
+int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long seed, de_nls_result *res,
+               de_err *err)
+{
+    gsl_set_error_handler_off();
+    memset(res, 0, sizeof *res);
+    int n = pb->n, p = pb->p;
+    if (p < 1 || p > DE_FIT_MAXP)
+        return de_err_set(err, DE_EINVAL, "%d free parameters (1..%d supported)", p, DE_FIT_MAXP);
+    if (n <= p)
+        return de_err_set(err, DE_EINVAL,
+                          "too few points: %d for %d free parameters (need at least %d, so that the fit's quality "
+                          "can be judged)", n, p, p + 1);
+    for (int i = 0; i < n; i++)
+        if (!isfinite(pb->y[i]) || (pb->w && !(pb->w[i] > 0 && isfinite(pb->w[i]))))
+            return de_err_set(err, DE_EINVAL, "point %d: observation or weight is not finite and positive", i);
+    /* Weighted total sum of squares: R^2 needs observations that vary. */
+    double sw = 0, swy = 0, sst = 0;
+    for (int i = 0; i < n; i++) {
+        sw += pb->w ? pb->w[i] : 1.0;
+        swy += (pb->w ? pb->w[i] : 1.0) * pb->y[i];
+    }
+    for (int i = 0; i < n; i++)
+        sst += (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - swy / sw) * (pb->y[i] - swy / sw);
+    if (!(sst > 0))
+        return de_err_set(err, DE_EINVAL, "the observations do not vary: R^2 is undefined");
+    int *all = de_calloc((size_t)n, sizeof *all);
+    for (int i = 0; i < n; i++)
+        all[i] = i;
+    double theta[DE_FIT_MAXP], cov[DE_FIT_MAXP * DE_FIT_MAXP];
+    memcpy(theta, theta0, (size_t)p * sizeof *theta);
+    int rc = solve(pb, all, n, theta, cov, &res->iterations, err);
+    if (rc)
+        goto out;
+    /* Quality. */
+    double chi2 = 0, ape = 0, sse = 0;
+    for (int i = 0; i < n; i++) {
+        double w = pb->w ? pb->w[i] : 1.0, yhat = pb->predict(theta, i, pb->ctx), r = yhat - pb->y[i];
+        chi2 += w * r * r;
+        sse += r * r;
+        ape += fabs(r / pb->y[i]);
+    }
+    res->dof = n - p;
+    res->chi2 = chi2;
+    res->r2 = 1.0 - chi2 / sst;
+    res->mape = 100.0 * ape / n;
+    res->rmse = sqrt(sse / n);
+    double s2 = chi2 / res->dof;
+    for (int j = 0; j < p; j++) {
+        res->theta[j] = theta[j];
+        res->se[j] = sqrt(cov[j * p + j] * s2);
+    }
+    res->cv_mape = NAN;
+    res->folds = 0;
+    if (folds >= 2) {
+        int k = folds < n ? folds : n;
+        if (n - (n + k - 1) / k < p)
+            k = n; /* leave-one-out keeps n - 1 >= p points */
+        int *perm = de_calloc((size_t)n, sizeof *perm), *train = de_calloc((size_t)n, sizeof *train);
+        memcpy(perm, all, (size_t)n * sizeof *perm);
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(rng, seed);
+        gsl_ran_shuffle(rng, perm, (size_t)n, sizeof *perm);
+        gsl_rng_free(rng);
+        double cv_ape = 0;
+        for (int f = 0; f < k && !rc; f++) {
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (i % k != f)
+                    train[m++] = perm[i];
+            double th[DE_FIT_MAXP];
+            memcpy(th, theta, (size_t)p * sizeof *th);
+            de_err ferr;
+            if (solve(pb, train, m, th, NULL, NULL, &ferr)) {
+                rc = de_err_set(err, DE_EINVAL, "cross-validation fold %d of %d: %s", f + 1, k, ferr.msg);
+                break;
+            }
+            for (int i = f; i < n; i += k) {
+                int q = perm[i];
+                double yhat = pb->predict(th, q, pb->ctx);
+                cv_ape += isfinite(yhat) ? fabs((yhat - pb->y[q]) / pb->y[q]) : INFINITY;
+            }
+        }
+        free(perm);
+        free(train);
+        res->folds = k;
+        res->cv_mape = 100.0 * cv_ape / n;
+        if (!rc && !isfinite(res->cv_mape))
+            rc = de_err_set(err, DE_EINVAL, "cross-validation predicts an unbounded value for a held-out point");
+    }
+out:
+    free(all);
+    return rc;
+}
+
+/* ---- model kinds ---- */
+
+static const char *const step_names[] = {"overhead_s", "per_sample_s", "train_slowdown"};
+static const char *const lc_names[] = {"service_s", "scv", "lc_inflation", "blocking_fraction"};
+static const char *const ar_names[] = {"alpha_s", "beta_Bps"};
+
+void de_fit_params_init(de_profile_kind kind, de_fit_params *par)
+{
+    memset(par, 0, sizeof *par);
+    par->kind = kind;
+    const char *const *names = kind == DE_PROFILE_STEP ? step_names : kind == DE_PROFILE_LC ? lc_names : ar_names;
+    static const double step0[] = {0.01, 0.01, 1.0}, lc0[] = {0.01, 0.5, 1.0, 0.01}, ar0[] = {1e-4, 1.25e8};
+    const double *v0 = kind == DE_PROFILE_STEP ? step0 : kind == DE_PROFILE_LC ? lc0 : ar0;
+    par->n = kind == DE_PROFILE_STEP ? 3 : kind == DE_PROFILE_LC ? 4 : 2;
+    for (int j = 0; j < par->n; j++) {
+        par->names[j] = names[j];
+        par->value[j] = v0[j];
+        par->free[j] = -1;
+    }
+}
+
+int de_fit_params_index(const de_fit_params *par, const char *name)
+{
+    for (int j = 0; j < par->n; j++)
+        if (strcmp(par->names[j], name) == 0)
+            return j;
+    return -1;
+}
+
+/* Prediction of kind at full parameter values v for inputs x. */
+static double predict_x(de_profile_kind kind, const double *v, const double *x, double per_sample)
+{
+    switch (kind) {
+    case DE_PROFILE_STEP:
+        return de_model_step_time(v[0], v[1], v[2], (int)x[0], x[1]);
+    case DE_PROFILE_LC: {
+        /* Parameters outside their domain are held at its edge (trial steps). */
+        double s = fmax(v[0], 1e-12), scv = fmax(v[1], 0.0), infl = fmax(v[2], 0.0), bf = fmax(v[3], 0.0);
+        de_lc_class c = {x[0], de_model_lc_service(s, infl, bf, per_sample, (int)x[2], x[3]), scv, x[1]};
+        double out;
+        de_model_lc_latency(&c, 1, &out);
+        return out;
+    }
+    case DE_PROFILE_ALLREDUCE:
+        return de_model_allreduce((int)x[1], v[0], v[1], x[0]);
+    }
+    return NAN;
+}
+
+typedef struct kind_ctx {
+    const de_fit_result *r;
+    int free_idx[DE_FIT_MAXP];
+    int n_free;
+} kind_ctx;
+
+static double kind_predict(const double *theta, int i, void *ctx)
+{
+    const kind_ctx *k = ctx;
+    double v[DE_FIT_MAXP];
+    memcpy(v, k->r->par.value, sizeof v);
+    for (int j = 0; j < k->n_free; j++)
+        v[k->free_idx[j]] = theta[j];
+    const de_profile_row *row = &k->r->prof->rows[k->r->rows[i]];
+    double y = predict_x(k->r->par.kind, v, row->x, k->r->per_sample ? k->r->per_sample[i] : 0.0);
+    /* An unstable queue at a trial point: a large finite value, so the trust region
+     * rejects the step instead of the solver failing. */
+    if (k->r->par.kind == DE_PROFILE_LC && isinf(y))
+        y = 1e6;
+    return y;
+}
+
+double de_fit_predict_row(const de_fit_result *r, int row, double per_sample_s)
+{
+    return predict_x(r->par.kind, r->par.value, r->prof->rows[row].x, per_sample_s);
+}
+
+/* Range of a fitted parameter: the catalog's, or the ring's. */
+static void param_range(const char *name, double *min, double *max)
+{
+    if (strcmp(name, "alpha_s") == 0) {
+        *min = 0;
+        *max = 10;
+    } else if (strcmp(name, "beta_Bps") == 0) {
+        *min = 1e3;
+        *max = 1e13;
+    } else if (de_catalog_param_range(name, min, max)) {
+        *min = -INFINITY;
+        *max = INFINITY;
+    }
+}
+
+/* Decides which parameters are free; fills starting values from the data. */
+static int decide_free(de_fit_result *r, kind_ctx *k, de_err *err)
+{
+    const de_profile *pf = r->prof;
+    int n = r->n, has_util = 0, has_alone = 0, has_train = 0;
+    double b0 = -1;
+    int batches = 0;
+    for (int i = 0; i < n; i++) {
+        const de_profile_row *row = &pf->rows[r->rows[i]];
+        if (pf->kind == DE_PROFILE_STEP && row->x[1] > 0)
+            has_util = 1;
+        if (pf->kind == DE_PROFILE_LC) {
+            if (row->x[3] > 0) {
+                has_train = 1;
+                double b = row->x[2] * r->per_sample[i];
+                if (batches == 0 || (batches == 1 && fabs(b - b0) > 1e-12 * fabs(b0)))
+                    batches++;
+                if (batches == 1)
+                    b0 = b;
+            } else {
+                has_alone = 1;
+            }
+        }
+    }
+    de_fit_params *par = &r->par;
+    for (int j = 0; j < par->n; j++) {
+        if (par->free[j] >= 0)
+            continue;
+        const char *nm = par->names[j];
+        if (pf->kind == DE_PROFILE_STEP)
+            par->free[j] = strcmp(nm, "train_slowdown") ? 1 : has_util;
+        else if (pf->kind == DE_PROFILE_LC)
+            par->free[j] = !strcmp(nm, "service_s") || !strcmp(nm, "scv") ? has_alone
+                           : !strcmp(nm, "lc_inflation")                 ? has_train
+                                                                        : batches >= 2;
+        else
+            par->free[j] = 1;
+    }
+    k->n_free = 0;
+    for (int j = 0; j < par->n; j++)
+        if (par->free[j])
+            k->free_idx[k->n_free++] = j;
+    if (k->n_free == 0)
+        return de_err_set(err, DE_EINVAL, "nothing to fit: every parameter is fixed or has no rows that inform it");
+    /* Starting values of the linear ones from a straight line through the data. */
+    if (pf->kind == DE_PROFILE_STEP || pf->kind == DE_PROFILE_ALLREDUCE) {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            const de_profile_row *row = &pf->rows[r->rows[i]];
+            double x = pf->kind == DE_PROFILE_STEP ? row->x[0] : 2.0 * (row->x[1] - 1) / row->x[1] * row->x[0];
+            if (pf->kind == DE_PROFILE_STEP && row->x[1] > 0)
+                continue;
+            sx += x, sy += row->y, sxx += x * x, sxy += x * row->y, m++;
+        }
+        double den = m * sxx - sx * sx;
+        if (m >= 2 && den > 0) {
+            double slope = (m * sxy - sx * sy) / den, icpt = (sy - slope * sx) / m;
+            if (pf->kind == DE_PROFILE_STEP) {
+                if (par->free[0] > 0)
+                    par->value[0] = fmax(icpt, 1e-4 * sy / m);
+                if (par->free[1] > 0 && slope > 0)
+                    par->value[1] = slope;
+            } else {
+                if (par->free[1] > 0 && slope > 0)
+                    par->value[1] = 1.0 / slope;
+                if (par->free[0] > 0)
+                    par->value[0] = fmax(icpt, 1e-6);
+            }
+        }
+    }
+    if (pf->kind == DE_PROFILE_LC && par->free[0] > 0) {
+        /* Keep every queue stable at the start: service below half the shortest gap. */
+        double lmin = INFINITY, rmax = 0;
+        for (int i = 0; i < n; i++) {
+            const de_profile_row *row = &pf->rows[r->rows[i]];
+            lmin = fmin(lmin, row->y);
+            rmax = fmax(rmax, row->x[0]);
+        }
+        double s = fmin(par->value[0], 0.5 * lmin);
+        if (rmax > 0)
+            s = fmin(s, 0.3 / rmax);
+        par->value[0] = s;
+    }
+    return DE_OK;
+}
+
+int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
+                 de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
+                 de_err *err)
+{
+    memset(res, 0, sizeof *res);
+    res->prof = prof;
+    res->par = *start;
+    if (start->kind != prof->kind)
+        return de_err_set(err, DE_EINVAL, "%s: a %s trace cannot be fitted with the %s model", prof->path,
+                          de_profile_kind_name(prof->kind), de_profile_kind_name(start->kind));
+    res->rows = de_calloc((size_t)prof->n + 1, sizeof *res->rows);
+    int n = de_profile_select(prof, group, prof->kind == DE_PROFILE_ALLREDUCE ? NULL : entry, res->rows);
+    res->n = n;
+    if (n == 0)
+        return de_err_set(err, DE_EINVAL, "%s: no rows for %s%s%s", prof->path, group,
+                          prof->kind == DE_PROFILE_ALLREDUCE ? "" : " / ", prof->kind == DE_PROFILE_ALLREDUCE ? "" : entry);
+    res->group = prof->rows[res->rows[0]].group;
+    res->entry = prof->rows[res->rows[0]].entry;
+    res->pred = de_calloc((size_t)n, sizeof *res->pred);
+    double *y = de_calloc((size_t)n, sizeof *y), *w = NULL;
+    int rc = DE_OK, with_sd = 0;
+    for (int i = 0; i < n; i++)
+        with_sd += prof->rows[res->rows[i]].sd > 0;
+    if (with_sd && with_sd < n) {
+        for (int i = 0; i < n; i++)
+            if (!(prof->rows[res->rows[i]].sd > 0)) {
+                rc = de_err_set(err, DE_EINVAL, "%s:%d: sd_s is missing here but given on other rows of %s: the "
+                                "weights would be undefined", prof->path, prof->rows[res->rows[i]].line, group);
+                break;
+            }
+    }
+    if (!rc && with_sd) {
+        w = de_calloc((size_t)n, sizeof *w);
+        for (int i = 0; i < n; i++)
+            w[i] = 1.0 / (prof->rows[res->rows[i]].sd * prof->rows[res->rows[i]].sd);
+    }
+    for (int i = 0; i < n; i++)
+        y[i] = prof->rows[res->rows[i]].y;
+    if (!rc && prof->kind == DE_PROFILE_LC) {
+        res->per_sample = de_calloc((size_t)n, sizeof *res->per_sample);
+        for (int i = 0; i < n && !rc; i++) {
+            const de_profile_row *row = &prof->rows[res->rows[i]];
+            if (row->x[3] > 0 && (!per_sample || per_sample(ps_ctx, row->group, row->train_network, &res->per_sample[i])))
+                rc = de_err_set(err, DE_EREF, "%s:%d: no per_sample_s known for training '%s' on %s (fit the step "
+                                "model of that pair first)", prof->path, row->line, row->train_network, row->group);
+        }
+    }
+    kind_ctx k = {res, {0}, 0};
+    if (!rc)
+        rc = decide_free(res, &k, err);
+    if (!rc) {
+        const char *names[DE_FIT_MAXP];
+        double theta0[DE_FIT_MAXP], scale[DE_FIT_MAXP];
+        for (int j = 0; j < k.n_free; j++) {
+            names[j] = res->par.names[k.free_idx[j]];
+            theta0[j] = res->par.value[k.free_idx[j]];
+            scale[j] = fabs(theta0[j]) > 0 ? fabs(theta0[j]) : 1.0;
+        }
+        de_nls pb = {n, k.n_free, y, w, kind_predict, &k, scale, names};
+        de_nls_result nr;
+        de_err e2;
+        rc = de_fit_nls(&pb, theta0, opts && opts->folds ? opts->folds : 5, opts ? opts->seed : 1, &nr, &e2);
+        if (rc) {
+            de_err_set(err, rc, "%s: fit of %s%s%s (%d rows): %s", prof->path, group,
+                       res->entry[0] ? " / " : "", res->entry, n, e2.msg);
+        } else {
+            for (int j = 0; j < res->par.n; j++)
+                res->se[j] = NAN;
+            for (int j = 0; j < k.n_free; j++) {
+                res->par.value[k.free_idx[j]] = nr.theta[j];
+                res->se[k.free_idx[j]] = nr.se[j];
+            }
+            res->n_free = k.n_free;
+            res->dof = nr.dof;
+            res->r2 = nr.r2;
+            res->mape = nr.mape;
+            res->cv_mape = nr.cv_mape;
+            res->rmse = nr.rmse;
+            res->folds = nr.folds;
+            res->iterations = nr.iterations;
+            for (int i = 0; i < n; i++)
+                res->pred[i] = predict_x(prof->kind, res->par.value, prof->rows[res->rows[i]].x,
+                                         res->per_sample ? res->per_sample[i] : 0.0);
+            for (int j = 0; j < res->par.n && !rc; j++) {
+                double lo, hi, v = res->par.value[j];
+                param_range(res->par.names[j], &lo, &hi);
+                if (res->par.free[j] && !(v >= lo && v <= hi))
+                    rc = de_err_set(err, DE_ERANGE, "%s: fit of %s%s%s: fitted %s = %g is outside its range [%g, %g]: "
+                                    "the data do not support a valid value; fix it or add data", prof->path, group,
+                                    res->entry[0] ? " / " : "", res->entry, res->par.names[j], v, lo, hi);
+            }
+        }
+    }
+    static const char *const forms[] = {
+        "t(b, u) = (overhead_s + per_sample_s * b) * (1 + train_slowdown * u / (1 - u))",
+        "latency percentile of M/G/1 (gamma approx.) with s' = service_s (1 + lc_inflation d) + d blocking_fraction "
+        "per_sample_s b, scv",
+        "A = 2 (n - 1) alpha_s + 2 (n - 1) / n * bytes / beta_Bps"};
+    snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);
+    free(y);
+    free(w);
+    return rc;
+}
+
+void de_fit_result_free(de_fit_result *r)
+{
+    if (!r)
+        return;
+    free(r->rows);
+    free(r->pred);
+    free(r->per_sample);
+    r->rows = NULL;
+    r->pred = NULL;
+    r->per_sample = NULL;
+}
+
+void de_fit_print(const de_fit_result *r, FILE *out)
+{
+    const de_profile *pf = r->prof;
+    fprintf(out, "fit %s %s%s%s: %d points from %s (fnv1a64 %016llx)\n", de_profile_kind_name(pf->kind), r->group,
+            r->entry[0] ? " / " : "", r->entry, r->n, pf->path, (unsigned long long)pf->checksum);
+    fprintf(out, "  form: %s\n", r->form);
+    for (int j = 0; j < r->par.n; j++) {
+        if (r->par.free[j])
+            fprintf(out, "  %-18s = %-12.6g +- %-10.3g (%.1f%%)\n", r->par.names[j], r->par.value[j], r->se[j],
+                    r->par.value[j] != 0 ? 100.0 * r->se[j] / fabs(r->par.value[j]) : INFINITY);
+        else
+            fprintf(out, "  %-18s = %-12.6g (fixed)\n", r->par.names[j], r->par.value[j]);
+    }
+    fprintf(out, "  R^2 = %.6f   MAPE = %.3f%%   CV MAPE (%d-fold) = %.3f%%   RMSE = %.4g s   dof = %d%s\n", r->r2,
+            r->mape, r->folds, r->cv_mape, r->rmse, r->dof,
+            r->dof < 3 ? "   (few degrees of freedom: the errors are rough)" : "");
+    fprintf(out, "  %-6s %-44s %12s %12s %8s\n", "line", "inputs", "measured_s", "fitted_s", "resid%");
+    for (int i = 0; i < r->n; i++) {
+        const de_profile_row *row = &pf->rows[r->rows[i]];
+        char in[64];
+        if (pf->kind == DE_PROFILE_STEP)
+            snprintf(in, sizeof in, "batch %g, lc_util %g", row->x[0], row->x[1]);
+        else if (pf->kind == DE_PROFILE_LC)
+            snprintf(in, sizeof in, "p%g at %g rps, duty %g, batch %g", 100 * row->x[1], row->x[0], row->x[3],
+                     row->x[2]);
+        else
+            snprintf(in, sizeof in, "%g bytes over %g devices", row->x[0], row->x[1]);
+        fprintf(out, "  %-6d %-44s %12.6g %12.6g %+8.2f\n", row->line, in, row->y, r->pred[i],
+                100.0 * (r->pred[i] - row->y) / row->y);
+    }
+}
+
+/* ---- plot data ---- */
+
+/* The series key of a row (rows with equal keys share a curve) and its x. */
+static void series_key(const de_profile *pf, const de_profile_row *row, double key[4], double *x)
+{
+    memset(key, 0, 4 * sizeof *key);
+    switch (pf->kind) {
+    case DE_PROFILE_STEP:
+        key[0] = row->x[1];
+        *x = row->x[0];
+        break;
+    case DE_PROFILE_LC:
+        key[0] = row->x[1], key[1] = row->x[3], key[2] = row->x[2];
+        *x = row->x[0];
+        break;
+    case DE_PROFILE_ALLREDUCE:
+        key[0] = row->x[1];
+        *x = row->x[0];
+        break;
+    }
+}
+
+static void series_label(const de_profile *pf, const double key[4], const char *tnet, char *buf, size_t n)
+{
+    if (pf->kind == DE_PROFILE_STEP)
+        snprintf(buf, n, "lc_util %g", key[0]);
+    else if (pf->kind == DE_PROFILE_LC)
+        snprintf(buf, n, key[1] > 0 ? "p%g, %s b=%g duty %g" : "p%g alone", 100 * key[0], tnet, key[2], key[1]);
+    else
+        snprintf(buf, n, "%g devices", key[0]);
+}
+
+int de_fit_plot_data(const de_fit_result *r, const char *data_path, const char *curve_path, int *n_series,
+                     const char **xlabel, const char **ylabel, de_err *err)
+{
+    const de_profile *pf = r->prof;
+    static const char *const xl[] = {"local batch (samples)", "request rate (req/s)", "bytes all-reduced"};
+    static const char *const yl[] = {"step time (s)", "latency percentile (s)", "all-reduce time (s)"};
+    *xlabel = xl[pf->kind];
+    *ylabel = yl[pf->kind];
+    FILE *fd = fopen(data_path, "w"), *fc = fopen(curve_path, "w");
+    if (!fd || !fc) {
+        if (fd)
+            fclose(fd);
+        if (fc)
+            fclose(fc);
+        return de_err_set(err, DE_EIO, "%s: cannot write plot data", fd ? curve_path : data_path);
+    }
+    int *done = de_calloc((size_t)r->n, sizeof *done), ns = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (done[i])
+            continue;
+        double key[4], x = 0, xmax = 0;
+        const de_profile_row *first = &pf->rows[r->rows[i]];
+        series_key(pf, first, key, &x);
+        char label[128];
+        series_label(pf, key, first->train_network ? first->train_network : "", label, sizeof label);
+        fprintf(fd, "%s\"%s\" x y fitted resid_pct\n", ns ? "\n\n" : "", label);
+        fprintf(fc, "%s\"%s\" x fitted\n", ns ? "\n\n" : "", label);
+        double ps = 0;
+        for (int q = i; q < r->n; q++) {
+            double k2[4], xq = 0;
+            const de_profile_row *row = &pf->rows[r->rows[q]];
+            series_key(pf, row, k2, &xq);
+            if (done[q] || memcmp(k2, key, sizeof key) != 0)
+                continue;
+            done[q] = 1;
+            xmax = fmax(xmax, xq);
+            if (r->per_sample)
+                ps = r->per_sample[q];
+            fprintf(fd, "%.9g %.9g %.9g %.6g\n", xq, row->y, r->pred[q], 100.0 * (r->pred[q] - row->y) / row->y);
+        }
+        double in[4];
+        memcpy(in, first->x, sizeof in);
+        int g = 200;
+        for (int s = 0; s <= g; s++) {
+            double xv = 1.15 * xmax * s / g;
+            if (pf->kind == DE_PROFILE_STEP) {
+                xv = 1 + floor((1.15 * xmax - 1) * s / g);
+                in[0] = xv;
+            } else {
+                in[0] = xv;
+                if (pf->kind == DE_PROFILE_ALLREDUCE && xv <= 0)
+                    continue;
+            }
+            double yv = predict_x(pf->kind, r->par.value, in, ps);
+            if (!isfinite(yv))
+                break;
+            fprintf(fc, "%.9g %.9g\n", xv, yv);
+        }
+        ns++;
+    }
+    free(done);
+    int bad = ferror(fd) || ferror(fc);
+    bad |= fclose(fd) != 0;
+    bad |= fclose(fc) != 0;
+    if (bad)
+        return de_err_set(err, DE_EIO, "%s: write error", data_path);
+    *n_series = ns;
+    return DE_OK;
+}

@@ -1,0 +1,132 @@
+/* de_fit.h — fitting the performance models (de_model.h) to measured samples
+ * (de_profile.h): weighted nonlinear least squares with GSL's trust-region solver
+ * (gsl_multifit_nlinear_trust, Levenberg-Marquardt steps), parameter standard errors
+ * from the covariance, R^2, MAPE and a k-fold cross-validated MAPE.
+ *
+ * Two layers:
+ *  - de_fit_nls: a generic problem (n points, p free parameters, a prediction
+ *    callback, optional weights). Refuses degenerate fits: n <= p (no degrees of
+ *    freedom left to judge the fit), non-finite data or predictions, a singular
+ *    Jacobian (parameters the data cannot tell apart), a solver that does not
+ *    converge.
+ *  - de_fit_model: the model kinds. `step` fits overhead_s, per_sample_s (and
+ *    train_slowdown from rows with lc_util > 0) of one (device, network); `lc` fits
+ *    service_s, scv of one (device, LC model) from latency percentiles without
+ *    training, and lc_inflation, blocking_fraction from rows with training co-located
+ *    (latency through de_model_lc_latency); `allreduce` fits the ring's alpha_s and
+ *    beta_Bps of one link class.
+ *
+ * Conventions: weights are 1/sd^2 when the trace gives sd_s (every selected row then
+ * must), else 1. Standard errors are sqrt(diag((J'WJ)^-1) * chi2/dof): the
+ * residual scale is estimated from the fit (as gnuplot and most tools do), so
+ * unweighted and relatively weighted data get meaningful errors. R^2 is weighted
+ * (1 - sum w r^2 / sum w (y - ybar_w)^2); MAPE is unweighted, in percent. The k-fold
+ * CV MAPE assigns points to k = min(folds, n) folds by a seeded shuffle (GSL
+ * mt19937), refits on the other folds from the full fit's parameters and predicts
+ * the held-out points; if a fold would leave fewer than p points it falls back to
+ * leave-one-out. Same inputs and seed, same numbers. */
+#ifndef DE_FIT_H
+#define DE_FIT_H
+
+#include <stdio.h>
+
+#include "de_error.h"
+#include "de_profile.h"
+
+#define DE_FIT_MAXP 4
+
+/* ---- generic weighted nonlinear least squares ---- */
+
+typedef struct de_nls {
+    int n;              /* points */
+    int p;              /* free parameters, 1..DE_FIT_MAXP */
+    const double *y;    /* [n] observations */
+    const double *w;    /* [n] weights (> 0), NULL: all 1 */
+    /* Prediction of point i at parameters theta[0..p-1]; non-finite = failure. */
+    double (*predict)(const double *theta, int i, void *ctx);
+    void *ctx;
+    const double *scale;        /* [p] typical magnitudes (> 0) to condition the solver; NULL: 1 */
+    const char *const *names;   /* [p] parameter names, for messages; NULL: "p0".. */
+} de_nls;
+
+typedef struct de_nls_result {
+    double theta[DE_FIT_MAXP];
+    double se[DE_FIT_MAXP];     /* standard errors */
+    double r2, mape, cv_mape, rmse, chi2;
+    int dof, folds, iterations;
+} de_nls_result;
+
+/* Fits pb from theta0. folds >= 2 asks for the k-fold CV MAPE (folds 0: none, cv_mape
+ * NAN). Returns DE_OK, or DE_EINVAL with a message on a degenerate fit. */
+int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long seed, de_nls_result *res,
+               de_err *err);
+
+/* ---- the model kinds ---- */
+
+/* All parameters of a kind, in a fixed order:
+ *   step:      overhead_s, per_sample_s, train_slowdown
+ *   lc:        service_s, scv, lc_inflation, blocking_fraction
+ *   allreduce: alpha_s, beta_Bps
+ * value: the start of a free parameter, the value of a fixed one.
+ * free: 1 free, 0 fixed, -1 decided by the data (see de_fit_model). */
+typedef struct de_fit_params {
+    de_profile_kind kind;
+    int n;
+    const char *names[DE_FIT_MAXP];
+    double value[DE_FIT_MAXP];
+    int free[DE_FIT_MAXP];
+} de_fit_params;
+
+/* The kind's parameters with neutral starting values, every one "decided by the data". */
+void de_fit_params_init(de_profile_kind kind, de_fit_params *par);
+/* Index of a parameter by name; -1 if the kind has none. */
+int de_fit_params_index(const de_fit_params *par, const char *name);
+
+typedef struct de_fit_opts {
+    int folds;              /* k of the CV (default 5) */
+    unsigned long seed;     /* fold assignment (default 1) */
+} de_fit_opts;
+
+typedef struct de_fit_result {
+    const de_profile *prof; /* borrowed */
+    const char *group;      /* device type / link class (borrowed from prof) */
+    const char *entry;      /* network / LC model; "" for allreduce */
+    de_fit_params par;      /* fitted (free) and fixed values; free[] is 0/1 */
+    double se[DE_FIT_MAXP]; /* standard error of free parameters, NAN for fixed */
+    int n, dof, n_free, folds, iterations;
+    double r2, mape, cv_mape, rmse;
+    int *rows;              /* [n] indices of the rows used, into prof->rows */
+    double *pred;           /* [n] fitted prediction of each */
+    double *per_sample;     /* lc: [n] per_sample_s of each row's training network (0 alone) */
+    char form[200];         /* the formula fitted, in words */
+} de_fit_result;
+
+/* Fits the rows of (group, entry) of prof (entry ignored for allreduce). start gives
+ * starting / fixed values and which parameters are free (-1: free exactly when the
+ * rows carry information on it: train_slowdown needs rows with lc_util > 0;
+ * service_s and scv need rows without training; lc_inflation rows with training,
+ * blocking_fraction rows with training at two or more batch sizes; alpha_s and
+ * beta_Bps are always free). For lc, per_sample(ctx, device, network) gives the
+ * per_sample_s of a co-located training network (the blocking term); NULL
+ * elsewhere. Fitted values outside the catalog's ranges are refused. On success res
+ * is filled (free with de_fit_result_free). */
+typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, double *per_sample_s);
+int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
+                 de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
+                 de_err *err);
+void de_fit_result_free(de_fit_result *r);
+
+/* Prediction of the fitted model for row i of res's profile. */
+double de_fit_predict_row(const de_fit_result *r, int row, double per_sample_s);
+
+/* Prints the fit: parameters with standard errors, R^2, MAPE, CV MAPE, residuals. */
+void de_fit_print(const de_fit_result *r, FILE *out);
+
+/* Writes the plot data of a fit: data_path gets one block per series (two blank
+ * lines between blocks; a quoted label first) with columns x, y, prediction,
+ * residual in %; curve_path the model curve of each series over a fine x grid.
+ * *n_series, *xlabel, *ylabel describe them. */
+int de_fit_plot_data(const de_fit_result *r, const char *data_path, const char *curve_path, int *n_series,
+                     const char **xlabel, const char **ylabel, de_err *err);
+
+#endif

@@ -1,0 +1,675 @@
+/* test_fit.c — model fitting (de_fit): parameters recovered from synthetic traces
+ * generated from known parameters plus seeded noise, standard errors that cover the
+ * truth at the stated rate, degenerate inputs refused, and the round trip fit ->
+ * device file -> catalog -> predictor giving the fit's own predictions.
+ *
+ * `test_fit --write-examples DIR` writes the synthetic example traces shipped in
+ * traces/examples/ (same generators, fixed seeds) instead of running the tests. */
+#define _DEFAULT_SOURCE /* mkdtemp */
+#include <gsl/gsl_randist.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "de_catalog.h"
+#include "de_fit.h"
+#include "de_model.h"
+#include "de_predictor.h"
+#include "de_state.h"
+#include "de_test.h"
+#include "de_util.h"
+
+/* ---- synthetic traces ---- */
+
+/* Appends printf-style text to a growing buffer. */
+static void cat(char **buf, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char **buf, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    *buf = de_realloc(*buf, *len + (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)n;
+}
+
+/* Step trace of (dev, net): batches 4..64 alone and at LC utilisations 0.2 / 0.4,
+ * times from (oh, ps, k) with relative Gaussian noise rel (seeded). */
+static char *step_csv(const char *dev, const char *net, double oh, double ps, double k, double rel, unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    char *s = NULL;
+    size_t len = 0;
+    cat(&s, &len, "# synthetic: overhead_s=%g per_sample_s=%g train_slowdown=%g, noise %g%% (seed %lu)\n", oh, ps, k,
+        100 * rel, seed);
+    cat(&s, &len, "device,network,batch,lc_util,step_time_s,source\n");
+    static const double utils[] = {0.0, 0.2, 0.4};
+    for (int u = 0; u < 3; u++)
+        for (int b = 4; b <= 64; b += 12) {
+            double t = de_model_step_time(oh, ps, k, b, utils[u]) * (1 + rel * gsl_ran_gaussian(r, 1.0));
+            cat(&s, &len, "%s,%s,%d,%g,%.9g,\"synthetic: known parameters, seed %lu\"\n", dev, net, b, utils[u], t, seed);
+        }
+    gsl_rng_free(r);
+    return s;
+}
+
+/* LC trace of (dev, model): p50/p95/p99 at 4 rates alone, and with training of `net`
+ * (per_sample ps) at duty 0.5 / 1 and batches 8 / 32, from (s, scv, infl, bf). */
+static char *lc_csv(const char *dev, const char *model, const char *net, double ps, const double v[4], double rel,
+                    unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    char *s = NULL;
+    size_t len = 0;
+    cat(&s, &len, "# synthetic: service_s=%g scv=%g lc_inflation=%g blocking_fraction=%g, noise %g%% (seed %lu)\n",
+        v[0], v[1], v[2], v[3], 100 * rel, seed);
+    cat(&s, &len, "device,model,rate_rps,percentile,latency_s,train_network,train_batch,train_duty,source\n");
+    static const double pct[] = {50, 95, 99};
+    static const double load[] = {0.1, 0.3, 0.5, 0.7};
+    static const struct {
+        double duty;
+        int batch;
+    } tr[] = {{0, 0}, {0.5, 8}, {1.0, 8}, {0.5, 32}, {1.0, 32}};
+    for (int t = 0; t < 5; t++)
+        for (int l = 0; l < 4; l++)
+            for (int p = 0; p < 3; p++) {
+                double sp = de_model_lc_service(v[0], v[2], v[3], ps, tr[t].batch, tr[t].duty);
+                double rate = load[l] / de_model_lc_service(v[0], v[2], v[3], ps, 32, 1.0);
+                de_lc_class c = {rate, sp, v[1], pct[p] / 100};
+                double lat;
+                de_model_lc_latency(&c, 1, &lat);
+                lat *= 1 + rel * gsl_ran_gaussian(r, 1.0);
+                cat(&s, &len, "%s,%s,%.6g,%g,%.9g,%s,%d,%g,\"synthetic: seed %lu\"\n", dev, model, rate, pct[p], lat,
+                    tr[t].duty > 0 ? net : "", tr[t].batch, tr[t].duty, seed);
+            }
+    gsl_rng_free(r);
+    return s;
+}
+
+/* All-reduce trace of one link: n = 2..8 devices, 1 KB .. 100 MB. */
+static char *allreduce_csv(const char *link, double alpha, double beta, double rel, unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    char *s = NULL;
+    size_t len = 0;
+    cat(&s, &len, "# synthetic: alpha_s=%g beta_Bps=%g, noise %g%% (seed %lu)\n", alpha, beta, 100 * rel, seed);
+    cat(&s, &len, "link,n_devices,bytes,time_s,sd_s,source\n");
+    for (int n = 2; n <= 8; n += 2)
+        for (double b = 1e3; b <= 1e8; b *= 10) {
+            /* Relative noise: the sd column makes the fit weight small messages (alpha). */
+            double t0 = de_model_allreduce(n, alpha, beta, b), t = t0 * (1 + rel * gsl_ran_gaussian(r, 1.0));
+            cat(&s, &len, "%s,%d,%g,%.9g,%.3g,\"synthetic: seed %lu\"\n", link, n, b, t, rel * t0, seed);
+        }
+    gsl_rng_free(r);
+    return s;
+}
+
+/* Loads text as a trace of kind (the temporary file is removed again at the end of
+ * the test through *path). */
+static de_profile *load_csv(const char *text, de_profile_kind kind, char **path)
+{
+    *path = de_test_tmpfile(text, ".csv");
+    de_profile *p = NULL;
+    de_err err;
+    int rc = de_profile_load(*path, kind, &p, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    return p;
+}
+
+static int const_per_sample(void *ctx, const char *device, const char *network, double *out)
+{
+    (void)device;
+    (void)network;
+    *out = *(const double *)ctx;
+    return 0;
+}
+
+#define REL_NEAR(got, want, tol)                                                                          \
+    do {                                                                                                  \
+        double g_ = (got), w_ = (want);                                                                   \
+        int ok_ = fabs(g_ - w_) <= (tol) * fabs(w_);                                                      \
+        if (!ok_)                                                                                         \
+            fprintf(stderr, "\n  %s:%d: %s = %g, want %g within %g%%\n", __FILE__, __LINE__, #got, g_, w_, \
+                    100 * (tol));                                                                         \
+        CU_ASSERT(ok_);                                                                                   \
+    } while (0)
+
+/* ---- generic solver ---- */
+
+static const double *LIN_X;
+static double lin_predict(const double *t, int i, void *ctx)
+{
+    (void)ctx;
+    return t[0] + t[1] * LIN_X[i];
+}
+
+static void test_nls_linear_exact(void)
+{
+    /* Noise-free line: exact recovery, R^2 = 1, MAPE ~ 0, tiny standard errors. */
+    static const double x[] = {1, 2, 3, 4, 5}, y[] = {3, 5, 7, 9, 11};
+    LIN_X = x;
+    de_nls pb = {5, 2, y, NULL, lin_predict, NULL, NULL, NULL};
+    double t0[] = {0, 1};
+    de_nls_result r;
+    de_err err;
+    CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 5, 1, &r, &err), DE_OK);
+    if (fabs(r.theta[0] - 1.0) > 1e-8)
+        fprintf(stderr, "\n  theta %.12g %.12g, %d iterations\n", r.theta[0], r.theta[1], r.iterations);
+    CU_ASSERT_DOUBLE_EQUAL(r.theta[0], 1.0, 1e-8);
+    CU_ASSERT_DOUBLE_EQUAL(r.theta[1], 2.0, 1e-8);
+    CU_ASSERT_DOUBLE_EQUAL(r.r2, 1.0, 1e-12);
+    CU_ASSERT(r.mape < 1e-6 && r.cv_mape < 1e-6);
+    CU_ASSERT_EQUAL(r.dof, 3);
+    CU_ASSERT_EQUAL(r.folds, 5);
+}
+
+static void test_nls_weighted(void)
+{
+    /* One wild point with a huge sd (tiny weight) barely moves a weighted fit. */
+    static const double x[] = {1, 2, 3, 4, 5, 6}, y[] = {3, 5, 7, 9, 11, 40};
+    static const double w[] = {1, 1, 1, 1, 1, 1e-8};
+    LIN_X = x;
+    de_nls pb = {6, 2, y, w, lin_predict, NULL, NULL, NULL};
+    double t0[] = {0, 1};
+    de_nls_result r;
+    de_err err;
+    CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 0, 1, &r, &err), DE_OK);
+    CU_ASSERT_DOUBLE_EQUAL(r.theta[1], 2.0, 1e-4);
+    CU_ASSERT(isnan(r.cv_mape)); /* folds 0: no CV */
+    pb.w = NULL;
+    CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 0, 1, &r, &err), DE_OK);
+    CU_ASSERT(r.theta[1] > 3.0); /* unweighted: pulled up */
+}
+
+static double nan_predict(const double *t, int i, void *ctx)
+{
+    (void)ctx;
+    return i == 2 ? NAN : t[0];
+}
+
+static void test_nls_degenerate(void)
+{
+    static const double x[] = {1, 1, 1, 1}, y[] = {2, 2.1, 1.9, 2.0};
+    LIN_X = x;
+    double t0[] = {0, 1};
+    de_nls_result r;
+    de_err err;
+    /* Too few points: n == p. */
+    de_nls pb = {2, 2, y, NULL, lin_predict, NULL, NULL, NULL};
+    CU_ASSERT_EQUAL(de_fit_nls(&pb, t0, 0, 1, &r, &err), DE_EINVAL);
+    DE_ASSERT_CONTAINS(err.msg, "too few points: 2 for 2 free parameters");
+    /* Singular Jacobian: every x equal, intercept and slope cannot be told apart. */
+    static const char *const names[] = {"overhead_s", "per_sample_s"};
+    de_nls pb2 = {4, 2, y, NULL, lin_predict, NULL, NULL, names};
+    CU_ASSERT_EQUAL(de_fit_nls(&pb2, t0, 0, 1, &r, &err), DE_EINVAL);
+    DE_ASSERT_CONTAINS(err.msg, "singular Jacobian");
+    DE_ASSERT_CONTAINS(err.msg, "overhead_s, per_sample_s");
+    /* A non-finite prediction. */
+    de_nls pb3 = {4, 1, y, NULL, nan_predict, NULL, NULL, NULL};
+    CU_ASSERT_EQUAL(de_fit_nls(&pb3, t0, 0, 1, &r, &err), DE_EINVAL);
+    DE_ASSERT_CONTAINS(err.msg, "not finite");
+    /* A non-finite observation. */
+    static const double ybad[] = {1, INFINITY, 3, 4};
+    de_nls pb4 = {4, 1, ybad, NULL, nan_predict, NULL, NULL, NULL};
+    CU_ASSERT_EQUAL(de_fit_nls(&pb4, t0, 0, 1, &r, &err), DE_EINVAL);
+    DE_ASSERT_CONTAINS(err.msg, "not finite");
+    /* Observations that do not vary: R^2 undefined. */
+    static const double xs[] = {1, 2, 3, 4}, yc[] = {2, 2, 2, 2};
+    LIN_X = xs;
+    de_nls pb5 = {4, 2, yc, NULL, lin_predict, NULL, NULL, NULL};
+    CU_ASSERT_EQUAL(de_fit_nls(&pb5, t0, 0, 1, &r, &err), DE_EINVAL);
+    DE_ASSERT_CONTAINS(err.msg, "do not vary");
+}
+
+static void test_nls_coverage(void)
+{
+    /* 200 seeded datasets of a line with Gaussian noise (16 points, 14 dof): the
+     * interval +-1.96 se must cover the true intercept and slope in 90-99% of cases
+     * (the t distribution with 14 dof gives 93%). */
+    double x[16], y[16];
+    for (int i = 0; i < 16; i++)
+        x[i] = 4.0 * (i + 1);
+    LIN_X = x;
+    const double a = 0.05, b = 0.01, sd = 0.02;
+    int cover_a = 0, cover_b = 0, runs = 200;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 12345);
+    for (int k = 0; k < runs; k++) {
+        for (int i = 0; i < 16; i++)
+            y[i] = a + b * x[i] + sd * gsl_ran_gaussian(r, 1.0);
+        de_nls pb = {16, 2, y, NULL, lin_predict, NULL, NULL, NULL};
+        double t0[] = {0.1, 0.02};
+        de_nls_result res;
+        de_err err;
+        CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 0, 1, &res, &err), DE_OK);
+        cover_a += fabs(res.theta[0] - a) <= 1.96 * res.se[0];
+        cover_b += fabs(res.theta[1] - b) <= 1.96 * res.se[1];
+    }
+    gsl_rng_free(r);
+    double ca = (double)cover_a / runs, cb = (double)cover_b / runs;
+    if (ca < 0.90 || ca > 0.99 || cb < 0.90 || cb > 0.99)
+        fprintf(stderr, "\n  coverage: intercept %.3f, slope %.3f\n", ca, cb);
+    CU_ASSERT(ca >= 0.90 && ca <= 0.99);
+    CU_ASSERT(cb >= 0.90 && cb <= 0.99);
+}
+
+static void test_nls_cv_deterministic(void)
+{
+    /* Same data and seed: the same CV MAPE; another seed: other folds. */
+    double x[12], y[12];
+    for (int i = 0; i < 12; i++) {
+        x[i] = i + 1;
+        y[i] = 1 + 0.5 * x[i] + 0.3 * sin(7.0 * i);
+    }
+    LIN_X = x;
+    de_nls pb = {12, 2, y, NULL, lin_predict, NULL, NULL, NULL};
+    double t0[] = {0, 1};
+    de_nls_result r1, r2, r3;
+    de_err err;
+    CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 5, 7, &r1, &err), DE_OK);
+    CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 5, 7, &r2, &err), DE_OK);
+    CU_ASSERT_EQUAL_FATAL(de_fit_nls(&pb, t0, 5, 8, &r3, &err), DE_OK);
+    CU_ASSERT_EQUAL(r1.cv_mape, r2.cv_mape);
+    CU_ASSERT(r1.cv_mape != r3.cv_mape);
+    CU_ASSERT(r1.cv_mape > r1.mape); /* held-out error exceeds the in-sample error */
+}
+
+/* ---- model kinds ---- */
+
+static void test_step_recovery(void)
+{
+    /* 1% noise, 18 points: overhead within 10%, per_sample and slowdown within 3%. */
+    char *path, *csv = step_csv("dev", "net", 0.05, 0.004, 0.8, 0.01, 42);
+    de_profile *p = load_csv(csv, DE_PROFILE_STEP, &path);
+    free(csv);
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    de_fit_result r;
+    de_err err;
+    de_fit_opts o = {5, 1};
+    int rc = de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    CU_ASSERT_EQUAL(r.n, 18);
+    CU_ASSERT_EQUAL(r.n_free, 3); /* train_slowdown freed by the rows with lc_util > 0 */
+    REL_NEAR(r.par.value[0], 0.05, 0.10);
+    REL_NEAR(r.par.value[1], 0.004, 0.03);
+    REL_NEAR(r.par.value[2], 0.8, 0.03);
+    CU_ASSERT(r.r2 > 0.99);
+    CU_ASSERT(r.mape < 2.0 && r.cv_mape < 3.0);
+    for (int j = 0; j < 3; j++)
+        CU_ASSERT(r.se[j] > 0 && fabs(r.par.value[j] - (j == 0 ? 0.05 : j == 1 ? 0.004 : 0.8)) < 4 * r.se[j]);
+    de_fit_result_free(&r);
+    /* Fixing train_slowdown by option: two free parameters. */
+    par.free[2] = 0;
+    par.value[2] = 0.8;
+    CU_ASSERT_EQUAL_FATAL(de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err), DE_OK);
+    CU_ASSERT_EQUAL(r.n_free, 2);
+    CU_ASSERT(isnan(r.se[2]));
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+static void test_lc_recovery(void)
+{
+    /* 1% noise, 60 points: service within 3%, the others within 15%. */
+    const double truth[4] = {0.01, 0.3, 1.2, 0.02}, ps = 0.005;
+    char *path, *csv = lc_csv("dev", "m", "net", ps, truth, 0.01, 7);
+    de_profile *p = load_csv(csv, DE_PROFILE_LC, &path);
+    free(csv);
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_LC, &par);
+    de_fit_result r;
+    de_err err;
+    de_fit_opts o = {5, 1};
+    double psv = ps;
+    int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    CU_ASSERT_EQUAL(r.n_free, 4);
+    REL_NEAR(r.par.value[0], truth[0], 0.03);
+    REL_NEAR(r.par.value[1], truth[1], 0.15);
+    REL_NEAR(r.par.value[2], truth[2], 0.15);
+    REL_NEAR(r.par.value[3], truth[3], 0.15);
+    CU_ASSERT(r.r2 > 0.99 && r.cv_mape < 5.0);
+    de_fit_result_free(&r);
+    /* Without a per_sample_s for the co-located network the fit cannot start. */
+    CU_ASSERT_EQUAL(de_fit_model(p, "dev", "m", &par, NULL, NULL, &o, &r, &err), DE_EREF);
+    DE_ASSERT_CONTAINS(err.msg, "no per_sample_s known for training 'net' on dev");
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+static void test_allreduce_recovery(void)
+{
+    char *path, *csv = allreduce_csv("eth", 2e-4, 1.1e8, 0.02, 3);
+    de_profile *p = load_csv(csv, DE_PROFILE_ALLREDUCE, &path);
+    free(csv);
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_ALLREDUCE, &par);
+    de_fit_result r;
+    de_err err;
+    de_fit_opts o = {5, 1};
+    CU_ASSERT_EQUAL_FATAL(de_fit_model(p, "eth", NULL, &par, NULL, NULL, &o, &r, &err), DE_OK);
+    REL_NEAR(r.par.value[0], 2e-4, 0.05);
+    REL_NEAR(r.par.value[1], 1.1e8, 0.03);
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+/* Expects the step fit of (d, n) in csv, with par, to fail with code and a message
+ * containing what. */
+static void step_refused(const char *csv, const de_fit_params *par, int code, const char *what)
+{
+    char *path;
+    de_profile *p = load_csv(csv, DE_PROFILE_STEP, &path);
+    de_fit_result r;
+    de_err err;
+    de_fit_opts o = {5, 1};
+    CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", par, NULL, NULL, &o, &r, &err), code);
+    DE_ASSERT_CONTAINS(err.msg, what);
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+static void test_model_degenerate(void)
+{
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    const char *hdr = "device,network,batch,step_time_s,source\n";
+    char buf[512];
+    /* Two rows for two parameters. */
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,1.4,a\n", hdr);
+    step_refused(buf, &par, DE_EINVAL, "fit of d / n (2 rows): too few points: 2 for 2");
+    /* One batch size only: overhead and per_sample cannot be separated. */
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,8,0.82,a\nd,n,8,0.79,a\n", hdr);
+    step_refused(buf, &par, DE_EINVAL, "singular Jacobian");
+    /* Time falling with the batch: per_sample_s < 0 is outside the catalog's range. */
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,0.7,a\nd,n,24,0.61,a\n", hdr);
+    step_refused(buf, &par, DE_ERANGE, "fitted per_sample_s = -");
+    /* sd_s on some rows only: weights undefined. */
+    step_refused("device,network,batch,step_time_s,sd_s,source\nd,n,8,0.8,0.01,a\nd,n,16,1.4,0,a\nd,n,24,2.0,0.01,a\n",
+                 &par, DE_EINVAL, ":3: sd_s is missing here");
+    /* No rows for the pair asked: another device in the file. */
+    snprintf(buf, sizeof buf, "%se,n,8,0.8,a\ne,n,16,1.4,a\ne,n,24,2.0,a\n", hdr);
+    step_refused(buf, &par, DE_EINVAL, "no rows for d / n");
+    /* Everything fixed: nothing to fit. */
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,1.4,a\nd,n,24,2.0,a\n", hdr);
+    for (int j = 0; j < par.n; j++)
+        par.free[j] = 0;
+    step_refused(buf, &par, DE_EINVAL, "nothing to fit");
+    /* A kind that does not match the trace. */
+    de_fit_params_init(DE_PROFILE_LC, &par);
+    step_refused(buf, &par, DE_EINVAL, "a step trace cannot be fitted with the lc model");
+}
+
+/* ---- round trip ---- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t len;
+    char *text = de_file_read(from, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    write_file(to, text);
+    free(text);
+}
+
+/* Fits res and merges it into file (a device-type file of cat). */
+static void merge(const de_fit_result *res, const char *file, const de_catalog *cat)
+{
+    int fr[DE_FIT_MAXP];
+    for (int j = 0; j < res->par.n; j++)
+        fr[j] = res->par.free[j];
+    de_catalog_fit f = {res->prof->kind == DE_PROFILE_STEP ? "step" : "lc", res->entry, res->par.n, res->par.names,
+                        res->par.value, res->se, fr, res->prof->path, (unsigned long long)res->prof->checksum,
+                        res->form, res->n, res->dof, res->folds, res->r2, res->mape, res->cv_mape, "2024-01-02",
+                        "synthetic", 64};
+    de_err err;
+    int rc = de_catalog_merge_fit(file, file, &f, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    de_device_type *t;
+    rc = de_catalog_load_type(cat, file, &t, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    de_catalog_type_destroy(t);
+}
+
+static void test_round_trip(void)
+{
+    /* A copy of the fixture catalog; fit step (with train_slowdown) and lc models of
+     * device type "fast", merge them into fast.cfg, load a scenario on that catalog:
+     * the model predictor gives exactly the fit's predictions. */
+    char dir[] = "/tmp/deepedge-fit-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char *devs = de_path_join(dir, "devices"), *nets = de_path_join(dir, "networks.cfg");
+    char *fast = de_path_join(devs, "fast.cfg"), *slow = de_path_join(devs, "slow.cfg");
+    CU_ASSERT_EQUAL_FATAL(mkdir(devs, 0777), 0);
+    copy_file(de_test_src("tests/data/catalog/networks.cfg"), nets);
+    copy_file(de_test_src("tests/data/catalog/devices/fast.cfg"), fast);
+    copy_file(de_test_src("tests/data/catalog/devices/slow.cfg"), slow);
+    de_catalog *cat;
+    de_err err;
+    CU_ASSERT_EQUAL_FATAL(de_catalog_load(dir, &cat, &err), DE_OK);
+
+    de_fit_opts o = {5, 1};
+    char *sp, *lp, *csv = step_csv("fast", "net-a", 0.02, 0.0015, 0.7, 0.01, 5);
+    de_profile *ps = load_csv(csv, DE_PROFILE_STEP, &sp);
+    free(csv);
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    de_fit_result rs, rl;
+    CU_ASSERT_EQUAL_FATAL(de_fit_model(ps, "fast", "net-a", &par, NULL, NULL, &o, &rs, &err), DE_OK);
+    merge(&rs, fast, cat);
+    const double truth[4] = {0.008, 0.4, 0.9, 0.03};
+    double per_sample = rs.par.value[1];
+    csv = lc_csv("fast", "m1", "net-a", per_sample, truth, 0.01, 9);
+    de_profile *pl = load_csv(csv, DE_PROFILE_LC, &lp);
+    free(csv);
+    de_fit_params_init(DE_PROFILE_LC, &par);
+    CU_ASSERT_EQUAL_FATAL(de_fit_model(pl, "fast", "m1", &par, const_per_sample, &per_sample, &o, &rl, &err), DE_OK);
+    merge(&rl, fast, cat);
+    /* Merging the same fit again changes nothing (idempotent file). */
+    size_t l1, l2;
+    char *before = de_file_read(fast, &l1);
+    merge(&rl, fast, cat);
+    char *after = de_file_read(fast, &l2);
+    CU_ASSERT(l1 == l2 && memcmp(before, after, l1) == 0);
+    free(before);
+    free(after);
+
+    char *scen_text = de_sprintf(
+        "name = \"rt\"; catalog = \"%s\";\n"
+        "links = ( { name = \"lan\"; bandwidth_mbps = 80.0; latency_ms = 1.0; } );\n"
+        "devices = ( { name = \"f1\"; type = \"fast\"; link = \"lan\"; } );\n"
+        "lc_tasks = ( { name = \"cam\"; device = \"f1\"; model = \"m1\"; rate = 20.0; deadline_ms = 500.0; "
+        "percentile = 95.0; } );\n"
+        "jobs = ( { name = \"j\"; network = \"net-a\"; dataset_size = 320; epochs = 1; global_batch = 32; } );\n",
+        dir);
+    de_scenario *s;
+    int rc = de_test_load_text(scen_text, &s, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_predictor pred = de_predictor_model();
+    const double *vs = rs.par.value, *vl = rl.par.value;
+    double u = 20.0 * vl[0];
+    for (int b = 1; b <= 64; b *= 2) {
+        double want = de_model_step_time(vs[0], vs[1], vs[2], b, u);
+        CU_ASSERT_EQUAL(pred.ops->step_time(pred.ctx, &st, 0, s->jobs[0].network, b), want);
+        for (double d = 0; d <= 1.0; d += 0.25) {
+            de_lc_class c = {20.0, de_model_lc_service(vl[0], vl[2], vl[3], vs[1], b, d), vl[1], 0.95};
+            double lw, lg;
+            de_model_lc_latency(&c, 1, &lw);
+            pred.ops->lc_latency(pred.ctx, &st, 0, s->jobs[0].network, b, d, &lg);
+            CU_ASSERT_EQUAL(lg, lw);
+        }
+    }
+    /* The fit records load with their quality figures. */
+    int fi = de_catalog_type(s->catalog, "fast");
+    CU_ASSERT_EQUAL(s->catalog->types[fi].train[0].fit.points, 18);
+    CU_ASSERT_EQUAL(s->catalog->types[fi].infer[0].fit.points, 60);
+    CU_ASSERT_EQUAL(s->catalog->types[fi].interference.slowdown_fit.points, 18);
+    CU_ASSERT_EQUAL(s->catalog->types[fi].interference.fit.points, 60);
+    CU_ASSERT_DOUBLE_EQUAL(s->catalog->types[fi].train[0].fit.r2, rs.r2, 1e-5);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+    free(scen_text);
+    de_fit_result_free(&rs);
+    de_fit_result_free(&rl);
+    de_profile_destroy(ps);
+    de_profile_destroy(pl);
+    de_test_unlink(sp);
+    de_test_unlink(lp);
+    de_catalog_destroy(cat);
+    unlink(fast);
+    unlink(slow);
+    unlink(nets);
+    rmdir(devs);
+    rmdir(dir);
+    free(fast);
+    free(slow);
+    free(nets);
+    free(devs);
+}
+
+static void test_fit_record_errors(void)
+{
+    /* A hand-edited fit record is validated like every other key. */
+    char dir[] = "/tmp/deepedge-fitrec-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char *devs = de_path_join(dir, "devices"), *nets = de_path_join(dir, "networks.cfg");
+    char *fast = de_path_join(devs, "fast.cfg");
+    CU_ASSERT_EQUAL_FATAL(mkdir(devs, 0777), 0);
+    copy_file(de_test_src("tests/data/catalog/networks.cfg"), nets);
+    static const struct {
+        const char *fit, *want;
+    } cases[] = {
+        {"checksum = \"abc\";", "checksum: 'abc' is not fnv1a64"},
+        {"date = \"2024-13-01\";", "date: '2024-13-01' is not YYYY-MM-DD"},
+        {"dof = 5;", "dof: 5 is not points (18) minus the fitted parameters"},
+        {"kind = \"allreduce\";", "kind: 'allreduce' is not step or lc"},
+        {"r2 = 2.0;", "r2: 2 is out of range"},
+        {"colour = 1;", "unknown key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = de_sprintf(
+            "name = \"fast\"; description = \"d\"; kind = \"gpu\"; memory_gb = 16.0; source = \"s\";\n"
+            "interference = { lc_inflation = 1.0; blocking_fraction = 0.0; train_slowdown = 1.0; source = \"s\"; };\n"
+            "train = ( { network = \"net-a\"; overhead_s = 0.01; per_sample_s = 0.001; max_batch = 64; source = \"s\";\n"
+            "  fit = { trace = \"t.csv\"; checksum = \"fnv1a64:0123456789abcdef\"; kind = \"step\"; form = \"f\";\n"
+            "          params = \"overhead_s per_sample_s\"; points = 18; dof = 16; r2 = 0.99; mape = 1.0;\n"
+            "          cv_mape = 2.0; folds = 5; stderr = { overhead_s = 0.001; }; date = \"2024-01-02\";\n"
+            "          prior_source = \"p\"; %s }; } );\n"
+            "infer = ( { model = \"m1\"; service_s = 0.01; scv = 1.0; source = \"s\"; } );\n",
+            cases[i].fit);
+        /* A later key of the same name overrides: libconfig rejects duplicates, so
+         * replace instead where the case names an existing key. */
+        char *key = de_strdup(cases[i].fit);
+        *strchr(key, '=') = '\0';
+        char *dup = strstr(strstr(text, "fit = {"), key);
+        if (dup && dup < strstr(text, cases[i].fit)) {
+            char *semi = strchr(dup, ';');
+            memset(dup, ' ', (size_t)(semi - dup + 1));
+        }
+        free(key);
+        write_file(fast, text);
+        free(text);
+        de_catalog *cat = NULL;
+        de_err err;
+        CU_ASSERT(de_catalog_load(dir, &cat, &err) != DE_OK);
+        CU_ASSERT_PTR_NULL(cat);
+        DE_ASSERT_CONTAINS(err.msg, cases[i].want);
+        DE_ASSERT_CONTAINS(err.msg, "fast.cfg:");
+    }
+    unlink(fast);
+    unlink(nets);
+    rmdir(devs);
+    rmdir(dir);
+    free(fast);
+    free(nets);
+    free(devs);
+}
+
+/* ---- example traces ---- */
+
+static int write_examples(const char *dir)
+{
+    struct {
+        const char *name;
+        char *text;
+    } ex[] = {
+        {"step-synthetic.csv", step_csv("x86-cpu-2core", "edgenet-s", 0.004, 0.0034, 1.0, 0.02, 101)},
+        {"lc-synthetic.csv", NULL},
+        {"allreduce-synthetic.csv", allreduce_csv("eth-1g", 2e-4, 1.1e8, 0.03, 103)},
+    };
+    const double lc[4] = {0.00255, 0.1, 1.0, 0.01};
+    ex[1].text = lc_csv("x86-cpu-2core", "edgenet-s", "edgenet-s", 0.0034, lc, 0.02, 102);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        char *p = de_path_join(dir, ex[i].name);
+        FILE *f = fopen(p, "w");
+        if (!f || fputs(ex[i].text, f) < 0 || fclose(f) != 0) {
+            perror(p);
+            rc = 1;
+        }
+        free(p);
+        free(ex[i].text);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write-examples") == 0)
+        return write_examples(argv[2]);
+    static const de_test_case nls[] = {
+        {"exact line", test_nls_linear_exact},
+        {"weights", test_nls_weighted},
+        {"degenerate inputs refused", test_nls_degenerate},
+        {"standard errors cover the truth 90-99% (200 seeded datasets)", test_nls_coverage},
+        {"seeded cross-validation", test_nls_cv_deterministic},
+        {NULL, NULL}};
+    static const de_test_case kinds[] = {
+        {"step: overhead, per_sample, train_slowdown recovered", test_step_recovery},
+        {"lc: service, scv, inflation, blocking recovered", test_lc_recovery},
+        {"allreduce: alpha, beta recovered", test_allreduce_recovery},
+        {"degenerate traces refused", test_model_degenerate},
+        {"round trip fit -> file -> predictor", test_round_trip},
+        {"fit records validated", test_fit_record_errors},
+        {NULL, NULL}};
+    de_test_suite("nonlinear least squares", nls);
+    de_test_suite("model kinds", kinds);
+    return de_test_run();
+}
