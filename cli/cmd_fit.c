@@ -160,13 +160,13 @@ static int plot_fit(const de_fit_result *r, const char *out_dir)
     return rc;
 }
 
-/* per_sample_s of (device, network) from the device-type file being fitted. */
+/* The step model of (device, network) from the device-type file being fitted. */
 typedef struct ps_ctx {
     const de_catalog *cat;
     const de_device_type *type;
 } ps_ctx;
 
-static int lookup_per_sample(void *ctx, const char *device, const char *network, double *out)
+static int lookup_per_sample(void *ctx, const char *device, const char *network, de_fit_train *out)
 {
     const ps_ctx *c = ctx;
     if (!c->type || strcmp(c->type->name, device) != 0)
@@ -174,7 +174,9 @@ static int lookup_per_sample(void *ctx, const char *device, const char *network,
     int net = de_catalog_network(c->cat, network);
     for (int i = 0; net >= 0 && i < c->type->n_train; i++)
         if (c->type->train[i].network == net) {
-            *out = c->type->train[i].per_sample_s;
+            out->overhead_s = c->type->train[i].overhead_s;
+            out->per_sample_s = c->type->train[i].per_sample_s;
+            out->train_slowdown = c->type->interference.train_slowdown;
             return 0;
         }
     return -1;

@@ -100,7 +100,13 @@ void de_plan_evaluate(de_plan *p, const de_state *st, const de_predictor *pred, 
     if (left < 0)
         left = 0;
     p->iterations = (long long)ceil(left / job->global_batch);
-    long long ckpts = p->iterations / job->checkpoint_interval;
+    /* Checkpoints at the job's iterations k = K, 2K, ... strictly between the one done
+     * and the last (after the last the job is done): floor((n-1)/K) - floor(done/K). */
+    long long done_it = (long long)floor(st->samples_done[p->job] / job->global_batch);
+    long long n_it = done_it + p->iterations, K = job->checkpoint_interval;
+    long long ckpts = n_it > 0 ? (n_it - 1) / K - done_it / K : 0;
+    if (ckpts < 0)
+        ckpts = 0;
     p->retraining_time_s = p->n_shares ? (double)p->iterations * p->iteration_time_s + (double)ckpts * job->checkpoint_cost_s
                                        : INFINITY;
 

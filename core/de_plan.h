@@ -56,7 +56,7 @@ typedef struct de_plan {
     double allreduce_time_s;
     double iteration_time_s;   /* compute + all-reduce */
     long long iterations;      /* iterations left for the job */
-    double retraining_time_s;  /* iterations * iteration time + checkpoints */
+    double retraining_time_s;  /* iterations * iteration time + checkpoints ((iterations - 1) / interval) */
     int violations;            /* LC tasks predicted over their deadline */
     int over_margin;           /* LC tasks predicted over deadline * (1 - margin) (includes violations) */
     int feasible;              /* shares cover B and every LC task within deadline * (1 - margin) */

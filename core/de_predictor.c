@@ -31,8 +31,10 @@ static double model_step_time(void *ctx, const de_state *st, int dev, int networ
     return de_model_step_time(p->overhead_s, p->per_sample_s, k, batch, lc_util(st, dev)) / st->speed[dev];
 }
 
-/* The LC classes of device dev while training `network` with `batch` at `duty`. */
-static int lc_classes(const de_state *st, int dev, int network, int batch, double duty, de_lc_class *cls)
+/* The LC classes of device dev (their service alone) and what training `network`
+ * with `batch` at `duty` does to them. */
+static int lc_classes(const de_state *st, int dev, int network, int batch, double duty, de_lc_class *cls,
+                      de_lc_training *tr)
 {
     const de_scenario *s = st->scen;
     const de_catalog *cat = s->catalog;
@@ -45,11 +47,14 @@ static int lc_classes(const de_state *st, int dev, int network, int batch, doubl
         int ti = s->dev_tasks[first + k];
         const de_infer_params *ip = de_catalog_infer(cat, type, s->tasks[ti].model);
         cls[k].rate = st->rate[ti];
-        cls[k].service_s = de_model_lc_service(ip->service_s / speed, in->lc_inflation, in->blocking_fraction,
-                                               tp->per_sample_s / speed, batch, batch > 0 ? duty : 0.0);
+        cls[k].service_s = ip->service_s / speed;
         cls[k].scv = ip->scv;
         cls[k].percentile = s->tasks[ti].percentile;
     }
+    tr->duty = batch > 0 ? duty : 0.0;
+    tr->step_s = batch > 0 ? model_step_time(NULL, st, dev, network, batch) : 0.0;
+    tr->lc_inflation = in->lc_inflation;
+    tr->blocking_s = in->blocking_fraction * tp->per_sample_s / speed * batch;
     return n;
 }
 
@@ -60,7 +65,9 @@ static void model_lc_latency(void *ctx, const de_state *st, int dev, int network
     (void)ctx;
     int n = st->scen->dev_task_start[dev + 1] - st->scen->dev_task_start[dev];
     de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
-    de_model_lc_latency(cls, lc_classes(st, dev, network, batch, duty, cls), out);
+    de_lc_training tr;
+    n = lc_classes(st, dev, network, batch, duty, cls, &tr);
+    de_model_lc_latency_train(cls, n, &tr, out);
     if (cls != stack)
         free(cls);
 }
@@ -71,7 +78,9 @@ static void model_lc_within(void *ctx, const de_state *st, int dev, int network,
     (void)ctx;
     int n = st->scen->dev_task_start[dev + 1] - st->scen->dev_task_start[dev];
     de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
-    de_model_lc_within(cls, lc_classes(st, dev, network, batch, duty, cls), limit, prob);
+    de_lc_training tr;
+    n = lc_classes(st, dev, network, batch, duty, cls, &tr);
+    de_model_lc_within_train(cls, n, &tr, limit, prob);
     if (cls != stack)
         free(cls);
 }

@@ -306,7 +306,7 @@ int de_fit_params_index(const de_fit_params *par, const char *name)
 }
 
 /* Prediction of kind at full parameter values v for inputs x. */
-static double predict_x(de_profile_kind kind, const double *v, const double *x, double per_sample)
+static double predict_x(de_profile_kind kind, const double *v, const double *x, const de_fit_train *tr)
 {
     switch (kind) {
     case DE_PROFILE_STEP:
@@ -314,9 +314,16 @@ static double predict_x(de_profile_kind kind, const double *v, const double *x, 
     case DE_PROFILE_LC: {
         /* Parameters outside their domain are held at its edge (trial steps). */
         double s = fmax(v[0], 1e-12), scv = fmax(v[1], 0.0), infl = fmax(v[2], 0.0), bf = fmax(v[3], 0.0);
-        de_lc_class c = {x[0], de_model_lc_service(s, infl, bf, per_sample, (int)x[2], x[3]), scv, x[1]};
+        de_lc_class c = {x[0], s, scv, x[1]};
+        int b = (int)x[2];
+        de_lc_training t = {0, 0, infl, 0};
+        if (tr && x[3] > 0 && b > 0) { /* as the predictor: step under this LC load */
+            t.duty = x[3];
+            t.step_s = de_model_step_time(tr->overhead_s, tr->per_sample_s, tr->train_slowdown, b, x[0] * s);
+            t.blocking_s = bf * tr->per_sample_s * b;
+        }
         double out;
-        de_model_lc_latency(&c, 1, &out);
+        de_model_lc_latency_train(&c, 1, &t, &out);
         return out;
     }
     case DE_PROFILE_ALLREDUCE:
@@ -339,7 +346,7 @@ static double kind_predict(const double *theta, int i, void *ctx)
     for (int j = 0; j < k->n_free; j++)
         v[k->free_idx[j]] = theta[j];
     const de_profile_row *row = &k->r->prof->rows[k->r->rows[i]];
-    double y = predict_x(k->r->par.kind, v, row->x, k->r->per_sample ? k->r->per_sample[i] : 0.0);
+    double y = predict_x(k->r->par.kind, v, row->x, k->r->train ? &k->r->train[i] : NULL);
     /* An unstable queue at a trial point: a large finite value, so the trust region
      * rejects the step instead of the solver failing. */
     if (k->r->par.kind == DE_PROFILE_LC && isinf(y))
@@ -347,9 +354,9 @@ static double kind_predict(const double *theta, int i, void *ctx)
     return y;
 }
 
-double de_fit_predict_row(const de_fit_result *r, int row, double per_sample_s)
+double de_fit_predict_row(const de_fit_result *r, int row, const de_fit_train *train)
 {
-    return predict_x(r->par.kind, r->par.value, r->prof->rows[row].x, per_sample_s);
+    return predict_x(r->par.kind, r->par.value, r->prof->rows[row].x, train);
 }
 
 /* Range of a fitted parameter: the catalog's, or the ring's. */
@@ -381,7 +388,7 @@ static int decide_free(de_fit_result *r, kind_ctx *k, de_err *err)
         if (pf->kind == DE_PROFILE_LC) {
             if (row->x[3] > 0) {
                 has_train = 1;
-                double b = row->x[2] * r->per_sample[i];
+                double b = row->x[2] * r->train[i].per_sample_s;
                 if (batches == 0 || (batches == 1 && fabs(b - b0) > 1e-12 * fabs(b0)))
                     batches++;
                 if (batches == 1)
@@ -493,10 +500,10 @@ int de_fit_model(const de_profile *prof, const char *group, const char *entry, c
     for (int i = 0; i < n; i++)
         y[i] = prof->rows[res->rows[i]].y;
     if (!rc && prof->kind == DE_PROFILE_LC) {
-        res->per_sample = de_calloc((size_t)n, sizeof *res->per_sample);
+        res->train = de_calloc((size_t)n, sizeof *res->train);
         for (int i = 0; i < n && !rc; i++) {
             const de_profile_row *row = &prof->rows[res->rows[i]];
-            if (row->x[3] > 0 && (!per_sample || per_sample(ps_ctx, row->group, row->train_network, &res->per_sample[i])))
+            if (row->x[3] > 0 && (!per_sample || per_sample(ps_ctx, row->group, row->train_network, &res->train[i])))
                 rc = de_err_set(err, DE_EREF, "%s:%d: no per_sample_s known for training '%s' on %s (fit the step "
                                 "model of that pair first)", prof->path, row->line, row->train_network, row->group);
         }
@@ -536,7 +543,7 @@ int de_fit_model(const de_profile *prof, const char *group, const char *entry, c
             res->iterations = nr.iterations;
             for (int i = 0; i < n; i++)
                 res->pred[i] = predict_x(prof->kind, res->par.value, prof->rows[res->rows[i]].x,
-                                         res->per_sample ? res->per_sample[i] : 0.0);
+                                         res->train ? &res->train[i] : NULL);
             for (int j = 0; j < res->par.n && !rc; j++) {
                 double lo, hi, v = res->par.value[j];
                 param_range(res->par.names[j], &lo, &hi);
@@ -549,8 +556,8 @@ int de_fit_model(const de_profile *prof, const char *group, const char *entry, c
     }
     static const char *const forms[] = {
         "t(b, u) = (overhead_s + per_sample_s * b) * (1 + train_slowdown * u / (1 - u))",
-        "latency percentile of M/G/1 (gamma approx.) with s' = service_s (1 + lc_inflation d) + d blocking_fraction "
-        "per_sample_s b, scv",
+        "latency percentile of M/G/1 (gamma approx.), service_s and scv alone, training steps at duty d: "
+        "service x (1 + lc_inflation) + blocking_fraction per_sample_s b (de_model_lc_latency_train)",
         "A = 2 (n - 1) alpha_s + 2 (n - 1) / n * bytes / beta_Bps"};
     snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);
     free(y);
@@ -564,10 +571,10 @@ void de_fit_result_free(de_fit_result *r)
         return;
     free(r->rows);
     free(r->pred);
-    free(r->per_sample);
+    free(r->train);
     r->rows = NULL;
     r->pred = NULL;
-    r->per_sample = NULL;
+    r->train = NULL;
 }
 
 void de_fit_print(const de_fit_result *r, FILE *out)
@@ -661,7 +668,7 @@ int de_fit_plot_data(const de_fit_result *r, const char *data_path, const char *
         series_label(pf, key, first->train_network ? first->train_network : "", label, sizeof label);
         fprintf(fd, "%s\"%s\" x y fitted resid_pct\n", ns ? "\n\n" : "", label);
         fprintf(fc, "%s\"%s\" x fitted\n", ns ? "\n\n" : "", label);
-        double ps = 0;
+        const de_fit_train *ps = NULL;
         for (int q = i; q < r->n; q++) {
             double k2[4], xq = 0;
             const de_profile_row *row = &pf->rows[r->rows[q]];
@@ -670,8 +677,8 @@ int de_fit_plot_data(const de_fit_result *r, const char *data_path, const char *
                 continue;
             done[q] = 1;
             xmax = fmax(xmax, xq);
-            if (r->per_sample)
-                ps = r->per_sample[q];
+            if (r->train)
+                ps = &r->train[q];
             fprintf(fd, "%.9g %.9g %.9g %.6g\n", xq, row->y, r->pred[q], 100.0 * (r->pred[q] - row->y) / row->y);
         }
         double in[4];

@@ -87,6 +87,11 @@ typedef struct de_fit_opts {
     unsigned long seed;     /* fold assignment (default 1) */
 } de_fit_opts;
 
+/* The step model of a training network co-located with LC requests (lc fits). */
+typedef struct de_fit_train {
+    double overhead_s, per_sample_s, train_slowdown;
+} de_fit_train;
+
 typedef struct de_fit_result {
     const de_profile *prof; /* borrowed */
     const char *group;      /* device type / link class (borrowed from prof) */
@@ -97,7 +102,7 @@ typedef struct de_fit_result {
     double r2, mape, cv_mape, rmse;
     int *rows;              /* [n] indices of the rows used, into prof->rows */
     double *pred;           /* [n] fitted prediction of each */
-    double *per_sample;     /* lc: [n] per_sample_s of each row's training network (0 alone) */
+    de_fit_train *train;    /* lc: [n] step model of each row's training network (zeros alone) */
     char form[200];         /* the formula fitted, in words */
 } de_fit_result;
 
@@ -107,17 +112,17 @@ typedef struct de_fit_result {
  * service_s and scv need rows without training; lc_inflation rows with training,
  * blocking_fraction rows with training at two or more batch sizes; alpha_s and
  * beta_Bps are always free). For lc, per_sample(ctx, device, network) gives the
- * per_sample_s of a co-located training network (the blocking term); NULL
- * elsewhere. Fitted values outside the catalog's ranges are refused. On success res
+ * step model of a co-located training network (its per_sample_s makes the blocking
+ * term, its step time the length of the training phases); NULL elsewhere. Fitted values outside the catalog's ranges are refused. On success res
  * is filled (free with de_fit_result_free). */
-typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, double *per_sample_s);
+typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, de_fit_train *out);
 int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
                  de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
                  de_err *err);
 void de_fit_result_free(de_fit_result *r);
 
 /* Prediction of the fitted model for row i of res's profile. */
-double de_fit_predict_row(const de_fit_result *r, int row, double per_sample_s);
+double de_fit_predict_row(const de_fit_result *r, int row, const de_fit_train *train);
 
 /* Prints the fit: parameters with standard errors, R^2, MAPE, CV MAPE, residuals. */
 void de_fit_print(const de_fit_result *r, FILE *out);

@@ -5,12 +5,21 @@
  *
  *  Training step time of a local batch b under LC utilisation u (0 <= u < 1):
  *      t(b, u) = (overhead + per_sample * b) * (1 + train_slowdown * u / (1 - u))
- *  LC service time while training runs with duty cycle d and local batch b:
- *      s(d, b) = service * (1 + lc_inflation * d) + d * blocking_fraction * per_sample * b
  *  LC latency: FIFO M/G/1 queue shared by the LC tasks of a device; the sojourn
  *  time T = W + S of a task is approximated by a gamma distribution with T's exact
  *  mean and variance (Pollaczek-Khinchine and Takacs moments; gamma service times),
  *  and the latency percentile is that gamma's quantile. Exact for M/M/1.
+ *  LC latency next to training (de_model_lc_latency_train): the device alternates
+ *  between training steps of step_s seconds (a fraction `duty` of the time) and
+ *  gaps. A request that starts during a step is served in
+ *      s' = s (1 + lc_inflation) + U(0, 2 m),  m = blocking_fraction * per_sample * b
+ *  (the slowed share plus the wait for the running kernel). Requests see a mixture:
+ *  with probability duty the step phase, a queue at the step's utilisation whose
+ *  waiting is capped by how much work a step of step_s seconds can pile up (a step
+ *  is short next to the queue's relaxation time); otherwise the gap phase, plus
+ *  the draining of the backlog the step left. When the gaps cannot drain it, both
+ *  phases see the stationary queue at the cycle-average load. Each phase's latency
+ *  is a moment-matched gamma; the percentile is the mixture's.
  *  All-reduce (ring over n devices): A = 2(n-1) alpha + 2(n-1)/n * bytes / beta. */
 #ifndef DE_MODEL_H
 #define DE_MODEL_H
@@ -18,7 +27,8 @@
 /* Step time (s); INFINITY when u >= 1 (LC saturates the device). */
 double de_model_step_time(double overhead_s, double per_sample_s, double train_slowdown, int batch, double lc_util);
 
-/* Mean LC service time (s) under co-located training (duty in [0,1], batch >= 0). */
+/* Mean LC service time (s) over a training cycle (duty in [0,1], batch >= 0):
+ * service * (1 + lc_inflation * duty) + duty * blocking_fraction * per_sample * batch. */
 double de_model_lc_service(double service_s, double lc_inflation, double blocking_fraction, double per_sample_s,
                            int batch, double duty);
 
@@ -46,5 +56,22 @@ void de_model_lc_within(const de_lc_class *cls, int n, const double *limit, doub
 /* Ring all-reduce time (s) of `bytes` over n devices; 0 for n <= 1. alpha in s,
  * beta in bytes/s. */
 double de_model_allreduce(int n, double alpha_s, double beta_Bps, double bytes);
+
+/* Training next to the LC tasks of a device (see the model above). */
+typedef struct de_lc_training {
+    double duty;          /* fraction of the time computing training steps, [0, 1] */
+    double step_s;        /* length of one step, s (> 0 when duty > 0) */
+    double lc_inflation;  /* LC service x (1 + lc_inflation) during a step */
+    double blocking_s;    /* mean wait for the running kernel: blocking_fraction * per_sample_s * batch */
+} de_lc_training;
+
+/* Latency percentile (s) of each class (its service alone in cls) on a device that
+ * trains as `tr` says; duty 0 gives de_model_lc_latency. INFINITY when unstable. */
+void de_model_lc_latency_train(const de_lc_class *cls, int n, const de_lc_training *tr, double *out);
+
+/* Probability that a request of each class is served within limit[i] (s) under
+ * the same model; latency <= limit exactly when prob >= percentile. */
+void de_model_lc_within_train(const de_lc_class *cls, int n, const de_lc_training *tr, const double *limit,
+                              double *prob);
 
 #endif

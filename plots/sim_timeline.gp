@@ -12,7 +12,7 @@ set grid xtics
 set yrange [-1:*]
 f = sprintf('%s/timeline.csv', dir)
 seg(s) = strcol(5) eq s ? $2 : NaN
-plot f using 3:(seg('train')):($4-$3):(0) skip 1 with vectors nohead lw 6 lc rgb '#1f77b4' title 'train', \
-     f using 3:(seg('sync')):($4-$3):(0) skip 1 with vectors nohead lw 6 lc rgb '#c7c7c7' title 'sync / all-reduce', \
+plot f using 3:(seg('sync')):($4-$3):(0) skip 1 with vectors nohead lw 6 lc rgb '#c7c7c7' title 'sync / all-reduce', \
+     f using 3:(seg('train')):($4-$3):(0) skip 1 with vectors nohead lw 6 lc rgb '#1f77b4' title 'train', \
      f using 3:(seg('recover')):($4-$3):(0) skip 1 with vectors nohead lw 6 lc rgb '#ff7f0e' title 'recovery', \
      f using 3:(seg('down')):($4-$3):(0) skip 1 with vectors nohead lw 6 lc rgb '#d62728' title 'down'

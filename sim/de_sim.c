@@ -863,7 +863,7 @@ int de_sim_result_ok(const de_sim_result *res)
         if (!res->jobs[j].finished)
             return 0;
     for (int t = 0; t < res->n_tasks; t++)
-        if (res->tasks[t].dropped || res->tasks[t].pct_s > res->scen->tasks[t].deadline_s)
+        if (res->tasks[t].pct_s > res->scen->tasks[t].deadline_s)
             return 0;
     return 1;
 }

@@ -89,7 +89,8 @@ typedef struct de_sim_result {
 int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, de_err *err);
 void de_sim_result_free(de_sim_result *res);
 
-/* Every LC task within its deadline at its percentile, nothing dropped, and every job done. */
+/* Every job done and every LC task's served requests within its deadline at its
+ * percentile (requests dropped while a device was down are counted, not judged). */
 int de_sim_result_ok(const de_sim_result *res);
 
 #endif

@@ -64,7 +64,7 @@ static char *step_csv(const char *dev, const char *net, double oh, double ps, do
 
 /* LC trace of (dev, model): p50/p95/p99 at 4 rates alone, and with training of `net`
  * (per_sample ps) at duty 0.5 / 1 and batches 8 / 32, from (s, scv, infl, bf). */
-static char *lc_csv(const char *dev, const char *model, const char *net, double ps, const double v[4], double rel,
+static char *lc_csv(const char *dev, const char *model, const char *net, const de_fit_train *tm, const double v[4], double rel,
                     unsigned long seed)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -83,11 +83,17 @@ static char *lc_csv(const char *dev, const char *model, const char *net, double 
     for (int t = 0; t < 5; t++)
         for (int l = 0; l < 4; l++)
             for (int p = 0; p < 3; p++) {
-                double sp = de_model_lc_service(v[0], v[2], v[3], ps, tr[t].batch, tr[t].duty);
-                double rate = load[l] / de_model_lc_service(v[0], v[2], v[3], ps, 32, 1.0);
-                de_lc_class c = {rate, sp, v[1], pct[p] / 100};
+                double rate = load[l] / de_model_lc_service(v[0], v[2], v[3], tm->per_sample_s, 32, 1.0);
+                de_lc_class c = {rate, v[0], v[1], pct[p] / 100};
+                de_lc_training trn = {0, 0, v[2], 0};
+                if (tr[t].duty > 0) {
+                    trn.duty = tr[t].duty;
+                    trn.step_s = de_model_step_time(tm->overhead_s, tm->per_sample_s, tm->train_slowdown, tr[t].batch,
+                                                    rate * v[0]);
+                    trn.blocking_s = v[3] * tm->per_sample_s * tr[t].batch;
+                }
                 double lat;
-                de_model_lc_latency(&c, 1, &lat);
+                de_model_lc_latency_train(&c, 1, &trn, &lat);
                 lat *= 1 + rel * gsl_ran_gaussian(r, 1.0);
                 cat(&s, &len, "%s,%s,%.6g,%g,%.9g,%s,%d,%g,\"synthetic: seed %lu\"\n", dev, model, rate, pct[p], lat,
                     tr[t].duty > 0 ? net : "", tr[t].batch, tr[t].duty, seed);
@@ -129,11 +135,11 @@ static de_profile *load_csv(const char *text, de_profile_kind kind, char **path)
     return p;
 }
 
-static int const_per_sample(void *ctx, const char *device, const char *network, double *out)
+static int const_per_sample(void *ctx, const char *device, const char *network, de_fit_train *out)
 {
     (void)device;
     (void)network;
-    *out = *(const double *)ctx;
+    *out = *(const de_fit_train *)ctx;
     return 0;
 }
 
@@ -328,8 +334,9 @@ static void test_step_recovery(void)
 static void test_lc_recovery(void)
 {
     /* 1% noise, 60 points: service within 3%, the others within 15%. */
-    const double truth[4] = {0.01, 0.3, 1.2, 0.02}, ps = 0.005;
-    char *path, *csv = lc_csv("dev", "m", "net", ps, truth, 0.01, 7);
+    const double truth[4] = {0.01, 0.3, 1.2, 0.02};
+    const de_fit_train ps = {0.02, 0.005, 1.0};
+    char *path, *csv = lc_csv("dev", "m", "net", &ps, truth, 0.01, 7);
     de_profile *p = load_csv(csv, DE_PROFILE_LC, &path);
     free(csv);
     de_fit_params par;
@@ -337,7 +344,7 @@ static void test_lc_recovery(void)
     de_fit_result r;
     de_err err;
     de_fit_opts o = {5, 1};
-    double psv = ps;
+    de_fit_train psv = ps;
     int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
     if (rc)
         fprintf(stderr, "\n  %s\n", err.msg);
@@ -491,8 +498,8 @@ static void test_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(de_fit_model(ps, "fast", "net-a", &par, NULL, NULL, &o, &rs, &err), DE_OK);
     merge(&rs, fast, cat);
     const double truth[4] = {0.008, 0.4, 0.9, 0.03};
-    double per_sample = rs.par.value[1];
-    csv = lc_csv("fast", "m1", "net-a", per_sample, truth, 0.01, 9);
+    de_fit_train per_sample = {rs.par.value[0], rs.par.value[1], rs.par.value[2]};
+    csv = lc_csv("fast", "m1", "net-a", &per_sample, truth, 0.01, 9);
     de_profile *pl = load_csv(csv, DE_PROFILE_LC, &lp);
     free(csv);
     de_fit_params_init(DE_PROFILE_LC, &par);
@@ -529,9 +536,10 @@ static void test_round_trip(void)
         double want = de_model_step_time(vs[0], vs[1], vs[2], b, u);
         CU_ASSERT_EQUAL(pred.ops->step_time(pred.ctx, &st, 0, s->jobs[0].network, b), want);
         for (double d = 0; d <= 1.0; d += 0.25) {
-            de_lc_class c = {20.0, de_model_lc_service(vl[0], vl[2], vl[3], vs[1], b, d), vl[1], 0.95};
+            de_lc_class c = {20.0, vl[0], vl[1], 0.95};
+            de_lc_training trn = {d, d > 0 ? want : 0, vl[2], d > 0 ? vl[3] * vs[1] * b : 0};
             double lw, lg;
-            de_model_lc_latency(&c, 1, &lw);
+            de_model_lc_latency_train(&c, 1, &trn, &lw);
             pred.ops->lc_latency(pred.ctx, &st, 0, s->jobs[0].network, b, d, &lg);
             CU_ASSERT_EQUAL(lg, lw);
         }
@@ -635,7 +643,8 @@ static int write_examples(const char *dir)
         {"allreduce-synthetic.csv", allreduce_csv("eth-1g", 2e-4, 1.1e8, 0.03, 103)},
     };
     const double lc[4] = {0.00255, 0.1, 1.0, 0.01};
-    ex[1].text = lc_csv("x86-cpu-2core", "edgenet-s", "edgenet-s", 0.0034, lc, 0.02, 102);
+    const de_fit_train cpu_edgenet = {0.004, 0.0034, 1.0};
+    ex[1].text = lc_csv("x86-cpu-2core", "edgenet-s", "edgenet-s", &cpu_edgenet, lc, 0.02, 102);
     int rc = 0;
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
         char *p = de_path_join(dir, ex[i].name);

@@ -108,6 +108,65 @@ static void test_allreduce(void)
     NEAR(de_model_allreduce(2, 0.002, 1e7, 4e6), 0.404, 1e-12);
 }
 
+/* ---- LC next to training ---- */
+
+static void test_train_limits(void)
+{
+    de_lc_class c[2] = {{15, 0.01, 0.5, 0.95}, {5, 0.02, 0.2, 0.99}};
+    double a[2], b[2];
+    /* duty 0: the plain queue */
+    de_lc_training none = {0, 0.3, 1.0, 0.004};
+    de_model_lc_latency_train(c, 2, &none, a);
+    de_model_lc_latency(c, 2, b);
+    NEAR(a[0], b[0], 1e-12);
+    NEAR(a[1], b[1], 1e-12);
+    /* duty 1 (always training): the stationary queue of the step phase, whose service
+     * is f S + U(0, 2m): mean f s + m, variance f^2 s^2 scv + m^2 / 3 (the reference
+     * takes the third moment of a gamma of that mean and variance, the model the
+     * exact one of the sum: 2% apart at most here) */
+    double f = 2.0, m = 0.002;
+    de_lc_training full = {1.0, 0.3, f - 1, m};
+    de_model_lc_latency_train(c, 2, &full, a);
+    de_lc_class on[2];
+    for (int i = 0; i < 2; i++) {
+        double mean = f * c[i].service_s + m, var = f * f * c[i].service_s * c[i].service_s * c[i].scv + m * m / 3;
+        on[i] = (de_lc_class){c[i].rate, mean, var / (mean * mean), c[i].percentile};
+    }
+    de_model_lc_latency(on, 2, b);
+    NEAR(a[0], b[0], 2e-2);
+    NEAR(a[1], b[1], 2e-2);
+}
+
+static void test_train_monotone(void)
+{
+    /* Nondecreasing in the duty cycle and in the step length (the planner relies on
+     * it), and the probability within a limit agrees with the percentile. */
+    de_lc_class c = {40, 0.008, 0.1, 0.95};
+    for (double step = 0.01; step < 2.0; step *= 2) {
+        double prev = 0;
+        for (double d = 0; d <= 1.0001; d += 0.05) {
+            de_lc_training tr = {d, step, 1.5, 0.004 * step};
+            double l, pr;
+            de_model_lc_latency_train(&c, 1, &tr, &l);
+            CU_ASSERT(l >= prev * (1 - 1e-9));
+            prev = l;
+            if (isfinite(l)) {
+                double lim = l * 1.0001;
+                de_model_lc_within_train(&c, 1, &tr, &lim, &pr);
+                CU_ASSERT(pr >= 0.95 - 1e-9);
+                lim = l * 0.999;
+                de_model_lc_within_train(&c, 1, &tr, &lim, &pr);
+                CU_ASSERT(pr <= 0.95 + 1e-9);
+            }
+        }
+    }
+    double l1, l2;
+    de_lc_training s1 = {0.2, 0.05, 1.5, 0.0002}, s2 = {0.2, 0.5, 1.5, 0.002};
+    de_model_lc_latency_train(&c, 1, &s1, &l1);
+    de_model_lc_latency_train(&c, 1, &s2, &l2);
+    CU_ASSERT(l2 > l1); /* longer bursts, same duty: worse tail */
+}
+
 /* ---- the model predictor on the fixture scenario ---- */
 
 static de_scenario *tiny(void)
@@ -133,10 +192,14 @@ static void test_predictor_tiny(void)
     NEAR(p.ops->step_time(p.ctx, &st, s1, 0, 8), 0.052, 1e-12);
     int devs[2] = {f1, s1};
     NEAR(p.ops->allreduce_time(p.ctx, &st, devs, 2, 4e6), 0.404, 1e-12);
-    double lat;
+    double lat, want;
     p.ops->lc_latency(p.ctx, &st, f1, 0, 24, 0.25, &lat);
-    double se = 0.01 * 1.25;
-    NEAR(lat, -log(0.05) * se / (1 - 10 * se), 1e-9);
+    de_lc_class c = {10.0, 0.01, 1.0, 0.95};
+    de_lc_training tr = {0.25, 0.034 * (1 + 0.1 / 0.9), 1.0, 0.0}; /* fixture: blocking_fraction 0 */
+    de_model_lc_latency_train(&c, 1, &tr, &want);
+    NEAR(lat, want, 1e-12);
+    p.ops->lc_latency(p.ctx, &st, f1, 0, 0, 0.0, &lat); /* not training: M/M/1 */
+    NEAR(lat, -log(0.05) * 0.01 / (1 - 0.1), 1e-9);
     /* Speed factor (a slowdown fault) scales step and service times. */
     st.speed[s2] = 0.5;
     NEAR(p.ops->step_time(p.ctx, &st, s2, 0, 8), 0.104, 1e-12);
@@ -194,6 +257,8 @@ int main(void)
         {"M/G/1 moments and gamma quantile", test_gamma_moments},
         {"shared FIFO of several LC tasks", test_multiclass},
         {"ring all-reduce", test_allreduce},
+        {"LC next to training: duty 0 and 1", test_train_limits},
+        {"LC next to training: monotone, within = percentile", test_train_monotone},
         {NULL, NULL}};
     static const de_test_case pred[] = {
         {"model predictor on the fixture", test_predictor_tiny},

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "de_model.h"
 #include "de_plan.h"
 #include "de_planner.h"
 #include "de_test.h"
@@ -42,19 +43,23 @@ static void test_evaluate_by_hand(void)
     NEAR(p.iteration_time_s, T, 1e-12);
     NEAR(p.shares[0].duty_cycle, tf / T, 1e-12);
     CU_ASSERT_EQUAL(p.iterations, 10);
-    NEAR(p.retraining_time_s, 10 * T + 2 * 1.0, 1e-12); /* 2 checkpoints of 1 s */
+    NEAR(p.retraining_time_s, 10 * T + 1 * 1.0, 1e-12); /* a checkpoint after iteration 5 (not after 10) */
     CU_ASSERT_EQUAL(p.n_tasks, 1);
-    double se = 0.01 * (1 + tf / T);
-    NEAR(p.tasks[0].latency_s, -log(0.05) * se / (1 - 10 * se), 1e-9);
+    de_lc_class c = {10.0, 0.01, 1.0, 0.95};
+    de_lc_training tr = {tf / T, tf, 1.0, 0.0};
+    double want;
+    de_model_lc_latency_train(&c, 1, &tr, &want);
+    NEAR(p.tasks[0].latency_s, want, 1e-12);
     NEAR(p.tasks[0].limit_s, 0.09, 1e-12);
     CU_ASSERT_EQUAL(p.violations, 0);
     CU_ASSERT(p.feasible);
 
-    /* Progress: half the samples done leaves 5 iterations and 1 checkpoint. */
+    /* Progress: half the samples done leaves 5 iterations (no checkpoint between them
+     * counts: the interval restarts from the job's iteration 5). */
     st.samples_done[0] = 160;
     de_plan_evaluate(&p, &st, &pred, 0.1);
     CU_ASSERT_EQUAL(p.iterations, 5);
-    NEAR(p.retraining_time_s, 5 * T + 1.0, 1e-12);
+    NEAR(p.retraining_time_s, 5 * T, 1e-12);
 
     /* A share that does not cover B is not feasible. */
     int one = 8;
