@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "de_generate.h"
 #include "de_phold.h"
+#include "de_sim.h"
 #include "de_planner.h"
 #include "de_util.h"
 
@@ -22,11 +23,15 @@ static void help(FILE *out)
 {
     fprintf(out,
             "usage: deepedge bench plan [--reps N] [--gap-instances N] [--seed S] [--batch B]\n"
-            "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n\n"
+            "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n"
+            "       deepedge bench sim-scale [--devices N] [--lc-tasks M] [--max-rate R] [--hours H]\n\n"
             "sim-engine runs the PHOLD model (lookahead 0.1, mean 1.0) on the six standard\n"
             "configurations, each in a child process, and prints events, wall time, events/s and\n"
             "peak memory (max RSS of the child), next to ROSS's sequential scheduler on this kind of\n"
-            "machine (remote 0.25). Targets: >= 10 M events/s at 1024x1 and >= 5x ROSS everywhere.\n\n"
+            "machine (remote 0.25). Targets: >= 10 M events/s at 1024x1 and >= 5x ROSS everywhere.\n"
+            "sim-scale simulates a generated cluster (default 1,000 devices, 500 LC tasks at <= 20 req/s,\n"
+            "ResNet-50 fine-tuning) request by request over 24 simulated hours, in a child process,\n"
+            "and prints wall time, requests and events per second, and peak memory. Target: < 1 min.\n\n"
             "Prints (1) deep-edge planning time for 10, 100, 1,000 and 10,000 devices (median of\n"
             "--reps runs, default 5) and exact at 8/10/12 devices; (2) the optimality gap of\n"
             "deep-edge against exact over --gap-instances random clusters (default 200) of 2-12 devices.\n"
@@ -319,6 +324,111 @@ static int bench_sim_engine(int argc, char **argv)
     return DE_EXIT_OK;
 }
 
+/* ---- bench sim-scale: a day of a large cluster ---- */
+
+static int bench_sim_scale(int argc, char **argv)
+{
+    static const struct option opts[] = {{"devices", required_argument, 0, 'd'}, {"lc-tasks", required_argument, 0, 'l'},
+                                         {"max-rate", required_argument, 0, 'r'}, {"hours", required_argument, 0, 'H'},
+                                         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    long long devices = 1000, tasks = 500;
+    double max_rate = 20, hours = 24;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            if (de_cli_int("--devices", optarg, 1, 1000000, &devices))
+                return DE_EXIT_ERROR;
+            break;
+        case 'l':
+            if (de_cli_int("--lc-tasks", optarg, 0, 10000000, &tasks))
+                return DE_EXIT_ERROR;
+            break;
+        case 'r':
+            if (de_cli_float("--max-rate", optarg, 1e-3, 1e9, &max_rate))
+                return DE_EXIT_ERROR;
+            break;
+        case 'H':
+            if (de_cli_float("--hours", optarg, 1e-3, 1e4, &hours))
+                return DE_EXIT_ERROR;
+            break;
+        case 'h': help(stdout); return DE_EXIT_OK;
+        default: help(stderr); return de_cli_fail("bench sim-scale: unknown option or missing argument: %s", argv[optind - 1]);
+        }
+    }
+    int fd[2];
+    if (pipe(fd))
+        return de_cli_fail("bench: pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return de_cli_fail("bench: fork: %s", strerror(errno));
+    struct {
+        int rc, n_tasks;
+        double wall, end, setup;
+        unsigned long long requests, events;
+        long rss;
+        size_t queue;
+    } out = {0};
+    if (pid == 0) {
+        close(fd[0]);
+        double t0 = de_now_s();
+        de_gen_opts o;
+        de_gen_opts_default(&o);
+        o.devices = (int)devices;
+        o.lc_tasks = (int)tasks;
+        o.seed = 1;
+        o.network = "resnet50-ft";
+        o.global_batch = 256;
+        o.max_rate = max_rate;
+        de_scenario *s;
+        de_err err;
+        out.rc = de_generate_load(DE_DEFAULT_CATALOG, &o, &s, &err);
+        if (!out.rc) {
+            de_sim_opts so;
+            de_sim_opts_default(&so);
+            so.until_s = hours * 3600;
+            so.window_s = 600;
+            de_sim_result r;
+            out.setup = de_now_s() - t0;
+            out.rc = de_sim_run(s, &so, &r, &err);
+            if (!out.rc) {
+                out.wall = r.wall_s;
+                out.end = r.end_s;
+                out.requests = (unsigned long long)r.requests;
+                out.events = (unsigned long long)r.events;
+                out.queue = r.queue_bytes;
+                out.n_tasks = s->n_tasks;
+                de_sim_result_free(&r);
+            }
+            de_scenario_destroy(s);
+        }
+        if (out.rc)
+            fprintf(stderr, "deepedge: %s\n", err.msg);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        out.rss = ru.ru_maxrss;
+        ssize_t w = write(fd[1], &out, sizeof out);
+        _exit(w == (ssize_t)sizeof out && !out.rc ? 0 : 1);
+    }
+    close(fd[1]);
+    ssize_t got = read(fd[0], &out, sizeof out);
+    close(fd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (got != (ssize_t)sizeof out || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return de_cli_fail("bench sim-scale: the simulation failed");
+    printf("sim-scale: %lld devices, %d LC tasks (rates <= %g req/s), ResNet-50 fine-tuning, %g simulated hours, one core\n",
+           devices, out.n_tasks, max_rate, hours);
+    printf("%12s %14s %12s %12s %14s %10s %10s\n", "wall_s", "LC_requests", "requests/s", "engine_ev", "sim_s/wall_s",
+           "peak_MB", "setup_s");
+    printf("%12.2f %14llu %12.0f %12llu %14.0f %10.1f %10.2f\n", out.wall, out.requests, out.requests / out.wall, out.events,
+           out.end / out.wall, out.rss / 1024.0, out.setup);
+    return DE_EXIT_OK;
+}
+
 int de_cmd_bench(int argc, char **argv)
 {
     const char *b = argc >= 2 ? argv[1] : "";
@@ -326,10 +436,12 @@ int de_cmd_bench(int argc, char **argv)
         return bench_plan(argc - 1, argv + 1);
     if (strcmp(b, "sim-engine") == 0)
         return bench_sim_engine(argc - 1, argv + 1);
+    if (strcmp(b, "sim-scale") == 0)
+        return bench_sim_scale(argc - 1, argv + 1);
     if (strcmp(b, "--help") == 0 || strcmp(b, "-h") == 0) {
         help(stdout);
         return DE_EXIT_OK;
     }
     help(stderr);
-    return de_cli_fail("bench: which benchmark? plan or sim-engine");
+    return de_cli_fail("bench: which benchmark? plan, sim-engine or sim-scale");
 }

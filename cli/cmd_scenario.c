@@ -14,7 +14,7 @@ static void help(FILE *out)
     fprintf(out,
             "usage: deepedge scenario SUBCOMMAND ...\n\n"
             "  generate --devices N [--lc-tasks M] [--seed S] [--network NET] [--batch B]\n"
-            "           [--margin X] [--catalog DIR] -o FILE\n"
+            "           [--margin X] [--max-rate R] [--catalog DIR] -o FILE\n"
             "                      write a random heterogeneous scenario from the catalog (-o - : stdout)\n"
             "  show FILE [--catalog DIR]   print the resolved scenario (defaults included, with units)\n"
             "  check FILE [--catalog DIR]  validate only (exit 0 if valid)\n"
@@ -29,7 +29,8 @@ static int cmd_generate(int argc, char **argv)
         {"seed", required_argument, 0, 's'},    {"network", required_argument, 0, 'n'},
         {"batch", required_argument, 0, 'b'},   {"margin", required_argument, 0, 'm'},
         {"catalog", required_argument, 0, 'c'}, {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"max-rate", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     de_gen_opts o;
     de_gen_opts_default(&o);
     o.devices = 0;
@@ -69,6 +70,11 @@ static int cmd_generate(int argc, char **argv)
             break;
         case 'c': catalog = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'R':
+            if (de_cli_float("--max-rate", optarg, 1e-6, 1e9, &f))
+                return DE_EXIT_ERROR;
+            o.max_rate = f;
+            break;
         case 'h': help(stdout); return DE_EXIT_OK;
         default: help(stderr); return de_cli_fail("scenario generate: unknown option or missing argument: %s", argv[optind - 1]);
         }

@@ -22,6 +22,7 @@ typedef struct de_gen_opts {
     const char *network;    /* NULL: drawn (resnet50-ft or edgenet-s when present) */
     int global_batch;       /* 0: drawn from the network's usual sizes */
     double safety_margin;   /* written to the planner section */
+    double max_rate;        /* > 0: cap on each LC task's request rate, req/s */
     const char *catalog;    /* written as the `catalog` key when not NULL */
 } de_gen_opts;
 

@@ -32,18 +32,20 @@ void de_hist_reset(de_hist *h)
     h->hi = -1;
 }
 
+/* Bucket of v from its IEEE-754 bits: the binary exponent and the top 7 bits of
+ * the mantissa (v = 1.m x 2^e). */
 static int bucket(double v)
 {
-    int e;
-    double m = frexp(v, &e); /* v = m 2^e, m in [0.5, 1) */
     if (!(v > 0))
         return -1;
-    e -= 1; /* v = (2m) 2^e, 2m in [1, 2) */
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1023;
     if (e < DE_HIST_EMIN)
         return -1;
     if (e >= DE_HIST_EMAX)
         return DE_HIST_BUCKETS;
-    int sub = (int)((2.0 * m - 1.0) * DE_HIST_SUB);
+    int sub = (int)((bits >> (52 - 7)) & (DE_HIST_SUB - 1));
     return (e - DE_HIST_EMIN) * DE_HIST_SUB + sub;
 }
 

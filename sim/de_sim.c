@@ -35,6 +35,7 @@ typedef struct sdev {
 
 typedef struct stask {
     gsl_rng *rng;
+    const de_infer_params *ip;   /* its service model on its device */
     double next_arrival;
     de_hist all, win;
     uint64_t win_requests, win_dropped, win_viol;
@@ -109,9 +110,10 @@ static void set_state(sim *m, int d, int state)
 
 /* ------------------------------------------------------------------ LC requests */
 
+/* Exp(rate) by inversion; gsl_rng_uniform_pos is in (0, 1). */
 static double exp_draw(gsl_rng *r, double rate)
 {
-    return rate > 0 ? gsl_ran_exponential(r, 1.0 / rate) : INFINITY;
+    return rate > 0 ? -log(gsl_rng_uniform_pos(r)) / rate : INFINITY;
 }
 
 /* Service time of one request of task ti on device d, given its training state. */
@@ -120,7 +122,7 @@ static double service(sim *m, int d, int ti)
     const de_scenario *s = m->s;
     const de_catalog *cat = s->catalog;
     int type = s->devices[d].type;
-    const de_infer_params *ip = de_catalog_infer(cat, type, s->tasks[ti].model);
+    const de_infer_params *ip = m->task[ti].ip;
     double speed = m->st.speed[d], s0 = ip->service_s / speed;
     gsl_rng *r = m->task[ti].rng;
     double x = ip->scv > 0 ? gsl_ran_gamma(r, 1.0 / ip->scv, s0 * ip->scv) : s0;
@@ -164,14 +166,20 @@ static void lc_advance(sim *m, int d, double t)
     if (first == last)
         return;
     sdev *D = &m->dev[d];
+    int single = last - first == 1; /* the common case: no merging of streams */
     for (;;) {
         int k = -1;
         double a = INFINITY;
-        for (int j = first; j < last; j++) {
-            int ti = s->dev_tasks[j];
-            if (m->task[ti].next_arrival < a) {
-                a = m->task[ti].next_arrival;
-                k = ti;
+        if (single) {
+            k = s->dev_tasks[first];
+            a = m->task[k].next_arrival;
+        } else {
+            for (int j = first; j < last; j++) {
+                int ti = s->dev_tasks[j];
+                if (m->task[ti].next_arrival < a) {
+                    a = m->task[ti].next_arrival;
+                    k = ti;
+                }
             }
         }
         if (k < 0 || !(a < t))
@@ -773,6 +781,7 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
     for (int t = 0; t < s->n_tasks; t++) {
         stask *T = &m.task[t];
         T->rng = de_rng_stream(o->seed, "lc-task", s->tasks[t].name);
+        T->ip = de_catalog_infer(s->catalog, s->devices[s->tasks[t].device].type, s->tasks[t].model);
         de_hist_init(&T->all);
         de_hist_init(&T->win);
         T->next_arrival = exp_draw(T->rng, m.st.rate[t]);
