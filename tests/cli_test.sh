@@ -347,5 +347,38 @@ check "fit --all twice gives identical files" diff -r "$T/all/first" "$T/all/mod
 run "$DE" fit --all "$PUB"
 check "fit --all with a TRACE exits 1" rc_is 1
 
+# ---- sim and sweep ----
+run "$DE" sim "$SCEN" --out "$T/sim" --no-plots
+check "sim on the case study exits 0 (every deadline met)" rc_is 0
+check "sim prints the job summary" out_has "caltech256-ft"
+for f in events.csv iterations.csv timeline.csv lc_windows.csv lc_cdf.csv summary.json; do
+    check "sim writes $f" test -s "$T/sim/$f"
+done
+check "sim summary.json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["jobs"][0]["finished"] and "lc_tasks" in d' "$T/sim/summary.json"
+run "$DE" sim "$SCEN" --out "$T/sim2" --no-plots
+check "sim: same seed, same event log" cmp "$T/sim/events.csv" "$T/sim2/events.csv"
+check "sim: same seed, same LC windows" cmp "$T/sim/lc_windows.csv" "$T/sim2/lc_windows.csv"
+run "$DE" sim "$SCEN" --json --no-plots --out "$T/sim3"
+check "sim --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["policy"]=="deep-edge" and d["lc_tasks_missed"]==0' "$T/out"
+if command -v gnuplot >/dev/null 2>&1; then
+    run "$DE" sim "$SCEN" --policy all --out "$T/all-sim"
+    check "sim --policy all exits 0" rc_is 0
+    check "sim --policy all prints the comparison" out_has "all-uniform"
+    check "sim --policy all draws the figures" test -s "$T/all-sim/deep-edge/timeline.png"
+    check "sim --policy all draws SVG too" test -s "$T/all-sim/exact/lc_cdf.svg"
+fi
+run "$DE" sim "$SCEN" --window 0
+check "sim --window 0 exits 1" rc_is 1
+run "$DE" sim "$SRC/scenarios/nope.cfg"
+check "sim on a missing scenario exits 1" rc_is 1
+run "$DE" sweep "$SCEN" --vary planner.safety_margin=0.05,0.2 --until 600 --no-plots --out "$T/sweep"
+check "sweep exits 0" rc_is 0
+check "sweep writes one row per run" test "$(wc -l < "$T/sweep/sweep.csv")" -eq 3
+run "$DE" sweep "$SCEN" --vary nope.key=1,2 --until 10 --out "$T/sweep2"
+check "sweep on an unknown key exits 1" rc_is 1
+check "sweep names the key" err_has "nope.key"
+run "$DE" sweep "$SCEN" --until 10
+check "sweep without --vary exits 1" rc_is 1
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
