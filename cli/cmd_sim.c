@@ -444,6 +444,8 @@ int de_cmd_sweep(int argc, char **argv)
                     de_cli_fail("%s", err.msg);
                     _exit(1);
                 }
+                if (pol < 0)
+                    pol = (int)s->planner.policy;
                 de_sim_opts o = a.o;
                 o.seed = (unsigned long)seed;
                 o.policy = pol;
