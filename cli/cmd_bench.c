@@ -213,45 +213,45 @@ static const phold_cfg phold_cfgs[] = {
     {16384, 16, 80, 0.39},  {262144, 1, 80, 0.36}, {262144, 16, 5, 0.17},
 };
 
-/* Runs one configuration in a child process; its peak RSS is then its own. */
-static int phold_child(const de_phold_opts *o, de_phold_result *res, long *maxrss_kb)
+/* Runs fn(arg, out) in a child process and copies its `size`-byte result back, so
+ * that the child's peak RSS is the benchmark's own; *maxrss_kb gets it. fn returns
+ * 0 on success. */
+static int in_child(int (*fn)(const void *arg, void *out), const void *arg, void *out, size_t size, long *maxrss_kb)
 {
     int fd[2];
     if (pipe(fd))
         return de_cli_fail("bench: pipe: %s", strerror(errno));
+    fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
         return de_cli_fail("bench: fork: %s", strerror(errno));
     if (pid == 0) {
         close(fd[0]);
-        de_err err;
-        struct {
-            de_phold_result r;
-            long rss;
-            int rc;
-        } out = {0};
-        out.rc = de_phold_run(o, &out.r, &err);
+        int rc = fn(arg, out);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        out.rss = ru.ru_maxrss;
-        ssize_t w = write(fd[1], &out, sizeof out);
-        _exit(w == (ssize_t)sizeof out && out.rc == 0 ? 0 : 1);
+        long rss = ru.ru_maxrss;
+        int ok = write(fd[1], out, size) == (ssize_t)size && write(fd[1], &rss, sizeof rss) == (ssize_t)sizeof rss;
+        _exit(ok && rc == 0 ? 0 : 1);
     }
     close(fd[1]);
-    struct {
-        de_phold_result r;
-        long rss;
-        int rc;
-    } in;
-    ssize_t got = read(fd[0], &in, sizeof in);
+    ssize_t got = read(fd[0], out, size);
+    ssize_t got2 = read(fd[0], maxrss_kb, sizeof *maxrss_kb);
     close(fd[0]);
     int status;
     waitpid(pid, &status, 0);
-    if (got != (ssize_t)sizeof in || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return de_cli_fail("bench: PHOLD child failed (status %d)", status);
-    *res = in.r;
-    *maxrss_kb = in.rss;
+    if (got != (ssize_t)size || got2 != (ssize_t)sizeof *maxrss_kb || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return de_cli_fail("bench: the measured child failed (status %d)", status);
     return 0;
+}
+
+static int phold_fn(const void *arg, void *out)
+{
+    de_err err;
+    int rc = de_phold_run(arg, out, &err);
+    if (rc)
+        fprintf(stderr, "deepedge: %s\n", err.msg);
+    return rc;
 }
 
 static int bench_sim_engine(int argc, char **argv)
@@ -308,7 +308,7 @@ static int bench_sim_engine(int argc, char **argv)
         o.seed = (unsigned long)seed;
         de_phold_result r = {0};
         long rss = 0;
-        if (phold_child(&o, &r, &rss))
+        if (in_child(phold_fn, &o, &r, sizeof r, &rss))
             return DE_EXIT_ERROR;
         char name[48], ross[16] = "-", ratio[16] = "-";
         snprintf(name, sizeof name, "%ux%u,%g", cfgs[i].n, cfgs[i].p, cfgs[i].end);
@@ -325,6 +325,57 @@ static int bench_sim_engine(int argc, char **argv)
 }
 
 /* ---- bench sim-scale: a day of a large cluster ---- */
+
+typedef struct scale_arg {
+    long long devices, tasks;
+    double max_rate, hours;
+} scale_arg;
+
+typedef struct scale_out {
+    int n_tasks;
+    double wall, end, setup;
+    unsigned long long requests, events;
+} scale_out;
+
+static int scale_fn(const void *argp, void *outp)
+{
+    const scale_arg *a = argp;
+    scale_out *out = outp;
+    memset(out, 0, sizeof *out);
+    double t0 = de_now_s();
+    de_gen_opts o;
+    de_gen_opts_default(&o);
+    o.devices = (int)a->devices;
+    o.lc_tasks = (int)a->tasks;
+    o.seed = 1;
+    o.network = "resnet50-ft";
+    o.global_batch = 256;
+    o.max_rate = a->max_rate;
+    de_scenario *s;
+    de_err err;
+    int rc = de_generate_load(DE_DEFAULT_CATALOG, &o, &s, &err);
+    if (!rc) {
+        de_sim_opts so;
+        de_sim_opts_default(&so);
+        so.until_s = a->hours * 3600;
+        so.window_s = 600;
+        de_sim_result r;
+        out->setup = de_now_s() - t0;
+        rc = de_sim_run(s, &so, &r, &err);
+        if (!rc) {
+            out->wall = r.wall_s;
+            out->end = r.end_s;
+            out->requests = (unsigned long long)r.requests;
+            out->events = (unsigned long long)r.events;
+            out->n_tasks = s->n_tasks;
+        }
+        de_sim_result_free(&r);
+        de_scenario_destroy(s);
+    }
+    if (rc)
+        fprintf(stderr, "deepedge: %s\n", err.msg);
+    return rc;
+}
 
 static int bench_sim_scale(int argc, char **argv)
 {
@@ -358,74 +409,17 @@ static int bench_sim_scale(int argc, char **argv)
         default: help(stderr); return de_cli_fail("bench sim-scale: unknown option or missing argument: %s", argv[optind - 1]);
         }
     }
-    int fd[2];
-    if (pipe(fd))
-        return de_cli_fail("bench: pipe: %s", strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return de_cli_fail("bench: fork: %s", strerror(errno));
-    struct {
-        int rc, n_tasks;
-        double wall, end, setup;
-        unsigned long long requests, events;
-        long rss;
-        size_t queue;
-    } out = {0};
-    if (pid == 0) {
-        close(fd[0]);
-        double t0 = de_now_s();
-        de_gen_opts o;
-        de_gen_opts_default(&o);
-        o.devices = (int)devices;
-        o.lc_tasks = (int)tasks;
-        o.seed = 1;
-        o.network = "resnet50-ft";
-        o.global_batch = 256;
-        o.max_rate = max_rate;
-        de_scenario *s;
-        de_err err;
-        out.rc = de_generate_load(DE_DEFAULT_CATALOG, &o, &s, &err);
-        if (!out.rc) {
-            de_sim_opts so;
-            de_sim_opts_default(&so);
-            so.until_s = hours * 3600;
-            so.window_s = 600;
-            de_sim_result r;
-            out.setup = de_now_s() - t0;
-            out.rc = de_sim_run(s, &so, &r, &err);
-            if (!out.rc) {
-                out.wall = r.wall_s;
-                out.end = r.end_s;
-                out.requests = (unsigned long long)r.requests;
-                out.events = (unsigned long long)r.events;
-                out.queue = r.queue_bytes;
-                out.n_tasks = s->n_tasks;
-                de_sim_result_free(&r);
-            }
-            de_scenario_destroy(s);
-        }
-        if (out.rc)
-            fprintf(stderr, "deepedge: %s\n", err.msg);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        out.rss = ru.ru_maxrss;
-        ssize_t w = write(fd[1], &out, sizeof out);
-        _exit(w == (ssize_t)sizeof out && !out.rc ? 0 : 1);
-    }
-    close(fd[1]);
-    ssize_t got = read(fd[0], &out, sizeof out);
-    close(fd[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    if (got != (ssize_t)sizeof out || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return de_cli_fail("bench sim-scale: the simulation failed");
+    scale_arg in = {devices, tasks, max_rate, hours};
+    scale_out out;
+    long rss;
+    if (in_child(scale_fn, &in, &out, sizeof out, &rss))
+        return DE_EXIT_ERROR;
     printf("sim-scale: %lld devices, %d LC tasks (rates <= %g req/s), ResNet-50 fine-tuning, %g simulated hours, one core\n",
            devices, out.n_tasks, max_rate, hours);
     printf("%12s %14s %12s %12s %14s %10s %10s\n", "wall_s", "LC_requests", "requests/s", "engine_ev", "sim_s/wall_s",
            "peak_MB", "setup_s");
     printf("%12.2f %14llu %12.0f %12llu %14.0f %10.1f %10.2f\n", out.wall, out.requests, out.requests / out.wall, out.events,
-           out.end / out.wall, out.rss / 1024.0, out.setup);
+           out.end / out.wall, rss / 1024.0, out.setup);
     return DE_EXIT_OK;
 }
 

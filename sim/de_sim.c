@@ -746,15 +746,16 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
         res->jobs[j].start_s = res->jobs[j].end_s = NAN;
         de_plan_init(&res->jobs[j].plan);
     }
-    if (res->policy == DE_POLICY_EXACT) {
-        int up = s->n_devices;
-        if (up > DE_PLAN_EXACT_MAX)
-            return de_err_set(err, DE_EINVAL, "sim: policy exact enumerates device sets: at most %d devices (scenario has %d)",
-                              DE_PLAN_EXACT_MAX, up);
+    if (res->policy == DE_POLICY_EXACT && s->n_devices > DE_PLAN_EXACT_MAX) {
+        de_sim_result_free(res);
+        return de_err_set(err, DE_EINVAL, "sim: policy exact enumerates device sets: at most %d devices (scenario has %d)",
+                          DE_PLAN_EXACT_MAX, s->n_devices);
     }
     int rc = open_outputs(&m, err);
     if (rc) {
-        close_outputs(&m, err);
+        de_err ignore;
+        close_outputs(&m, &ignore);
+        de_sim_result_free(res);
         return rc;
     }
     m.e = de_engine_create();

@@ -84,8 +84,9 @@ typedef struct de_sim_result {
     de_sim_device *devices;
 } de_sim_result;
 
-/* Runs the simulation; *res is filled (free with de_sim_result_free). Errors:
- * bad options (DE_EINVAL), output files that cannot be written (DE_EIO). */
+/* Runs the simulation; *res is filled (free with de_sim_result_free, also after an
+ * error: it is then empty). Errors: bad options (DE_EINVAL), output files that
+ * cannot be written (DE_EIO). */
 int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, de_err *err);
 void de_sim_result_free(de_sim_result *res);
 

@@ -78,6 +78,17 @@ void de_test_unlink(char *path)
     free(path);
 }
 
+de_scenario *de_test_scenario(const char *rel)
+{
+    de_scenario *s;
+    de_err err;
+    int rc = de_scenario_load(de_test_src(rel), NULL, &s, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_FATAL(rc == DE_OK);
+    return s;
+}
+
 int de_test_load_text(const char *text, de_scenario **out, de_err *err)
 {
     char *path = de_test_tmpfile(text, ".cfg");

@@ -30,6 +30,10 @@ const char *de_test_src(const char *rel);
 char *de_test_tmpfile(const char *text, const char *suffix);
 void de_test_unlink(char *path);
 
+/* Loads a scenario of the source tree (path relative to it); a failed load is a
+ * fatal assertion (its message printed). */
+de_scenario *de_test_scenario(const char *rel);
+
 /* Loads a scenario from text (written to a temporary file); returns the error code
  * and fills err; *out NULL on failure. The file is removed again. */
 int de_test_load_text(const char *text, de_scenario **out, de_err *err);

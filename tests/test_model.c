@@ -169,20 +169,9 @@ static void test_train_monotone(void)
 
 /* ---- the model predictor on the fixture scenario ---- */
 
-static de_scenario *tiny(void)
-{
-    de_scenario *s;
-    de_err err;
-    int rc = de_scenario_load(de_test_src("tests/data/tiny.cfg"), NULL, &s, &err);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    CU_ASSERT_FATAL(rc == DE_OK);
-    return s;
-}
-
 static void test_predictor_tiny(void)
 {
-    de_scenario *s = tiny();
+    de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_predictor p = de_predictor_model();

@@ -12,20 +12,9 @@
 
 #define NEAR(a, b, rel) CU_ASSERT_DOUBLE_EQUAL((a), (b), (rel) * fabs(b) + 1e-15)
 
-static de_scenario *load(const char *rel)
-{
-    de_scenario *s;
-    de_err err;
-    int rc = de_scenario_load(de_test_src(rel), NULL, &s, &err);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    CU_ASSERT_FATAL(rc == DE_OK);
-    return s;
-}
-
 static void test_evaluate_by_hand(void)
 {
-    de_scenario *s = load("tests/data/tiny.cfg");
+    de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_predictor pred = de_predictor_model();
@@ -74,7 +63,7 @@ static void test_evaluate_by_hand(void)
 static void test_violation_counted(void)
 {
     /* Raise the camera's rate so that heavy training on f1 breaks its deadline. */
-    de_scenario *s = load("tests/data/tiny.cfg");
+    de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     st.rate[0] = 60.0;
@@ -96,7 +85,7 @@ static void test_violation_counted(void)
 
 static void test_file_round_trip(void)
 {
-    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_predictor pred = de_predictor_model();
@@ -157,7 +146,7 @@ static void expect_plan_error(const de_scenario *s, char *text, int code, const 
 
 static void test_file_errors(void)
 {
-    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     const char *ok = "{ device = \"gpu-box-1\"; batch = 64; }, { device = \"gpu-box-2\"; batch = 64; }";
     /* sanity: the good one reads */
     char *good = plan_text(s, NULL, "caltech256-ft", ok, 128);
@@ -194,7 +183,7 @@ static void test_file_errors(void)
 
 static void test_json_fields(void)
 {
-    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_predictor pred = de_predictor_model();

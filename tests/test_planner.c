@@ -193,22 +193,11 @@ static void test_gap_to_exact(void)
     CU_ASSERT(within >= 0.95 * both);
 }
 
-static de_scenario *load(const char *rel)
-{
-    de_scenario *s;
-    de_err err;
-    int rc = de_scenario_load(de_test_src(rel), NULL, &s, &err);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    CU_ASSERT_FATAL(rc == DE_OK);
-    return s;
-}
-
 static void test_caltech_story(void)
 {
     /* The case study: deep-edge meets every deadline and beats every baseline that
      * does; the interference-oblivious baselines show violations. */
-    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_plan p[DE_POLICY_COUNT];
@@ -232,7 +221,7 @@ static void test_caltech_story(void)
 
 static void test_replan_after_failure(void)
 {
-    de_scenario *s = load("scenarios/caltech-testbed.cfg");
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_plan before, after;
@@ -272,7 +261,7 @@ static void test_replan_after_failure(void)
 
 static void test_infeasible_verdict(void)
 {
-    de_scenario *s = load("scenarios/infeasible.cfg");
+    de_scenario *s = de_test_scenario("scenarios/infeasible.cfg");
     de_state st;
     de_state_init(&st, s, 0);
     de_plan p;

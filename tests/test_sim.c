@@ -10,17 +10,6 @@
 #include "de_test.h"
 #include "de_util.h"
 
-static de_scenario *load(const char *rel)
-{
-    de_scenario *s;
-    de_err err;
-    int rc = de_scenario_load(de_test_src(rel), NULL, &s, &err);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    CU_ASSERT_FATAL(rc == DE_OK);
-    return s;
-}
-
 static void run(const de_scenario *s, const de_sim_opts *o, de_sim_result *r)
 {
     de_err err;
@@ -33,7 +22,7 @@ static void run(const de_scenario *s, const de_sim_opts *o, de_sim_result *r)
 static void test_mm1(void)
 {
     /* rho = 50 x 0.01 = 0.5: mean sojourn s / (1 - rho) = 20 ms, p95 = -ln(0.05) x 20 ms. */
-    de_scenario *s = load("tests/data/mm1.cfg");
+    de_scenario *s = de_test_scenario("tests/data/mm1.cfg");
     de_sim_opts o;
     de_sim_opts_default(&o);
     o.until_s = 40000; /* ~2 M requests */
@@ -57,7 +46,7 @@ static void test_closed_form(void)
 {
     /* Deterministic steps: the run ends at replan cost + n T + checkpoints x C, the
      * plan's own prediction plus the initial re-plan. */
-    de_scenario *s = load("tests/data/tiny.cfg");
+    de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
     de_sim_opts o;
     de_sim_opts_default(&o);
     o.step_cv = 0;
@@ -84,7 +73,7 @@ static void test_closed_form(void)
 
 static void test_crash_loses_since_checkpoint(void)
 {
-    de_scenario *s = load("tests/data/tiny-crash.cfg");
+    de_scenario *s = de_test_scenario("tests/data/tiny-crash.cfg");
     de_sim_opts o;
     de_sim_opts_default(&o);
     o.step_cv = 0;
@@ -127,7 +116,7 @@ static void test_crash_loses_since_checkpoint(void)
 
 static char *run_to_dir(const char *rel, unsigned long seed)
 {
-    de_scenario *s = load(rel);
+    de_scenario *s = de_test_scenario(rel);
     char tmpl[] = "/tmp/deepedge-sim-XXXXXX";
     char *dir = de_strdup(mkdtemp(tmpl));
     de_sim_opts o;
@@ -201,7 +190,7 @@ static void test_determinism(void)
 
 static void test_bad_options(void)
 {
-    de_scenario *s = load("tests/data/tiny.cfg");
+    de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
     de_sim_opts o;
     de_sim_opts_default(&o);
     o.window_s = 0;
