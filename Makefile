@@ -1,8 +1,9 @@
 # Makefile — the two quick-start commands (see README.md) wrapped around CMake.
 #   make demo   installs missing Debian packages, builds, plans the bundled default scenario
+#               and simulates it under every policy (figures in out/)
 #   make test   installs missing Debian packages, builds, runs every test suite
-#   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
 #               (a plain build and an ASan+UBSan build)
+#   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -25,6 +26,7 @@ build-asan: deps
 
 demo: build
 	./$(BUILD)/deepedge plan $(SCENARIO)
+	./$(BUILD)/deepedge sim $(SCENARIO) --policy all
 
 test-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
