@@ -120,6 +120,8 @@ cJSON *de_report_json(const de_sim_result *r)
         cJSON_AddItemToObject(x, "retraining_time_s", num(retraining(J)));
         cJSON_AddItemToObject(x, "iteration_time_s", num(mean_iteration(J)));
         cJSON_AddNumberToObject(x, "iterations", (double)J->iterations);
+        cJSON_AddNumberToObject(x, "samples_done", J->samples_done);
+        cJSON_AddNumberToObject(x, "epochs_done", J->samples_done / (double)s->jobs[j].dataset_size);
         cJSON_AddNumberToObject(x, "lost_samples", J->lost_samples);
         cJSON_AddNumberToObject(x, "lost_time_s", J->lost_time_s);
         cJSON_AddNumberToObject(x, "recovery_s", J->recovery_s);

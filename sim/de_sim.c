@@ -371,6 +371,22 @@ static void job_done(sim *m)
         de_engine_stop(m->e);
 }
 
+/* Graceful switch to the pending plan between iterations: checkpoint, then
+ * restart with the new plan (a new set of workers restarts from a checkpoint). */
+static void switch_plan(sim *m)
+{
+    const de_job *j = &m->s->jobs[m->cur];
+    de_sim_job *J = &m->r->jobs[m->cur];
+    m->ckpt_samples = J->samples_done;
+    m->ckpt_time = de_engine_now(m->e) + j->checkpoint_cost_s;
+    plan_state(m, ST_OFF);
+    de_plan_copy(&m->plan, &m->pending);
+    m->has_pending = 0;
+    J->switches++;
+    log_plan(m, &m->plan, "switch");
+    start_after(m, j->checkpoint_cost_s + m->o->replan_cost_s + restart_cost(m, m->cur));
+}
+
 static void ev_iter_end(de_engine *e, void *ctx, uint32_t job, uint64_t b)
 {
     (void)b;
@@ -397,15 +413,8 @@ static void ev_iter_end(de_engine *e, void *ctx, uint32_t job, uint64_t b)
         job_done(m);
         return;
     }
-    if (m->has_pending) { /* graceful switch: checkpoint, then restart with the new plan */
-        m->ckpt_samples = J->samples_done;
-        m->ckpt_time = now;
-        plan_state(m, ST_OFF);
-        de_plan_copy(&m->plan, &m->pending);
-        m->has_pending = 0;
-        J->switches++;
-        log_plan(m, &m->plan, "switch");
-        start_after(m, j->checkpoint_cost_s + m->o->replan_cost_s + restart_cost(m, (int)job));
+    if (m->has_pending) {
+        switch_plan(m);
         return;
     }
     if (index % j->checkpoint_interval == 0) {
@@ -495,12 +504,7 @@ static void world_changed(sim *m, const char *why)
             if (!m->phase_iter && m->ev_iter_start) { /* between iterations: switch right away */
                 de_engine_cancel(m->e, m->ev_iter_start);
                 m->ev_iter_start = 0;
-                plan_state(m, ST_OFF);
-                de_plan_copy(&m->plan, &m->pending);
-                m->has_pending = 0;
-                m->r->jobs[m->cur].switches++;
-                log_plan(m, &m->plan, "switch");
-                start_after(m, m->o->replan_cost_s);
+                switch_plan(m);
             }
         }
     }
