@@ -27,6 +27,8 @@ static void help(FILE *out)
             "writes CSV time series, the event log and figures into the output folder.\n\n"
             "options:\n"
             "  --policy P         %s, or all (compare them on the same seed)\n"
+            "  --plan FILE        start the job from this plan file (deepedge plan -o), unchanged;\n"
+            "                     the policy re-plans after faults and load changes\n"
             "  --seed N           random seed (default 1): same seed, same output bytes\n"
             "  --until T          simulate [0, T) seconds (default: until every job is done)\n"
             "  --out DIR          output folder (default out/SCENARIO-NAME; per policy with all)\n"
@@ -45,7 +47,7 @@ static void help(FILE *out)
 
 typedef struct sim_args {
     de_sim_opts o;
-    const char *out, *catalog;
+    const char *out, *catalog, *plan;
     int json, plots, all;
 } sim_args;
 
@@ -61,7 +63,8 @@ static int parse(int argc, char **argv, sim_args *a, const char *cmd, int sweep,
         {"restart-cost", required_argument, 0, 'R'}, {"switch-gain", required_argument, 0, 'g'},
         {"no-plots", no_argument, 0, 'N'},           {"catalog", required_argument, 0, 'C'},
         {"vary", required_argument, 0, 'v'},         {"seeds", required_argument, 0, 'S'},
-        {"jobs", required_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {"jobs", required_argument, 0, 'j'},         {"plan", required_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     de_sim_opts_default(&a->o);
     a->plots = 1;
@@ -116,6 +119,11 @@ static int parse(int argc, char **argv, sim_args *a, const char *cmd, int sweep,
             break;
         case 'N': a->plots = 0; break;
         case 'C': a->catalog = optarg; break;
+        case 'P':
+            if (sweep)
+                goto bad;
+            a->plan = optarg;
+            break;
         case 'v':
             if (!sweep)
                 goto bad;
@@ -195,10 +203,26 @@ int de_cmd_sim(int argc, char **argv)
     de_err err;
     if (de_scenario_load(argv[i], a.catalog, &s, &err))
         return de_cli_fail("%s", err.msg);
+    de_plan given;
+    de_plan_init(&given);
+    if (a.plan) {
+        if (a.all) {
+            de_scenario_destroy(s);
+            return de_cli_fail("--plan runs one plan: not with --policy all");
+        }
+        if (de_plan_read(a.plan, s, &given, &err)) {
+            de_scenario_destroy(s);
+            return de_cli_fail("%s", err.msg);
+        }
+        a.o.plan = &given;
+        if (a.o.policy < 0)
+            a.o.policy = (int)given.policy; /* re-plans with the plan's policy */
+    }
     char *out = a.out ? de_strdup(a.out) : default_out(s);
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
         de_cli_fail("%s: cannot create the output folder: %s", out, strerror(errno));
         free(out);
+        de_plan_free(&given);
         de_scenario_destroy(s);
         return DE_EXIT_ERROR;
     }
@@ -265,6 +289,7 @@ int de_cmd_sim(int argc, char **argv)
         cJSON_Delete(arr);
     }
     free(out);
+    de_plan_free(&given);
     de_scenario_destroy(s);
     return rc;
 }

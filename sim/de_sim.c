@@ -267,7 +267,14 @@ static void try_start_job(sim *m)
     m->ckpt_samples = 0;
     m->ckpt_time = de_engine_now(m->e);
     logev(m, "job_start", "job=%s", m->s->jobs[m->cur].name);
-    if (compute_plan(m, &m->plan)) {
+    const de_plan *given = m->o->plan && m->o->plan->job == m->cur ? m->o->plan : NULL;
+    if (given) { /* the plan file, as deployed: evaluated, not recomputed */
+        de_plan_copy(&m->plan, given);
+        de_plan_evaluate(&m->plan, &m->st, &m->pred, m->popt.safety_margin);
+        log_plan(m, &m->plan, "from-file");
+        m->waiting = 0;
+        start_after(m, m->o->replan_cost_s);
+    } else if (compute_plan(m, &m->plan)) {
         log_plan(m, &m->plan, "initial");
         m->waiting = 0;
         start_after(m, m->o->replan_cost_s);

@@ -43,6 +43,7 @@ typedef struct de_sim_opts {
     double restart_cost_s;  /* time to restart from a checkpoint; < 0: the job's checkpoint_cost_s */
     double switch_gain;     /* switch plans when predicted >= this fraction faster */
     const char *out_dir;    /* CSV time series and the event log; NULL: none */
+    const de_plan *plan;    /* a plan file's plan (de_plan_read) for its job's first start; NULL: plan */
     FILE *progress;         /* progress bar (a terminal), or NULL */
 } de_sim_opts;
 

@@ -367,6 +367,13 @@ if command -v gnuplot >/dev/null 2>&1; then
     check "sim --policy all draws the figures" test -s "$T/all-sim/deep-edge/timeline.png"
     check "sim --policy all draws SVG too" test -s "$T/all-sim/exact/lc_cdf.svg"
 fi
+run "$DE" plan "$SCEN" --policy deep-edge -o "$T/dp.cfg"
+run "$DE" sim "$SCEN" --plan "$T/dp.cfg" --out "$T/simplan" --no-plots
+check "sim --plan runs the plan file" rc_is 0
+check "sim --plan starts from the file's plan" grep -q "from-file" "$T/simplan/events.csv"
+run "$DE" sim "$SRC/scenarios/homogeneous.cfg" --plan "$T/dp.cfg" --no-plots --out "$T/simplan2"
+check "sim --plan of another scenario exits 1" rc_is 1
+check "sim --plan names the mismatch" err_has "scenario_checksum"
 run "$DE" sim "$SCEN" --window 0
 check "sim --window 0 exits 1" rc_is 1
 run "$DE" sim "$SRC/scenarios/nope.cfg"
