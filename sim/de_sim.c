@@ -39,7 +39,6 @@ typedef struct stask {
     double next_arrival;
     de_hist all, win;
     uint64_t win_requests, win_dropped, win_viol;
-    int trace_row;        /* next rate-trace row to apply */
 } stask;
 
 typedef struct sim {
@@ -67,7 +66,6 @@ typedef struct sim {
     int jobs_done;
     /* outputs */
     FILE *f_events, *f_iters, *f_timeline, *f_windows;
-    double next_progress;
     double horizon;
 } sim;
 
