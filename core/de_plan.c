@@ -30,9 +30,11 @@ void de_plan_copy(de_plan *dst, const de_plan *src)
     de_plan_free(dst);
     *dst = *src;
     dst->shares = de_calloc((size_t)src->n_shares + 1, sizeof *dst->shares);
-    memcpy(dst->shares, src->shares, (size_t)src->n_shares * sizeof *dst->shares);
+    if (src->n_shares)
+        memcpy(dst->shares, src->shares, (size_t)src->n_shares * sizeof *dst->shares);
     dst->tasks = de_calloc((size_t)src->n_tasks + 1, sizeof *dst->tasks);
-    memcpy(dst->tasks, src->tasks, (size_t)src->n_tasks * sizeof *dst->tasks);
+    if (src->n_tasks)
+        memcpy(dst->tasks, src->tasks, (size_t)src->n_tasks * sizeof *dst->tasks);
     dst->verdict = de_strdup(src->verdict);
 }
 
