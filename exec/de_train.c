@@ -38,7 +38,7 @@ void de_train_opts_default(de_train_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->max_batch = 32;
-    o->device = DE_DEVICE_CPU;
+    o->device = DE_BACKEND_CPU;
     o->momentum = 0.9;
     o->weight_decay = 5e-4;
 }
@@ -67,7 +67,7 @@ int de_train_create(de_net *net, const de_train_opts *o, de_trainer **out, de_er
     size_t np = de_net_n_params(net);
     tr->grad = de_calloc(np ? np : 1, sizeof(float));
     tr->mom = de_calloc(np ? np : 1, sizeof(float));
-    if (o->device == DE_DEVICE_CUDA) {
+    if (o->device == DE_BACKEND_CUDA) {
 #ifdef DE_HAVE_CUDA
         int rc = de_cuda_create(net, o->max_batch, &tr->cu, err);
         if (rc) {
@@ -146,7 +146,7 @@ void de_train_destroy(de_trainer *tr)
     free(tr);
 }
 
-de_device de_train_device(const de_trainer *tr) { return tr->o.device; }
+de_backend de_train_backend(const de_trainer *tr) { return tr->o.device; }
 
 static const float *input_of(const de_trainer *tr, int idx) { return idx < 0 ? tr->x : tr->act[idx]; }
 

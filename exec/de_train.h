@@ -19,11 +19,11 @@
 #include "de_error.h"
 #include "de_net.h"
 
-typedef enum de_device { DE_DEVICE_CPU = 0, DE_DEVICE_CUDA = 1 } de_device;
+typedef enum de_backend { DE_BACKEND_CPU = 0, DE_BACKEND_CUDA = 1 } de_backend;
 
 typedef struct de_train_opts {
     int max_batch;        /* largest local batch (>= 1) */
-    de_device device;
+    de_backend device;
     int threads;          /* CPU: BLAS threads (0: OpenBLAS default) */
     double momentum;      /* default 0.9 */
     double weight_decay;  /* default 5e-4 */
@@ -59,7 +59,7 @@ float *de_train_momentum(de_trainer *tr);
  * (push). CPU: no-ops. */
 int de_train_pull(de_trainer *tr, de_err *err);
 int de_train_push(de_trainer *tr, de_err *err);
-de_device de_train_device(const de_trainer *tr);
+de_backend de_train_backend(const de_trainer *tr);
 
 /* ---- the training loop ---- */
 
