@@ -14,6 +14,8 @@ int de_cmd_bench(int argc, char **argv);
 int de_cmd_sim(int argc, char **argv);
 int de_cmd_sweep(int argc, char **argv);
 int de_cmd_fit(int argc, char **argv);
+int de_cmd_train(int argc, char **argv);
+int de_cmd_dataset(int argc, char **argv);
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

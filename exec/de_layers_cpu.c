@@ -11,14 +11,35 @@
  * (SkylakeX without AVX-512) kills the program with SIGILL: hence the checks. */
 #include "de_layers_cpu.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* OpenBLAS extensions (cblas.h of Debian's OpenBLAS declares them too). */
+/* OpenBLAS through its Fortran GEMM symbols, not cblas_*: GSL (linked into the same
+ * programs) brings libgslcblas, whose slow reference cblas_sgemm would otherwise win the
+ * symbol lookup (measured: 94% of a training step in libgslcblas, 7 images/s). */
+extern void sgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k, const float *alpha,
+                   const float *a, const int *lda, const float *b, const int *ldb, const float *beta, float *c,
+                   const int *ldc);
+extern void dgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k, const double *alpha,
+                   const double *a, const int *lda, const double *b, const int *ldb, const double *beta, double *c,
+                   const int *ldc);
 extern void openblas_set_num_threads(int num_threads);
 extern char *openblas_get_corename(void);
+
+/* Row-major C (MxN) = alpha op(A) op(B) + beta C with ta/tb 1 for transposed, as the
+ * column-major C^T = op(B)^T op(A)^T. */
+static void gemm_s(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                   float beta, float *C, int ldc)
+{
+    sgemm_(tb ? "T" : "N", ta ? "T" : "N", &N, &M, &K, &alpha, B, &ldb, A, &lda, &beta, C, &ldc);
+}
+
+static void gemm_d(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda, const double *B,
+                   int ldb, double beta, double *C, int ldc)
+{
+    dgemm_(tb ? "T" : "N", ta ? "T" : "N", &N, &M, &K, &alpha, B, &ldb, A, &lda, &beta, C, &ldc);
+}
 
 static const char *coretype_note = "OPENBLAS_CORETYPE left to OpenBLAS";
 
@@ -59,7 +80,7 @@ size_t de_layers_cpu_conv_ws(const de_layer *L, int chunk)
 
 #define T float
 #define FN(x) x
-#define GEMM cblas_sgemm
+#define GEMM gemm_s
 #include "de_layers_cpu_impl.inc"
 #undef T
 #undef FN
@@ -67,7 +88,7 @@ size_t de_layers_cpu_conv_ws(const de_layer *L, int chunk)
 
 #define T double
 #define FN(x) x##_d
-#define GEMM cblas_dgemm
+#define GEMM gemm_d
 #include "de_layers_cpu_impl.inc"
 #undef T
 #undef FN

@@ -8,8 +8,8 @@
  * Backward conventions: input gradients (dx, da, db of ADD) are ACCUMULATED (+=), so
  * a tensor read by several layers sums their contributions; parameter gradients
  * (dw, db, dgamma, dbeta) are OVERWRITTEN. A NULL gradient pointer is not computed
- * (the network input, frozen layers). Convolutions and FCs use cblas_?gemm (OpenBLAS,
- * multi-threaded by OPENBLAS_NUM_THREADS / de_layers_cpu_threads). */
+ * (the network input, frozen layers). Convolutions and FCs use GEMM (
+ * OpenBLAS sgemm_/dgemm_, multi-threaded by OPENBLAS_NUM_THREADS / de_layers_cpu_threads). */
 #ifndef DE_LAYERS_CPU_H
 #define DE_LAYERS_CPU_H
 
