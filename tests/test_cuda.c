@@ -25,7 +25,6 @@
 #include "de_util.h"
 #ifdef DE_HAVE_CUDA
 #include "de_layers_cuda.h"
-#endif
 
 static const char ALL[] = "input 3 16 16; c1: conv 8 3 1 1; relu; p1: maxpool 2; c2: conv 8 3 1 1; b2: bn; r2: relu;"
                           " s: add p1; a: avgpool 3 2 1; c3: conv 16 3 2 1; relu; gap; fc: fc 6";
@@ -174,6 +173,8 @@ static void test_resume(void)
     de_net_destroy(b);
     de_dataset_destroy(ds);
 }
+
+#endif /* DE_HAVE_CUDA */
 
 int main(void)
 {
