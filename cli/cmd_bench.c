@@ -463,6 +463,35 @@ static double median(double *t, int n)
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
+/* Median seconds of `steps` training steps (train != 0: gradient + SGD) or forward passes
+ * (eval mode) at `batch`, after 5 warm-up runs; t has room for steps values. */
+static int time_steps(de_net *net, de_backend dev, int threads, int batch, int train, const float *x, const int *y,
+                      double *t, int steps, double *med)
+{
+    de_train_opts o;
+    de_train_opts_default(&o);
+    o.max_batch = batch;
+    o.device = dev;
+    o.threads = threads;
+    de_trainer *tr;
+    de_err err;
+    if (de_train_create(net, &o, &tr, &err))
+        return de_cli_fail("%s", err.msg);
+    int rc = 0;
+    for (int s = -5; s < steps && !rc; s++) {
+        double t0 = de_now_s();
+        rc = train ? (de_train_grad(tr, x, y, batch, NULL, NULL, &err) || de_train_step(tr, NULL, 1e-4, &err))
+                   : de_train_eval(tr, x, y, batch, NULL, NULL, NULL, &err);
+        if (s >= 0)
+            t[s] = de_now_s() - t0;
+    }
+    de_train_destroy(tr);
+    if (rc)
+        return de_cli_fail("%s", err.msg);
+    *med = median(t, steps);
+    return 0;
+}
+
 static int bench_train(int argc, char **argv)
 {
     static const struct option opts[] = {{"net", required_argument, 0, 'n'},   {"batch", required_argument, 0, 'b'},
@@ -481,14 +510,7 @@ static int bench_train(int argc, char **argv)
         case 'b': if ((nb = int_list("--batch", optarg, 1, 1024, batches)) < 0) return DE_EXIT_ERROR; break;
         case 't': if ((nt = int_list("--threads", optarg, 1, 256, threads)) < 0) return DE_EXIT_ERROR; break;
         case 's': if (de_cli_int("--steps", optarg, 1, 100000, &steps)) return DE_EXIT_ERROR; break;
-        case 'd':
-            if (strcmp(optarg, "cpu") == 0)
-                dev = DE_BACKEND_CPU;
-            else if (strcmp(optarg, "cuda") == 0)
-                dev = DE_BACKEND_CUDA;
-            else
-                return de_cli_fail("--device: '%s' is not cpu or cuda", optarg);
-            break;
+        case 'd': if (de_cli_backend(optarg, &dev)) return DE_EXIT_ERROR; break;
         case 'h': help(stdout); return DE_EXIT_OK;
         default: help(stderr); return DE_EXIT_ERROR;
         }
@@ -520,65 +542,27 @@ static int bench_train(int argc, char **argv)
     double *t = de_calloc((size_t)steps, sizeof(double));
     int rc = 0;
     int nthreads = dev == DE_BACKEND_CPU ? nt : 1;
-    for (int ti = 0; ti < nthreads && !rc; ti++) {
+    const char *dname = dev == DE_BACKEND_CPU ? "cpu" : "cuda";
+    for (int ti = 0; ti < nthreads && !rc; ti++)
         for (int bi = 0; bi < nb && !rc; bi++) {
-            de_train_opts o;
-            de_train_opts_default(&o);
-            o.max_batch = batches[bi];
-            o.device = dev;
-            o.threads = threads[ti];
-            de_trainer *tr;
-            if (de_train_create(net, &o, &tr, &err)) {
-                rc = de_cli_fail("%s", err.msg);
+            double m;
+            if ((rc = time_steps(net, dev, threads[ti], batches[bi], 1, x, y, t, (int)steps, &m)))
                 break;
-            }
-            for (long long s = -5; s < steps && !rc; s++) {
-                double t0 = de_now_s();
-                rc = de_train_grad(tr, x, y, batches[bi], NULL, NULL, &err) || de_train_step(tr, NULL, 1e-4, &err);
-                if (s >= 0)
-                    t[s] = de_now_s() - t0;
-            }
-            de_train_destroy(tr);
-            if (rc) {
-                rc = de_cli_fail("%s", err.msg);
-                break;
-            }
-            double m = median(t, (int)steps);
-            printf("%-8s %7d %6d %10.1f %10.2f %9.1f\n", dev == DE_BACKEND_CPU ? "cpu" : "cuda",
-                   dev == DE_BACKEND_CPU ? threads[ti] : 0, batches[bi], batches[bi] / m, 1e3 * m,
-                   3 * flops * batches[bi] / m / 1e9);
+            printf("%-8s %7d %6d %10.1f %10.2f %9.1f\n", dname, dev == DE_BACKEND_CPU ? threads[ti] : 0, batches[bi],
+                   batches[bi] / m, 1e3 * m, 3 * flops * batches[bi] / m / 1e9);
             fflush(stdout);
         }
-    }
-    printf("\ninference (forward only, eval mode), median of %lld\n%-8s %7s %6s %10s %10s\n", steps, "device",
-           "threads", "batch", "ms", "images/s");
+    if (!rc)
+        printf("\ninference (forward only, eval mode), median of %lld\n%-8s %7s %6s %10s %10s\n", steps, "device",
+               "threads", "batch", "ms", "images/s");
     const int ib[2] = {1, 8};
     for (int ti = 0; ti < nthreads && !rc; ti++)
         for (int bi = 0; bi < 2 && !rc; bi++) {
-            de_train_opts o;
-            de_train_opts_default(&o);
-            o.max_batch = ib[bi];
-            o.device = dev;
-            o.threads = threads[ti];
-            de_trainer *tr;
-            if (de_train_create(net, &o, &tr, &err)) {
-                rc = de_cli_fail("%s", err.msg);
+            double m;
+            if ((rc = time_steps(net, dev, threads[ti], ib[bi], 0, x, y, t, (int)steps, &m)))
                 break;
-            }
-            for (long long s = -5; s < steps && !rc; s++) {
-                double t0 = de_now_s();
-                rc = de_train_eval(tr, x, y, ib[bi], NULL, NULL, NULL, &err);
-                if (s >= 0)
-                    t[s] = de_now_s() - t0;
-            }
-            de_train_destroy(tr);
-            if (rc) {
-                rc = de_cli_fail("%s", err.msg);
-                break;
-            }
-            double m = median(t, (int)steps);
-            printf("%-8s %7d %6d %10.2f %10.1f\n", dev == DE_BACKEND_CPU ? "cpu" : "cuda",
-                   dev == DE_BACKEND_CPU ? threads[ti] : 0, ib[bi], 1e3 * m, ib[bi] / m);
+            printf("%-8s %7d %6d %10.2f %10.1f\n", dname, dev == DE_BACKEND_CPU ? threads[ti] : 0, ib[bi], 1e3 * m,
+                   ib[bi] / m);
         }
     free(t);
     free(x);

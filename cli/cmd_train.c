@@ -43,6 +43,19 @@ static void dataset_help(FILE *out)
                  "(default 72), reporting and counting the files it skips.\n");
 }
 
+int de_cli_backend(const char *s, de_backend *out)
+{
+    if (strcmp(s, "cpu") == 0)
+        *out = DE_BACKEND_CPU;
+    else if (strcmp(s, "cuda") == 0)
+        *out = DE_BACKEND_CUDA;
+    else {
+        de_cli_fail("--device: '%s' is not cpu or cuda", s);
+        return -1;
+    }
+    return 0;
+}
+
 static void skip_report(void *ud, const char *path, const char *why)
 {
     (void)ud;
@@ -150,14 +163,7 @@ int de_cmd_train(int argc, char **argv)
         case O_PARTIAL: partial = 1; break;
         case O_FREEZE: freeze = optarg; break;
         case O_SAVEW: savew = optarg; break;
-        case O_DEVICE:
-            if (strcmp(optarg, "cpu") == 0)
-                dev = DE_BACKEND_CPU;
-            else if (strcmp(optarg, "cuda") == 0)
-                dev = DE_BACKEND_CUDA;
-            else
-                return de_cli_fail("--device: '%s' is not cpu or cuda", optarg);
-            break;
+        case O_DEVICE: if (de_cli_backend(optarg, &dev)) return DE_EXIT_ERROR; break;
         case O_THREADS: if (de_cli_int("--threads", optarg, 1, 256, &threads)) return DE_EXIT_ERROR; break;
         case O_CACHE: cache = optarg; break;
         case O_JSON: t.json = 1; break;
