@@ -4,6 +4,7 @@
 
 #include "de_error.h"
 #include "de_scenario.h"
+#include "de_train.h"
 
 /* Exit codes of every subcommand. */
 enum { DE_EXIT_OK = 0, DE_EXIT_ERROR = 1, DE_EXIT_INFEASIBLE = 2 };
@@ -14,6 +15,8 @@ int de_cmd_bench(int argc, char **argv);
 int de_cmd_sim(int argc, char **argv);
 int de_cmd_sweep(int argc, char **argv);
 int de_cmd_fit(int argc, char **argv);
+int de_cmd_train(int argc, char **argv);
+int de_cmd_dataset(int argc, char **argv);
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -22,5 +25,7 @@ int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * [min, max]; otherwise a message naming the option. */
 int de_cli_int(const char *opt, const char *s, long long min, long long max, long long *out);
 int de_cli_float(const char *opt, const char *s, double min, double max, double *out);
+/* --device cpu|cuda; otherwise a message and -1. */
+int de_cli_backend(const char *s, de_backend *out);
 
 #endif

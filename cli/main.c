@@ -20,7 +20,9 @@ static void usage(FILE *out)
             "  fit TRACE --model K fit a performance model to a trace; fit --all rebuilds the catalog\n"
             "  sim SCENARIO        simulate: LC requests, update jobs, faults, re-planning; metrics + figures\n"
             "  sweep SCENARIO      what-if grid of simulations (--vary KEY=V1,V2,...) in parallel\n"
-            "  bench plan|sim-engine|sim-scale   benchmarks (planning, PHOLD, 1,000-device day)\n"
+            "  train --data DIR|--synthetic   train a CNN (CPU or CUDA): loss/accuracy per epoch, checkpoints\n"
+            "  dataset synth|cache DIR        generate a Caltech-layout folder / decode one into a cache\n"
+            "  bench plan|sim-engine|sim-scale|train   benchmarks (planning, PHOLD, 1,000-device day, training)\n"
             "  help                this text\n"
             "  version             the version\n\n"
             "Exit status: 0 success, 1 error (message on stderr), 2 no plan meets every deadline.\n",
@@ -81,6 +83,10 @@ int main(int argc, char **argv)
         return de_cmd_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "fit") == 0)
         return de_cmd_fit(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0)
+        return de_cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "dataset") == 0)
+        return de_cmd_dataset(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return de_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -387,5 +387,53 @@ check "sweep names the key" err_has "nope.key"
 run "$DE" sweep "$SCEN" --until 10
 check "sweep without --vary exits 1" rc_is 1
 
+# ---- dataset and train ----
+NETF="$T/tiny.net"
+printf 'input 3 16 16\nc1: conv 8 3 1 1\nrelu\nmaxpool 2\nc2: conv 16 3 1 1\nrelu\ngap\nfc: fc 4\n' > "$NETF"
+run "$DE" dataset synth "$T/cal" --classes 3 --per-class 6
+check "dataset synth exits 0" rc_is 0
+check "dataset synth writes class folders" test -f "$T/cal/003.synth003/img_0006.jpg"
+echo "not a jpeg" > "$T/cal/001.synth001/broken.jpg"
+run "$DE" dataset cache "$T/cal" -o "$T/cal.decache" --size 18
+check "dataset cache exits 0" rc_is 0
+check "dataset cache names the skipped file" err_has "broken.jpg"
+check "dataset cache counts it" out_has "1 of 19 files skipped"
+run "$DE" train --data "$T/cal.decache" --net-file "$NETF" --batch 4 --epochs 1 --quiet
+check "train on a cache exits 0" rc_is 0
+check "train prints the epoch line" out_has "epoch   1/1"
+run "$DE" train --data "$T/cal" --net-file "$NETF" --batch 4 --epochs 1 --json --cache "$T/c2.decache"
+check "train on a Caltech folder exits 0" rc_is 0
+check "train --json prints val_acc" out_has '"val_acc"'
+run "$DE" train --synthetic --classes 4 --per-class 30 --net-file "$NETF" --batch 8 --epochs 3 --lr 0.05 --json \
+    --checkpoint "$T/run.ckpt"
+check "train --synthetic exits 0" rc_is 0
+check "train --synthetic learns (val_acc >= 0.9)" awk -F': ' '/"val_acc"/ { exit !($2 + 0 >= 0.9) }' "$T/out"
+check "train writes the checkpoint" test -s "$T/run.ckpt"
+run "$DE" train --synthetic --classes 4 --per-class 30 --net-file "$NETF" --batch 8 --epochs 4 --lr 0.05 \
+    --resume "$T/run.ckpt" --quiet
+check "train --resume exits 0" rc_is 0
+check "train --resume runs the remaining epoch" out_has "epoch   4/4"
+head -c 100 "$T/run.ckpt" > "$T/cut.ckpt"
+run "$DE" train --synthetic --classes 4 --per-class 30 --net-file "$NETF" --batch 8 --epochs 4 --resume "$T/cut.ckpt"
+check "train refuses a truncated checkpoint (exit 1)" rc_is 1
+check "train names the checkpoint" err_has "cut.ckpt"
+run "$DE" train --data "$T/nope" --net-file "$NETF"
+check "train on a missing folder exits 1" rc_is 1
+check "train names the folder" err_has "nope"
+run "$DE" train --synthetic --net nope
+check "train --net nope exits 1" rc_is 1
+run "$DE" train --synthetic --batch 0
+check "train --batch 0 exits 1" rc_is 1
+run "$DE" train --synthetic --device tpu
+check "train --device tpu exits 1" rc_is 1
+run "$DE" train
+check "train without data exits 1" rc_is 1
+run "$DE" train --help
+check "train --help exits 0" rc_is 0
+run "$DE" bench train --batch 2 --threads 1 --steps 2
+check "bench train exits 0" rc_is 0
+check "bench train prints images/s" out_has "images/s"
+check "bench train states the FLOP count" out_has "MFLOP/image"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,63 @@
+/* de_layers_cpu.h — the CPU layer kernels: the production CPU path and the oracle.
+ *
+ * Every kernel works on a batch of n images in NCHW layout with the per-image shapes
+ * of a de_layer (de_net.h). Each exists in fp32 (production, the name as below) and
+ * in fp64 (suffix _d: the same code instantiated for double, used by the
+ * finite-difference gradient checks; see de_layers_cpu_impl.inc).
+ *
+ * Backward conventions: input gradients (dx, da, db of ADD) are ACCUMULATED (+=), so
+ * a tensor read by several layers sums their contributions; parameter gradients
+ * (dw, db, dgamma, dbeta) are OVERWRITTEN. A NULL gradient pointer is not computed
+ * (the network input, frozen layers). Convolutions and FCs use GEMM (
+ * OpenBLAS sgemm_/dgemm_, multi-threaded by OPENBLAS_NUM_THREADS / de_layers_cpu_threads). */
+#ifndef DE_LAYERS_CPU_H
+#define DE_LAYERS_CPU_H
+
+#include <stddef.h>
+
+#include "de_net.h"
+
+/* Elements of scratch space conv kernels need to process chunk images at once
+ * (im2col columns + a GEMM output); they process the batch in chunks that fit ws_n. */
+size_t de_layers_cpu_conv_ws(const de_layer *L, int chunk);
+
+/* Sets the number of BLAS threads (>= 1). */
+void de_layers_cpu_threads(int n);
+/* The OpenBLAS core in use (e.g. "Haswell", "Zen", "SkylakeX"). */
+const char *de_layers_cpu_blas_core(void);
+/* What the constructor did about OPENBLAS_CORETYPE (static text, for reports). */
+const char *de_layers_cpu_coretype_note(void);
+
+#define DE_LAYERS_CPU_DECLARE(T, SFX)                                                                             \
+    void de_layers_cpu_conv_fwd##SFX(const de_layer *L, int n, const T *x, const T *w, const T *b, T *y, T *ws,   \
+                                     size_t ws_n);                                                                \
+    void de_layers_cpu_conv_bwd##SFX(const de_layer *L, int n, const T *x, const T *w, const T *dy, T *dx, T *dw, \
+                                     T *db, T *ws, size_t ws_n);                                                  \
+    void de_layers_cpu_fc_fwd##SFX(const de_layer *L, int n, const T *x, const T *w, const T *b, T *y);          \
+    void de_layers_cpu_fc_bwd##SFX(const de_layer *L, int n, const T *x, const T *w, const T *dy, T *dx, T *dw,   \
+                                   T *db);                                                                        \
+    void de_layers_cpu_relu_fwd##SFX(size_t count, const T *x, T *y);                                             \
+    void de_layers_cpu_relu_bwd##SFX(size_t count, const T *y, const T *dy, T *dx);                               \
+    /* MAXPOOL, AVGPOOL or GAP according to L->kind. */                                                           \
+    void de_layers_cpu_pool_fwd##SFX(const de_layer *L, int n, const T *x, T *y);                                 \
+    void de_layers_cpu_pool_bwd##SFX(const de_layer *L, int n, const T *x, const T *dy, T *dx);                   \
+    /* train != 0: batch statistics, saved[0..C) mean and saved[C..2C) 1/sqrt(var+eps), running (2C: mean,    \
+     * unbiased variance; may be NULL) updated with momentum 0.1; train == 0: running statistics. */            \
+    void de_layers_cpu_bn_fwd##SFX(const de_layer *L, int n, const T *x, const T *gamma, const T *beta, T *y,     \
+                                   T *saved, T *running, int train);                                              \
+    void de_layers_cpu_bn_bwd##SFX(const de_layer *L, int n, const T *x, const T *gamma, const T *saved,          \
+                                   const T *dy, T *dx, T *dgamma, T *dbeta);                                      \
+    void de_layers_cpu_add_fwd##SFX(size_t count, const T *a, const T *b, T *y);                                  \
+    void de_layers_cpu_add_bwd##SFX(size_t count, const T *dy, T *da, T *db);                                     \
+    /* Mean softmax cross-entropy over n rows of `classes` logits; dlogits (may be NULL) gets the gradient of   \
+     * that mean times scale (overwritten); *correct (may be NULL) counts rows whose argmax is the label. */      \
+    double de_layers_cpu_xent##SFX(int n, int classes, const T *logits, const int *labels, T *dlogits, T scale,   \
+                                   int *correct);
+
+DE_LAYERS_CPU_DECLARE(float, )
+DE_LAYERS_CPU_DECLARE(double, _d)
+
+/* Batch-norm epsilon (same on every backend). */
+#define DE_BN_EPS 1e-5
+
+#endif

@@ -1,0 +1,612 @@
+/* de_net.c — network descriptions, shapes, parameters and weight files (see de_net.h). */
+#include "de_net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "de_prng.h"
+#include "de_util.h"
+
+struct de_net {
+    char *name;
+    int c, h, w;
+    int n, cap;
+    de_layer *layers;
+    size_t n_params, n_state;
+    float *params;
+    float *state;
+};
+
+static const char EDGENET_S[] =
+    "# edgenet-s: 4 x (conv3x3 pad 1 + ReLU), 2x2 max-pool after the first three, GAP, FC\n"
+    "input 3 64 64\n"
+    "conv1: conv 32 3 1 1\nrelu1: relu\npool1: maxpool 2\n"
+    "conv2: conv 64 3 1 1\nrelu2: relu\npool2: maxpool 2\n"
+    "conv3: conv 128 3 1 1\nrelu3: relu\npool3: maxpool 2\n"
+    "conv4: conv 256 3 1 1\nrelu4: relu\n"
+    "gap: gap\nfc: fc 257\n";
+
+static char resnet18_desc[4096];
+
+static const char *resnet18(void)
+{
+    if (resnet18_desc[0])
+        return resnet18_desc;
+    char *p = resnet18_desc;
+    size_t left = sizeof resnet18_desc;
+#define EMIT(...)                                        \
+    do {                                                 \
+        int k_ = snprintf(p, left, __VA_ARGS__);         \
+        p += k_;                                         \
+        left -= (size_t)k_;                              \
+    } while (0)
+    EMIT("# resnet18: ResNet-18 (He et al. 2016) with batch norm, 3x224x224\n"
+         "input 3 224 224\nconv1: conv 64 7 2 3\nbn1: bn\nrelu1: relu\npool1: maxpool 3 2 1\n");
+    const int ch[4] = {64, 128, 256, 512};
+    const char *prev = "pool1";
+    char prevbuf[32];
+    for (int s = 0; s < 4; s++)
+        for (int b = 0; b < 2; b++) {
+            int down = s > 0 && b == 0;
+            char n[16];
+            snprintf(n, sizeof n, "l%d.%d", s + 1, b);
+            EMIT("%s.conv1: conv %d 3 %d 1 from=%s\n%s.bn1: bn\n%s.relu1: relu\n", n, ch[s], down ? 2 : 1, prev, n,
+                 n);
+            EMIT("%s.conv2: conv %d 3 1 1\n%s.bn2: bn\n", n, ch[s], n);
+            if (down) {
+                EMIT("%s.down: conv %d 1 2 0 from=%s\n%s.downbn: bn\n", n, ch[s], prev, n);
+                EMIT("%s.add: add %s.bn2\n", n, n);
+            } else {
+                EMIT("%s.add: add %s\n", n, prev);
+            }
+            EMIT("%s.relu: relu\n", n);
+            snprintf(prevbuf, sizeof prevbuf, "%s.relu", n);
+            prev = prevbuf;
+        }
+    EMIT("gap: gap\nfc: fc 257\n");
+#undef EMIT
+    return resnet18_desc;
+}
+
+const char *de_net_builtin_desc(const char *name)
+{
+    if (!name)
+        return NULL;
+    if (strcmp(name, "edgenet-s") == 0)
+        return EDGENET_S;
+    if (strcmp(name, "resnet18") == 0)
+        return resnet18();
+    return NULL;
+}
+
+void de_net_destroy(de_net *net)
+{
+    if (!net)
+        return;
+    free(net->name);
+    free(net->layers);
+    free(net->params);
+    free(net->state);
+    free(net);
+}
+
+static int lookup(const de_net *net, const char *name)
+{
+    if (strcmp(name, "input") == 0)
+        return -1;
+    for (int i = net->n - 1; i >= 0; i--)
+        if (strcmp(net->layers[i].name, name) == 0)
+            return i;
+    return -2;
+}
+
+int de_net_find(const de_net *net, const char *name)
+{
+    int i = lookup(net, name);
+    return i < 0 ? -1 : i;
+}
+
+static void shape_of(const de_net *net, int idx, int *c, int *h, int *w)
+{
+    if (idx < 0) {
+        *c = net->c, *h = net->h, *w = net->w;
+    } else {
+        *c = net->layers[idx].oc, *h = net->layers[idx].oh, *w = net->layers[idx].ow;
+    }
+}
+
+/* Parses one integer token; -1 on error. */
+static int parse_int(const char *tok, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(tok, &end, 10);
+    if (errno || end == tok || *end || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+#define MAXTOK 12
+
+static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_err *err)
+{
+    char *tok[MAXTOK];
+    int nt = 0;
+    for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+        if (nt == MAXTOK)
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: too many words", ctx, lineno);
+        tok[nt++] = t;
+    }
+    if (nt == 0)
+        return 0;
+    if (strcmp(tok[0], "input") == 0) {
+        if (net->c)
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: input: given twice", ctx, lineno);
+        if (nt != 4 || parse_int(tok[1], 1, 4096, &net->c) || parse_int(tok[2], 1, 8192, &net->h) ||
+            parse_int(tok[3], 1, 8192, &net->w))
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: input: expected 'input C H W' (1..4096, 1..8192, 1..8192)",
+                              ctx, lineno);
+        return 0;
+    }
+    if (!net->c)
+        return de_err_set(err, DE_EMISSING, "%s:%d: the first layer must be 'input C H W'", ctx, lineno);
+    de_layer L;
+    memset(&L, 0, sizeof L);
+    int t0 = 0;
+    size_t l0 = strlen(tok[0]);
+    if (l0 > 1 && tok[0][l0 - 1] == ':') {
+        if (l0 - 1 >= sizeof L.name)
+            return de_err_set(err, DE_ERANGE, "%s:%d: layer name '%s' longer than %zu characters", ctx, lineno,
+                              tok[0], sizeof L.name - 1);
+        memcpy(L.name, tok[0], l0 - 1);
+        if (lookup(net, L.name) != -2 || strcmp(L.name, "input") == 0)
+            return de_err_set(err, DE_EDUP, "%s:%d: layer name '%s' used twice", ctx, lineno, L.name);
+        t0 = 1;
+    } else {
+        snprintf(L.name, sizeof L.name, "L%d", net->n);
+    }
+    if (t0 >= nt)
+        return de_err_set(err, DE_ESYNTAX, "%s:%d: layer '%s' has no kind", ctx, lineno, L.name);
+    L.in = net->n - 1;
+    L.in2 = -1;
+    if (nt - 1 > t0 && strncmp(tok[nt - 1], "from=", 5) == 0) {
+        L.in = lookup(net, tok[nt - 1] + 5);
+        if (L.in == -2)
+            return de_err_set(err, DE_EREF, "%s:%d: from=%s: no earlier layer of that name", ctx, lineno,
+                              tok[nt - 1] + 5);
+        nt--;
+    }
+    const char *kind = tok[t0];
+    int na = nt - t0 - 1;
+    char **a = tok + t0 + 1;
+    shape_of(net, L.in, &L.c, &L.h, &L.w);
+    L.oc = L.c, L.oh = L.h, L.ow = L.w;
+    if (strcmp(kind, "conv") == 0 || strcmp(kind, "maxpool") == 0 || strcmp(kind, "avgpool") == 0) {
+        int conv = kind[0] == 'c';
+        L.kind = conv ? DE_LAYER_CONV : kind[0] == 'm' ? DE_LAYER_MAXPOOL : DE_LAYER_AVGPOOL;
+        int base = conv ? 1 : 0;
+        if (na < base + 1 || na > base + 3)
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: %s: expected '%s' arguments", ctx, lineno, kind,
+                              conv ? "conv OUT K [STRIDE [PAD]]" : "K [STRIDE [PAD]]");
+        if (conv && parse_int(a[0], 1, 65536, &L.oc))
+            return de_err_set(err, DE_ERANGE, "%s:%d: conv OUT '%s' not in [1, 65536]", ctx, lineno, a[0]);
+        if (parse_int(a[base], 1, 64, &L.k))
+            return de_err_set(err, DE_ERANGE, "%s:%d: %s K '%s' not in [1, 64]", ctx, lineno, kind, a[base]);
+        L.stride = conv ? 1 : L.k;
+        if (na > base + 1 && parse_int(a[base + 1], 1, 64, &L.stride))
+            return de_err_set(err, DE_ERANGE, "%s:%d: %s STRIDE '%s' not in [1, 64]", ctx, lineno, kind, a[base + 1]);
+        if (na > base + 2 && parse_int(a[base + 2], 0, L.k - 1, &L.pad))
+            return de_err_set(err, DE_ERANGE, "%s:%d: %s PAD '%s' not in [0, K-1]", ctx, lineno, kind, a[base + 2]);
+        if (L.h + 2 * L.pad < L.k || L.w + 2 * L.pad < L.k)
+            return de_err_set(err, DE_ERANGE, "%s:%d: %s: kernel %d larger than the padded input %dx%d", ctx, lineno,
+                              kind, L.k, L.h + 2 * L.pad, L.w + 2 * L.pad);
+        L.oh = (L.h + 2 * L.pad - L.k) / L.stride + 1;
+        L.ow = (L.w + 2 * L.pad - L.k) / L.stride + 1;
+        if (conv) {
+            L.w_n = (size_t)L.oc * L.c * L.k * L.k;
+            L.b_n = (size_t)L.oc;
+        }
+    } else if (strcmp(kind, "relu") == 0 || strcmp(kind, "gap") == 0 || strcmp(kind, "bn") == 0) {
+        if (na)
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: %s takes no arguments", ctx, lineno, kind);
+        L.kind = kind[0] == 'r' ? DE_LAYER_RELU : kind[0] == 'g' ? DE_LAYER_GAP : DE_LAYER_BN;
+        if (L.kind == DE_LAYER_GAP)
+            L.oh = L.ow = 1;
+        if (L.kind == DE_LAYER_BN) {
+            L.w_n = L.b_n = (size_t)L.c;
+            L.s_off = net->n_state;
+            net->n_state += 2 * (size_t)L.c;
+        }
+    } else if (strcmp(kind, "fc") == 0) {
+        L.kind = DE_LAYER_FC;
+        if (na != 1 || parse_int(a[0], 1, 1 << 20, &L.oc))
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: fc: expected 'fc OUT' with OUT in [1, 1048576]", ctx, lineno);
+        L.oh = L.ow = 1;
+        L.w_n = (size_t)L.oc * L.c * L.h * L.w;
+        L.b_n = (size_t)L.oc;
+    } else if (strcmp(kind, "add") == 0) {
+        L.kind = DE_LAYER_ADD;
+        if (na != 1)
+            return de_err_set(err, DE_ESYNTAX, "%s:%d: add: expected 'add OTHER'", ctx, lineno);
+        L.in2 = lookup(net, a[0]);
+        if (L.in2 == -2)
+            return de_err_set(err, DE_EREF, "%s:%d: add %s: no earlier layer of that name", ctx, lineno, a[0]);
+        int c2, h2, w2;
+        shape_of(net, L.in2, &c2, &h2, &w2);
+        if (c2 != L.c || h2 != L.h || w2 != L.w)
+            return de_err_set(err, DE_EMISMATCH, "%s:%d: add %s: shapes differ (%dx%dx%d vs %dx%dx%d)", ctx, lineno,
+                              a[0], L.c, L.h, L.w, c2, h2, w2);
+    } else {
+        return de_err_set(err, DE_ESYNTAX,
+                          "%s:%d: unknown layer kind '%s' (conv, relu, maxpool, avgpool, gap, fc, bn, add)", ctx,
+                          lineno, kind);
+    }
+    L.w_off = net->n_params;
+    L.b_off = L.w_off + L.w_n;
+    net->n_params += L.w_n + L.b_n;
+    if (net->n == net->cap) {
+        net->cap = net->cap ? 2 * net->cap : 16;
+        net->layers = de_realloc(net->layers, (size_t)net->cap * sizeof *net->layers);
+    }
+    net->layers[net->n++] = L;
+    return 0;
+}
+
+int de_net_parse(const char *name, const char *desc, de_net **out, de_err *err)
+{
+    *out = NULL;
+    de_net *net = de_calloc(1, sizeof *net);
+    net->name = de_strdup(name ? name : "custom");
+    char *text = de_strdup(desc ? desc : "");
+    int rc = 0, lineno = 0;
+    char *save = NULL;
+    /* Lines are split on '\n' and ';' (both count as a new line for messages). */
+    for (char *line = strtok_r(text, "\n;", &save); line && !rc; line = strtok_r(NULL, "\n;", &save)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        rc = parse_line(net, net->name, lineno, line, err);
+    }
+    free(text);
+    if (!rc && net->n == 0)
+        rc = de_err_set(err, DE_EMISSING, "%s: no layers", net->name);
+    if (rc) {
+        de_net_destroy(net);
+        return rc;
+    }
+    net->params = de_calloc(net->n_params ? net->n_params : 1, sizeof(float));
+    net->state = de_calloc(net->n_state ? net->n_state : 1, sizeof(float));
+    for (int i = 0; i < net->n; i++)
+        if (net->layers[i].kind == DE_LAYER_BN)
+            for (int c = 0; c < net->layers[i].c; c++)
+                net->state[net->layers[i].s_off + (size_t)net->layers[i].c + (size_t)c] = 1.0f;
+    *out = net;
+    return 0;
+}
+
+int de_net_builtin(const char *name, int classes, de_net **out, de_err *err)
+{
+    *out = NULL;
+    const char *d = de_net_builtin_desc(name);
+    if (!d)
+        return de_err_set(err, DE_EREF, "--net %s: unknown network (built-ins: edgenet-s, resnet18)",
+                          name ? name : "(null)");
+    if (classes <= 0)
+        return de_net_parse(name, d, out, err);
+    /* Replace the head's width: the description ends with "fc 257\n". */
+    char *text = de_strdup(d);
+    char *fc = strstr(text, "fc: fc 257");
+    if (!fc) {
+        free(text);
+        return de_err_set(err, DE_EINVAL, "%s: built-in has no 'fc: fc 257' head", name);
+    }
+    *fc = '\0';
+    char *d2 = de_sprintf("%sfc: fc %d\n", text, classes);
+    free(text);
+    int rc = de_net_parse(name, d2, out, err);
+    free(d2);
+    return rc;
+}
+
+de_net *de_net_clone(const de_net *net)
+{
+    de_net *c = de_calloc(1, sizeof *c);
+    *c = *net;
+    c->name = de_strdup(net->name);
+    c->cap = net->n;
+    c->layers = de_calloc((size_t)net->n, sizeof *c->layers);
+    memcpy(c->layers, net->layers, (size_t)net->n * sizeof *c->layers);
+    c->params = de_calloc(net->n_params ? net->n_params : 1, sizeof(float));
+    memcpy(c->params, net->params, net->n_params * sizeof(float));
+    c->state = de_calloc(net->n_state ? net->n_state : 1, sizeof(float));
+    memcpy(c->state, net->state, net->n_state * sizeof(float));
+    return c;
+}
+
+void de_net_init(de_net *net, uint64_t seed)
+{
+    uint64_t rng = de_prng_seed(seed, 0x1417);
+    for (int i = 0; i < net->n; i++) {
+        de_layer *L = &net->layers[i];
+        float *w = net->params + L->w_off, *b = net->params + L->b_off;
+        if (L->kind == DE_LAYER_CONV || L->kind == DE_LAYER_FC) {
+            double fan_in = (double)L->w_n / (double)L->oc;
+            double sd = sqrt(2.0 / fan_in);
+            for (size_t j = 0; j < L->w_n; j++)
+                w[j] = (float)(sd * de_prng_normal(&rng));
+            memset(b, 0, L->b_n * sizeof(float));
+        } else if (L->kind == DE_LAYER_BN) {
+            for (int c = 0; c < L->c; c++) {
+                w[c] = 1.0f;
+                b[c] = 0.0f;
+                net->state[L->s_off + (size_t)c] = 0.0f;
+                net->state[L->s_off + (size_t)L->c + (size_t)c] = 1.0f;
+            }
+        }
+    }
+}
+
+const char *de_net_name(const de_net *net) { return net->name; }
+int de_net_n_layers(const de_net *net) { return net->n; }
+const de_layer *de_net_layer(const de_net *net, int i) { return (i >= 0 && i < net->n) ? &net->layers[i] : NULL; }
+void de_net_input(const de_net *net, int *c, int *h, int *w) { *c = net->c, *h = net->h, *w = net->w; }
+size_t de_net_n_params(const de_net *net) { return net->n_params; }
+float *de_net_params(de_net *net) { return net->params; }
+size_t de_net_n_state(const de_net *net) { return net->n_state; }
+float *de_net_state(de_net *net) { return net->state; }
+
+int de_net_classes(const de_net *net)
+{
+    const de_layer *L = &net->layers[net->n - 1];
+    return L->oc * L->oh * L->ow;
+}
+
+int de_net_has_bn(const de_net *net)
+{
+    for (int i = 0; i < net->n; i++)
+        if (net->layers[i].kind == DE_LAYER_BN)
+            return 1;
+    return 0;
+}
+
+double de_net_flops(const de_net *net)
+{
+    double f = 0;
+    for (int i = 0; i < net->n; i++) {
+        const de_layer *L = &net->layers[i];
+        if (L->kind == DE_LAYER_CONV || L->kind == DE_LAYER_FC)
+            f += 2.0 * (double)L->w_n * (L->kind == DE_LAYER_CONV ? (double)L->oh * L->ow : 1.0);
+    }
+    return f;
+}
+
+uint64_t de_net_hash(const de_net *net)
+{
+    uint64_t h = DE_FNV1A64_INIT;
+    int in[3] = {net->c, net->h, net->w};
+    h = de_fnv1a64(in, sizeof in, h);
+    for (int i = 0; i < net->n; i++) {
+        const de_layer *L = &net->layers[i];
+        int v[11] = {(int)L->kind, L->in, L->in2, L->c, L->h, L->w, L->oc, L->oh, L->ow, L->k * 4096 + L->stride,
+                     L->pad};
+        h = de_fnv1a64(v, sizeof v, h);
+    }
+    return h;
+}
+
+int de_net_freeze(de_net *net, const char *spec, de_err *err)
+{
+    if (!spec || !*spec)
+        return 0;
+    if (strncmp(spec, "upto:", 5) == 0) {
+        int last = de_net_find(net, spec + 5);
+        if (last < 0)
+            return de_err_set(err, DE_EREF, "--freeze %s: no layer called '%s'", spec, spec + 5);
+        for (int i = 0; i <= last; i++)
+            net->layers[i].frozen = 1;
+        return 0;
+    }
+    char *s = de_strdup(spec);
+    int rc = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(s, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        int i = de_net_find(net, t);
+        if (i < 0)
+            rc = de_err_set(err, DE_EREF, "--freeze: no layer called '%s'", t);
+        else
+            net->layers[i].frozen = 1;
+    }
+    free(s);
+    return rc;
+}
+
+size_t de_net_n_trainable(const de_net *net)
+{
+    size_t n = 0;
+    for (int i = 0; i < net->n; i++)
+        if (!net->layers[i].frozen)
+            n += net->layers[i].w_n + net->layers[i].b_n;
+    return n;
+}
+
+/* ---- atomic writes ---- */
+
+int de_net_write_atomic(const char *path, const void *data, size_t n, de_err *err)
+{
+    char *tmp = de_sprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return de_err_set(err, DE_EIO, "%s: cannot create its temporary file: %s (is the directory writable?)", path,
+                          strerror(e));
+    }
+    const char *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t k = write(fd, p, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return de_err_set(err, DE_EIO, "%s: write failed: %s (disk full?); the previous file is intact", path,
+                              strerror(e));
+        }
+        p += k;
+        left -= (size_t)k;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return de_err_set(err, DE_EIO, "%s: fsync failed: %s; the previous file is intact", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return de_err_set(err, DE_EIO, "%s: rename failed: %s; the previous file is intact", path, strerror(e));
+    }
+    free(tmp);
+    char *dir = de_path_dirname(path);
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return 0;
+}
+
+/* ---- weight files ----
+ * "DEWGHT\0\0" u32 version u32 n_layers, then per parameterised layer:
+ * char name[32] u32 kind u32 reserved u64 w_n u64 b_n u64 s_n, floats w, b, s;
+ * finally u64 FNV-1a of every byte before it. */
+
+#define WMAGIC "DEWGHT\0\0"
+#define WVERSION 1u
+
+typedef struct wrec {
+    char name[32];
+    uint32_t kind, reserved;
+    uint64_t w_n, b_n, s_n;
+} wrec;
+
+static size_t state_n(const de_layer *L) { return L->kind == DE_LAYER_BN ? 2 * (size_t)L->c : 0; }
+
+int de_net_save_weights(de_net *net, const char *path, de_err *err)
+{
+    size_t cap = 16 + 8;
+    uint32_t nl = 0;
+    for (int i = 0; i < net->n; i++)
+        if (net->layers[i].w_n + net->layers[i].b_n) {
+            nl++;
+            cap += sizeof(wrec) + 4 * (net->layers[i].w_n + net->layers[i].b_n + state_n(&net->layers[i]));
+        }
+    char *buf = de_calloc(cap, 1), *p = buf;
+    memcpy(p, WMAGIC, 8);
+    uint32_t v[2] = {WVERSION, nl};
+    memcpy(p + 8, v, 8);
+    p += 16;
+    for (int i = 0; i < net->n; i++) {
+        const de_layer *L = &net->layers[i];
+        if (!(L->w_n + L->b_n))
+            continue;
+        wrec r;
+        memset(&r, 0, sizeof r);
+        memcpy(r.name, L->name, sizeof r.name);
+        r.kind = (uint32_t)L->kind;
+        r.w_n = L->w_n, r.b_n = L->b_n, r.s_n = state_n(L);
+        memcpy(p, &r, sizeof r);
+        p += sizeof r;
+        memcpy(p, net->params + L->w_off, 4 * (L->w_n + L->b_n));
+        p += 4 * (L->w_n + L->b_n);
+        if (r.s_n) {
+            memcpy(p, net->state + L->s_off, 4 * r.s_n);
+            p += 4 * r.s_n;
+        }
+    }
+    uint64_t sum = de_fnv1a64(buf, (size_t)(p - buf), DE_FNV1A64_INIT);
+    memcpy(p, &sum, 8);
+    p += 8;
+    int rc = de_net_write_atomic(path, buf, (size_t)(p - buf), err);
+    free(buf);
+    return rc;
+}
+
+int de_net_load_weights(de_net *net, const char *path, int partial, int *loaded, de_err *err)
+{
+    size_t len;
+    char *buf = de_file_read(path, &len);
+    if (loaded)
+        *loaded = 0;
+    if (!buf)
+        return de_err_set(err, DE_EIO, "%s: cannot read: %s", path, strerror(errno));
+    int rc = 0, nload = 0;
+    if (len < 24 || memcmp(buf, WMAGIC, 8) != 0) {
+        rc = de_err_set(err, DE_EIO, "%s: not a deepedge weight file (bad magic or too short)", path);
+        goto out;
+    }
+    uint32_t v[2];
+    memcpy(v, buf + 8, 8);
+    if (v[0] != WVERSION) {
+        rc = de_err_set(err, DE_EVERSION, "%s: weight file version %u, this program reads version %u", path, v[0],
+                        WVERSION);
+        goto out;
+    }
+    uint64_t sum;
+    memcpy(&sum, buf + len - 8, 8);
+    if (sum != de_fnv1a64(buf, len - 8, DE_FNV1A64_INIT)) {
+        rc = de_err_set(err, DE_EIO, "%s: checksum mismatch (truncated or corrupted weight file)", path);
+        goto out;
+    }
+    const char *p = buf + 16, *end = buf + len - 8;
+    for (uint32_t k = 0; k < v[1]; k++) {
+        wrec r;
+        if ((size_t)(end - p) < sizeof r) {
+            rc = de_err_set(err, DE_EIO, "%s: truncated at layer record %u", path, k);
+            goto out;
+        }
+        memcpy(&r, p, sizeof r);
+        p += sizeof r;
+        r.name[sizeof r.name - 1] = '\0';
+        uint64_t nf = r.w_n + r.b_n + r.s_n;
+        if (nf > (uint64_t)(end - p) / 4) {
+            rc = de_err_set(err, DE_EIO, "%s: layer '%s': sizes exceed the file", path, r.name);
+            goto out;
+        }
+        int i = de_net_find(net, r.name);
+        const de_layer *L = i >= 0 ? &net->layers[i] : NULL;
+        if (!L || (uint32_t)L->kind != r.kind || L->w_n != r.w_n || L->b_n != r.b_n || state_n(L) != r.s_n) {
+            if (!partial) {
+                rc = de_err_set(err, DE_EMISMATCH,
+                                "%s: layer '%s' (%llu weights, %llu biases) %s in network %s (use partial loading "
+                                "to keep a new head)",
+                                path, r.name, (unsigned long long)r.w_n, (unsigned long long)r.b_n,
+                                L ? "has other sizes" : "does not exist", net->name);
+                goto out;
+            }
+        } else {
+            memcpy(net->params + L->w_off, p, 4 * (L->w_n + L->b_n));
+            if (r.s_n)
+                memcpy(net->state + L->s_off, p + 4 * (L->w_n + L->b_n), 4 * r.s_n);
+            nload++;
+        }
+        p += 4 * nf;
+    }
+out:
+    free(buf);
+    if (loaded)
+        *loaded = nload;
+    return rc;
+}

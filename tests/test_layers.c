@@ -1,0 +1,348 @@
+/* test_layers.c — finite-difference gradient checks of every CPU layer kernel.
+ *
+ * Each kernel is run in its double-precision instance (the same code as the fp32 one,
+ * de_layers_cpu_impl.inc) on tiny shapes. For a random upstream gradient r, the
+ * analytic gradients of L = Σ r·f(x, w, b) from the backward kernel are compared with
+ * central differences (L(v+h) - L(v-h)) / 2h, h = 1e-6. In double the truncation error
+ * is O(h²) ≈ 1e-12 and the rounding error ≈ 1e-16·|L|/h ≈ 1e-10, so we require
+ * |analytic − numeric| ≤ 1e-7 + 1e-6·|numeric|. Inputs of ReLU are kept away from the
+ * kink (|x| ≥ 0.05) and max-pool windows have no ties (continuous random values). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "de_layers_cpu.h"
+#include "de_net.h"
+#include "de_prng.h"
+#include "de_test.h"
+#include "de_util.h"
+
+#define ATOL 1e-7
+#define RTOL 1e-6
+#define H 1e-6
+
+static uint64_t rng = 42;
+
+static double *rnd(size_t n, double lo, double hi)
+{
+    double *v = de_calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = lo + (hi - lo) * de_prng_uniform(&rng);
+    return v;
+}
+
+typedef struct probe {
+    const de_layer *L;
+    int n;
+    double *x, *w, *b, *r, *y, *saved, *running;
+    size_t nx, ny;
+} probe;
+
+static void fwd(probe *p)
+{
+    const de_layer *L = p->L;
+    static double ws[1 << 16];
+    switch (L->kind) {
+    case DE_LAYER_CONV:
+        de_layers_cpu_conv_fwd_d(L, p->n, p->x, p->w, p->b, p->y, ws, 700); /* small ws: exercises chunking */
+        break;
+    case DE_LAYER_FC:
+        de_layers_cpu_fc_fwd_d(L, p->n, p->x, p->w, p->b, p->y);
+        break;
+    case DE_LAYER_RELU:
+        de_layers_cpu_relu_fwd_d(p->nx, p->x, p->y);
+        break;
+    case DE_LAYER_BN:
+        de_layers_cpu_bn_fwd_d(L, p->n, p->x, p->w, p->b, p->y, p->saved, p->running, 1);
+        break;
+    default:
+        de_layers_cpu_pool_fwd_d(L, p->n, p->x, p->y);
+    }
+}
+
+static double loss(probe *p)
+{
+    fwd(p);
+    double s = 0;
+    for (size_t i = 0; i < p->ny; i++)
+        s += p->r[i] * p->y[i];
+    return s;
+}
+
+static void bwd(probe *p, double *dx, double *dw, double *db)
+{
+    const de_layer *L = p->L;
+    static double ws[1 << 16];
+    fwd(p);
+    switch (L->kind) {
+    case DE_LAYER_CONV:
+        de_layers_cpu_conv_bwd_d(L, p->n, p->x, p->w, p->r, dx, dw, db, ws, 700);
+        break;
+    case DE_LAYER_FC:
+        de_layers_cpu_fc_bwd_d(L, p->n, p->x, p->w, p->r, dx, dw, db);
+        break;
+    case DE_LAYER_RELU:
+        de_layers_cpu_relu_bwd_d(p->nx, p->y, p->r, dx);
+        break;
+    case DE_LAYER_BN:
+        de_layers_cpu_bn_bwd_d(L, p->n, p->x, p->w, p->saved, p->r, dx, dw, db);
+        break;
+    default:
+        de_layers_cpu_pool_bwd_d(L, p->n, p->x, p->r, dx);
+    }
+}
+
+/* Compares analytic g with central differences over the entries of v; returns failures. */
+static int fd_compare(probe *p, double *v, size_t n, const double *g, const char *what, const char *desc)
+{
+    int bad = 0;
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double keep = v[i];
+        v[i] = keep + H;
+        double lp = loss(p);
+        v[i] = keep - H;
+        double lm = loss(p);
+        v[i] = keep;
+        double num = (lp - lm) / (2 * H);
+        double d = fabs(g[i] - num);
+        if (d > worst)
+            worst = d;
+        if (d > ATOL + RTOL * fabs(num)) {
+            if (bad < 3)
+                fprintf(stderr, "\n  %s d%s[%zu]: analytic %.10g numeric %.10g", desc, what, i, g[i], num);
+            bad++;
+        }
+    }
+    (void)worst;
+    return bad;
+}
+
+/* Gradient check of the last layer of the description, batch n. */
+static void check(const char *desc, int n)
+{
+    de_net *net;
+    de_err err;
+    int rc = de_net_parse("t", desc, &net, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s: %s", desc, err.msg);
+    CU_ASSERT_FATAL(rc == 0);
+    probe p;
+    memset(&p, 0, sizeof p);
+    p.L = de_net_layer(net, de_net_n_layers(net) - 1);
+    p.n = n;
+    const de_layer *L = p.L;
+    p.nx = (size_t)n * L->c * L->h * L->w;
+    p.ny = (size_t)n * L->oc * L->oh * L->ow;
+    p.x = rnd(p.nx, -1, 1);
+    if (L->kind == DE_LAYER_RELU)
+        for (size_t i = 0; i < p.nx; i++)
+            if (fabs(p.x[i]) < 0.05)
+                p.x[i] = p.x[i] < 0 ? -0.05 - p.x[i] : 0.05 + p.x[i];
+    p.w = rnd(L->w_n, -0.5, 0.5);
+    p.b = rnd(L->b_n, -0.5, 0.5);
+    if (L->kind == DE_LAYER_BN)
+        for (size_t i = 0; i < L->w_n; i++)
+            p.w[i] += 1.0;
+    p.r = rnd(p.ny, -1, 1);
+    p.y = de_calloc(p.ny, sizeof(double));
+    p.saved = de_calloc(2 * (size_t)L->c, sizeof(double));
+    double *dx = de_calloc(p.nx, sizeof(double)), *dw = de_calloc(L->w_n + 1, sizeof(double)),
+           *db = de_calloc(L->b_n + 1, sizeof(double));
+    bwd(&p, dx, L->w_n ? dw : NULL, L->b_n ? db : NULL);
+    int bad = fd_compare(&p, p.x, p.nx, dx, "x", desc);
+    bad += fd_compare(&p, p.w, L->w_n, dw, "w", desc);
+    bad += fd_compare(&p, p.b, L->b_n, db, "b", desc);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(p.x), free(p.w), free(p.b), free(p.r), free(p.y), free(p.saved);
+    free(dx), free(dw), free(db);
+    de_net_destroy(net);
+}
+
+static void test_conv(void)
+{
+    check("input 2 5 5; conv 3 3 1 1", 2);        /* same padding */
+    check("input 2 7 6; conv 4 3 2 1", 3);        /* stride 2, odd/even sizes */
+    check("input 3 5 5; conv 2 1", 2);            /* 1x1 */
+    check("input 1 6 6; conv 2 4 2 3", 1);        /* pad larger than half the kernel */
+    check("input 2 4 4; conv 3 2 1 0", 1);        /* even kernel, one image (no chunk) */
+}
+
+static void test_fc(void) { check("input 3 2 2; fc 5", 4); }
+static void test_relu(void) { check("input 2 3 3; relu", 3); }
+static void test_maxpool(void)
+{
+    check("input 2 4 4; maxpool 2", 2);
+    check("input 2 5 5; maxpool 3 2 1", 2);
+}
+static void test_avgpool(void)
+{
+    check("input 2 4 4; avgpool 2", 2);
+    check("input 2 5 5; avgpool 3 2 1", 2);
+}
+static void test_gap(void) { check("input 3 3 4; gap", 2); }
+static void test_bn(void)
+{
+    check("input 3 3 3; bn", 4);
+    check("input 2 1 1; bn", 5); /* after a GAP/FC: statistics over the batch only */
+}
+
+/* ADD: L = Σ r·(a + b); the gradients of a and b are r (accumulated onto what is there). */
+static void test_add(void)
+{
+    size_t n = 24;
+    double *a = rnd(n, -1, 1), *b = rnd(n, -1, 1), *r = rnd(n, -1, 1), *y = de_calloc(n, sizeof(double));
+    double *da = rnd(n, 0, 1), *db = de_calloc(n, sizeof(double));
+    double *da0 = de_calloc(n, sizeof(double));
+    memcpy(da0, da, n * sizeof(double));
+    de_layers_cpu_add_fwd_d(n, a, b, y);
+    de_layers_cpu_add_bwd_d(n, r, da, db);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_DOUBLE_EQUAL(y[i], a[i] + b[i], 1e-15);
+        CU_ASSERT_DOUBLE_EQUAL(da[i], da0[i] + r[i], 1e-15);
+        CU_ASSERT_DOUBLE_EQUAL(db[i], r[i], 1e-15);
+    }
+    free(a), free(b), free(r), free(y), free(da), free(db), free(da0);
+}
+
+/* Softmax cross-entropy: the gradient of the mean loss over the logits. */
+static void test_xent(void)
+{
+    int n = 3, k = 5, lab[3] = {0, 4, 2};
+    double *z = rnd((size_t)n * k, -3, 3), *g = de_calloc((size_t)n * k, sizeof(double));
+    int correct;
+    double l0 = de_layers_cpu_xent_d(n, k, z, lab, g, 1.0 / n, &correct);
+    CU_ASSERT(l0 > 0);
+    int bad = 0;
+    for (int i = 0; i < n * k; i++) {
+        double keep = z[i];
+        z[i] = keep + H;
+        double lp = de_layers_cpu_xent_d(n, k, z, lab, NULL, 0, NULL);
+        z[i] = keep - H;
+        double lm = de_layers_cpu_xent_d(n, k, z, lab, NULL, 0, NULL);
+        z[i] = keep;
+        double num = (lp - lm) / (2 * H);
+        bad += fabs(num - g[i]) > ATOL + RTOL * fabs(num);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* uniform logits: loss log(k), nothing "correct" unless the label is class 0 (first max) */
+    double zz[5] = {0, 0, 0, 0, 0};
+    int l1 = 3;
+    CU_ASSERT_DOUBLE_EQUAL(de_layers_cpu_xent_d(1, 5, zz, &l1, NULL, 0, &correct), log(5.0), 1e-12);
+    CU_ASSERT_EQUAL(correct, 0);
+    free(z), free(g);
+}
+
+/* The fp32 kernels agree with the fp64 ones (same code): conv forward to float rounding. */
+static void test_float_matches_double(void)
+{
+    de_net *net;
+    CU_ASSERT_FATAL(de_net_parse("t", "input 4 9 9; conv 5 3 1 1", &net, NULL) == 0);
+    const de_layer *L = de_net_layer(net, 0);
+    size_t nx = 2 * 4 * 81, ny = 2 * 5 * 81;
+    double *x = rnd(nx, -1, 1), *w = rnd(L->w_n, -1, 1), *b = rnd(L->b_n, -1, 1), *y = de_calloc(ny, 8);
+    float *xf = de_calloc(nx, 4), *wf = de_calloc(L->w_n, 4), *bf = de_calloc(L->b_n, 4), *yf = de_calloc(ny, 4);
+    for (size_t i = 0; i < nx; i++)
+        xf[i] = (float)x[i];
+    for (size_t i = 0; i < L->w_n; i++)
+        wf[i] = (float)w[i], w[i] = wf[i];
+    for (size_t i = 0; i < L->b_n; i++)
+        bf[i] = (float)b[i], b[i] = bf[i];
+    for (size_t i = 0; i < nx; i++)
+        x[i] = xf[i];
+    size_t wsn = de_layers_cpu_conv_ws(L, 2);
+    double *ws = de_calloc(wsn, 8);
+    float *wsf = de_calloc(wsn, 4);
+    de_layers_cpu_conv_fwd_d(L, 2, x, w, b, y, ws, wsn);
+    de_layers_cpu_conv_fwd(L, 2, xf, wf, bf, yf, wsf, wsn);
+    /* 37 products of magnitude <= 1: float rounding <= 37 * 2^-24 * 1 ≈ 2.2e-6 */
+    int bad = 0;
+    for (size_t i = 0; i < ny; i++)
+        bad += fabs(yf[i] - y[i]) > 1e-5 + 1e-5 * fabs(y[i]);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(x), free(w), free(b), free(y), free(xf), free(wf), free(bf), free(yf), free(ws), free(wsf);
+    de_net_destroy(net);
+}
+
+static void test_builtins(void)
+{
+    de_net *net;
+    de_err err;
+    CU_ASSERT_FATAL(de_net_builtin("edgenet-s", 0, &net, &err) == 0);
+    CU_ASSERT_EQUAL(de_net_n_params(net), 454465); /* models/networks.cfg */
+    CU_ASSERT_EQUAL(de_net_classes(net), 257);
+    /* 60.2 M multiply-adds per image (networks.cfg): 120.4 MFLOP */
+    CU_ASSERT(fabs(de_net_flops(net) - 120.4e6) < 0.1e6);
+    de_net_destroy(net);
+    CU_ASSERT_FATAL(de_net_builtin("resnet18", 0, &net, &err) == 0);
+    /* torchvision resnet18: 11,689,512 with a 1000-class head (512*1000+1000 = 513,000);
+     * with 257 classes: 11,689,512 - 513,000 + 512*257 + 257 = 11,308,353; our convolutions
+     * always carry a bias (redundant before BN): + 64 + 4*64 + 5*128 + 5*256 + 5*512 = 4,800 */
+    CU_ASSERT_EQUAL(de_net_n_params(net), 11308353 + 4800);
+    CU_ASSERT(de_net_has_bn(net));
+    de_net_destroy(net);
+    CU_ASSERT(de_net_builtin("nope", 0, &net, &err) == DE_EREF);
+    DE_ASSERT_CONTAINS(err.msg, "edgenet-s");
+    CU_ASSERT(de_net_parse("bad", "input 3 8 8\nconv 4 3\nadd nowhere", &net, &err) == DE_EREF);
+    DE_ASSERT_CONTAINS(err.msg, "bad:3");
+    CU_ASSERT(de_net_parse("bad", "input 3 8 8\nconv 4 9", &net, &err) == DE_ERANGE);
+    CU_ASSERT(de_net_parse("bad", "conv 4 3", &net, &err) == DE_EMISSING);
+    CU_ASSERT(de_net_parse("bad", "input 3 8 8; frob", &net, &err) == DE_ESYNTAX);
+    DE_ASSERT_CONTAINS(err.msg, "frob");
+}
+
+/* Weight files: round trip, partial load onto a new head, corrupted file refused. */
+static void test_weights(void)
+{
+    de_net *a, *b;
+    de_err err;
+    CU_ASSERT_FATAL(de_net_parse("a", "input 3 8 8; c1: conv 4 3 1 1; bn1: bn; r: relu; g: gap; fc: fc 5", &a, NULL) == 0);
+    CU_ASSERT_FATAL(de_net_parse("b", "input 3 8 8; c1: conv 4 3 1 1; bn1: bn; r: relu; g: gap; fc: fc 7", &b, NULL) == 0);
+    de_net_init(a, 1);
+    de_net_init(b, 2);
+    char *path = de_test_tmpfile("", ".dew");
+    CU_ASSERT_FATAL(de_net_save_weights(a, path, &err) == 0);
+    int loaded;
+    CU_ASSERT(de_net_load_weights(b, path, 0, &loaded, &err) == DE_EMISMATCH);
+    DE_ASSERT_CONTAINS(err.msg, "fc");
+    CU_ASSERT(de_net_load_weights(b, path, 1, &loaded, &err) == 0);
+    CU_ASSERT_EQUAL(loaded, 2); /* c1 and bn1; the new head keeps its own weights */
+    const de_layer *c1 = de_net_layer(a, 0);
+    CU_ASSERT(memcmp(de_net_params(a), de_net_params(b), 4 * (c1->w_n + c1->b_n)) == 0);
+    CU_ASSERT(de_net_freeze(b, "upto:bn1", &err) == 0);
+    CU_ASSERT_EQUAL(de_net_n_trainable(b), (size_t)(4 * 7 + 7));
+    CU_ASSERT(de_net_freeze(b, "nope", &err) == DE_EREF);
+    /* flip one byte: refused */
+    size_t len;
+    char *buf = de_file_read(path, &len);
+    buf[len / 2] ^= 1;
+    FILE *f = fopen(path, "wb");
+    fwrite(buf, 1, len, f);
+    fclose(f);
+    CU_ASSERT(de_net_load_weights(a, path, 1, NULL, &err) == DE_EIO);
+    DE_ASSERT_CONTAINS(err.msg, "checksum");
+    free(buf);
+    de_test_unlink(path);
+    de_net_destroy(a);
+    de_net_destroy(b);
+}
+
+int main(void)
+{
+    static const de_test_case t[] = {{"conv", test_conv},
+                                     {"fc", test_fc},
+                                     {"relu", test_relu},
+                                     {"maxpool", test_maxpool},
+                                     {"avgpool", test_avgpool},
+                                     {"gap", test_gap},
+                                     {"bn", test_bn},
+                                     {"add", test_add},
+                                     {"softmax cross-entropy", test_xent},
+                                     {"fp32 conv = fp64 conv", test_float_matches_double},
+                                     {"built-in networks", test_builtins},
+                                     {"weight files", test_weights},
+                                     {NULL, NULL}};
+    de_test_suite("layers", t);
+    return de_test_run();
+}
