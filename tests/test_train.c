@@ -259,6 +259,34 @@ static void test_two_threads(void)
     de_dataset_destroy(ds);
 }
 
+/* A conv fused with its ReLU (SMALL's c1 and c2) reports its own pre-ReLU output
+ * (recomputed): ReLU of it is the ReLU layer's output, bit for bit. */
+static void test_fused_activation(void)
+{
+    de_dataset *ds = de_dataset_synthetic(4, 3, 3, 16, 9);
+    de_net *net = small_net(4);
+    de_trainer *tr = trainer(net, 6);
+    float *x = de_calloc(12 * 3 * 256, sizeof(float));
+    int y[12];
+    fill_batch(ds, 6, x, y);
+    CU_ASSERT_FATAL(de_train_eval(tr, x, y, 6, NULL, NULL, NULL, NULL) == 0);
+    size_t cnt = 6 * 8 * 256;
+    float *c = de_calloc(cnt, sizeof(float)), *r = de_calloc(cnt, sizeof(float));
+    CU_ASSERT(de_train_activation(tr, 0, 6, c, NULL) == 0);
+    CU_ASSERT(de_train_activation(tr, 1, 6, r, NULL) == 0);
+    int bad = 0, neg = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        bad += (c[i] > 0 ? c[i] : 0) != r[i];
+        neg += c[i] < 0;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(neg > 0);
+    free(x), free(c), free(r);
+    de_train_destroy(tr);
+    de_net_destroy(net);
+    de_dataset_destroy(ds);
+}
+
 static void write_bytes(const char *path, const char *buf, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -355,6 +383,7 @@ int main(void)
                                      {"bad checkpoints refused, last good intact", test_bad_checkpoints},
                                      {"frozen layers", test_frozen},
                                      {"two threads: deterministic, = one thread", test_two_threads},
+                                     {"fused conv+ReLU: the conv's own activation", test_fused_activation},
                                      {NULL, NULL}};
     de_test_suite("train", t);
     return de_test_run();
