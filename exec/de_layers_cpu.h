@@ -6,10 +6,11 @@
  * finite-difference gradient checks; see de_layers_cpu_impl.inc).
  *
  * Backward conventions: input gradients (dx, da, db of ADD) are ACCUMULATED (+=), so
- * a tensor read by several layers sums their contributions; parameter gradients
- * (dw, db, dgamma, dbeta) are OVERWRITTEN. A NULL gradient pointer is not computed
- * (the network input, frozen layers). Convolutions and FCs use GEMM (
- * OpenBLAS sgemm_/dgemm_, multi-threaded by OPENBLAS_NUM_THREADS / de_layers_cpu_threads). */
+ * a tensor read by several layers sums their contributions (the _ex kernels can overwrite
+ * instead, DE_CPU_SET); parameter gradients (dw, db, dgamma, dbeta) are OVERWRITTEN. A
+ * NULL gradient pointer is not computed (the network input, frozen layers). Convolutions
+ * and FCs use GEMM (OpenBLAS sgemm_/dgemm_, kept single-threaded); the kernels run on
+ * de_layers_cpu_threads OpenMP threads. */
 #ifndef DE_LAYERS_CPU_H
 #define DE_LAYERS_CPU_H
 
