@@ -12,6 +12,7 @@
 #include "de_layers_cpu.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,11 +72,58 @@ __attribute__((constructor)) static void de_layers_cpu_pick_core(void)
 
 const char *de_layers_cpu_coretype_note(void) { return coretype_note; }
 const char *de_layers_cpu_blas_core(void) { return openblas_get_corename(); }
-void de_layers_cpu_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+/* Threads of the kernels (0: not set, OpenMP's default). OpenBLAS itself runs single-threaded:
+ * the kernels split GEMMs over their own OpenMP threads, so the two thread pools never compete
+ * for the cores (Debian's libopenblas here is the pthreads variant, whose idle workers spin). */
+static int cpu_threads;
+static int blas_single;
 
-size_t de_layers_cpu_conv_ws(const de_layer *L, int chunk)
+static int de_cpu_threads(void)
 {
-    return (size_t)(L->c * L->k * L->k + L->oc) * L->oh * L->ow * (size_t)(chunk < 1 ? 1 : chunk);
+    if (!blas_single) {
+        openblas_set_num_threads(1);
+        blas_single = 1;
+    }
+    return cpu_threads > 0 ? cpu_threads : omp_get_max_threads();
+}
+
+void de_layers_cpu_threads(int n)
+{
+    cpu_threads = n < 1 ? 1 : n;
+    openblas_set_num_threads(1);
+    blas_single = 1;
+}
+
+int de_layers_cpu_get_threads(void) { return de_cpu_threads(); }
+
+/* below DE_PAR_MIN elements an element-wise kernel stays on the calling thread */
+#define DE_PAR_MIN 16384
+/* im2col chunks: at least DE_CONV_MIN_COLS columns, up to DE_CONV_COL_TARGET elements */
+#define DE_CONV_MIN_COLS 512
+#define DE_CONV_COL_TARGET ((size_t)256 * 1024)
+
+static size_t conv_chunk_imgs(const de_layer *L, int imgs)
+{
+    const size_t hw = (size_t)L->oh * L->ow, ckk = (size_t)L->c * L->k * L->k;
+    size_t nb = (DE_CONV_MIN_COLS + hw - 1) / hw, by_cache = DE_CONV_COL_TARGET / (ckk * hw);
+    if (by_cache > nb)
+        nb = by_cache;
+    if (nb < 1)
+        nb = 1;
+    return nb > (size_t)imgs ? (size_t)imgs : nb;
+}
+
+size_t de_layers_cpu_conv_ws(const de_layer *L, int n)
+{
+    const size_t per = (size_t)(L->c * L->k * L->k + L->oc) * L->oh * L->ow;
+    const size_t part = (size_t)L->oc * L->c * L->k * L->k + (size_t)L->oc;
+    int t = de_cpu_threads();
+    if (n < 1)
+        n = 1;
+    if (t > n)
+        t = n;
+    int m = (n + t - 1) / t;
+    return (size_t)t * ((t > 1 ? part : 0) + per * conv_chunk_imgs(L, m));
 }
 
 #define T float

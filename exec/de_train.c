@@ -22,6 +22,9 @@ struct de_trainer {
     float **act;      /* per layer, max_batch x osz */
     float **dact;     /* gradients of the outputs (NULL where never needed) */
     int *needs;       /* the gradient of layer i's output is needed */
+    int *fused;       /* CPU: 1 for a conv whose output only feeds the ReLU after it (the conv writes
+                       * the ReLU's output; its own act/dact are not stored), 2 for that ReLU */
+    int *fresh;       /* CPU backward: dact[i] not written yet in this pass */
     float *bnsave;    /* per BN layer 2C: batch mean, 1/std */
     size_t *bn_off;
     float *ws;
@@ -90,29 +93,39 @@ int de_train_create(de_net *net, const de_train_opts *o, de_trainer **out, de_er
     tr->dact = de_calloc((size_t)nl, sizeof *tr->dact);
     tr->needs = de_calloc((size_t)nl, sizeof *tr->needs);
     tr->bn_off = de_calloc((size_t)nl, sizeof *tr->bn_off);
+    tr->fused = de_calloc((size_t)nl, sizeof *tr->fused);
+    tr->fresh = de_calloc((size_t)nl, sizeof *tr->fresh);
+    for (int i = 0; i + 1 < nl; i++) {
+        const de_layer *L = de_net_layer(net, i), *R = de_net_layer(net, i + 1);
+        int readers = 0;
+        for (int j = i + 1; j < nl; j++) {
+            const de_layer *M = de_net_layer(net, j);
+            readers += (M->in == i) + (M->in2 == i);
+        }
+        if (L->kind == DE_LAYER_CONV && R->kind == DE_LAYER_RELU && R->in == i && readers == 1)
+            tr->fused[i] = 1, tr->fused[i + 1] = 2;
+    }
     size_t bn = 0;
-    /* conv scratch: enough for the whole batch, but at most 32 M floats (128 MiB) unless one image needs more */
+    /* conv scratch: cache-sized chunks per thread (de_layers_cpu_conv_ws) */
     size_t ws = 1;
     for (int i = 0; i < nl; i++) {
         const de_layer *L = de_net_layer(net, i);
         tr->osz[i] = (size_t)L->oc * L->oh * L->ow;
-        tr->act[i] = de_calloc((size_t)B * tr->osz[i], sizeof(float));
+        if (tr->fused[i] != 1)
+            tr->act[i] = de_calloc((size_t)B * tr->osz[i], sizeof(float));
         tr->needs[i] = trainable(L) || (L->in >= 0 && tr->needs[L->in]) || (L->in2 >= 0 && tr->needs[L->in2]);
         if (L->kind == DE_LAYER_BN) {
             tr->bn_off[i] = bn;
             bn += 2 * (size_t)L->c;
         }
         if (L->kind == DE_LAYER_CONV) {
-            size_t one = de_layers_cpu_conv_ws(L, 1), all = de_layers_cpu_conv_ws(L, B);
-            size_t want = all < ((size_t)32 << 20) ? all : ((size_t)32 << 20);
-            if (want < one)
-                want = one;
+            size_t want = de_layers_cpu_conv_ws(L, B);
             if (want > ws)
                 ws = want;
         }
     }
     for (int i = 0; i < nl; i++)
-        if (tr->needs[i])
+        if (tr->needs[i] && tr->fused[i] != 1)
             tr->dact[i] = de_calloc((size_t)B * tr->osz[i], sizeof(float));
     tr->bnsave = de_calloc(bn ? bn : 1, sizeof(float));
     tr->ws_n = ws;
@@ -137,6 +150,8 @@ void de_train_destroy(de_trainer *tr)
     free(tr->dact);
     free(tr->osz);
     free(tr->needs);
+    free(tr->fused);
+    free(tr->fresh);
     free(tr->bn_off);
     free(tr->bnsave);
     free(tr->ws);
@@ -161,9 +176,15 @@ static void cpu_forward(de_trainer *tr, const float *x, int n, int train)
         const float *in = input_of(tr, L->in);
         float *y = tr->act[i];
         size_t cnt = (size_t)n * tr->osz[i];
+        if (tr->fused[i] == 2)
+            continue; /* written by the conv before it */
         switch (L->kind) {
         case DE_LAYER_CONV:
-            de_layers_cpu_conv_fwd(L, n, in, P + L->w_off, P + L->b_off, y, tr->ws, tr->ws_n);
+            if (tr->fused[i])
+                de_layers_cpu_conv_fwd_ex(L, n, in, P + L->w_off, P + L->b_off, tr->act[i + 1], tr->ws, tr->ws_n,
+                                          DE_CPU_RELU);
+            else
+                de_layers_cpu_conv_fwd(L, n, in, P + L->w_off, P + L->b_off, y, tr->ws, tr->ws_n);
             break;
         case DE_LAYER_FC:
             de_layers_cpu_fc_fwd(L, n, in, P + L->w_off, P + L->b_off, y);
@@ -187,51 +208,80 @@ static void cpu_forward(de_trainer *tr, const float *x, int n, int train)
     }
 }
 
+/* dact[j] is about to receive an input gradient from a kernel that can overwrite (returns
+ * DE_CPU_SET for the first write of this pass) or, with can_set == 0, only accumulate (it is
+ * zeroed before the first write). */
+static int first_write(de_trainer *tr, int j, size_t count, int can_set)
+{
+    if (j < 0 || !tr->fresh[j])
+        return 0;
+    tr->fresh[j] = 0;
+    if (can_set)
+        return DE_CPU_SET;
+    memset(tr->dact[j], 0, count * sizeof(float));
+    return 0;
+}
+
 static void cpu_backward(de_trainer *tr, int n)
 {
     de_net *net = tr->net;
     float *P = de_net_params(net);
     int last = tr->nl - 1;
     for (int i = 0; i < last; i++)
-        if (tr->dact[i])
-            memset(tr->dact[i], 0, (size_t)n * tr->osz[i] * sizeof(float));
+        tr->fresh[i] = tr->dact[i] != NULL;
     memset(tr->grad, 0, de_net_n_params(net) * sizeof(float));
     if (!tr->needs[last])
         return;
     memcpy(tr->dact[last], tr->dlogits, (size_t)n * tr->osz[last] * sizeof(float));
     for (int i = last; i >= 0; i--) {
-        if (!tr->needs[i])
-            continue;
+        if (!tr->needs[i] || tr->fused[i] == 2)
+            continue; /* a fused ReLU's backward is done by its conv */
         const de_layer *L = de_net_layer(net, i);
         const float *in = input_of(tr, L->in);
-        const float *dy = tr->dact[i];
+        int out = tr->fused[i] ? i + 1 : i; /* whose output gradient this layer reads */
+        first_write(tr, out, (size_t)n * tr->osz[out], 0); /* no consumer wrote it: zero */
+        const float *dy = tr->dact[out];
         float *dx = L->in >= 0 ? tr->dact[L->in] : NULL;
+        size_t nin = L->in >= 0 ? (size_t)n * tr->osz[L->in] : 0;
         float *dw = trainable(L) ? tr->grad + L->w_off : NULL;
         float *db = trainable(L) ? tr->grad + L->b_off : NULL;
         size_t cnt = (size_t)n * tr->osz[i];
         switch (L->kind) {
         case DE_LAYER_CONV:
-            de_layers_cpu_conv_bwd(L, n, in, P + L->w_off, dy, dx, dw, db, tr->ws, tr->ws_n);
+            de_layers_cpu_conv_bwd_ex(L, n, in, P + L->w_off, tr->act[out], dy, dx, dw, db, tr->ws, tr->ws_n,
+                                      (tr->fused[i] ? DE_CPU_RELU : 0) | (dx ? first_write(tr, L->in, nin, 1) : 0));
             break;
         case DE_LAYER_FC:
+            if (dx)
+                first_write(tr, L->in, nin, 0);
             de_layers_cpu_fc_bwd(L, n, in, P + L->w_off, dy, dx, dw, db);
             break;
         case DE_LAYER_RELU:
-            if (dx)
+            if (dx) {
+                first_write(tr, L->in, nin, 0);
                 de_layers_cpu_relu_bwd(cnt, tr->act[i], dy, dx);
+            }
             break;
         case DE_LAYER_MAXPOOL:
         case DE_LAYER_AVGPOOL:
         case DE_LAYER_GAP:
             if (dx)
-                de_layers_cpu_pool_bwd(L, n, in, dy, dx);
+                de_layers_cpu_pool_bwd_ex(L, n, in, dy, dx, first_write(tr, L->in, nin, 1));
             break;
         case DE_LAYER_BN:
+            if (dx)
+                first_write(tr, L->in, nin, 0);
             de_layers_cpu_bn_bwd(L, n, in, P + L->w_off, tr->bnsave + tr->bn_off[i], dy, dx, dw, db);
             break;
-        case DE_LAYER_ADD:
-            de_layers_cpu_add_bwd(cnt, dy, dx, L->in2 >= 0 ? tr->dact[L->in2] : NULL);
+        case DE_LAYER_ADD: {
+            float *dx2 = L->in2 >= 0 ? tr->dact[L->in2] : NULL;
+            if (dx)
+                first_write(tr, L->in, nin, 0);
+            if (dx2)
+                first_write(tr, L->in2, (size_t)n * tr->osz[L->in2], 0);
+            de_layers_cpu_add_bwd(cnt, dy, dx, dx2);
             break;
+        }
         }
     }
 }
@@ -289,11 +339,13 @@ int de_train_step(de_trainer *tr, const float *grad, double lr, de_err *err)
     const float *g = grad ? grad : tr->grad;
     float *w = de_net_params(tr->net), *v = tr->mom;
     const float mu = (float)tr->o.momentum, wd = (float)tr->o.weight_decay, a = (float)lr;
+    const int nt = de_layers_cpu_get_threads();
     for (int i = 0; i < tr->nl; i++) {
         const de_layer *L = de_net_layer(tr->net, i);
         if (!trainable(L))
             continue;
         size_t j0 = L->w_off, j1 = L->b_off + L->b_n;
+#pragma omp parallel for num_threads(nt) if (j1 - j0 >= 65536) schedule(static)
         for (size_t j = j0; j < j1; j++) {
             float gj = g[j] + wd * w[j];
             v[j] = mu * v[j] + gj;
@@ -353,6 +405,13 @@ int de_train_activation(de_trainer *tr, int layer, int n, float *out, de_err *er
     if (tr->cu)
         return de_cuda_activation(tr->cu, layer, n, out, err);
 #endif
+    if (tr->fused[layer] == 1) {
+        /* a conv fused with its ReLU keeps only the ReLU's output: recompute its own */
+        const de_layer *L = de_net_layer(tr->net, layer);
+        float *P = de_net_params(tr->net);
+        de_layers_cpu_conv_fwd(L, n, input_of(tr, L->in), P + L->w_off, P + L->b_off, out, tr->ws, tr->ws_n);
+        return 0;
+    }
     memcpy(out, tr->act[layer], (size_t)n * tr->osz[layer] * sizeof(float));
     return 0;
 }

@@ -24,7 +24,7 @@ typedef enum de_backend { DE_BACKEND_CPU = 0, DE_BACKEND_CUDA = 1 } de_backend;
 typedef struct de_train_opts {
     int max_batch;        /* largest local batch (>= 1) */
     de_backend device;
-    int threads;          /* CPU: BLAS threads (0: OpenBLAS default) */
+    int threads;          /* CPU: kernel threads (0: OpenMP default, e.g. OMP_NUM_THREADS) */
     double momentum;      /* default 0.9 */
     double weight_decay;  /* default 5e-4 */
 } de_train_opts;

@@ -328,6 +328,87 @@ static void test_weights(void)
     de_net_destroy(b);
 }
 
+static int differ(const double *a, const double *b, size_t n, double rtol)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += fabs(a[i] - b[i]) > rtol * (1 + fabs(b[i]));
+    return bad;
+}
+
+/* The threaded and fused paths against the single-threaded, unfused kernels (themselves
+ * gradient-checked above), in double: conv over 5 images (uneven image ranges) with 1 and 2
+ * threads. Forward outputs and dx come from one thread each with the full sum: equal to
+ * rounding (1e-12); dw/db add per-thread partials in another order: 1e-12 relative too (in
+ * double). Same thread count twice: bit-identical. Fused ReLU and DE_CPU_SET: bit-identical
+ * to conv + relu and to accumulating into zeros. */
+static void test_threads_fused(void)
+{
+    de_net *net;
+    CU_ASSERT_FATAL(de_net_parse("t", "input 3 10 10; conv 6 3 1 1; maxpool 2", &net, NULL) == 0);
+    const de_layer *L = de_net_layer(net, 0), *Pl = de_net_layer(net, 1);
+    const int n = 5;
+    size_t nx = (size_t)n * 3 * 100, ny = (size_t)n * 6 * 100, np = (size_t)n * 6 * 25;
+    double *x = rnd(nx, -1, 1), *w = rnd(L->w_n, -0.5, 0.5), *b = rnd(L->b_n, -0.5, 0.5), *r = rnd(ny, -1, 1);
+    double *y1 = de_calloc(ny, 8), *y2 = de_calloc(ny, 8), *yr = de_calloc(ny, 8);
+    double *dx1 = de_calloc(nx, 8), *dx2 = de_calloc(nx, 8), *dw1 = de_calloc(L->w_n, 8), *dw2 = de_calloc(L->w_n, 8);
+    double *db1 = de_calloc(L->b_n, 8), *db2 = de_calloc(L->b_n, 8), *rm = de_calloc(ny, 8);
+    de_layers_cpu_threads(1);
+    size_t wsn1 = de_layers_cpu_conv_ws(L, n);
+    double *ws = de_calloc(wsn1 * 4 + 4096, 8);
+    de_layers_cpu_conv_fwd_d(L, n, x, w, b, y1, ws, wsn1);
+    de_layers_cpu_conv_bwd_d(L, n, x, w, r, dx1, dw1, db1, ws, wsn1);
+    /* fused ReLU (1 thread): = relu(conv); backward = conv backward of the masked gradient */
+    de_layers_cpu_conv_fwd_ex_d(L, n, x, w, b, yr, ws, wsn1, DE_CPU_RELU);
+    int bad = 0;
+    for (size_t i = 0; i < ny; i++) {
+        bad += yr[i] != (y1[i] > 0 ? y1[i] : 0);
+        rm[i] = yr[i] > 0 ? r[i] : 0;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    de_layers_cpu_conv_bwd_d(L, n, x, w, rm, dx2, dw2, db2, ws, wsn1);
+    double *dx3 = de_calloc(nx, 8), *dw3 = de_calloc(L->w_n, 8), *db3 = de_calloc(L->b_n, 8);
+    for (size_t i = 0; i < nx; i++)
+        dx3[i] = 1e30; /* DE_CPU_SET: overwritten */
+    de_layers_cpu_conv_bwd_ex_d(L, n, x, w, yr, r, dx3, dw3, db3, ws, wsn1, DE_CPU_RELU | DE_CPU_SET);
+    CU_ASSERT(memcmp(dx2, dx3, nx * 8) == 0);
+    CU_ASSERT(memcmp(dw2, dw3, L->w_n * 8) == 0);
+    CU_ASSERT(memcmp(db2, db3, L->b_n * 8) == 0);
+    /* max-pool backward, overwrite = accumulate into zeros */
+    double *pd1 = de_calloc(ny, 8), *pd2 = de_calloc(ny, 8), *pg = rnd(np, -1, 1);
+    de_layers_cpu_pool_bwd_d(Pl, n, y1, pg, pd1);
+    for (size_t i = 0; i < ny; i++)
+        pd2[i] = -7;
+    de_layers_cpu_pool_bwd_ex_d(Pl, n, y1, pg, pd2, DE_CPU_SET);
+    CU_ASSERT(memcmp(pd1, pd2, ny * 8) == 0);
+    /* 2 threads: same values to rounding, and bit-identical run to run */
+    de_layers_cpu_threads(2);
+    size_t wsn2 = de_layers_cpu_conv_ws(L, n);
+    CU_ASSERT(wsn2 <= wsn1 * 4 + 4096);
+    for (int rep = 0; rep < 2; rep++) {
+        memset(dx2, 0, nx * 8);
+        de_layers_cpu_conv_fwd_d(L, n, x, w, b, y2, ws, wsn2);
+        de_layers_cpu_conv_bwd_d(L, n, x, w, r, dx2, dw2, db2, ws, wsn2);
+        CU_ASSERT_EQUAL(differ(y2, y1, ny, 1e-12), 0);
+        CU_ASSERT_EQUAL(differ(dx2, dx1, nx, 1e-12), 0);
+        CU_ASSERT_EQUAL(differ(dw2, dw1, L->w_n, 1e-12), 0);
+        CU_ASSERT_EQUAL(differ(db2, db1, L->b_n, 1e-12), 0);
+        if (rep == 0) {
+            memcpy(dx3, dx2, nx * 8), memcpy(dw3, dw2, L->w_n * 8), memcpy(db3, db2, L->b_n * 8);
+        } else {
+            CU_ASSERT(memcmp(dx2, dx3, nx * 8) == 0);
+            CU_ASSERT(memcmp(dw2, dw3, L->w_n * 8) == 0);
+            CU_ASSERT(memcmp(db2, db3, L->b_n * 8) == 0);
+        }
+    }
+    /* one image, 2 threads: the GEMMs split by output blocks */
+    de_layers_cpu_conv_fwd_d(L, 1, x, w, b, y2, ws, wsn2);
+    CU_ASSERT_EQUAL(differ(y2, y1, 600, 1e-12), 0);
+    free(x), free(w), free(b), free(r), free(y1), free(y2), free(yr), free(dx1), free(dx2), free(dw1), free(dw2);
+    free(db1), free(db2), free(rm), free(ws), free(dx3), free(dw3), free(db3), free(pd1), free(pd2), free(pg);
+    de_net_destroy(net);
+}
+
 int main(void)
 {
     static const de_test_case t[] = {{"conv", test_conv},
@@ -340,6 +421,7 @@ int main(void)
                                      {"add", test_add},
                                      {"softmax cross-entropy", test_xent},
                                      {"fp32 conv = fp64 conv", test_float_matches_double},
+                                     {"threaded and fused conv = reference", test_threads_fused},
                                      {"built-in networks", test_builtins},
                                      {"weight files", test_weights},
                                      {NULL, NULL}};

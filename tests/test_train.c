@@ -37,12 +37,14 @@ static de_net *small_net(uint64_t seed)
     return net;
 }
 
+static int n_threads = 1; /* threads of the trainers the tests make */
+
 static de_trainer *trainer(de_net *net, int batch)
 {
     de_train_opts o;
     de_train_opts_default(&o);
     o.max_batch = batch;
-    o.threads = 1;
+    o.threads = n_threads;
     de_trainer *tr = NULL;
     de_err err;
     if (de_train_create(net, &o, &tr, &err))
@@ -220,6 +222,71 @@ static void test_resume_bit_identical(void)
     de_dataset_destroy(ds);
 }
 
+/* Two CPU threads: resume still bit-identical; a gradient is bit-identical run to run and
+ * differs from the 1-thread one only by float summation order (per-thread partial sums
+ * of dw/db over a batch of 12: same tolerance as the weighted average). */
+static void test_two_threads(void)
+{
+    n_threads = 2;
+    test_resume_bit_identical();
+    de_dataset *ds = de_dataset_synthetic(4, 3, 3, 16, 9);
+    de_net *net = small_net(4);
+    size_t np = de_net_n_params(net);
+    float *x = de_calloc(12 * 3 * 256, sizeof(float)), *g2 = de_calloc(np, sizeof(float));
+    int y[12];
+    fill_batch(ds, 12, x, y);
+    de_trainer *tr = trainer(net, 12);
+    CU_ASSERT_FATAL(de_train_grad(tr, x, y, 12, NULL, NULL, NULL) == 0);
+    memcpy(g2, de_train_gradient(tr), np * sizeof(float));
+    CU_ASSERT_FATAL(de_train_grad(tr, x, y, 12, NULL, NULL, NULL) == 0);
+    CU_ASSERT(memcmp(g2, de_train_gradient(tr), np * sizeof(float)) == 0);
+    de_train_destroy(tr);
+    n_threads = 1;
+    tr = trainer(net, 12);
+    CU_ASSERT_FATAL(de_train_grad(tr, x, y, 12, NULL, NULL, NULL) == 0);
+    const float *g1 = de_train_gradient(tr);
+    double gmax = 0;
+    for (size_t j = 0; j < np; j++)
+        gmax = fmax(gmax, fabs(g1[j]));
+    int bad = 0;
+    for (size_t j = 0; j < np; j++)
+        bad += fabs(g2[j] - g1[j]) > 1e-6 * gmax + 1e-4 * fabs(g1[j]);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(gmax > 0);
+    free(x), free(g2);
+    de_train_destroy(tr);
+    de_net_destroy(net);
+    de_dataset_destroy(ds);
+}
+
+/* A conv fused with its ReLU (SMALL's c1 and c2) reports its own pre-ReLU output
+ * (recomputed): ReLU of it is the ReLU layer's output, bit for bit. */
+static void test_fused_activation(void)
+{
+    de_dataset *ds = de_dataset_synthetic(4, 3, 3, 16, 9);
+    de_net *net = small_net(4);
+    de_trainer *tr = trainer(net, 6);
+    float *x = de_calloc(12 * 3 * 256, sizeof(float));
+    int y[12];
+    fill_batch(ds, 6, x, y);
+    CU_ASSERT_FATAL(de_train_eval(tr, x, y, 6, NULL, NULL, NULL, NULL) == 0);
+    size_t cnt = 6 * 8 * 256;
+    float *c = de_calloc(cnt, sizeof(float)), *r = de_calloc(cnt, sizeof(float));
+    CU_ASSERT(de_train_activation(tr, 0, 6, c, NULL) == 0);
+    CU_ASSERT(de_train_activation(tr, 1, 6, r, NULL) == 0);
+    int bad = 0, neg = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        bad += (c[i] > 0 ? c[i] : 0) != r[i];
+        neg += c[i] < 0;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(neg > 0);
+    free(x), free(c), free(r);
+    de_train_destroy(tr);
+    de_net_destroy(net);
+    de_dataset_destroy(ds);
+}
+
 static void write_bytes(const char *path, const char *buf, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -315,6 +382,8 @@ int main(void)
                                      {"resume is bit-identical", test_resume_bit_identical},
                                      {"bad checkpoints refused, last good intact", test_bad_checkpoints},
                                      {"frozen layers", test_frozen},
+                                     {"two threads: deterministic, = one thread", test_two_threads},
+                                     {"fused conv+ReLU: the conv's own activation", test_fused_activation},
                                      {NULL, NULL}};
     de_test_suite("train", t);
     return de_test_run();
