@@ -1,0 +1,102 @@
+/* de_dp.c — data-parallel SGD over MPI (see de_dp.h). */
+#include "de_dp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "de_util.h"
+
+struct de_dp {
+    de_trainer *tr;
+    MPI_Comm comm;
+    size_t n;          /* parameters */
+    int local, offset, global;
+    float *buf;        /* b_i * g_i, then the sum */
+};
+
+/* MPI call check: the error string of the MPI library, with file:line. */
+#define MPI_CHECK(call, err)                                                                       \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != MPI_SUCCESS) {                                                                  \
+            char s_[MPI_MAX_ERROR_STRING];                                                         \
+            int l_ = 0;                                                                            \
+            MPI_Error_string(rc_, s_, &l_);                                                        \
+            return de_err_set((err), DE_EIO, "%s:%d: %s failed: %s (check the MPI launch and the " \
+                              "network between the ranks)", __FILE__, __LINE__, #call, s_);         \
+        }                                                                                          \
+    } while (0)
+
+int de_dp_create(de_trainer *tr, size_t n_params, MPI_Comm comm, const int *shares, int n_shares, de_dp **out,
+                 de_err *err)
+{
+    *out = NULL;
+    int rank, size;
+    MPI_CHECK(MPI_Comm_rank(comm, &rank), err);
+    MPI_CHECK(MPI_Comm_size(comm, &size), err);
+    if (n_shares != size)
+        return de_err_set(err, DE_EMISMATCH, "data parallel: the plan has %d shares but MPI runs %d ranks", n_shares,
+                          size);
+    de_dp *dp = de_calloc(1, sizeof *dp);
+    for (int r = 0; r < n_shares; r++) {
+        if (shares[r] < 1) {
+            free(dp);
+            return de_err_set(err, DE_ERANGE, "data parallel: share %d of rank %d must be >= 1", shares[r], r);
+        }
+        if (r < rank)
+            dp->offset += shares[r];
+        dp->global += shares[r];
+    }
+    dp->tr = tr;
+    dp->comm = comm;
+    dp->n = n_params;
+    dp->local = shares[rank];
+    dp->buf = de_calloc(n_params, sizeof(float));
+    *out = dp;
+    return DE_OK;
+}
+
+void de_dp_destroy(de_dp *dp)
+{
+    if (!dp)
+        return;
+    free(dp->buf);
+    free(dp);
+}
+
+int de_dp_local_batch(const de_dp *dp)
+{
+    return dp->local;
+}
+
+int de_dp_offset(const de_dp *dp)
+{
+    return dp->offset;
+}
+
+int de_dp_global_batch(const de_dp *dp)
+{
+    return dp->global;
+}
+
+int de_dp_step(de_dp *dp, const float *x, const int *labels, double lr, double *loss, de_err *err)
+{
+    double l = 0;
+    int rc = de_train_grad(dp->tr, x, labels, dp->local, &l, NULL, err);
+    if (rc)
+        return rc;
+    const float *g = de_train_gradient(dp->tr);
+    float w = (float)dp->local;
+    for (size_t j = 0; j < dp->n; j++)
+        dp->buf[j] = w * g[j];
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, dp->buf, (int)dp->n, MPI_FLOAT, MPI_SUM, dp->comm), err);
+    float inv = 1.0f / (float)dp->global;
+    for (size_t j = 0; j < dp->n; j++)
+        dp->buf[j] *= inv;
+    if (loss) {
+        double wl = l * dp->local;
+        MPI_CHECK(MPI_Allreduce(&wl, loss, 1, MPI_DOUBLE, MPI_SUM, dp->comm), err);
+        *loss /= dp->global;
+    }
+    return de_train_step(dp->tr, dp->buf, lr, err);
+}

@@ -1,0 +1,35 @@
+/* de_dp.h — synchronous data-parallel SGD over MPI: one rank per device of a plan.
+ *
+ * Rank i computes the mean gradient g_i of its local batch of b_i samples
+ * (de_train_grad); one MPI_Allreduce of b_i * g_i, divided by the global batch
+ * B = sum b_i, gives every rank the gradient of the whole batch, and every rank applies
+ * the same SGD step (de_train_step). Started from the same weights, the ranks stay
+ * identical, and equal — up to float summation order — to one device training with
+ * batch B (networks without batch norm: BN uses local batch statistics). This is the
+ * iteration of the executor; `shares` comes from the plan (de_plan.h), unchanged. */
+#ifndef DE_DP_H
+#define DE_DP_H
+
+#include <mpi.h>
+
+#include "de_error.h"
+#include "de_train.h"
+
+typedef struct de_dp de_dp;
+
+/* A data-parallel group over comm: rank r trains shares[r] samples per iteration
+ * (n_shares == the communicator's size, every share >= 1). tr is borrowed. */
+int de_dp_create(de_trainer *tr, size_t n_params, MPI_Comm comm, const int *shares, int n_shares, de_dp **out,
+                 de_err *err);
+void de_dp_destroy(de_dp *dp); /* NULL is a no-op */
+
+/* This rank's share and its offset in the global batch (samples before it). */
+int de_dp_local_batch(const de_dp *dp);
+int de_dp_offset(const de_dp *dp);
+int de_dp_global_batch(const de_dp *dp);
+
+/* One iteration: gradient of the local samples (x: local_batch x C x H x W), the
+ * weighted all-reduce, the SGD step. *loss gets the global mean loss (may be NULL). */
+int de_dp_step(de_dp *dp, const float *x, const int *labels, double lr, double *loss, de_err *err);
+
+#endif
