@@ -188,6 +188,25 @@ static void test_determinism(void)
     rmdir_all(c);
 }
 
+static void test_job_queue(void)
+{
+    de_scenario *s = de_test_scenario("tests/data/tiny-queue.cfg");
+    de_sim_opts o;
+    de_sim_opts_default(&o);
+    o.step_cv = 0;
+    de_sim_result r;
+    run(s, &o, &r);
+    const de_sim_job *a = &r.jobs[0], *b = &r.jobs[1];
+    CU_ASSERT(a->finished && b->finished);
+    CU_ASSERT(b->arrival_s < a->end_s);   /* it arrived while the first ran */
+    CU_ASSERT(b->start_s >= a->end_s);    /* and waited for it */
+    CU_ASSERT_EQUAL(a->iterations, 20);   /* 640 / 32 */
+    CU_ASSERT_EQUAL(b->iterations, 20);   /* 320 / 16 */
+    CU_ASSERT_DOUBLE_EQUAL(r.end_s, b->end_s, 1e-12); /* the run ends with the last job */
+    de_sim_result_free(&r);
+    de_scenario_destroy(s);
+}
+
 static void test_bad_options(void)
 {
     de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
@@ -237,6 +256,7 @@ int main(int argc, char **argv)
         {"a crash loses exactly the work since the last checkpoint", test_crash_loses_since_checkpoint},
         {"golden event log", test_golden_log},
         {"same seed same bytes, other seed other samples", test_determinism},
+        {"jobs queue first come, first served", test_job_queue},
         {"bad options", test_bad_options},
         {NULL, NULL}};
     de_test_suite("sim", cases);
