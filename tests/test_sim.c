@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "de_generate.h"
 #include "de_planner.h"
 #include "de_sim.h"
 #include "de_test.h"
@@ -207,6 +208,55 @@ static void test_job_queue(void)
     de_scenario_destroy(s);
 }
 
+/* The planner's promise, checked by simulation: on random clusters, every LC task on
+ * a device that deep-edge trains on stays within its deadline when every request is
+ * simulated against the actual step timeline (the planner keeps a 10% margin). */
+static void test_plans_hold_in_simulation(void)
+{
+    int checked = 0, over = 0;
+    double worst = 0;
+    for (unsigned long seed = 1; seed <= 40; seed++) {
+        de_gen_opts g;
+        de_gen_opts_default(&g);
+        g.devices = 3 + (int)(seed % 8);
+        g.lc_tasks = g.devices;
+        g.seed = seed;
+        de_scenario *s;
+        de_err err;
+        CU_ASSERT_FATAL(de_generate_load(DE_DEFAULT_CATALOG, &g, &s, &err) == DE_OK);
+        de_state st;
+        de_state_init(&st, s, 0);
+        de_predictor pr = de_predictor_model();
+        de_plan p;
+        de_plan_init(&p);
+        CU_ASSERT_FATAL(de_plan_compute(&st, 0, DE_POLICY_DEEP_EDGE, &s->planner, &pr, &p, &err) == DE_OK);
+        de_sim_opts o;
+        de_sim_opts_default(&o);
+        o.until_s = 900;
+        de_sim_result r;
+        run(s, &o, &r);
+        for (int t = 0; t < s->n_tasks; t++) {
+            int training = 0;
+            for (int i = 0; i < p.n_shares; i++)
+                training |= p.shares[i].device == s->tasks[t].device;
+            if (!training || r.tasks[t].requests < 1000)
+                continue;
+            double ratio = r.tasks[t].pct_s / s->tasks[t].deadline_s;
+            checked++;
+            over += ratio > 1;
+            worst = fmax(worst, ratio);
+        }
+        de_sim_result_free(&r);
+        de_plan_free(&p);
+        de_state_free(&st);
+        de_scenario_destroy(s);
+    }
+    fprintf(stderr, "\n  %d LC tasks next to deep-edge training, %d over their deadline in simulation; worst %.2f of it\n",
+            checked, over, worst);
+    CU_ASSERT(checked >= 20);
+    CU_ASSERT_EQUAL(over, 0);
+}
+
 static void test_bad_options(void)
 {
     de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
@@ -257,6 +307,7 @@ int main(int argc, char **argv)
         {"golden event log", test_golden_log},
         {"same seed same bytes, other seed other samples", test_determinism},
         {"jobs queue first come, first served", test_job_queue},
+        {"deep-edge plans hold in simulation (random clusters)", test_plans_hold_in_simulation},
         {"bad options", test_bad_options},
         {NULL, NULL}};
     de_test_suite("sim", cases);
