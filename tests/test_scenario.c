@@ -140,21 +140,9 @@ static void test_shipped_all_load(void)
     CU_ASSERT(have_caltech);
 }
 
-static de_scenario *load_caltech(void)
-{
-    de_scenario *s = NULL;
-    de_err err;
-    int rc = de_scenario_load(de_test_src("scenarios/caltech-testbed.cfg"), NULL, &s, &err);
-    if (rc)
-        fprintf(stderr, "\n  caltech-testbed: %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    return s;
-}
-
 static void test_caltech_values(void)
 {
-    de_scenario *s = load_caltech();
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     CU_ASSERT_STRING_EQUAL(s->name, "caltech-testbed");
     DE_ASSERT_CONTAINS(s->path, "scenarios/caltech-testbed.cfg");
     CU_ASSERT_STRING_EQUAL(s->catalog_dir, DE_DEFAULT_CATALOG);
@@ -235,7 +223,7 @@ static void test_caltech_values(void)
 
 static void test_caltech_print(void)
 {
-    de_scenario *s = load_caltech();
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

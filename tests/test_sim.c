@@ -20,6 +20,21 @@ static void run(const de_scenario *s, const de_sim_opts *o, de_sim_result *r)
     CU_ASSERT_FATAL(rc == DE_OK);
 }
 
+/* The plan of job 0 that `policy` makes at time 0 (what the run starts with). */
+static void plan_of(const de_scenario *s, de_policy policy, de_plan *p)
+{
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_plan_init(p);
+    de_predictor pred = de_predictor_model();
+    de_err err;
+    int rc = de_plan_compute(&st, 0, policy, &s->planner, &pred, p, &err);
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    CU_ASSERT_FATAL(rc == DE_OK);
+    de_state_free(&st);
+}
+
 static void test_mm1(void)
 {
     /* rho = 50 x 0.01 = 0.5: mean sojourn s / (1 - rho) = 20 ms, p95 = -ln(0.05) x 20 ms. */
@@ -53,13 +68,8 @@ static void test_closed_form(void)
     o.step_cv = 0;
     de_sim_result r;
     run(s, &o, &r);
-    de_state st;
-    de_state_init(&st, s, 0);
     de_plan p;
-    de_plan_init(&p);
-    de_predictor pred = de_predictor_model();
-    de_err err;
-    CU_ASSERT_FATAL(de_plan_compute(&st, 0, s->planner.policy, &s->planner, &pred, &p, &err) == DE_OK);
+    plan_of(s, s->planner.policy, &p);
     const de_sim_job *J = &r.jobs[0];
     CU_ASSERT(J->finished);
     CU_ASSERT_EQUAL(J->iterations, p.iterations);
@@ -67,7 +77,6 @@ static void test_closed_form(void)
     CU_ASSERT_DOUBLE_EQUAL((J->compute_s + J->allreduce_s) / J->iterations, p.iteration_time_s, 1e-12);
     CU_ASSERT_EQUAL(J->lost_samples, 0);
     de_plan_free(&p);
-    de_state_free(&st);
     de_sim_result_free(&r);
     de_scenario_destroy(s);
 }
@@ -79,13 +88,8 @@ static void test_crash_loses_since_checkpoint(void)
     de_sim_opts_default(&o);
     o.step_cv = 0;
     /* Where will the crash at t = 3 s fall? The first plan's iterations, deterministic. */
-    de_state st;
-    de_state_init(&st, s, 0);
     de_plan p;
-    de_plan_init(&p);
-    de_predictor pred = de_predictor_model();
-    de_err err;
-    CU_ASSERT_FATAL(de_plan_compute(&st, 0, s->planner.policy, &s->planner, &pred, &p, &err) == DE_OK);
+    plan_of(s, s->planner.policy, &p);
     CU_ASSERT_FATAL(p.n_shares == 1 && p.shares[0].device == de_scenario_device(s, "f1"));
     const de_job *j = &s->jobs[0];
     double T = p.iteration_time_s, t = o.replan_cost_s, crash = s->faults[0].time_s;
@@ -110,7 +114,6 @@ static void test_crash_loses_since_checkpoint(void)
     CU_ASSERT_EQUAL(J->iterations, (long long)(j->dataset_size / j->global_batch) + (done - ckpt));
     CU_ASSERT(r.tasks[0].dropped > 0); /* the LC task of the crashed device lost requests */
     de_plan_free(&p);
-    de_state_free(&st);
     de_sim_result_free(&r);
     de_scenario_destroy(s);
 }
@@ -224,12 +227,8 @@ static void test_plans_hold_in_simulation(void)
         de_scenario *s;
         de_err err;
         CU_ASSERT_FATAL(de_generate_load(DE_DEFAULT_CATALOG, &g, &s, &err) == DE_OK);
-        de_state st;
-        de_state_init(&st, s, 0);
-        de_predictor pr = de_predictor_model();
         de_plan p;
-        de_plan_init(&p);
-        CU_ASSERT_FATAL(de_plan_compute(&st, 0, DE_POLICY_DEEP_EDGE, &s->planner, &pr, &p, &err) == DE_OK);
+        plan_of(s, DE_POLICY_DEEP_EDGE, &p);
         de_sim_opts o;
         de_sim_opts_default(&o);
         o.until_s = 900;
@@ -248,7 +247,6 @@ static void test_plans_hold_in_simulation(void)
         }
         de_sim_result_free(&r);
         de_plan_free(&p);
-        de_state_free(&st);
         de_scenario_destroy(s);
     }
     fprintf(stderr, "\n  %d LC tasks next to deep-edge training, %d over their deadline in simulation; worst %.2f of it\n",
