@@ -17,6 +17,9 @@ int de_cmd_sweep(int argc, char **argv);
 int de_cmd_fit(int argc, char **argv);
 int de_cmd_train(int argc, char **argv);
 int de_cmd_dataset(int argc, char **argv);
+int de_cmd_run(int argc, char **argv);
+int de_cmd_worker(int argc, char **argv); /* internal: one MPI rank of `run` */
+int de_cmd_lc(int argc, char **argv);     /* internal: one LC service of `run` */
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

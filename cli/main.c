@@ -22,6 +22,7 @@ static void usage(FILE *out)
             "  sweep SCENARIO      what-if grid of simulations (--vary KEY=V1,V2,...) in parallel\n"
             "  train --data DIR|--synthetic   train a CNN (CPU or CUDA): loss/accuracy per epoch, checkpoints\n"
             "  dataset synth|cache DIR        generate a Caltech-layout folder / decode one into a cache\n"
+            "  run SCENARIO|PLAN   execute a plan: MPI workers train the CNN next to real LC services\n"
             "  bench plan|sim-engine|sim-scale|train   benchmarks (planning, PHOLD, 1,000-device day, training)\n"
             "  help                this text\n"
             "  version             the version\n\n"
@@ -89,6 +90,13 @@ int main(int argc, char **argv)
         return de_cmd_dataset(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return de_cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return de_cmd_run(argc - 1, argv + 1);
+    /* internal: the processes `deepedge run` starts (not for direct use) */
+    if (strcmp(cmd, "_worker") == 0)
+        return de_cmd_worker(argc - 1, argv + 1);
+    if (strcmp(cmd, "_lc") == 0)
+        return de_cmd_lc(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return DE_EXIT_OK;

@@ -19,6 +19,7 @@ static const de_key k_top[] = {
     {"jobs", DE_KEY_LIST, 1, 0, 0, NULL, "", "model-update (re-training) jobs"},
     {"planner", DE_KEY_GROUP, 0, 0, 0, NULL, "", "planner options"},
     {"faults", DE_KEY_LIST, 0, 0, 0, NULL, "", "device/link faults (used by sim and run)"},
+    {"exec", DE_KEY_GROUP, 0, 0, 0, NULL, "", "how deepedge run executes the first job (dataset, optimizer)"},
 };
 static const de_key k_link[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique link name"},
@@ -61,7 +62,18 @@ static const de_key k_fault[] = {
     {"repair_s", DE_KEY_FLOAT, 0, 0, 1e12, "inf", "s", "time until repaired (absent: never)"},
     {"factor", DE_KEY_FLOAT, 0, 1e-3, 1, NULL, "", "slowdown: speed multiplier; link-degrade: bandwidth multiplier"},
 };
-
+static const de_key k_exec[] = {
+    {"dataset", DE_KEY_STRING, 1, 0, 0, NULL, "path", "Caltech-layout folder (CLASS/IMAGE.jpg), relative to this file"},
+    {"synthesize", DE_KEY_BOOL, 0, 0, 0, "false", "", "generate a synthetic Caltech-layout folder there if it does not exist"},
+    {"synth_classes", DE_KEY_INT, 0, 2, 1000, "6", "", "synthesize: classes"},
+    {"synth_per_class", DE_KEY_INT, 0, 1, 100000, "60", "", "synthesize: images per class"},
+    {"image_size", DE_KEY_INT, 0, 0, 4096, "0", "pixels", "stored image size (0: 9/8 of the network input)"},
+    {"val_frac", DE_KEY_FLOAT, 0, 0, 0.9, "0.2", "", "fraction held out for validation"},
+    {"lr", DE_KEY_FLOAT, 0, 1e-9, 10, "0.05", "", "SGD learning rate (momentum 0.9, weight decay 5e-4)"},
+    {"seed", DE_KEY_INT, 0, 0, 4294967295.0, "1", "", "initial weights, split, shuffling, augmentation, LC arrivals"},
+    {"augment", DE_KEY_BOOL, 0, 0, 0, "true", "", "random crop + horizontal flip"},
+    {"threads", DE_KEY_INT, 0, 1, 256, "1", "", "kernel threads of each worker and LC service"},
+};
 
 void de_scenario_print_keys(FILE *out)
 {
@@ -72,6 +84,7 @@ void de_scenario_print_keys(FILE *out)
     de_conf_print_table(out, "jobs.[i]", k_job, DE_NKEYS(k_job));
     de_conf_print_table(out, "planner", k_planner, DE_NKEYS(k_planner));
     de_conf_print_table(out, "faults.[i]", k_fault, DE_NKEYS(k_fault));
+    de_conf_print_table(out, "exec", k_exec, DE_NKEYS(k_exec));
 }
 
 const char *de_fault_kind_name(de_fault_kind k)
@@ -404,10 +417,40 @@ static int load_faults(de_scenario *s, config_setting_t *list, de_err *err)
     return DE_OK;
 }
 
+static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_err *err)
+{
+    de_exec_spec *e = &s->exec;
+    if (!g)
+        return DE_OK;
+    const char *ds;
+    long long classes, per_class, size, seed, threads;
+    int rc = de_conf_check_keys(g, k_exec, DE_NKEYS(k_exec), err);
+    if (rc)
+        return rc;
+    DE_CONF_GET(string, g, k_exec, "dataset", &ds);
+    DE_CONF_GET(bool, g, k_exec, "synthesize", &e->synthesize);
+    DE_CONF_GET(int, g, k_exec, "synth_classes", &classes);
+    DE_CONF_GET(int, g, k_exec, "synth_per_class", &per_class);
+    DE_CONF_GET(int, g, k_exec, "image_size", &size);
+    DE_CONF_GET(float, g, k_exec, "val_frac", &e->val_frac);
+    DE_CONF_GET(float, g, k_exec, "lr", &e->lr);
+    DE_CONF_GET(int, g, k_exec, "seed", &seed);
+    DE_CONF_GET(bool, g, k_exec, "augment", &e->augment);
+    DE_CONF_GET(int, g, k_exec, "threads", &threads);
+    e->present = 1;
+    e->dataset = de_path_join(dir, ds);
+    e->synth_classes = (int)classes;
+    e->synth_per_class = (int)per_class;
+    e->image_size = (int)size;
+    e->seed = (uint64_t)seed;
+    e->threads = (int)threads;
+    return DE_OK;
+}
+
 static int load_root(de_scenario *s, config_setting_t *root, const char *catalog_dir, de_err *err)
 {
     const char *name, *desc, *catalog;
-    config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults;
+    config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults, *exec;
     int rc = de_conf_check_keys(root, k_top, DE_NKEYS(k_top), err);
     if (rc)
         return rc;
@@ -420,6 +463,7 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
     DE_CONF_GET(setting, root, k_top, "jobs", &jobs);
     DE_CONF_GET(setting, root, k_top, "planner", &planner);
     DE_CONF_GET(setting, root, k_top, "faults", &faults);
+    DE_CONF_GET(setting, root, k_top, "exec", &exec);
     s->name = de_strdup(name);
     s->description = de_strdup(desc);
 
@@ -449,6 +493,8 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
         rc = load_planner(s, planner, err);
     if (!rc)
         rc = load_faults(s, faults, err);
+    if (!rc)
+        rc = load_exec(s, exec, dir, err);
     free(dir);
     if (!rc && s->n_devices == 0) {
         char loc[1024];
@@ -525,6 +571,7 @@ void de_scenario_destroy(de_scenario *s)
     free(s->name);
     free(s->description);
     free(s->catalog_dir);
+    free(s->exec.dataset);
     free(s);
 }
 
@@ -583,4 +630,12 @@ void de_scenario_print(const de_scenario *s, FILE *out)
         fprintf(out, "  %-12s %-14s at %10.1f s  repair after %g s  factor %g\n", de_fault_kind_name(f->kind),
                 s->devices[f->device].name, f->time_s, f->repair_s, f->factor);
     }
+    const de_exec_spec *e = &s->exec;
+    if (e->present)
+        fprintf(out,
+                "\nexec      dataset %s%s (synthetic %d x %d), image size %d, val %.2f, lr %g, seed %llu, "
+                "augment %s, %d thread(s)\n",
+                e->dataset, e->synthesize ? " (synthesized if missing)" : "", e->synth_classes, e->synth_per_class,
+                e->image_size, e->val_frac, e->lr, (unsigned long long)e->seed, e->augment ? "yes" : "no",
+                e->threads);
 }

@@ -66,6 +66,20 @@ typedef struct de_planner_opts {
     int fastest_k;          /* fastest-k: k (0 = the k with the best predicted time) */
 } de_planner_opts;
 
+/* How `deepedge run` executes the scenario's first job (the `exec` group). */
+typedef struct de_exec_spec {
+    int present;            /* the group is there (run refuses scenarios without it) */
+    char *dataset;          /* Caltech-layout folder, resolved against the scenario's directory */
+    int synthesize;         /* generate a synthetic folder there if missing */
+    int synth_classes, synth_per_class;
+    int image_size;         /* stored size; 0: 9/8 of the network input */
+    double val_frac;
+    double lr;
+    uint64_t seed;
+    int augment;
+    int threads;            /* kernel threads per worker and per LC service */
+} de_exec_spec;
+
 typedef struct de_scenario {
     char *path;
     char *name;
@@ -85,6 +99,7 @@ typedef struct de_scenario {
     de_fault *faults;
     int n_faults;
     de_planner_opts planner;
+    de_exec_spec exec;
     uint64_t checksum;      /* FNV-1a of the file's bytes */
     struct de_strmap *link_ix, *device_ix, *task_ix, *job_ix; /* name -> index */
 } de_scenario;

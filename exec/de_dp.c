@@ -1,6 +1,7 @@
 /* de_dp.c — data-parallel SGD over MPI (see de_dp.h). */
 #include "de_dp.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@ struct de_dp {
     MPI_Comm comm;
     size_t n;          /* parameters */
     int local, offset, global;
-    float *buf;        /* b_i * g_i, then the sum */
+    float *buf;        /* b_i * g_i, b_i * loss_i, control; then the sums */
 };
 
 /* MPI call check: the error string of the MPI library, with file:line. */
@@ -51,7 +52,7 @@ int de_dp_create(de_trainer *tr, size_t n_params, MPI_Comm comm, const int *shar
     dp->comm = comm;
     dp->n = n_params;
     dp->local = shares[rank];
-    dp->buf = de_calloc(n_params, sizeof(float));
+    dp->buf = de_calloc(n_params + 2, sizeof(float));
     *out = dp;
     return DE_OK;
 }
@@ -79,24 +80,34 @@ int de_dp_global_batch(const de_dp *dp)
     return dp->global;
 }
 
+int de_dp_sync(de_dp *dp, double local_loss, int control, double lr, double *loss, int *control_out,
+               double *allreduce_s, de_err *err)
+{
+    const float *g = de_train_gradient(dp->tr);
+    float w = (float)dp->local;
+    for (size_t j = 0; j < dp->n; j++)
+        dp->buf[j] = w * g[j];
+    dp->buf[dp->n] = (float)(local_loss * dp->local);
+    dp->buf[dp->n + 1] = (float)control;
+    double t0 = MPI_Wtime();
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, dp->buf, (int)dp->n + 2, MPI_FLOAT, MPI_SUM, dp->comm), err);
+    if (allreduce_s)
+        *allreduce_s = MPI_Wtime() - t0;
+    float inv = 1.0f / (float)dp->global;
+    for (size_t j = 0; j < dp->n; j++)
+        dp->buf[j] *= inv;
+    if (loss)
+        *loss = dp->buf[dp->n] / (double)dp->global;
+    if (control_out)
+        *control_out = (int)lroundf(dp->buf[dp->n + 1]);
+    return de_train_step(dp->tr, dp->buf, lr, err);
+}
+
 int de_dp_step(de_dp *dp, const float *x, const int *labels, double lr, double *loss, de_err *err)
 {
     double l = 0;
     int rc = de_train_grad(dp->tr, x, labels, dp->local, &l, NULL, err);
     if (rc)
         return rc;
-    const float *g = de_train_gradient(dp->tr);
-    float w = (float)dp->local;
-    for (size_t j = 0; j < dp->n; j++)
-        dp->buf[j] = w * g[j];
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, dp->buf, (int)dp->n, MPI_FLOAT, MPI_SUM, dp->comm), err);
-    float inv = 1.0f / (float)dp->global;
-    for (size_t j = 0; j < dp->n; j++)
-        dp->buf[j] *= inv;
-    if (loss) {
-        double wl = l * dp->local;
-        MPI_CHECK(MPI_Allreduce(&wl, loss, 1, MPI_DOUBLE, MPI_SUM, dp->comm), err);
-        *loss /= dp->global;
-    }
-    return de_train_step(dp->tr, dp->buf, lr, err);
+    return de_dp_sync(dp, l, 0, lr, loss, NULL, NULL, err);
 }

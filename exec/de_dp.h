@@ -28,8 +28,18 @@ int de_dp_local_batch(const de_dp *dp);
 int de_dp_offset(const de_dp *dp);
 int de_dp_global_batch(const de_dp *dp);
 
+/* The synchronisation half of an iteration, after de_train_grad of the local batch:
+ * ONE MPI_Allreduce carries b_i * g_i, b_i * local_loss and a control word (the sum of
+ * every rank's `control`: the coordinator's stop request travels from rank 0 to all in
+ * the same message), then the SGD step. *loss: the global mean loss (float precision),
+ * *control_out: the summed control word, *allreduce_s: the time inside MPI (any may be
+ * NULL). */
+int de_dp_sync(de_dp *dp, double local_loss, int control, double lr, double *loss, int *control_out,
+               double *allreduce_s, de_err *err);
+
 /* One iteration: gradient of the local samples (x: local_batch x C x H x W), the
- * weighted all-reduce, the SGD step. *loss gets the global mean loss (may be NULL). */
+ * weighted all-reduce, the SGD step (de_train_grad + de_dp_sync). *loss gets the global
+ * mean loss (may be NULL). */
 int de_dp_step(de_dp *dp, const float *x, const int *labels, double lr, double *loss, de_err *err);
 
 #endif

@@ -31,6 +31,8 @@ static const de_key k_type[] = {
     {"description", DE_KEY_STRING, 1, 0, 0, NULL, "", "hardware summary"},
     {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "jetson | gpu | cpu"},
     {"memory_gb", DE_KEY_FLOAT, 1, 1e-3, 4096, NULL, "GB", "device memory"},
+    {"emulation_cpu_cores", DE_KEY_FLOAT, 0, 0, 4096, "0", "cores",
+     "deepedge run on one host: CPU budget of an emulated device of this type (0: a physical device, no budget)"},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "source of the hardware facts"},
     {"interference", DE_KEY_GROUP, 1, 0, 0, NULL, "", "training/LC interference coefficients"},
     {"train", DE_KEY_LIST, 1, 0, 0, NULL, "", "training step-time parameters per network"},
@@ -353,6 +355,7 @@ static int load_type_cfg(const de_catalog *cat, config_setting_t *root, de_devic
     DE_CONF_GET(string, root, k_type, "description", &desc);
     DE_CONF_GET(string, root, k_type, "kind", &kind);
     DE_CONF_GET(float, root, k_type, "memory_gb", &t->memory_gb);
+    DE_CONF_GET(float, root, k_type, "emulation_cpu_cores", &t->emulation_cpu_cores);
     DE_CONF_GET(string, root, k_type, "source", &src);
     DE_CONF_GET(setting, root, k_type, "interference", &inter);
     DE_CONF_GET(setting, root, k_type, "train", &train);

@@ -72,6 +72,7 @@ typedef struct de_device_type {
     char *description;
     char *kind;           /* "jetson", "gpu" or "cpu" */
     double memory_gb;
+    double emulation_cpu_cores; /* deepedge run: CPU budget when emulated on one host (0: physical) */
     char *source;         /* hardware facts */
     char *file;           /* the file it was read from */
     de_interference interference;

@@ -1,0 +1,183 @@
+/* de_wire.c — text lines over TCP between the coordinator and its processes (de_wire.h). */
+#include "de_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int split_hostport(const char *hp, char *host, size_t n, char *port, size_t pn)
+{
+    const char *c = strrchr(hp, ':');
+    if (!c || c == hp || !c[1] || (size_t)(c - hp) >= n || strlen(c + 1) >= pn)
+        return -1;
+    memcpy(host, hp, (size_t)(c - hp));
+    host[c - hp] = '\0';
+    strcpy(port, c + 1);
+    return 0;
+}
+
+int de_wire_connect(const char *hostport, int *fd, de_err *err)
+{
+    char host[256], port[16];
+    *fd = -1;
+    if (split_hostport(hostport, host, sizeof host, port, sizeof port))
+        return de_err_set(err, DE_EINVAL, "'%s' is not HOST:PORT", hostport);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g)
+        return de_err_set(err, DE_EIO, "%s: %s", hostport, gai_strerror(g));
+    int s = -1, e = 0;
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        s = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (s < 0)
+            continue;
+        if (connect(s, a->ai_addr, a->ai_addrlen) == 0)
+            break;
+        e = errno;
+        close(s);
+        s = -1;
+    }
+    freeaddrinfo(res);
+    if (s < 0)
+        return de_err_set(err, DE_EIO, "cannot connect to the coordinator at %s: %s", hostport, strerror(e));
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *fd = s;
+    return DE_OK;
+}
+
+int de_wire_send(int fd, const char *fmt, ...)
+{
+    if (fd < 0)
+        return -1;
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n > sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    for (int off = 0; off < n;) {
+        ssize_t w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        off += (int)w;
+    }
+    return 0;
+}
+
+int de_wire_poll_line(int fd, char *buf, size_t n)
+{
+    /* Control lines are rare and short: peek for a newline, then read exactly one line. */
+    char tmp[512];
+    ssize_t r = recv(fd, tmp, sizeof tmp, MSG_PEEK | MSG_DONTWAIT);
+    if (r == 0)
+        return -1;
+    if (r < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    char *nl = memchr(tmp, '\n', (size_t)r);
+    if (!nl)
+        return 0;
+    size_t len = (size_t)(nl - tmp) + 1;
+    if (recv(fd, tmp, len, MSG_DONTWAIT) != (ssize_t)len)
+        return -1;
+    size_t c = len - 1 < n - 1 ? len - 1 : n - 1;
+    memcpy(buf, tmp, c);
+    buf[c] = '\0';
+    return 1;
+}
+
+int de_wire_listen(const char *host, int want_port, int *fd, int *port, de_err *err)
+{
+    *fd = -1;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", want_port);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int g = getaddrinfo(host, ps, &hints, &res);
+    if (g)
+        return de_err_set(err, DE_EIO, "listen on %s:%d: %s", host, want_port, gai_strerror(g));
+    int s = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    int one = 1;
+    if (s >= 0)
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (s < 0 || bind(s, res->ai_addr, res->ai_addrlen) != 0 || listen(s, 128) != 0) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        freeaddrinfo(res);
+        return de_err_set(err, DE_EIO, "listen on %s:%d: %s", host, want_port, strerror(e));
+    }
+    freeaddrinfo(res);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    getsockname(s, (struct sockaddr *)&sa, &sl);
+    *port = ntohs(sa.sin_port);
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+    *fd = s;
+    return DE_OK;
+}
+
+int de_wire_get(const char *line, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = strchr(line, ' '); p; p = strchr(p + 1, ' ')) {
+        const char *k = p + 1;
+        if (strncmp(k, key, kl) == 0 && k[kl] == '=') {
+            const char *v = k + kl + 1;
+            size_t len = strcspn(v, " ");
+            if (len >= n)
+                len = n - 1;
+            memcpy(out, v, len);
+            out[len] = '\0';
+            return 1;
+        }
+    }
+    if (n)
+        out[0] = '\0';
+    return 0;
+}
+
+double de_wire_num(const char *line, const char *key, double def)
+{
+    char v[64], *end;
+    if (!de_wire_get(line, key, v, sizeof v))
+        return def;
+    double x = strtod(v, &end);
+    return end == v ? def : x;
+}
+
+void de_wire_kind(const char *line, char *out, size_t n)
+{
+    size_t len = strcspn(line, " ");
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, line, len);
+    out[len] = '\0';
+}
+
+void de_wire_text(const char *text, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; text[i] && i + 1 < n; i++)
+        out[i] = (text[i] == ' ' || text[i] == '=' || text[i] == '\n') ? '_' : text[i];
+    out[i] = '\0';
+}

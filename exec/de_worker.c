@@ -1,0 +1,326 @@
+/* de_worker.c — a training rank of `deepedge run` (see de_worker.h). */
+#include "de_worker.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "de_ckpt.h"
+#include "de_dataset.h"
+#include "de_dp.h"
+#include "de_emulate.h"
+#include "de_plan.h"
+#include "de_predictor.h"
+#include "de_prng.h"
+#include "de_scenario.h"
+#include "de_train.h"
+#include "de_util.h"
+#include "de_wire.h"
+
+void de_worker_opts_default(de_worker_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->crash_iter = -1;
+}
+
+typedef struct worker {
+    const de_worker_opts *o;
+    int rank, size, fd;
+    de_scenario *scen;
+    de_plan plan;
+    int have_plan;
+    const de_job *job;
+    const char *device;        /* this rank's device */
+    int dev;
+    de_dataset *ds;
+    de_net *net;
+    de_trainer *tr;
+    de_dp *dp;
+    int *train, *val, n_train, n_val, *perm, perm_epoch;
+    int C, H, W;
+    float *x;
+    int *y;
+} worker;
+
+static void report_error(worker *w, const de_err *err)
+{
+    char t[1024];
+    de_wire_text(err->msg, t, sizeof t);
+    de_wire_send(w->fd, "error rank=%d dev=%s msg=%s", w->rank, w->device ? w->device : "?", t);
+}
+
+/* The rank's slice of global step g: samples perm[k*B + off ..], each augmented with its
+ * own generator (seed, g, position), so the data does not depend on the plan. */
+static void local_batch(worker *w, long g, int spe, int B, int off, int cnt)
+{
+    const de_exec_spec *e = &w->scen->exec;
+    int epoch = (int)(g / spe), k = (int)(g % spe);
+    if (epoch != w->perm_epoch) {
+        memcpy(w->perm, w->train, (size_t)w->n_train * sizeof(int));
+        uint64_t r = de_prng_seed(e->seed, 0xe90c0000ull + (uint64_t)epoch);
+        de_prng_shuffle(&r, w->perm, w->n_train);
+        w->perm_epoch = epoch;
+    }
+    size_t px = (size_t)w->C * w->H * w->W;
+    for (int j = 0; j < cnt; j++) {
+        int pos = off + j;
+        uint64_t r = de_prng_seed(e->seed ^ 0xa06e000000000000ull, (uint64_t)g * (uint64_t)B + (uint64_t)pos);
+        de_dataset_batch(w->ds, &w->perm[k * B + pos], 1, w->H, w->W, e->augment, &r, w->x + (size_t)j * px,
+                         w->y + j);
+    }
+}
+
+static int save_ckpt(worker *w, long g, int spe, int B, double lr, de_err *err)
+{
+    de_ckpt_meta m;
+    memset(&m, 0, sizeof m);
+    m.seed = w->scen->exec.seed;
+    m.epoch = g / spe;
+    m.step = g % spe;
+    m.global_step = g;
+    m.batch = B;
+    m.lr = lr;
+    m.momentum = 0.9;
+    m.weight_decay = 5e-4;
+    int rc = de_train_pull(w->tr, err);
+    char *p = de_path_join(w->o->out_dir, DE_RUN_CKPT);
+    if (!rc)
+        rc = de_ckpt_save(p, w->net, de_train_momentum(w->tr), &m, err);
+    free(p);
+    return rc;
+}
+
+static int setup(worker *w, de_err *err)
+{
+    const de_worker_opts *o = w->o;
+    int rc = de_scenario_load(o->scenario, NULL, &w->scen, err);
+    if (rc)
+        return rc;
+    const de_scenario *s = w->scen;
+    if (!s->exec.present || s->n_jobs < 1)
+        return de_err_set(err, DE_EMISSING, "%s: run needs an `exec` group and a job", o->scenario);
+    de_plan_init(&w->plan);
+    w->have_plan = 1;
+    if ((rc = de_plan_read(o->plan, s, &w->plan, err)))
+        return rc;
+    if (w->plan.n_shares != w->size)
+        return de_err_set(err, DE_EMISMATCH, "%s: the plan has %d devices but MPI started %d ranks", o->plan,
+                          w->plan.n_shares, w->size);
+    w->job = &s->jobs[w->plan.job];
+    w->dev = w->plan.shares[w->rank].device;
+    w->device = s->devices[w->dev].name;
+    char host[256] = "?";
+    gethostname(host, sizeof host);
+    de_wire_send(w->fd, "hello rank=%d dev=%s pid=%ld host=%s batch=%d", w->rank, w->device, (long)getpid(), host,
+                 w->plan.shares[w->rank].batch);
+    if (o->cgroup_dir) {
+        char *g = de_path_join(o->cgroup_dir, w->device);
+        rc = de_cgroup_join(g, getpid(), err);
+        free(g);
+        if (rc)
+            return rc;
+    }
+    if ((rc = de_dataset_open(o->cache, &w->ds, err)))
+        return rc;
+    const char *netname = s->catalog->networks[w->job->network].name;
+    if ((rc = de_net_builtin(netname, de_dataset_classes(w->ds), &w->net, err)))
+        return de_err_set(err, rc, "%s: job '%s': network '%s' cannot be executed: %s", o->scenario, w->job->name,
+                          netname, err->msg);
+    de_net_init(w->net, s->exec.seed);
+    de_net_input(w->net, &w->C, &w->H, &w->W);
+    int n = de_dataset_count(w->ds);
+    w->train = de_calloc((size_t)n, sizeof(int));
+    w->val = de_calloc((size_t)n, sizeof(int));
+    w->perm = de_calloc((size_t)n, sizeof(int));
+    w->perm_epoch = -1;
+    de_dataset_split(w->ds, s->exec.val_frac, s->exec.seed, w->train, &w->n_train, w->val, &w->n_val);
+    if (w->n_train < w->job->global_batch)
+        return de_err_set(err, DE_ERANGE, "%s: %d training samples, fewer than the global batch %d", o->cache,
+                          w->n_train, w->job->global_batch);
+    int local = w->plan.shares[w->rank].batch;
+    de_train_opts to;
+    de_train_opts_default(&to);
+    to.max_batch = local > 64 ? local : 64; /* evaluation runs in chunks of 64 */
+    to.threads = s->exec.threads;
+    if ((rc = de_train_create(w->net, &to, &w->tr, err)))
+        return rc;
+    int *shares = de_calloc((size_t)w->size, sizeof(int));
+    for (int r = 0; r < w->size; r++)
+        shares[r] = w->plan.shares[r].batch;
+    rc = de_dp_create(w->tr, de_net_n_params(w->net), MPI_COMM_WORLD, shares, w->size, &w->dp, err);
+    free(shares);
+    w->x = de_calloc((size_t)to.max_batch * w->C * w->H * w->W, sizeof(float));
+    w->y = de_calloc((size_t)to.max_batch, sizeof(int));
+    return rc;
+}
+
+/* Validation accuracy and loss (rank 0, after training). */
+static int evaluate(worker *w, double *loss, double *acc, de_err *err)
+{
+    double lsum = 0;
+    long hits = 0;
+    for (int i = 0; i < w->n_val; i += 64) {
+        int n = w->n_val - i < 64 ? w->n_val - i : 64;
+        de_dataset_batch(w->ds, w->val + i, n, w->H, w->W, 0, NULL, w->x, w->y);
+        double l;
+        int c;
+        int rc = de_train_eval(w->tr, w->x, w->y, n, &l, &c, NULL, err);
+        if (rc)
+            return rc;
+        lsum += l * n;
+        hits += c;
+    }
+    *loss = w->n_val ? lsum / w->n_val : NAN;
+    *acc = w->n_val ? (double)hits / w->n_val : NAN;
+    return DE_OK;
+}
+
+static int train(worker *w, de_err *err)
+{
+    const de_worker_opts *o = w->o;
+    const de_scenario *s = w->scen;
+    const int B = w->job->global_batch, spe = w->n_train / B;
+    const long total = (long)w->job->epochs * spe;
+    const double lr = s->exec.lr;
+    long g = 0;
+    int rc;
+    if (o->resume) {
+        de_ckpt_meta m;
+        if ((rc = de_ckpt_load(o->resume, w->net, de_train_momentum(w->tr), &m, err)))
+            return rc;
+        if (m.batch != B || m.seed != s->exec.seed)
+            return de_err_set(err, DE_EMISMATCH, "%s: checkpoint of a run with batch %lld seed %llu, not batch %d seed %llu",
+                              o->resume, (long long)m.batch, (unsigned long long)m.seed, B,
+                              (unsigned long long)s->exec.seed);
+        if ((rc = de_train_push(w->tr, err)))
+            return rc;
+        g = m.global_step;
+    }
+    /* The link model's all-reduce time for padding (one host without namespaces). */
+    double pad_to = 0;
+    if (o->pad_links && w->size > 1) {
+        de_state st;
+        de_state_init(&st, s, 0);
+        de_predictor pred = de_predictor_model();
+        int *devs = de_calloc((size_t)w->size, sizeof(int));
+        for (int r = 0; r < w->size; r++)
+            devs[r] = w->plan.shares[r].device;
+        pad_to = pred.ops->allreduce_time(pred.ctx, &st, devs, w->size, 4.0 * (double)de_net_n_params(w->net));
+        free(devs);
+        de_state_free(&st);
+    }
+    const de_device_type *type = &s->catalog->types[s->devices[w->dev].type];
+    de_throttle thr = {o->duty_throttle ? type->emulation_cpu_cores : 0, 0};
+    int off = de_dp_offset(w->dp), cnt = de_dp_local_batch(w->dp);
+    int stopped = 0;
+    for (; g < total; g++) {
+        if (o->crash_device && strcmp(o->crash_device, w->device) == 0 && g == o->crash_iter) {
+            de_wire_send(w->fd, "crash rank=%d dev=%s g=%ld", w->rank, w->device, g);
+            raise(SIGKILL);
+        }
+        int control = 0;
+        if (w->rank == 0 && w->fd >= 0) {
+            char line[128];
+            int r;
+            while ((r = de_wire_poll_line(w->fd, line, sizeof line)) == 1)
+                if (strcmp(line, "stop") == 0)
+                    control = 1;
+            if (r < 0)
+                control = 1; /* the coordinator is gone: checkpoint and stop */
+        }
+        if (o->stop_after > 0 && g + 1 >= o->stop_after && w->rank == 0)
+            control = 1;
+        double t0 = de_now_s();
+        local_batch(w, g, spe, B, off, cnt);
+        double local_loss;
+        if ((rc = de_train_grad(w->tr, w->x, w->y, cnt, &local_loss, NULL, err)))
+            return rc;
+        double t1 = de_now_s();
+        double slept0 = thr.slept_s;
+        de_throttle_after(&thr, t1 - t0);
+        double t2 = de_now_s();
+        double loss, mpi_s;
+        int ctl;
+        if ((rc = de_dp_sync(w->dp, local_loss, control, lr, &loss, &ctl, &mpi_s, err)))
+            return rc;
+        double t3 = de_now_s(), pad = 0;
+        if (pad_to > mpi_s) {
+            pad = pad_to - mpi_s;
+            de_sleep_s(pad, NULL);
+        }
+        double t4 = de_now_s();
+        de_wire_send(w->fd,
+                     "iter rank=%d dev=%s g=%ld total=%ld epoch=%ld batch=%d compute=%.6f throttle=%.6f sync=%.6f "
+                     "mpi=%.6f pad=%.6f step=%.6f loss=%.6f cpu_s=%.3f rss_kb=%ld",
+                     w->rank, w->device, g + 1, total, g / spe, cnt, t1 - t0, thr.slept_s - slept0, t3 - t2, mpi_s,
+                     pad, t4 - t0, loss, de_proc_cpu_s(), de_proc_rss_kb());
+        int ckpt_now = (g + 1) % w->job->checkpoint_interval == 0 || ctl > 0;
+        if (ckpt_now && g + 1 < total && w->rank == 0) {
+            double c0 = de_now_s();
+            if ((rc = save_ckpt(w, g + 1, spe, B, lr, err)))
+                return rc;
+            de_wire_send(w->fd, "ckpt g=%ld s=%.6f", g + 1, de_now_s() - c0);
+        }
+        if (ctl > 0) {
+            stopped = 1;
+            g++;
+            break;
+        }
+    }
+    if (w->rank == 0) {
+        double vl = NAN, va = NAN;
+        if (!stopped) {
+            if ((rc = save_ckpt(w, g, spe, B, lr, err)))
+                return rc;
+            char *p = de_path_join(o->out_dir, DE_RUN_WEIGHTS);
+            rc = de_train_pull(w->tr, err);
+            if (!rc)
+                rc = de_net_save_weights(w->net, p, err);
+            free(p);
+            if (!rc)
+                rc = evaluate(w, &vl, &va, err);
+            if (rc)
+                return rc;
+        }
+        de_wire_send(w->fd, "done g=%ld total=%ld stopped=%d val_loss=%.6f val_acc=%.6f", g, total, stopped, vl, va);
+    }
+    return DE_OK;
+}
+
+int de_worker_run(const de_worker_opts *o, MPI_Comm comm, de_err *err)
+{
+    worker w;
+    memset(&w, 0, sizeof w);
+    w.o = o;
+    w.fd = -1;
+    MPI_Comm_rank(comm, &w.rank);
+    MPI_Comm_size(comm, &w.size);
+    int rc = DE_OK;
+    if (o->report)
+        rc = de_wire_connect(o->report, &w.fd, err);
+    if (!rc)
+        rc = setup(&w, err);
+    if (!rc)
+        rc = train(&w, err);
+    if (rc)
+        report_error(&w, err);
+    else
+        de_wire_send(w.fd, "bye rank=%d dev=%s", w.rank, w.device);
+    if (w.fd >= 0)
+        close(w.fd);
+    free(w.x);
+    free(w.y);
+    free(w.train);
+    free(w.val);
+    free(w.perm);
+    de_dp_destroy(w.dp);
+    de_train_destroy(w.tr);
+    de_net_destroy(w.net);
+    de_dataset_destroy(w.ds);
+    if (w.have_plan)
+        de_plan_free(&w.plan);
+    de_scenario_destroy(w.scen);
+    return rc;
+}
