@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "de_conf.h"
 #include "de_emulate.h"
 #include "de_lcserve.h"
 #include "de_net.h"
+#include "de_run.h"
 #include "de_prng.h"
 #include "de_scenario.h"
 #include "de_util.h"
@@ -195,4 +197,153 @@ done:
     de_net_destroy(net);
     de_scenario_destroy(s);
     return rc;
+}
+
+static void run_help(FILE *out)
+{
+    fprintf(out,
+            "usage: deepedge run SCENARIO|PLAN [--scenario S] [--out DIR] [--json] [--quiet]\n"
+            "                    [--hostfile F] [--ranks-per-host N] [--report-host ADDR] [--mpi-args \"...\"]\n"
+            "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
+            "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER] ...\n"
+            "                    [--lc-warmup S] [--window S] [--max-restarts N] [--no-plot]\n\n"
+            "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
+            "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
+            "scenario runs as a real inference service fed by an open-loop load generator at its rate.\n"
+            "The argument is a scenario (the plan is computed with its planner policy) or a plan file\n"
+            "written by `deepedge plan -o` (its scenario is read from the plan, or given with --scenario).\n"
+            "The scenario's `exec` group names the dataset (a Caltech-layout folder, synthesized on demand)\n"
+            "and the optimizer settings.\n\n"
+            "On one host, emulated device types (catalog key emulation_cpu_cores) get a CPU budget:\n"
+            "a cgroup cpu quota where writable, otherwise duty-cycle throttling (--emulate); links are\n"
+            "emulated by padding each all-reduce to the link model's time (--links pad). With --hostfile\n"
+            "the ranks run on those hosts (the dataset cache and the output folder must be reachable at\n"
+            "the same path; LC services run on this host).\n\n"
+            "Failures: when a worker dies (e.g. --inject crash:dev-b@40) the coordinator marks the device\n"
+            "down, re-plans with the same planner and restarts from the last checkpoint; when an LC load\n"
+            "change (--inject lc-rate:cam=30@20) makes the running plan miss a deadline, the workers\n"
+            "checkpoint, and the job continues with a new plan. Ctrl-C checkpoints and stops (twice: kill).\n\n"
+            "Outputs in --out (default out/run): summary.json, plan-K.cfg (the plan of each launch),\n"
+            "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
+            "model.weights, iterations.csv, ranks.csv, timeline.csv, lc_windows.csv, lc_cdf.csv,\n"
+            "events.csv, logs, and the simulator's figures (timeline, lc_cdf, lc_latency .png/.svg).\n"
+            "Exit status: 0 completed, 1 error or interrupted.\n");
+}
+
+/* A plan file names its scenario: plan.scenario. */
+static char *plan_scenario(const char *plan_path)
+{
+    config_t cfg;
+    de_err err;
+    char *out = NULL;
+    if (de_conf_read(&cfg, plan_path, &err) == DE_OK) {
+        const char *sc;
+        if (config_lookup_string(&cfg, "plan.scenario", &sc))
+            out = de_strdup(sc);
+    }
+    config_destroy(&cfg);
+    return out;
+}
+
+int de_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"scenario", required_argument, 0, 's'}, {"out", required_argument, 0, 'o'},
+        {"json", no_argument, 0, 'j'},          {"quiet", no_argument, 0, 'q'},
+        {"hostfile", required_argument, 0, 'H'}, {"ranks-per-host", required_argument, 0, 'n'},
+        {"report-host", required_argument, 0, 'a'}, {"mpi-args", required_argument, 0, 'm'},
+        {"emulate", required_argument, 0, 'e'}, {"links", required_argument, 0, 'l'},
+        {"resume", required_argument, 0, 'R'},  {"inject", required_argument, 0, 'i'},
+        {"lc-warmup", required_argument, 0, 'w'}, {"window", required_argument, 0, 'W'},
+        {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    de_run_opts o;
+    de_run_opts_default(&o);
+    de_run_inject inject[64];
+    int json = 0, c;
+    long long v;
+    const char *scen = NULL;
+    de_err err;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': scen = optarg; break;
+        case 'o': o.out_dir = optarg; break;
+        case 'j': json = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'H': o.hostfile = optarg; break;
+        case 'n':
+            if (de_cli_int("--ranks-per-host", optarg, 1, 4096, &v))
+                return DE_EXIT_ERROR;
+            o.ranks_per_host = (int)v;
+            break;
+        case 'a': o.report_host = optarg; break;
+        case 'm': o.mpi_args = optarg; break;
+        case 'e': o.emulate = optarg; break;
+        case 'l': o.links = optarg; break;
+        case 'R': o.resume = optarg; break;
+        case 'i':
+            if (o.n_inject >= 64)
+                return de_cli_fail("--inject: at most 64");
+            if (de_run_inject_parse(optarg, &inject[o.n_inject], &err))
+                return de_cli_fail("%s", err.msg);
+            o.n_inject++;
+            break;
+        case 'w':
+            if (de_cli_float("--lc-warmup", optarg, 0, 3600, &o.lc_warmup_s))
+                return DE_EXIT_ERROR;
+            break;
+        case 'W':
+            if (de_cli_float("--window", optarg, 0.05, 3600, &o.window_s))
+                return DE_EXIT_ERROR;
+            break;
+        case 'x':
+            if (de_cli_int("--max-restarts", optarg, 0, 100, &v))
+                return DE_EXIT_ERROR;
+            o.max_restarts = (int)v;
+            break;
+        case 'P': o.plots = 0; break;
+        case 'h': run_help(stdout); return DE_EXIT_OK;
+        default: run_help(stderr); return DE_EXIT_ERROR;
+        }
+    }
+    if (optind != argc - 1) {
+        run_help(stderr);
+        return de_cli_fail("run: one SCENARIO or PLAN file is required");
+    }
+    o.inject = inject;
+    const char *arg = argv[optind];
+    char *from_plan = NULL;
+    /* A plan file has a top-level `plan` group; anything else is taken as a scenario. */
+    config_t probe;
+    int is_plan = 0;
+    if (de_conf_read(&probe, arg, &err) == DE_OK)
+        is_plan = config_lookup(&probe, "plan") != NULL;
+    config_destroy(&probe);
+    if (is_plan) {
+        o.plan = arg;
+        if (!scen) {
+            from_plan = plan_scenario(arg);
+            if (!from_plan)
+                return de_cli_fail("%s: plan.scenario: missing (or give --scenario)", arg);
+            scen = from_plan;
+        }
+    } else {
+        if (scen)
+            return de_cli_fail("--scenario is for plan files; %s is a scenario", arg);
+        scen = arg;
+    }
+    o.scenario = scen;
+    cJSON *sum = NULL;
+    int rc = de_run(&o, json ? NULL : stdout, &sum, &err);
+    if (json && sum) {
+        char *t = cJSON_Print(sum);
+        puts(t);
+        free(t);
+    }
+    cJSON_Delete(sum);
+    free(from_plan);
+    if (rc)
+        return de_cli_fail("%s", err.msg);
+    return DE_EXIT_OK;
 }

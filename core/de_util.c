@@ -3,7 +3,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -190,4 +192,22 @@ int de_strmap_get(const de_strmap *m, const char *key)
 {
     size_t i = slot(m, key);
     return m->keys[i] ? m->vals[i] : -1;
+}
+
+int de_mkdir_p(const char *path)
+{
+    char *p = de_strdup(path);
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *c = '/';
+    }
+    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
 }

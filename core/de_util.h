@@ -18,6 +18,8 @@ char *de_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *de_path_join(const char *a, const char *b);
 /* Directory part of a path ("x/y.cfg" → "x", "y.cfg" → "."). Caller frees. */
 char *de_path_dirname(const char *path);
+/* mkdir -p: creates path and its missing parents (mode 0777 & umask); 0 or -1 with errno. */
+int de_mkdir_p(const char *path);
 
 /* 64-bit FNV-1a of a byte string, for file checksums in plans and checkpoints. */
 uint64_t de_fnv1a64(const void *data, size_t n, uint64_t seed);

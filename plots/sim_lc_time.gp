@@ -5,7 +5,8 @@ set datafile separator ','
 set terminal @term
 set output sprintf('%s/lc_latency.%s', dir, ext)
 set title 'LC p95 latency per window' noenhanced
-set xlabel 'simulated time (s)'
+if (!exists('clock')) clock = 'simulated'
+set xlabel sprintf('%s time (s)', clock)
 set ylabel 'p95 latency (s)'
 set logscale y
 set key outside right top noenhanced

@@ -5,7 +5,8 @@ set datafile separator ','
 set terminal @term
 set output sprintf('%s/timeline.%s', dir, ext)
 set title 'Device timeline' noenhanced
-set xlabel 'simulated time (s)'
+if (!exists('clock')) clock = 'simulated'
+set xlabel sprintf('%s time (s)', clock)
 set ylabel 'device index'
 set key outside right top
 set grid xtics

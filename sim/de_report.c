@@ -228,26 +228,27 @@ static int gnuplot(const char *defs, const char *script, de_err *err)
     return DE_OK;
 }
 
-int de_report_plots(const de_sim_result *r, const char *dir, const char *plots_dir, de_err *err)
+int de_report_render(const de_scenario *s, const char *dir, const char *plots_dir, const char *clock, de_err *err)
 {
     static const char *const scripts[] = {"sim_timeline.gp", "sim_lc_cdf.gp", "sim_lc_time.gp"};
     static const char *const terms[][2] = {{"pngcairo size 1200,700", "png"}, {"svg size 1200,700", "svg"}};
     /* LC task names for gnuplot's word(): space-separated (names have no spaces in
      * practice; one that does would only mislabel its curve). */
     size_t len = 1;
-    for (int t = 0; t < r->n_tasks; t++)
-        len += strlen(r->scen->tasks[t].name) + 1;
+    for (int t = 0; t < s->n_tasks; t++)
+        len += strlen(s->tasks[t].name) + 1;
     char *tasks = de_calloc(len, 1);
-    for (int t = 0; t < r->n_tasks; t++) {
+    for (int t = 0; t < s->n_tasks; t++) {
         if (t)
             strcat(tasks, " ");
-        strcat(tasks, r->scen->tasks[t].name);
+        strcat(tasks, s->tasks[t].name);
     }
     int rc = DE_OK;
     for (size_t i = 0; i < sizeof scripts / sizeof scripts[0] && !rc; i++) {
         char *script = de_path_join(plots_dir, scripts[i]);
         for (int k = 0; k < 2 && !rc; k++) {
-            char *defs = de_sprintf("dir='%s'; term='%s'; ext='%s'; tasks='%s'", dir, terms[k][0], terms[k][1], tasks);
+            char *defs = de_sprintf("dir='%s'; term='%s'; ext='%s'; tasks='%s'; clock='%s'", dir, terms[k][0],
+                                    terms[k][1], tasks, clock);
             rc = gnuplot(defs, script, err);
             free(defs);
         }
@@ -255,4 +256,9 @@ int de_report_plots(const de_sim_result *r, const char *dir, const char *plots_d
     }
     free(tasks);
     return rc;
+}
+
+int de_report_plots(const de_sim_result *r, const char *dir, const char *plots_dir, de_err *err)
+{
+    return de_report_render(r->scen, dir, plots_dir, "simulated", err);
 }

@@ -23,5 +23,8 @@ void de_report_compare_row(const de_sim_result *r, FILE *out);
  * CDF against the deadline, LC latency over time), PNG and SVG, with the gnuplot
  * scripts in plots_dir. DE_EIO with a message when gnuplot fails or is missing. */
 int de_report_plots(const de_sim_result *r, const char *dir, const char *plots_dir, de_err *err);
+/* The same figures from the CSV files in dir of any run of scenario s (the executor
+ * writes the simulator's files); clock names the time axis ("simulated", "wall-clock"). */
+int de_report_render(const de_scenario *s, const char *dir, const char *plots_dir, const char *clock, de_err *err);
 
 #endif

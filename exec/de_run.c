@@ -1,0 +1,1474 @@
+/* de_run.c — the coordinator of `deepedge run` (see de_run.h). */
+#include "de_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "de_dataset.h"
+#include "de_emulate.h"
+#include "de_hist.h"
+#include "de_net.h"
+#include "de_plan.h"
+#include "de_planner.h"
+#include "de_report.h"
+#include "de_scenario.h"
+#include "de_state.h"
+#include "de_util.h"
+#include "de_wire.h"
+#include "de_worker.h"
+
+#ifndef DE_MPIEXEC
+#define DE_MPIEXEC "mpiexec"
+#endif
+
+#define MAX_CONN 1024
+
+void de_run_opts_default(de_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out_dir = "out/run";
+    o->emulate = "auto";
+    o->links = "pad";
+    o->lc_warmup_s = 2.0;
+    o->window_s = 1.0;
+    o->max_restarts = 3;
+    o->plots = 1;
+}
+
+int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *colon = strchr(s, ':'), *at = strrchr(s, '@');
+    char *end;
+    if (!colon || !at || at < colon)
+        return de_err_set(err, DE_EINVAL, "--inject '%s': expected crash:DEVICE@ITER or lc-rate:TASK=RATE@ITER", s);
+    long it = strtol(at + 1, &end, 10);
+    if (end == at + 1 || *end || it < 0)
+        return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not an iteration (integer >= 0)", s, at + 1);
+    out->iter = it;
+    size_t kl = (size_t)(colon - s);
+    const char *tg = colon + 1;
+    size_t tl = (size_t)(at - tg);
+    if (kl == 5 && strncmp(s, "crash", 5) == 0) {
+        out->kind = DE_INJECT_CRASH;
+    } else if (kl == 7 && strncmp(s, "lc-rate", 7) == 0) {
+        out->kind = DE_INJECT_LC_RATE;
+        const char *eq = memchr(tg, '=', tl);
+        if (!eq)
+            return de_err_set(err, DE_EINVAL, "--inject '%s': lc-rate needs TASK=RATE", s);
+        char num[64];
+        size_t nl = (size_t)(at - eq - 1);
+        if (nl == 0 || nl >= sizeof num)
+            return de_err_set(err, DE_EINVAL, "--inject '%s': missing rate", s);
+        memcpy(num, eq + 1, nl);
+        num[nl] = '\0';
+        out->value = strtod(num, &end);
+        if (end == num || *end || !(out->value >= 0) || !isfinite(out->value))
+            return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not a rate >= 0 (req/s)", s, num);
+        tl = (size_t)(eq - tg);
+    } else {
+        return de_err_set(err, DE_EINVAL, "--inject '%s': unknown kind '%.*s' (crash, lc-rate)", s, (int)kl, s);
+    }
+    if (tl == 0 || tl >= sizeof out->target)
+        return de_err_set(err, DE_EINVAL, "--inject '%s': missing device or task name", s);
+    memcpy(out->target, tg, tl);
+    out->target[tl] = '\0';
+    return DE_OK;
+}
+
+/* ---- run-time state ---- */
+
+typedef struct conn {
+    int fd;
+    char buf[8192];
+    size_t len;
+    int rank;          /* worker rank of the current launch, -1 otherwise */
+    int task;          /* LC task, -1 otherwise */
+    int launch;        /* launch the worker belongs to */
+    int bye;
+} conn;
+
+typedef struct task_rt {
+    pid_t pid;
+    int conn;          /* connection index, -1 */
+    int down;          /* its device crashed: stopped */
+    int exited;
+    double rate;
+    de_hist all, alone, win;
+    long n, viol, win_viol;
+    double svc_sum, svc_alone_sum;     /* forward-pass time alone, next to training */
+    char *log;
+} task_rt;
+
+typedef struct dev_rt {
+    char *cgroup;          /* cgroup directory, NULL */
+    int rank;              /* rank in the current launch, -1 */
+    int batch;
+    double compute, throttle, sync, step, cpu_s;
+    long rss_kb;
+    double sum_compute, sum_sync, sum_step;
+    long iters;
+    double down_since;     /* NAN: up */
+} dev_rt;
+
+typedef struct run {
+    const de_run_opts *o;
+    FILE *out;
+    de_scenario *s;
+    int job;
+    de_state st;
+    de_predictor pred;
+    de_plan plan;
+    char *exe, *cache, *run_id, *cg_run;
+    de_budget_mode budget;
+    double t0;                     /* de_now_s at start */
+    int lfd, port;
+    char report[300];
+    conn *conns;               /* [MAX_CONN] */
+    int n_conns;
+    task_rt *tasks;
+    dev_rt *devs;
+    /* the current launch */
+    pid_t mpi_pid;
+    int launch;
+    int rank_up;                   /* ranks connected */
+    double launch_t, first_iter_t;
+    long g_done, g_total, g_ckpt, g_launch;
+    int done, stopped, crashed_dev, fail_dev;
+    double fail_t;
+    int stop_sent, stop_reason;    /* 1 user, 2 re-plan */
+    double last_loss, val_acc, val_loss;
+    double train_start_t;
+    /* outcome */
+    int restarts;
+    long lost_iters;
+    double lost_s, recovery_s_sum;
+    cJSON *events, *recoveries;
+    /* per-iteration aggregates for iterations.csv */
+    double *it_start, *it_end, *it_compute;
+    int *it_ranks;
+    FILE *f_ranks, *f_timeline, *f_windows, *f_events;
+    double win_start;
+    int inject_done[64];
+    double next_draw;
+    int tty;
+} run;
+
+static volatile sig_atomic_t g_signals;
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_signals++;
+}
+
+static double rel(const run *r)
+{
+    return de_now_s() - r->t0;
+}
+
+static void event(run *r, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void event(run *r, const char *kind, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    double t = rel(r);
+    if (r->f_events) {
+        fprintf(r->f_events, "%.3f,%s,\"", t, kind);
+        for (const char *p = detail; *p; p++)
+            fputs(*p == '"' ? "\"\"" : (char[]){*p, 0}, r->f_events);
+        fputs("\"\n", r->f_events);
+        fflush(r->f_events);
+    }
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "time_s", t);
+    cJSON_AddStringToObject(e, "event", kind);
+    cJSON_AddStringToObject(e, "detail", detail);
+    cJSON_AddItemToArray(r->events, e);
+    if (!r->o->quiet) {
+        if (r->tty)
+            fputs("\r\033[J", stderr);
+        fprintf(stderr, "[%7.1f s] %s: %s\n", t, kind, detail);
+        r->next_draw = 0;
+    }
+}
+
+static FILE *open_csv(run *r, const char *name, const char *header, de_err *err, int *rc)
+{
+    char *p = de_path_join(r->o->out_dir, name);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        *rc = de_err_set(err, DE_EIO, "%s: cannot write: %s", p, strerror(errno));
+    else
+        fprintf(f, "%s\n", header);
+    free(p);
+    return f;
+}
+
+/* ---- children ---- */
+
+/* Starts argv as a child in its own process group (terminal signals reach only the
+ * coordinator, which stops the children in order), output to log. */
+static pid_t spawn(char *const argv[], const char *log, de_err *err)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        de_err_set(err, DE_EIO, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        execvp(argv[0], argv);
+        fprintf(stderr, "deepedge run: cannot execute %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    return pid;
+}
+
+/* Signals the child's process group, then waits up to grace seconds before SIGKILL. */
+static void stop_child(pid_t pid, int sig, double grace)
+{
+    if (pid <= 0)
+        return;
+    kill(-pid, sig);
+    double end = de_now_s() + grace;
+    int status;
+    while (de_now_s() < end) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno == ECHILD))
+            goto group;
+        de_sleep_s(0.02, NULL);
+    }
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+group:
+    kill(-pid, SIGKILL); /* anything left in the group (mpiexec's ranks) */
+}
+
+static const char *tail_of(const char *path, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return buf;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    long from = sz > (long)n - 1 ? sz - ((long)n - 1) : 0;
+    fseek(f, from, SEEK_SET);
+    size_t k = fread(buf, 1, n - 1, f);
+    buf[k] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* ---- connections ---- */
+
+static void accept_all(run *r)
+{
+    for (;;) {
+        int fd = accept(r->lfd, NULL, NULL);
+        if (fd < 0)
+            return;
+        if (r->n_conns >= MAX_CONN) {
+            close(fd);
+            continue;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        conn *c = &r->conns[r->n_conns++];
+        memset(c, 0, sizeof *c);
+        c->fd = fd;
+        c->rank = -1;
+        c->task = -1;
+        c->launch = r->launch;
+    }
+}
+
+static conn *rank_conn(run *r, int rank)
+{
+    for (int i = 0; i < r->n_conns; i++)
+        if (r->conns[i].fd >= 0 && r->conns[i].rank == rank && r->conns[i].launch == r->launch)
+            return &r->conns[i];
+    return NULL;
+}
+
+static void window_flush(run *r, double now)
+{
+    const double ps[3] = {0.5, 0.95, 0.99};
+    for (int t = 0; t < r->s->n_tasks; t++) {
+        task_rt *T = &r->tasks[t];
+        double q[3] = {NAN, NAN, NAN};
+        if (T->win.n)
+            de_hist_quantiles(&T->win, ps, 3, q);
+        if (r->f_windows && (T->win.n || !T->down))
+            fprintf(r->f_windows, "%.3f,%.3f,%s,%llu,0,%ld,%.6g,%.6g,%.6g,%.6g\n", r->win_start, now,
+                    r->s->tasks[t].name, (unsigned long long)T->win.n, T->win_viol, q[0], q[1], q[2],
+                    r->s->tasks[t].deadline_s);
+        de_hist_reset(&T->win);
+        T->win_viol = 0;
+    }
+    if (r->f_windows)
+        fflush(r->f_windows);
+    r->win_start = now;
+}
+
+static void on_iter(run *r, const char *line, double t)
+{
+    char dev[128];
+    de_wire_get(line, "dev", dev, sizeof dev);
+    int d = de_scenario_device(r->s, dev);
+    if (d < 0)
+        return;
+    dev_rt *D = &r->devs[d];
+    long g = (long)de_wire_num(line, "g", 0);
+    D->batch = (int)de_wire_num(line, "batch", 0);
+    D->compute = de_wire_num(line, "compute", 0);
+    D->throttle = de_wire_num(line, "throttle", 0);
+    D->sync = de_wire_num(line, "sync", 0) + de_wire_num(line, "pad", 0);
+    D->step = de_wire_num(line, "step", 0);
+    D->cpu_s = de_wire_num(line, "cpu_s", NAN);
+    D->rss_kb = (long)de_wire_num(line, "rss_kb", -1);
+    D->sum_compute += D->compute + D->throttle;
+    D->sum_sync += D->sync;
+    D->sum_step += D->step;
+    D->iters++;
+    r->last_loss = de_wire_num(line, "loss", NAN);
+    r->g_total = (long)de_wire_num(line, "total", (double)r->g_total);
+    if (g > r->g_done)
+        r->g_done = g;
+    if (isnan(r->first_iter_t)) {
+        r->first_iter_t = t;
+        if (!isnan(r->fail_t)) {
+            double rec = t - r->fail_t;
+            r->recovery_s_sum += rec;
+            cJSON *last = cJSON_GetArrayItem(r->recoveries, cJSON_GetArraySize(r->recoveries) - 1);
+            if (last)
+                cJSON_AddNumberToObject(last, "recovery_s", rec);
+            event(r, "resumed", "first iteration of launch %d after %.2f s", r->launch, rec);
+            r->fail_t = NAN;
+        }
+    }
+    double start = t - D->step;
+    if (r->f_timeline) {
+        fprintf(r->f_timeline, "%s,%d,%.4f,%.4f,train\n", dev, d, start, start + D->compute + D->throttle);
+        fprintf(r->f_timeline, "%s,%d,%.4f,%.4f,sync\n", dev, d, start + D->compute + D->throttle, t);
+    }
+    if (r->f_ranks)
+        fprintf(r->f_ranks, "%.4f,%d,%s,%ld,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%ld\n", t,
+                (int)de_wire_num(line, "rank", -1), dev, g, D->batch, D->compute, D->throttle,
+                de_wire_num(line, "sync", 0), de_wire_num(line, "mpi", 0), de_wire_num(line, "pad", 0), D->step,
+                r->last_loss, D->cpu_s, D->rss_kb);
+    if (g >= 1 && g <= r->g_total && r->it_start) {
+        long k = g - 1;
+        r->it_start[k] = r->it_ranks[k] ? fmin(r->it_start[k], start) : start;
+        r->it_end[k] = fmax(r->it_end[k], t);
+        r->it_compute[k] = fmax(r->it_compute[k], D->compute + D->throttle);
+        r->it_ranks[k]++;
+    }
+}
+
+static void on_lcreq(run *r, int ti, const char *line)
+{
+    task_rt *T = &r->tasks[ti];
+    double lat = de_wire_num(line, "lat", NAN);
+    if (!isfinite(lat))
+        return;
+    int viol = lat > r->s->tasks[ti].deadline_s;
+    double svc = de_wire_num(line, "svc", 0);
+    if (isnan(r->train_start_t)) {
+        de_hist_add(&T->alone, lat); /* warm-up: the service alone */
+        T->svc_alone_sum += svc;
+        return;
+    }
+    T->svc_sum += svc;
+    de_hist_add(&T->all, lat);
+    de_hist_add(&T->win, lat);
+    T->win_viol += viol;
+    T->n++;
+    T->viol += viol;
+}
+
+static void handle_line(run *r, conn *c, const char *line)
+{
+    char kind[32], name[128];
+    de_wire_kind(line, kind, sizeof kind);
+    double t = rel(r);
+    if (strcmp(kind, "hello") == 0) {
+        c->rank = (int)de_wire_num(line, "rank", -1);
+        r->rank_up++;
+    } else if (strcmp(kind, "iter") == 0) {
+        on_iter(r, line, t);
+    } else if (strcmp(kind, "ckpt") == 0) {
+        r->g_ckpt = (long)de_wire_num(line, "g", 0);
+        event(r, "checkpoint", "iteration %ld (%.0f ms)", r->g_ckpt, 1e3 * de_wire_num(line, "s", 0));
+    } else if (strcmp(kind, "crash") == 0) {
+        de_wire_get(line, "dev", name, sizeof name);
+        r->crashed_dev = de_scenario_device(r->s, name);
+        event(r, "crash", "device %s dies before iteration %ld (injected)", name, (long)de_wire_num(line, "g", 0));
+    } else if (strcmp(kind, "done") == 0) {
+        r->stopped = (int)de_wire_num(line, "stopped", 0);
+        r->done = !r->stopped;
+        r->g_done = (long)de_wire_num(line, "g", (double)r->g_done);
+        r->val_acc = de_wire_num(line, "val_acc", NAN);
+        r->val_loss = de_wire_num(line, "val_loss", NAN);
+    } else if (strcmp(kind, "bye") == 0) {
+        c->bye = 1;
+    } else if (strcmp(kind, "error") == 0) {
+        char msg[1024];
+        de_wire_get(line, "msg", msg, sizeof msg);
+        for (char *p = msg; *p; p++)
+            if (*p == '_')
+                *p = ' ';
+        de_wire_get(line, "dev", name, sizeof name);
+        event(r, "worker-error", "%s: %s", name, msg);
+        c->bye = 1;
+    } else if (strcmp(kind, "lchello") == 0) {
+        de_wire_get(line, "task", name, sizeof name);
+        for (int i = 0; i < r->s->n_tasks; i++)
+            if (strcmp(r->s->tasks[i].name, name) == 0) {
+                c->task = i;
+                r->tasks[i].conn = (int)(c - r->conns);
+            }
+    } else if (strcmp(kind, "lcreq") == 0 && c->task >= 0) {
+        on_lcreq(r, c->task, line);
+    } else if (strcmp(kind, "lcerror") == 0) {
+        char msg[1024];
+        de_wire_get(line, "msg", msg, sizeof msg);
+        de_wire_get(line, "task", name, sizeof name);
+        event(r, "lc-error", "%s: %s", name, msg);
+    }
+}
+
+/* Reads every connection; lines are handled as they complete. */
+static void pump(run *r, int timeout_ms)
+{
+    struct pollfd pf[MAX_CONN + 1];
+    int map[MAX_CONN + 1], n = 0;
+    pf[n].fd = r->lfd;
+    pf[n].events = POLLIN;
+    map[n++] = -1;
+    for (int i = 0; i < r->n_conns; i++)
+        if (r->conns[i].fd >= 0) {
+            pf[n].fd = r->conns[i].fd;
+            pf[n].events = POLLIN;
+            map[n++] = i;
+        }
+    if (poll(pf, (nfds_t)n, timeout_ms) <= 0)
+        return;
+    if (pf[0].revents)
+        accept_all(r);
+    for (int k = 1; k < n; k++) {
+        if (!pf[k].revents)
+            continue;
+        conn *c = &r->conns[map[k]];
+        for (;;) {
+            ssize_t got = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
+            if (got > 0) {
+                c->len += (size_t)got;
+                c->buf[c->len] = '\0';
+                char *start = c->buf, *nl;
+                while ((nl = strchr(start, '\n'))) {
+                    *nl = '\0';
+                    handle_line(r, c, start);
+                    start = nl + 1;
+                }
+                c->len -= (size_t)(start - c->buf);
+                memmove(c->buf, start, c->len);
+                if (c->len >= sizeof c->buf - 1)
+                    c->len = 0; /* an over-long line: dropped */
+                continue;
+            }
+            if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                /* The first worker to vanish without saying goodbye is the failed one. */
+                if (c->rank >= 0 && c->launch == r->launch && !c->bye && r->fail_dev < 0 && r->plan.shares &&
+                    c->rank < r->plan.n_shares)
+                    r->fail_dev = r->plan.shares[c->rank].device;
+                close(c->fd);
+                c->fd = -1;
+            }
+            break;
+        }
+    }
+}
+
+/* ---- progress ---- */
+
+static void draw(run *r)
+{
+    if (r->o->quiet)
+        return;
+    double now = rel(r);
+    if (now < r->next_draw)
+        return;
+    r->next_draw = now + (r->tty ? 0.5 : 5.0);
+    long total = r->g_total > 0 ? r->g_total : 1;
+    double frac = (double)r->g_done / (double)total;
+    char bar[31];
+    int fill = (int)lround(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '-';
+    bar[30] = '\0';
+    double el = isnan(r->train_start_t) ? 0 : now - r->train_start_t;
+    double eta = r->g_done > r->g_launch && frac > 0 ? el / frac - el : NAN;
+    if (r->tty)
+        fputs("\r\033[J", stderr);
+    fprintf(stderr, "[%s] %5.1f%%  it %ld/%ld  %.0f s  ETA %s%.0f s  loss %.3f  restarts %d\n", bar, 100 * frac,
+            r->g_done, r->g_total, el, isnan(eta) ? "?" : "", isnan(eta) ? 0.0 : eta, r->last_loss, r->restarts);
+    int lines = 1;
+    const double ps[1] = {0.95};
+    for (int d = 0; d < r->s->n_devices; d++) {
+        const dev_rt *D = &r->devs[d];
+        fprintf(stderr, "  %-12s", r->s->devices[d].name);
+        if (!isnan(D->down_since))
+            fprintf(stderr, " down                                       ");
+        else if (D->rank >= 0)
+            fprintf(stderr, " b=%-4d compute %6.1f ms sync %6.1f ms duty %.2f", D->batch,
+                    1e3 * (D->compute + D->throttle), 1e3 * D->sync, D->step > 0 ? (D->compute + D->throttle) / D->step : 0);
+        else
+            fprintf(stderr, " not training                               ");
+        for (int k = r->s->dev_task_start[d]; k < r->s->dev_task_start[d + 1]; k++) {
+            int ti = r->s->dev_tasks[k];
+            const task_rt *T = &r->tasks[ti];
+            double q = NAN;
+            if (T->all.n)
+                de_hist_quantiles(&T->all, ps, 1, &q);
+            fprintf(stderr, " | %s p95 %.1f/%.0f ms n=%ld viol %ld", r->s->tasks[ti].name, 1e3 * q,
+                    1e3 * r->s->tasks[ti].deadline_s, T->n, T->viol);
+        }
+        fputc('\n', stderr);
+        lines++;
+    }
+    if (r->tty)
+        fprintf(stderr, "\033[%dA", lines);
+    fflush(stderr);
+}
+
+/* ---- setup ---- */
+
+static int prepare_dataset(run *r, de_err *err)
+{
+    const de_exec_spec *e = &r->s->exec;
+    struct stat sb;
+    if (stat(e->dataset, &sb) != 0) {
+        if (!e->synthesize)
+            return de_err_set(err, DE_EMISSING,
+                              "%s: exec.dataset: '%s' does not exist (set exec.synthesize = true, or create it with "
+                              "`deepedge dataset synth`)",
+                              r->s->path, e->dataset);
+        event(r, "dataset", "synthesizing %d classes x %d images in %s", e->synth_classes, e->synth_per_class,
+              e->dataset);
+        char *parent = de_path_dirname(e->dataset);
+        de_mkdir_p(parent);
+        free(parent);
+        int rc = de_dataset_synth_dir(e->dataset, e->synth_classes, e->synth_per_class, e->seed, err);
+        if (rc)
+            return rc;
+    } else if (!S_ISDIR(sb.st_mode)) {
+        return de_err_set(err, DE_EINVAL, "%s: exec.dataset: '%s' is not a folder", r->s->path, e->dataset);
+    }
+    const char *netname = r->s->catalog->networks[r->s->jobs[r->job].network].name;
+    de_net *probe = NULL;
+    int rc = de_net_builtin(netname, 0, &probe, err);
+    if (rc)
+        return de_err_set(err, rc, "%s: job '%s': network '%s' cannot be executed: %s", r->s->path,
+                          r->s->jobs[r->job].name, netname, err->msg);
+    int C, H, W;
+    de_net_input(probe, &C, &H, &W);
+    de_net_destroy(probe);
+    int size = e->image_size > 0 ? e->image_size : H + H / 8;
+    if (size < H)
+        return de_err_set(err, DE_ERANGE, "%s: exec.image_size %d is smaller than the network input %d", r->s->path,
+                          size, H);
+    r->cache = de_sprintf("%s.%d.decache", e->dataset, size);
+    de_dataset *ds = NULL;
+    de_err oerr;
+    if (de_dataset_open(r->cache, &ds, &oerr) != DE_OK) {
+        de_dataset_report rep;
+        if ((rc = de_dataset_build_cache(e->dataset, r->cache, size, NULL, NULL, &rep, err)))
+            return rc;
+        event(r, "dataset", "cache %s: %d images of %d classes (%d files skipped)", r->cache, rep.images, rep.classes,
+              rep.skipped);
+        if ((rc = de_dataset_open(r->cache, &ds, err)))
+            return rc;
+    }
+    int n = de_dataset_count(ds);
+    int *tr = de_calloc((size_t)n, sizeof(int)), *va = de_calloc((size_t)n, sizeof(int)), ntr, nva;
+    de_dataset_split(ds, e->val_frac, e->seed, tr, &ntr, va, &nva);
+    free(tr);
+    free(va);
+    de_dataset_destroy(ds);
+    const de_job *j = &r->s->jobs[r->job];
+    if (ntr < j->global_batch)
+        return de_err_set(err, DE_ERANGE, "%s: %d training images, fewer than the global batch %d of job '%s'",
+                          r->cache, ntr, j->global_batch, j->name);
+    if (ntr != j->dataset_size)
+        event(r, "note", "the dataset has %d training images; job '%s' declares dataset_size = %lld (predictions use "
+              "the scenario's figure)", ntr, j->name, j->dataset_size);
+    r->g_total = (long)j->epochs * (ntr / j->global_batch);
+    return DE_OK;
+}
+
+static int setup_budgets(run *r, de_err *err)
+{
+    const char *m = r->o->emulate;
+    r->budget = DE_BUDGET_NONE;
+    if (strcmp(m, "none") == 0)
+        return DE_OK;
+    if (strcmp(m, "auto") && strcmp(m, "cgroup") && strcmp(m, "duty"))
+        return de_err_set(err, DE_EINVAL, "--emulate: '%s' is not auto, cgroup, duty or none", m);
+    int any = 0;
+    for (int d = 0; d < r->s->n_devices; d++)
+        any |= r->s->catalog->types[r->s->devices[d].type].emulation_cpu_cores > 0;
+    if (!any)
+        return DE_OK; /* physical devices only */
+    if (strcmp(m, "duty") == 0) {
+        r->budget = DE_BUDGET_DUTY;
+        return DE_OK;
+    }
+    for (int d = 0; d < r->s->n_devices; d++) {
+        double cores = r->s->catalog->types[r->s->devices[d].type].emulation_cpu_cores;
+        if (!(cores > 0))
+            continue;
+        de_budget_mode mode;
+        de_err cerr;
+        if (de_cgroup_create(r->run_id, r->s->devices[d].name, cores, &mode, &r->devs[d].cgroup, &cerr)) {
+            if (strcmp(m, "cgroup") == 0)
+                return de_err_set(err, DE_EIO, "--emulate cgroup: %s", cerr.msg);
+            for (int k = 0; k < d; k++) {
+                de_cgroup_remove(r->devs[k].cgroup);
+                free(r->devs[k].cgroup);
+                r->devs[k].cgroup = NULL;
+            }
+            event(r, "emulation", "no writable cgroup (%s): duty-cycle throttling instead", cerr.msg);
+            r->budget = DE_BUDGET_DUTY;
+            return DE_OK;
+        }
+        r->budget = mode;
+    }
+    char *first = NULL;
+    for (int d = 0; d < r->s->n_devices && !first; d++)
+        first = r->devs[d].cgroup;
+    r->cg_run = de_path_dirname(first);
+    return DE_OK;
+}
+
+static int start_lc(run *r, int ti, de_err *err)
+{
+    const de_lc_task *t = &r->s->tasks[ti];
+    task_rt *T = &r->tasks[ti];
+    char seed[32];
+    snprintf(seed, sizeof seed, "%d", r->launch + 1);
+    char *argv[16];
+    int a = 0;
+    argv[a++] = r->exe;
+    argv[a++] = "_lc";
+    argv[a++] = "--scenario";
+    argv[a++] = r->s->path;
+    argv[a++] = "--task";
+    argv[a++] = t->name;
+    argv[a++] = "--report";
+    argv[a++] = r->report;
+    argv[a++] = "--seed";
+    argv[a++] = seed;
+    if (r->devs[t->device].cgroup) {
+        argv[a++] = "--cgroup";
+        argv[a++] = r->devs[t->device].cgroup;
+    } else if (r->budget == DE_BUDGET_DUTY) {
+        argv[a++] = "--duty";
+    }
+    argv[a] = NULL;
+    free(T->log);
+    char *name = de_sprintf("lc-%s.log", t->name);
+    T->log = de_path_join(r->o->out_dir, name);
+    free(name);
+    T->pid = spawn(argv, T->log, err);
+    return T->pid < 0 ? DE_EIO : DE_OK;
+}
+
+static int write_plan(run *r, int k, char **path, de_err *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "plan-%d.cfg", k);
+    *path = de_path_join(r->o->out_dir, name);
+    return de_plan_write(&r->plan, &r->st, *path, err);
+}
+
+static int launch(run *r, const char *plan_path, const char *resume, de_err *err)
+{
+    const de_run_opts *o = r->o;
+    char np[16], crash[200] = "", rph[32], mapby[64];
+    snprintf(np, sizeof np, "%d", r->plan.n_shares);
+    const char *mpiexec = getenv("DEEPEDGE_MPIEXEC") ? getenv("DEEPEDGE_MPIEXEC") : DE_MPIEXEC;
+    char *argv[96];
+    char *extra = o->mpi_args ? de_strdup(o->mpi_args) : NULL;
+    int a = 0;
+    argv[a++] = (char *)mpiexec;
+    argv[a++] = "-n";
+    argv[a++] = np;
+    if (o->hostfile) {
+        argv[a++] = "--hostfile";
+        argv[a++] = (char *)o->hostfile;
+    } else {
+        argv[a++] = "--oversubscribe";
+    }
+    if (o->ranks_per_host > 0) {
+        snprintf(rph, sizeof rph, "%d", o->ranks_per_host);
+        snprintf(mapby, sizeof mapby, "ppr:%s:node", rph);
+        argv[a++] = "--map-by";
+        argv[a++] = mapby;
+    }
+    argv[a++] = "--bind-to";
+    argv[a++] = "none";
+    argv[a++] = "-x";
+    argv[a++] = "OMP_NUM_THREADS";
+    for (char *tok = extra ? strtok(extra, " ") : NULL; tok && a < 60; tok = strtok(NULL, " "))
+        argv[a++] = tok;
+    argv[a++] = r->exe;
+    argv[a++] = "_worker";
+    argv[a++] = "--scenario";
+    argv[a++] = r->s->path;
+    argv[a++] = "--plan";
+    argv[a++] = (char *)plan_path;
+    argv[a++] = "--cache";
+    argv[a++] = r->cache;
+    argv[a++] = "--out";
+    argv[a++] = (char *)o->out_dir;
+    argv[a++] = "--report";
+    argv[a++] = r->report;
+    if (resume) {
+        argv[a++] = "--resume";
+        argv[a++] = (char *)resume;
+    }
+    if (r->cg_run) {
+        argv[a++] = "--cgroup";
+        argv[a++] = r->cg_run;
+    } else if (r->budget == DE_BUDGET_DUTY) {
+        argv[a++] = "--duty";
+    }
+    if (strcmp(o->links, "pad") == 0 && !o->hostfile)
+        argv[a++] = "--pad-links";
+    for (int i = 0; i < o->n_inject && i < 64; i++)
+        if (o->inject[i].kind == DE_INJECT_CRASH && !r->inject_done[i] &&
+            de_scenario_device(r->s, o->inject[i].target) >= 0) {
+            snprintf(crash, sizeof crash, "%s@%ld", o->inject[i].target, o->inject[i].iter);
+            argv[a++] = "--crash";
+            argv[a++] = crash;
+            break;
+        }
+    argv[a] = NULL;
+    char ts[16];
+    snprintf(ts, sizeof ts, "%d", r->s->exec.threads);
+    setenv("OMP_NUM_THREADS", ts, 1);
+    if (geteuid() == 0) {
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    }
+    char name[64];
+    snprintf(name, sizeof name, "mpiexec-%d.log", r->launch);
+    char *log = de_path_join(o->out_dir, name);
+    /* The launch's command line, for the record (and to rerun a rank by hand). */
+    char *cmd = de_strdup("");
+    for (int i = 0; i < a; i++) {
+        char *c2 = de_sprintf("%s%s%s", cmd, i ? " " : "", argv[i]);
+        free(cmd);
+        cmd = c2;
+    }
+    event(r, "launch", "%d: %s", r->launch, cmd);
+    free(cmd);
+    for (int d = 0; d < r->s->n_devices; d++)
+        r->devs[d].rank = -1;
+    for (int k = 0; k < r->plan.n_shares; k++)
+        r->devs[r->plan.shares[k].device].rank = k;
+    r->rank_up = 0;
+    r->done = r->stopped = 0;
+    r->crashed_dev = r->fail_dev = -1;
+    r->stop_sent = r->stop_reason = 0;
+    r->launch_t = rel(r);
+    r->first_iter_t = NAN;
+    r->g_launch = r->g_done;
+    r->mpi_pid = spawn(argv, log, err);
+    free(log);
+    free(extra);
+    return r->mpi_pid < 0 ? DE_EIO : DE_OK;
+}
+
+/* Re-plans on r->st (after a state change) for the samples left; writes plan-k.cfg. */
+static int replan(run *r, const char *why, char **plan_path, de_err *err)
+{
+    const de_job *j = &r->s->jobs[r->job];
+    r->st.samples_done[r->job] = (double)r->g_ckpt * j->global_batch;
+    r->st.time_s = rel(r);
+    de_plan np;
+    de_plan_init(&np);
+    double t0 = de_now_s();
+    int rc = de_plan_compute(&r->st, r->job, r->plan.policy, &r->s->planner, &r->pred, &np, err);
+    if (rc) {
+        de_plan_free(&np);
+        return rc;
+    }
+    if (np.n_shares == 0) {
+        de_plan_free(&np);
+        return de_err_set(err, DE_EINFEASIBLE, "re-planning (%s): no device left to train", why);
+    }
+    de_plan_free(&r->plan);
+    r->plan = np;
+    char shares[512] = "";
+    for (int k = 0; k < np.n_shares; k++) {
+        size_t l = strlen(shares);
+        snprintf(shares + l, sizeof shares - l, "%s%s:%d", k ? " " : "", r->s->devices[np.shares[k].device].name,
+                 np.shares[k].batch);
+    }
+    event(r, "replan", "%s -> %s (%d devices: %s; predicted iteration %.0f ms, %s, planned in %.1f ms)", why,
+          de_policy_name(np.policy), np.n_shares, shares, 1e3 * np.iteration_time_s,
+          np.feasible ? "every deadline kept" : "NOT feasible", 1e3 * (de_now_s() - t0));
+    return write_plan(r, r->launch + 1, plan_path, err);
+}
+
+static int copy_file(const char *from, const char *to, de_err *err)
+{
+    size_t n;
+    char *data = de_file_read(from, &n);
+    if (!data)
+        return de_err_set(err, DE_EIO, "%s: cannot read", from);
+    int rc = de_net_write_atomic(to, data, n, err);
+    free(data);
+    return rc;
+}
+
+/* ---- results ---- */
+
+static void write_iterations(run *r)
+{
+    int rc = DE_OK;
+    de_err err;
+    FILE *f = open_csv(r, "iterations.csv", "job,iteration,start_s,compute_s,allreduce_s,end_s,samples_done", &err,
+                       &rc);
+    if (!f)
+        return;
+    int B = r->s->jobs[r->job].global_batch;
+    for (long k = 0; k < r->g_total; k++)
+        if (r->it_ranks[k])
+            fprintf(f, "%s,%ld,%.4f,%.6f,%.6f,%.4f,%ld\n", r->s->jobs[r->job].name, k + 1, r->it_start[k],
+                    r->it_compute[k], r->it_end[k] - r->it_start[k] - r->it_compute[k], r->it_end[k], (k + 1) * B);
+    fclose(f);
+}
+
+static void write_cdf(run *r)
+{
+    int rc = DE_OK;
+    de_err err;
+    FILE *f = open_csv(r, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", &err, &rc);
+    if (!f)
+        return;
+    for (int ti = 0; ti < r->s->n_tasks; ti++) {
+        const de_hist *h = &r->tasks[ti].all;
+        uint64_t cum = 0;
+        for (int k = h->lo; k <= h->hi; k++) {
+            if (!h->count[k])
+                continue;
+            cum += h->count[k];
+            fprintf(f, "%s,%.6g,%.6f,%.6g,%g\n", r->s->tasks[ti].name, de_hist_edge(k + 1), (double)cum / (double)h->n,
+                    r->s->tasks[ti].deadline_s, r->s->tasks[ti].percentile * 100);
+        }
+    }
+    fclose(f);
+}
+
+static cJSON *summarize(run *r, double train_s, int completed)
+{
+    const de_scenario *s = r->s;
+    const de_job *j = &s->jobs[r->job];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "scenario", s->path);
+    cJSON_AddStringToObject(o, "job", j->name);
+    cJSON_AddStringToObject(o, "status", completed ? "completed" : r->stopped ? "stopped" : "failed");
+    cJSON_AddStringToObject(o, "cpu_budget", de_budget_mode_name(r->budget));
+    cJSON_AddStringToObject(o, "links", r->o->hostfile ? "hosts" : r->o->links);
+    cJSON_AddNumberToObject(o, "iterations", (double)r->g_done);
+    cJSON_AddNumberToObject(o, "iterations_total", (double)r->g_total);
+    cJSON_AddNumberToObject(o, "retraining_time_s", train_s);
+    double iters_run = 0;
+    for (long k = 0; k < r->g_total; k++)
+        iters_run += r->it_ranks[k] > 0;
+    double it_sum = 0, comp_sum = 0;
+    for (long k = 0; k < r->g_total; k++)
+        if (r->it_ranks[k]) {
+            it_sum += r->it_end[k] - r->it_start[k];
+            comp_sum += r->it_compute[k];
+        }
+    cJSON_AddNumberToObject(o, "iteration_time_mean_s", iters_run ? it_sum / iters_run : NAN);
+    cJSON_AddNumberToObject(o, "compute_time_mean_s", iters_run ? comp_sum / iters_run : NAN);
+    cJSON_AddNumberToObject(o, "predicted_iteration_time_s", r->plan.iteration_time_s);
+    cJSON_AddNumberToObject(o, "final_loss", r->last_loss);
+    cJSON_AddNumberToObject(o, "val_accuracy", r->val_acc);
+    cJSON_AddNumberToObject(o, "restarts", r->restarts);
+    cJSON_AddNumberToObject(o, "lost_iterations", (double)r->lost_iters);
+    cJSON_AddNumberToObject(o, "lost_work_s", r->lost_s);
+    cJSON_AddNumberToObject(o, "recovery_time_s", r->recovery_s_sum);
+    cJSON_AddItemToObject(o, "recoveries", cJSON_Duplicate(r->recoveries, 1));
+    cJSON *plan = de_plan_json(&r->plan, &r->st);
+    cJSON_AddItemToObject(o, "final_plan", plan);
+    cJSON *devs = cJSON_AddArrayToObject(o, "devices");
+    for (int d = 0; d < s->n_devices; d++) {
+        const dev_rt *D = &r->devs[d];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", s->devices[d].name);
+        cJSON_AddStringToObject(x, "type", s->catalog->types[s->devices[d].type].name);
+        cJSON_AddNumberToObject(x, "cpu_budget_cores", s->catalog->types[s->devices[d].type].emulation_cpu_cores);
+        cJSON_AddNumberToObject(x, "iterations", (double)D->iters);
+        cJSON_AddNumberToObject(x, "compute_mean_s", D->iters ? D->sum_compute / D->iters : NAN);
+        cJSON_AddNumberToObject(x, "sync_mean_s", D->iters ? D->sum_sync / D->iters : NAN);
+        cJSON_AddNumberToObject(x, "duty_cycle", D->sum_step > 0 ? D->sum_compute / D->sum_step : 0);
+        cJSON_AddNumberToObject(x, "cpu_s", D->cpu_s);
+        cJSON_AddNumberToObject(x, "rss_kb", (double)D->rss_kb);
+        cJSON_AddBoolToObject(x, "down", !isnan(D->down_since));
+        cJSON_AddItemToArray(devs, x);
+    }
+    cJSON *tasks = cJSON_AddArrayToObject(o, "lc_tasks");
+    const double ps[4] = {0.5, 0.95, 0.99, 0};
+    for (int ti = 0; ti < s->n_tasks; ti++) {
+        const de_lc_task *t = &s->tasks[ti];
+        const task_rt *T = &r->tasks[ti];
+        double q[3] = {NAN, NAN, NAN}, qa = NAN, qt = NAN;
+        if (T->all.n) {
+            de_hist_quantiles(&T->all, ps, 3, q);
+            qt = de_hist_quantile(&T->all, t->percentile);
+        }
+        if (T->alone.n)
+            qa = de_hist_quantile(&T->alone, t->percentile);
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", t->name);
+        cJSON_AddStringToObject(x, "device", s->devices[t->device].name);
+        cJSON_AddNumberToObject(x, "requests", (double)T->n);
+        cJSON_AddNumberToObject(x, "p50_s", q[0]);
+        cJSON_AddNumberToObject(x, "p95_s", q[1]);
+        cJSON_AddNumberToObject(x, "p99_s", q[2]);
+        cJSON_AddNumberToObject(x, "percentile", t->percentile * 100);
+        cJSON_AddNumberToObject(x, "latency_at_percentile_s", qt);
+        cJSON_AddNumberToObject(x, "alone_latency_at_percentile_s", qa);
+        cJSON_AddNumberToObject(x, "alone_requests", (double)T->alone.n);
+        cJSON_AddNumberToObject(x, "service_mean_s", T->n ? T->svc_sum / (double)T->n : NAN);
+        cJSON_AddNumberToObject(x, "alone_service_mean_s", T->alone.n ? T->svc_alone_sum / (double)T->alone.n : NAN);
+        cJSON_AddNumberToObject(x, "deadline_s", t->deadline_s);
+        cJSON_AddBoolToObject(x, "deadline_met", T->all.n ? qt <= t->deadline_s : 1);
+        cJSON_AddNumberToObject(x, "requests_over_deadline", (double)T->viol);
+        double pred = NAN;
+        for (int k = 0; k < r->plan.n_tasks; k++)
+            if (r->plan.tasks[k].task == ti)
+                pred = r->plan.tasks[k].latency_s;
+        cJSON_AddNumberToObject(x, "predicted_latency_s", pred);
+        cJSON_AddBoolToObject(x, "stopped_with_device", T->down);
+        cJSON_AddItemToArray(tasks, x);
+    }
+    cJSON_AddItemToObject(o, "events", cJSON_Duplicate(r->events, 1));
+    return o;
+}
+
+static void print_summary(run *r, const cJSON *sum, FILE *out)
+{
+    if (!out)
+        return;
+    const de_scenario *s = r->s;
+    cJSON *it;
+#define NUM(o, k) cJSON_GetNumberValue(cJSON_GetObjectItem((o), (k)))
+    fprintf(out, "\nrun %s: job %s %s — %ld of %ld iterations, re-training %.1f s (%d restart%s)\n", s->name,
+            s->jobs[r->job].name, cJSON_GetStringValue(cJSON_GetObjectItem(sum, "status")), r->g_done, r->g_total,
+            NUM(sum, "retraining_time_s"), r->restarts, r->restarts == 1 ? "" : "s");
+    fprintf(out, "  iteration %.1f ms measured (compute %.1f ms) vs %.1f ms predicted; final loss %.4f, val accuracy "
+            "%.1f%%\n",
+            1e3 * NUM(sum, "iteration_time_mean_s"), 1e3 * NUM(sum, "compute_time_mean_s"),
+            1e3 * r->plan.iteration_time_s, r->last_loss, 100 * r->val_acc);
+    fprintf(out, "  CPU budgets: %s; links: %s\n", de_budget_mode_name(r->budget),
+            cJSON_GetStringValue(cJSON_GetObjectItem(sum, "links")));
+    if (r->restarts)
+        fprintf(out, "  lost work: %ld iterations (%.1f s); recovery %.1f s in total\n", r->lost_iters, r->lost_s,
+                r->recovery_s_sum);
+    fprintf(out, "\n  %-14s %-12s %6s %9s %9s %6s\n", "device", "type", "iters", "compute", "sync", "duty");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(sum, "devices"))
+    {
+        if (NUM(it, "iterations") == 0) {
+            fprintf(out, "  %-14s %-12s %6d %10s %10s %6s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")),
+                    cJSON_GetStringValue(cJSON_GetObjectItem(it, "type")), 0, "-", "-", "-",
+                    cJSON_IsTrue(cJSON_GetObjectItem(it, "down")) ? "  down" : "  not in the plan");
+            continue;
+        }
+        fprintf(out, "  %-14s %-12s %6.0f %7.1f ms %7.1f ms %6.2f%s\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(it, "type")), NUM(it, "iterations"),
+                1e3 * NUM(it, "compute_mean_s"), 1e3 * NUM(it, "sync_mean_s"), NUM(it, "duty_cycle"),
+                cJSON_IsTrue(cJSON_GetObjectItem(it, "down")) ? "  down" : "");
+    }
+    fprintf(out, "\n  %-12s %-12s %7s %9s %9s %9s %12s %9s %9s %9s %6s\n", "LC task", "device", "reqs", "p50", "p95",
+            "p99", "at pct", "alone", "predicted", "deadline", "met");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(sum, "lc_tasks"))
+    {
+        char pct[32];
+        snprintf(pct, sizeof pct, "p%g %.1f", NUM(it, "percentile"), 1e3 * NUM(it, "latency_at_percentile_s"));
+        fprintf(out, "  %-12s %-12s %7.0f %6.1f ms %6.1f ms %6.1f ms %9s ms %6.1f ms %6.1f ms %6.1f ms %6s\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(it, "device")), NUM(it, "requests"), 1e3 * NUM(it, "p50_s"),
+                1e3 * NUM(it, "p95_s"), 1e3 * NUM(it, "p99_s"), pct,
+                1e3 * NUM(it, "alone_latency_at_percentile_s"), 1e3 * NUM(it, "predicted_latency_s"),
+                1e3 * NUM(it, "deadline_s"), cJSON_IsTrue(cJSON_GetObjectItem(it, "deadline_met")) ? "yes" : "NO");
+    }
+#undef NUM
+    fprintf(out, "\n  outputs in %s: summary.json, plan-*.cfg, iterations.csv, ranks.csv, timeline.csv, "
+                 "lc_windows.csv, lc_cdf.csv, events.csv, figures\n",
+            r->o->out_dir);
+}
+
+/* ---- the run ---- */
+
+static void apply_injections(run *r)
+{
+    const de_run_opts *o = r->o;
+    for (int i = 0; i < o->n_inject && i < 64; i++) {
+        const de_run_inject *in = &o->inject[i];
+        if (r->inject_done[i] || in->kind != DE_INJECT_LC_RATE || r->g_done < in->iter)
+            continue;
+        r->inject_done[i] = 1;
+        int ti = -1;
+        for (int k = 0; k < r->s->n_tasks; k++)
+            if (strcmp(r->s->tasks[k].name, in->target) == 0)
+                ti = k;
+        task_rt *T = &r->tasks[ti];
+        T->rate = in->value;
+        r->st.rate[ti] = in->value;
+        if (T->conn >= 0 && r->conns[T->conn].fd >= 0)
+            de_wire_send(r->conns[T->conn].fd, "rate %g", in->value);
+        /* Does the running plan still keep every deadline under the new load? */
+        de_plan_evaluate(&r->plan, &r->st, &r->pred, r->s->planner.safety_margin);
+        event(r, "lc-load", "task %s now at %g req/s (injected at iteration %ld): the plan predicts %s", in->target,
+              in->value, r->g_done, r->plan.feasible ? "every deadline kept, no re-plan" : "a deadline missed: re-plan");
+        if (!r->plan.feasible && !r->stop_sent) {
+            conn *c = rank_conn(r, 0);
+            if (c)
+                de_wire_send(c->fd, "stop");
+            r->stop_sent = 1;
+            r->stop_reason = 2;
+        }
+    }
+}
+
+static void cleanup(run *r)
+{
+    if (r->mpi_pid > 0)
+        stop_child(r->mpi_pid, SIGTERM, 3.0);
+    r->mpi_pid = 0;
+    /* LC services: a polite stop, then SIGTERM, then SIGKILL. */
+    for (int ti = 0; ti < r->s->n_tasks; ti++) {
+        task_rt *T = &r->tasks[ti];
+        if (T->pid > 0 && T->conn >= 0 && r->conns[T->conn].fd >= 0)
+            de_wire_send(r->conns[T->conn].fd, "stop");
+    }
+    double end = de_now_s() + 2.0;
+    for (;;) {
+        int alive = 0;
+        for (int ti = 0; ti < r->s->n_tasks; ti++) {
+            task_rt *T = &r->tasks[ti];
+            if (T->pid > 0 && waitpid(T->pid, NULL, WNOHANG) == 0)
+                alive++;
+            else
+                T->pid = 0;
+        }
+        if (!alive || de_now_s() > end)
+            break;
+        pump(r, 20);
+    }
+    for (int ti = 0; ti < r->s->n_tasks; ti++)
+        if (r->tasks[ti].pid > 0) {
+            stop_child(r->tasks[ti].pid, SIGTERM, 1.0);
+            r->tasks[ti].pid = 0;
+        }
+    for (int d = 0; d < r->s->n_devices; d++)
+        if (r->devs[d].cgroup) {
+            de_cgroup_remove(r->devs[d].cgroup);
+            free(r->devs[d].cgroup);
+            r->devs[d].cgroup = NULL;
+        }
+}
+
+static void free_run(run *r)
+{
+    for (int i = 0; i < r->n_conns; i++)
+        if (r->conns[i].fd >= 0)
+            close(r->conns[i].fd);
+    if (r->lfd >= 0)
+        close(r->lfd);
+    if (r->s) {
+        for (int ti = 0; ti < r->s->n_tasks; ti++) {
+            de_hist_free(&r->tasks[ti].all);
+            de_hist_free(&r->tasks[ti].alone);
+            de_hist_free(&r->tasks[ti].win);
+            free(r->tasks[ti].log);
+        }
+        de_state_free(&r->st);
+    }
+    FILE **fs[] = {&r->f_ranks, &r->f_timeline, &r->f_windows, &r->f_events};
+    for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
+        if (*fs[i])
+            fclose(*fs[i]);
+    free(r->conns);
+    free(r->tasks);
+    free(r->devs);
+    free(r->it_start);
+    free(r->it_end);
+    free(r->it_compute);
+    free(r->it_ranks);
+    de_plan_free(&r->plan);
+    cJSON_Delete(r->events);
+    cJSON_Delete(r->recoveries);
+    free(r->exe);
+    free(r->cache);
+    free(r->run_id);
+    free(r->cg_run);
+    de_scenario_destroy(r->s);
+}
+
+static int load_plan(run *r, de_err *err)
+{
+    const de_run_opts *o = r->o;
+    int rc;
+    if (o->plan) {
+        if ((rc = de_plan_read(o->plan, r->s, &r->plan, err)))
+            return rc;
+        r->job = r->plan.job;
+    } else {
+        r->job = 0;
+    }
+    de_state_init(&r->st, r->s, r->s->jobs[r->job].arrival_s);
+    r->pred = de_predictor_model();
+    if (o->plan) {
+        de_plan_evaluate(&r->plan, &r->st, &r->pred, r->s->planner.safety_margin);
+    } else if ((rc = de_plan_compute(&r->st, r->job, r->s->planner.policy, &r->s->planner, &r->pred, &r->plan, err))) {
+        return rc;
+    }
+    if (r->plan.n_shares == 0)
+        return de_err_set(err, DE_EINFEASIBLE, "%s: no device can train job '%s'%s%s", r->s->path,
+                          r->s->jobs[r->job].name, r->plan.verdict ? ": " : "", r->plan.verdict ? r->plan.verdict : "");
+    return DE_OK;
+}
+
+int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
+{
+    *summary = NULL;
+    run R, *r = &R;
+    memset(r, 0, sizeof R);
+    r->o = o;
+    r->out = out;
+    r->lfd = -1;
+    r->t0 = de_now_s();
+    r->fail_t = r->train_start_t = NAN;
+    r->val_acc = r->val_loss = r->last_loss = NAN;
+    r->conns = de_calloc(MAX_CONN, sizeof *r->conns);
+    r->events = cJSON_CreateArray();
+    r->recoveries = cJSON_CreateArray();
+    r->tty = isatty(2);
+    de_plan_init(&r->plan);
+    g_signals = 0;
+    int rc = de_scenario_load(o->scenario, NULL, &r->s, err);
+    if (rc) {
+        free_run(r);
+        return rc;
+    }
+    const de_scenario *s = r->s;
+    if (!s->exec.present) {
+        rc = de_err_set(err, DE_EMISSING, "%s: `deepedge run` needs an `exec` group (dataset, lr, seed; see "
+                                          "scenarios/README.md)", s->path);
+        free_run(r);
+        return rc;
+    }
+    if (strcmp(o->links, "pad") && strcmp(o->links, "none")) {
+        free_run(r);
+        return de_err_set(err, DE_EINVAL, "--links: '%s' is not pad or none", o->links);
+    }
+    for (int i = 0; i < o->n_inject; i++) {
+        const de_run_inject *in = &o->inject[i];
+        int ok = in->kind == DE_INJECT_CRASH ? de_scenario_device(s, in->target) >= 0 : 0;
+        for (int k = 0; in->kind == DE_INJECT_LC_RATE && k < s->n_tasks; k++)
+            ok |= strcmp(s->tasks[k].name, in->target) == 0;
+        if (!ok) {
+            rc = de_err_set(err, DE_EREF, "--inject: %s '%s' is not in %s",
+                            in->kind == DE_INJECT_CRASH ? "device" : "LC task", in->target, s->path);
+            free_run(r);
+            return rc;
+        }
+    }
+    r->tasks = de_calloc((size_t)s->n_tasks + 1, sizeof *r->tasks);
+    r->devs = de_calloc((size_t)s->n_devices + 1, sizeof *r->devs);
+    for (int ti = 0; ti < s->n_tasks; ti++) {
+        de_hist_init(&r->tasks[ti].all);
+        de_hist_init(&r->tasks[ti].alone);
+        de_hist_init(&r->tasks[ti].win);
+        r->tasks[ti].conn = -1;
+    }
+    for (int d = 0; d < s->n_devices; d++) {
+        r->devs[d].rank = -1;
+        r->devs[d].down_since = NAN;
+    }
+    if (de_mkdir_p(o->out_dir) != 0) {
+        rc = de_err_set(err, DE_EIO, "%s: cannot create the output folder: %s", o->out_dir, strerror(errno));
+        free_run(r);
+        return rc;
+    }
+    r->f_events = open_csv(r, "events.csv", "time_s,event,detail", err, &rc);
+    if (!rc)
+        r->f_ranks = open_csv(r, "ranks.csv",
+                              "time_s,rank,device,iteration,batch,compute_s,throttle_s,sync_s,mpi_s,pad_s,step_s,"
+                              "loss,cpu_s,rss_kb",
+                              err, &rc);
+    if (!rc)
+        r->f_timeline = open_csv(r, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
+    if (!rc)
+        r->f_windows = open_csv(r, "lc_windows.csv",
+                                "start_s,end_s,task,requests,dropped,violations,p50_s,p95_s,p99_s,deadline_s", err, &rc);
+    if (!rc)
+        rc = load_plan(r, err);
+    if (!rc)
+        rc = prepare_dataset(r, err);
+    if (rc) {
+        free_run(r);
+        return rc;
+    }
+    r->it_start = de_calloc((size_t)r->g_total + 1, sizeof(double));
+    r->it_end = de_calloc((size_t)r->g_total + 1, sizeof(double));
+    r->it_compute = de_calloc((size_t)r->g_total + 1, sizeof(double));
+    r->it_ranks = de_calloc((size_t)r->g_total + 1, sizeof(int));
+    if (o->exe) {
+        r->exe = de_strdup(o->exe);
+    } else {
+        char buf[4096];
+        ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        r->exe = de_strdup(n > 0 ? buf : "deepedge");
+    }
+    r->run_id = de_sprintf("run-%ld", (long)getpid());
+    char host[256] = "127.0.0.1";
+    if (o->report_host)
+        snprintf(host, sizeof host, "%s", o->report_host);
+    else if (o->hostfile)
+        gethostname(host, sizeof host);
+    rc = de_wire_listen(o->hostfile || o->report_host ? "0.0.0.0" : "127.0.0.1", 0, &r->lfd, &r->port, err);
+    snprintf(r->report, sizeof r->report, "%s:%d", host, r->port);
+    /* From here on, children exist: every exit path goes through cleanup. */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    if (!rc)
+        rc = setup_budgets(r, err);
+    char *plan_path = NULL, *resume = o->resume ? de_strdup(o->resume) : NULL;
+    if (!rc)
+        rc = write_plan(r, 0, &plan_path, err);
+    if (!rc)
+        event(r, "plan", "%s: %d devices, predicted iteration %.0f ms, re-training %.0f s, %s", de_policy_name(r->plan.policy),
+              r->plan.n_shares, 1e3 * r->plan.iteration_time_s, r->plan.retraining_time_s,
+              r->plan.feasible ? "every deadline kept" : "NOT feasible (see plan-0.cfg)");
+    for (int ti = 0; !rc && ti < s->n_tasks; ti++)
+        rc = start_lc(r, ti, err);
+    /* Warm-up: the LC services alone (their latency without training next to them). */
+    double warm_end = de_now_s() + o->lc_warmup_s;
+    while (!rc && de_now_s() < warm_end && !g_signals)
+        pump(r, 20);
+    r->win_start = rel(r);
+    if (!rc && !g_signals) {
+        r->train_start_t = rel(r);
+        rc = launch(r, plan_path, resume, err);
+    }
+    int completed = 0, interrupted = 0;
+    while (!rc && r->mpi_pid > 0) {
+        pump(r, 50);
+        double now = rel(r);
+        if (now - r->win_start >= o->window_s)
+            window_flush(r, now);
+        apply_injections(r);
+        draw(r);
+        if (g_signals && !interrupted) {
+            interrupted = 1;
+            conn *c = rank_conn(r, 0);
+            event(r, "interrupt", "stopping: the workers checkpoint and exit (again to kill them)");
+            if (c)
+                de_wire_send(c->fd, "stop");
+            else
+                kill(-r->mpi_pid, SIGTERM);
+            r->stop_sent = 1;
+            r->stop_reason = 1;
+        } else if (g_signals > 1) {
+            kill(-r->mpi_pid, SIGKILL);
+        }
+        int status;
+        pid_t w = waitpid(r->mpi_pid, &status, WNOHANG);
+        if (w != r->mpi_pid)
+            continue;
+        r->mpi_pid = 0;
+        for (int k = 0; k < 20; k++)
+            pump(r, 10); /* the last lines in flight */
+        int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (ok && r->done) {
+            completed = 1;
+            break;
+        }
+        if (ok && r->stopped && r->stop_reason == 2) {
+            /* A voluntary re-plan: the workers checkpointed at r->g_ckpt; nothing is lost. */
+            char *ck = de_path_join(o->out_dir, DE_RUN_CKPT);
+            free(resume);
+            resume = de_sprintf("%s/recovery-%d.deckpt", o->out_dir, r->launch + 1);
+            rc = copy_file(ck, resume, err);
+            free(ck);
+            free(plan_path);
+            plan_path = NULL;
+            if (!rc)
+                rc = replan(r, "LC load changed", &plan_path, err);
+            if (!rc) {
+                cJSON *rec = cJSON_CreateObject();
+                cJSON_AddStringToObject(rec, "cause", "lc-load");
+                cJSON_AddNumberToObject(rec, "from_iteration", (double)r->g_ckpt);
+                cJSON_AddNumberToObject(rec, "lost_iterations", 0);
+                cJSON_AddItemToArray(r->recoveries, rec);
+                r->fail_t = rel(r);
+                r->restarts++;
+                r->launch++;
+                r->g_done = r->g_ckpt;
+                rc = launch(r, plan_path, resume, err);
+            }
+            continue;
+        }
+        if (interrupted) {
+            event(r, "stopped", "at iteration %ld; checkpoint %s/%s kept (deepedge run ... --resume it)", r->g_done,
+                  o->out_dir, DE_RUN_CKPT);
+            break;
+        }
+        /* A failure: which device? */
+        int fd = r->crashed_dev >= 0 ? r->crashed_dev : r->fail_dev;
+        char mlog[256], tail[600];
+        snprintf(mlog, sizeof mlog, "%s/mpiexec-%d.log", o->out_dir, r->launch);
+        if (r->rank_up == 0) {
+            rc = de_err_set(err, DE_EIO, "the workers did not start (mpiexec exit status %d); %s ends with:\n%s",
+                            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), mlog,
+                            tail_of(mlog, tail, sizeof tail));
+            break;
+        }
+        if (fd < 0 || r->restarts >= o->max_restarts) {
+            rc = de_err_set(err, DE_EIO, "the workers failed at iteration %ld (%s); %s ends with:\n%s", r->g_done,
+                            fd < 0 ? "no device identified" : "too many restarts", mlog,
+                            tail_of(mlog, tail, sizeof tail));
+            break;
+        }
+        double tf = rel(r);
+        r->fail_t = tf;
+        for (int i = 0; i < o->n_inject && i < 64; i++)
+            if (o->inject[i].kind == DE_INJECT_CRASH && de_scenario_device(s, o->inject[i].target) == fd)
+                r->inject_done[i] = 1;
+        long lost = r->g_done - (r->g_ckpt > r->g_launch ? r->g_ckpt : r->g_launch);
+        double lost_s = 0;
+        for (long k = r->g_done - lost; k < r->g_done && k < r->g_total; k++)
+            if (r->it_ranks[k])
+                lost_s += r->it_end[k] - r->it_start[k];
+        r->lost_iters += lost;
+        r->lost_s += lost_s;
+        event(r, "failure", "device %s lost at iteration %ld; last checkpoint at iteration %ld: %ld iterations "
+              "(%.1f s) of work lost", s->devices[fd].name, r->g_done, r->g_ckpt, lost, lost_s);
+        r->st.up[fd] = 0;
+        r->devs[fd].down_since = tf;
+        if (r->crashed_dev == fd) {
+            /* An injected crash emulates the device's loss: its LC services stop too. */
+            for (int k = s->dev_task_start[fd]; k < s->dev_task_start[fd + 1]; k++) {
+                task_rt *T = &r->tasks[s->dev_tasks[k]];
+                stop_child(T->pid, SIGKILL, 0.5);
+                T->pid = 0;
+                T->down = 1;
+            }
+        }
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "cause", "crash");
+        cJSON_AddStringToObject(rec, "device", s->devices[fd].name);
+        cJSON_AddNumberToObject(rec, "failed_at_iteration", (double)r->g_done);
+        cJSON_AddNumberToObject(rec, "from_iteration", (double)r->g_ckpt);
+        cJSON_AddNumberToObject(rec, "lost_iterations", (double)lost);
+        cJSON_AddNumberToObject(rec, "lost_work_s", lost_s);
+        cJSON_AddItemToArray(r->recoveries, rec);
+        free(plan_path);
+        plan_path = NULL;
+        char *why = de_sprintf("device %s down", s->devices[fd].name);
+        rc = replan(r, why, &plan_path, err);
+        free(why);
+        if (rc)
+            break;
+        free(resume);
+        resume = NULL;
+        if (r->g_ckpt > 0) {
+            char *ck = de_path_join(o->out_dir, DE_RUN_CKPT);
+            resume = de_sprintf("%s/recovery-%d.deckpt", o->out_dir, r->launch + 1);
+            rc = copy_file(ck, resume, err);
+            free(ck);
+            if (rc)
+                break;
+        }
+        for (long k = r->g_ckpt; k < r->g_total; k++)
+            r->it_ranks[k] = 0, r->it_compute[k] = 0, r->it_end[k] = 0; /* redone */
+        r->g_done = r->g_ckpt;
+        r->restarts++;
+        r->launch++;
+        rc = launch(r, plan_path, resume, err);
+    }
+    double train_s = isnan(r->train_start_t) ? 0 : rel(r) - r->train_start_t;
+    if (r->tty && !o->quiet)
+        fputs("\r\033[J", stderr);
+    window_flush(r, rel(r));
+    cleanup(r);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!rc && r->f_events) {
+        write_iterations(r);
+        write_cdf(r);
+        FILE **fs[] = {&r->f_ranks, &r->f_timeline, &r->f_windows};
+        for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) {
+            fclose(*fs[i]);
+            *fs[i] = NULL;
+        }
+        cJSON *sum = summarize(r, train_s, completed);
+        char *txt = cJSON_Print(sum);
+        char *p = de_path_join(o->out_dir, "summary.json");
+        de_net_write_atomic(p, txt, strlen(txt), err);
+        free(p);
+        free(txt);
+        print_summary(r, sum, out);
+        if (o->plots) {
+            de_err perr;
+            if (de_report_render(s, o->out_dir, o->plots_dir ? o->plots_dir : DE_PLOTS_DIR, "wall-clock", &perr))
+                event(r, "plots", "not rendered: %s", perr.msg);
+        }
+        *summary = sum;
+        if (!completed)
+            rc = de_err_set(err, DE_EIO, "run %s at iteration %ld of %ld", interrupted ? "interrupted" : "stopped",
+                            r->g_done, r->g_total);
+    }
+    free(plan_path);
+    free(resume);
+    free_run(r);
+    return rc;
+}

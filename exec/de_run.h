@@ -1,0 +1,72 @@
+/* de_run.h — the coordinator of `deepedge run`: deploys a plan on real processes.
+ *
+ *   1. loads the scenario and the plan (a plan file, read and checked exactly as sim
+ *      reads it, or computed by the same planner call), prepares the dataset cache;
+ *   2. gives every emulated device its CPU budget (de_emulate.h) and starts one LC
+ *      service per LC task (de_lcserve.h), which run for the whole run, first alone
+ *      (a warm-up that measures each service without training next to it);
+ *   3. starts the workers with mpiexec, one rank per plan device (de_worker.h), and
+ *      collects every metric line (de_wire.h): live progress on stderr, time series
+ *      CSV in the output folder (the simulator's file names and columns), and the
+ *      simulator's gnuplot figures;
+ *   4. on a worker's death (a crash, injected or not) or an LC load change that the
+ *      current plan cannot absorb, marks the state (device down, new rate), calls the
+ *      same planner again and restarts the workers from the last checkpoint with the
+ *      new plan (OpenMPI has no ULFM: restart is the mechanism);
+ *   5. at the end, stops the LC services, reaps every child, removes the cgroups and
+ *      prints measured re-training time and LC percentiles next to the predictions.
+ * SIGINT/SIGTERM: the workers checkpoint and stop (a second signal kills them); the
+ * checkpoint is kept for `--resume`. */
+#ifndef DE_RUN_H
+#define DE_RUN_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "de_error.h"
+
+typedef enum de_inject_kind { DE_INJECT_CRASH, DE_INJECT_LC_RATE } de_inject_kind;
+
+/* A fault or load change injected when the job reaches global iteration `iter`. */
+typedef struct de_run_inject {
+    de_inject_kind kind;
+    char target[128];   /* crash: device; lc-rate: LC task */
+    double value;       /* lc-rate: new rate, req/s */
+    long iter;
+} de_run_inject;
+
+/* Parses "crash:DEVICE@ITER" or "lc-rate:TASK=RATE@ITER". */
+int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err);
+
+typedef struct de_run_opts {
+    const char *scenario;      /* scenario file (required) */
+    const char *plan;          /* plan file for it (NULL: computed with the scenario's policy) */
+    const char *out_dir;       /* outputs, checkpoints (created) */
+    const char *hostfile;      /* mpiexec --hostfile (NULL: every rank on this host) */
+    int ranks_per_host;        /* mpiexec --map-by ppr:N:node (0: mpiexec's default) */
+    const char *report_host;   /* address workers use to reach the coordinator (default 127.0.0.1, or this
+                                * host's name with a hostfile) */
+    const char *mpi_args;      /* extra mpiexec arguments, space-separated (NULL: none) */
+    const char *emulate;       /* CPU budgets: auto | cgroup | duty | none */
+    const char *links;         /* link emulation on one host: pad | none */
+    const char *resume;        /* start from this checkpoint */
+    de_run_inject *inject;
+    int n_inject;
+    double lc_warmup_s;        /* LC services alone before training starts */
+    double window_s;           /* LC metrics window */
+    int max_restarts;
+    int quiet;                 /* no live progress */
+    int plots;                 /* render the gnuplot figures */
+    const char *plots_dir;
+    const char *exe;           /* the deepedge binary (NULL: /proc/self/exe) */
+} de_run_opts;
+
+void de_run_opts_default(de_run_opts *o);
+
+/* Runs the job to completion (or interruption). *summary (caller frees) is the JSON
+ * summary also written to OUT/summary.json; the table goes to out (NULL: none).
+ * Returns DE_OK when the job completed, DE_EINTR-like DE_EIO with a message when it
+ * was interrupted or failed beyond max_restarts. */
+int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err);
+
+#endif
