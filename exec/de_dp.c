@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "de_util.h"
 
@@ -90,7 +91,19 @@ int de_dp_sync(de_dp *dp, double local_loss, int control, double lr, double *los
     dp->buf[dp->n] = (float)(local_loss * dp->local);
     dp->buf[dp->n + 1] = (float)control;
     double t0 = MPI_Wtime();
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, dp->buf, (int)dp->n + 2, MPI_FLOAT, MPI_SUM, dp->comm), err);
+    /* Non-blocking, polled with short sleeps: a rank waiting for slower ones waits
+     * passively, as an idle device would, instead of spinning on its CPU budget (and
+     * on the cores its LC services need). Costs at most one poll interval (0.2 ms). */
+    MPI_Request req;
+    MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, dp->buf, (int)dp->n + 2, MPI_FLOAT, MPI_SUM, dp->comm, &req), err);
+    for (;;) {
+        int done = 0;
+        MPI_CHECK(MPI_Test(&req, &done, MPI_STATUS_IGNORE), err);
+        if (done)
+            break;
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
     if (allreduce_s)
         *allreduce_s = MPI_Wtime() - t0;
     float inv = 1.0f / (float)dp->global;

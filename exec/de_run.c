@@ -1118,15 +1118,16 @@ static void free_run(run *r)
             close(r->conns[i].fd);
     if (r->lfd >= 0)
         close(r->lfd);
-    if (r->s) {
+    if (r->s && r->tasks) {
         for (int ti = 0; ti < r->s->n_tasks; ti++) {
             de_hist_free(&r->tasks[ti].all);
             de_hist_free(&r->tasks[ti].alone);
             de_hist_free(&r->tasks[ti].win);
             free(r->tasks[ti].log);
         }
-        de_state_free(&r->st);
     }
+    if (r->st.scen)
+        de_state_free(&r->st);
     FILE **fs[] = {&r->f_ranks, &r->f_timeline, &r->f_windows, &r->f_events};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
         if (*fs[i])
@@ -1240,6 +1241,8 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
                               "time_s,rank,device,iteration,batch,compute_s,throttle_s,sync_s,mpi_s,pad_s,step_s,"
                               "loss,cpu_s,rss_kb",
                               err, &rc);
+    if (r->f_ranks)
+        setvbuf(r->f_ranks, NULL, _IOLBF, 0); /* followed live (tail -f, tests) */
     if (!rc)
         r->f_timeline = open_csv(r, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
     if (!rc)

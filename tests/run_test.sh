@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# run_test.sh — `deepedge run` end to end on this host: MPI workers on two emulated
+# devices next to a real LC service, then
+#   - completion: every iteration, LC requests measured, the model written;
+#   - crash and recovery: an injected crash, re-plan, restart from the checkpoint,
+#     bounded lost work, and a final model bit-identical to a run that resumes from the
+#     same checkpoint with the same new plan without any fault;
+#   - clean shutdown on SIGINT: a checkpoint is kept and no process is left behind;
+#   - bad input: plan/scenario mismatch, missing dataset, bad --inject.
+#
+# usage: run_test.sh PATH_TO_deepedge SOURCE_DIR
+set -u
+if [ $# -ne 2 ]; then
+    echo "usage: $0 PATH_TO_deepedge SOURCE_DIR" >&2
+    exit 2
+fi
+DE=$1
+SRC=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/deepedge-run-XXXXXX") || exit 2
+cleanup() {
+    pkill -KILL -f "$T/" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0
+
+pass=0
+fail=0
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+        echo "ok   $name"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name"
+        [ -f "$T/err" ] && sed 's/^/     | /' "$T/err" | tail -20
+    fi
+}
+no_children() { # no worker, LC service or mpiexec of this test's runs is left
+    ! pgrep -f "(_worker|_lc|mpiexec).*$1" >/dev/null
+}
+json() { # json FILE EXPR: a python expression over the summary as `s`
+    python3 -c "import json,sys; s=json.load(open('$1')); sys.exit(0 if ($2) else 1)"
+}
+
+# A tiny scenario: 2 emulated devices (1 and 1/2 core), one LC service, 4 classes x 20
+# images (64 training images, B = 16: 4 iterations per epoch), 6 epochs = 24 iterations,
+# a checkpoint every 5.
+cat >"$T/tiny.cfg" <<CFG
+name = "run-tiny";
+links = ( { name = "lan"; bandwidth_mbps = 1000.0; latency_ms = 0.1; } );
+devices = (
+  { name = "dev-a"; type = "emu-cpu-100"; link = "lan"; },
+  { name = "dev-b"; type = "emu-cpu-050"; link = "lan"; }
+);
+lc_tasks = ( { name = "cam"; device = "dev-a"; model = "edgenet-s"; rate = 20.0; deadline_ms = 400.0; } );
+jobs = ( { name = "update"; network = "edgenet-s"; dataset_size = 64; epochs = 6; global_batch = 16;
+           checkpoint_interval = 5; } );
+planner = { policy = "proportional"; };
+exec = { dataset = "$T/ds"; synthesize = true; synth_classes = 4; synth_per_class = 20; lr = 0.005; seed = 3; };
+CFG
+
+# 1. A run to completion.
+"$DE" run "$T/tiny.cfg" --out "$T/r1" --quiet --no-plot --lc-warmup 0.5 >"$T/out" 2>"$T/err"
+rc=$?
+check "run completes (exit 0)" [ $rc -eq 0 ]
+check "every iteration done" json "$T/r1/summary.json" "s['status']=='completed' and s['iterations']==24"
+check "both devices trained" json "$T/r1/summary.json" "all(d['iterations']==24 for d in s['devices'])"
+check "LC requests measured" json "$T/r1/summary.json" "s['lc_tasks'][0]['requests']>5 and s['lc_tasks'][0]['p95_s']>0"
+check "model and time series written" test -s "$T/r1/model.weights" -a -s "$T/r1/ranks.csv" -a -s "$T/r1/lc_windows.csv"
+check "summary table printed" grep -q "LC task" "$T/out"
+check "no process left" no_children "$T/"
+
+# 2. Crash of dev-b before iteration 12: checkpoint at 10, so 2 iterations lost.
+"$DE" run "$T/tiny.cfg" --out "$T/r2" --quiet --no-plot --lc-warmup 0 --inject crash:dev-b@12 >"$T/out" 2>"$T/err"
+rc=$?
+check "crashed run completes (exit 0)" [ $rc -eq 0 ]
+check "one restart, lost work bounded by the checkpoint interval" json "$T/r2/summary.json" \
+    "s['status']=='completed' and s['restarts']==1 and 0 <= s['lost_iterations'] <= 5 and s['recoveries'][0]['device']=='dev-b'"
+check "recovery time reported" json "$T/r2/summary.json" "s['recovery_time_s']>0"
+check "re-plan without the crashed device" bash -c "grep -q 'device dev-b down' '$T/r2/events.csv' && ! grep -q 'dev-b' '$T/r2/plan-1.cfg'"
+"$DE" run "$T/r2/plan-1.cfg" --resume "$T/r2/recovery-1.deckpt" --out "$T/r3" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+check "restart from the same checkpoint without the fault" [ $? -eq 0 ]
+check "final model bit-identical to the fault-free restart" cmp -s "$T/r2/model.weights" "$T/r3/model.weights"
+
+# 3. SIGINT while training (a longer job): checkpoint kept, every child reaped.
+sed 's/epochs = 6/epochs = 100/' "$T/tiny.cfg" >"$T/long.cfg"
+"$DE" run "$T/long.cfg" --out "$T/r4" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 1 300); do
+    n=$(awk -F, 'NR>1 && $2==0' "$T/r4/ranks.csv" 2>/dev/null | wc -l)
+    [ "$n" -ge 6 ] && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+check "SIGINT: exit 1 with 'interrupted'" bash -c "[ $rc -eq 1 ] && grep -q interrupted '$T/err'"
+check "SIGINT: checkpoint kept" test -s "$T/r4/checkpoint.deckpt"
+sleep 0.5
+check "SIGINT: no orphan worker or LC service" no_children "$T/"
+check "SIGINT: stopped status in the summary" json "$T/r4/summary.json" "s['status']=='stopped' and 0 < s['iterations'] < 400"
+
+# 4. Bad input: clear errors, nothing started.
+sed 's/rate = 20.0/rate = 21.0/' "$T/tiny.cfg" >"$T/other.cfg"
+"$DE" run "$T/r1/plan-0.cfg" --scenario "$T/other.cfg" --out "$T/r5" --quiet >"$T/out" 2>"$T/err"
+check "plan of another scenario refused" bash -c "[ $? -eq 1 ] && grep -q 'plan-0.cfg' '$T/err' && grep -qi 'checksum' '$T/err'"
+sed 's/synthesize = true; //; s|ds"|missing-ds"|' "$T/tiny.cfg" >"$T/nods.cfg"
+"$DE" run "$T/nods.cfg" --out "$T/r6" --quiet >"$T/out" 2>"$T/err"
+check "missing dataset named with its key" bash -c "[ $? -eq 1 ] && grep -q 'exec.dataset' '$T/err' && grep -q 'missing-ds' '$T/err'"
+"$DE" run "$T/tiny.cfg" --inject crash:nope@3 --out "$T/r7" --quiet >"$T/out" 2>"$T/err"
+check "unknown device in --inject" bash -c "[ $? -eq 1 ] && grep -q \"device 'nope'\" '$T/err'"
+"$DE" run "$T/tiny.cfg" --inject crash:dev-a >"$T/out" 2>"$T/err"
+check "malformed --inject" bash -c "[ $? -eq 1 ] && grep -q 'crash:DEVICE@ITER' '$T/err'"
+"$DE" run "$SRC/scenarios/homogeneous.cfg" --out "$T/r8" --quiet >"$T/out" 2>"$T/err"
+check "scenario without exec group" bash -c "[ $? -eq 1 ] && grep -q 'exec' '$T/err'"
+DEEPEDGE_MPIEXEC=/bin/false "$DE" run "$T/tiny.cfg" --out "$T/r9" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+check "workers that cannot start: error" bash -c "[ $? -eq 1 ] && grep -q 'did not start' '$T/err'"
+check "workers that cannot start: LC services reaped" no_children "$T/"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
