@@ -162,6 +162,10 @@ typedef struct run {
     int inject_done[64];
     double next_draw;
     int tty;
+    /* --links netns */
+    int netns;
+    char ns_prefix[16], ns_subnet[32];
+    char *ns_args;                 /* mpiexec arguments from netns-hosts.sh, without --hostfile */
 } run;
 
 static volatile sig_atomic_t g_signals;
@@ -419,6 +423,16 @@ static void handle_line(run *r, conn *c, const char *line)
     if (strcmp(kind, "hello") == 0) {
         c->rank = (int)de_wire_num(line, "rank", -1);
         r->rank_up++;
+        de_wire_get(line, "dev", name, sizeof name);
+        int d = de_scenario_device(r->s, name);
+        long pid = (long)de_wire_num(line, "pid", -1);
+        /* In a network namespace the worker cannot see the cgroup tree (ip netns exec
+         * remounts /sys); the pid is the same, so the coordinator moves it. */
+        if (r->netns && d >= 0 && r->devs[d].cgroup && pid > 0) {
+            de_err jerr;
+            if (de_cgroup_join(r->devs[d].cgroup, (pid_t)pid, &jerr))
+                event(r, "emulation", "worker of %s not in its CPU budget: %s", name, jerr.msg);
+        }
     } else if (strcmp(kind, "iter") == 0) {
         on_iter(r, line, t);
     } else if (strcmp(kind, "ckpt") == 0) {
@@ -708,6 +722,75 @@ static int start_lc(run *r, int ti, de_err *err)
     return T->pid < 0 ? DE_EIO : DE_OK;
 }
 
+/* Runs `netns-hosts.sh ARGS`, stdout into *out (may be NULL); 0 on success. */
+static int netns_script(run *r, const char *args, char **out, de_err *err)
+{
+    const char *dir = getenv("DEEPEDGE_SCRIPTS") ? getenv("DEEPEDGE_SCRIPTS") : DE_SCRIPTS_DIR;
+    char *log = de_path_join(r->o->out_dir, "netns.log");
+    char *cmd = de_sprintf("'%s/netns-hosts.sh' %s 2>>'%s'", dir, args, log);
+    FILE *p = popen(cmd, "r");
+    char buf[4096] = "";
+    size_t n = p ? fread(buf, 1, sizeof buf - 1, p) : 0;
+    buf[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    int rc = DE_OK;
+    if (st != 0) {
+        char tail[600];
+        rc = de_err_set(err, DE_EIO, "--links netns: %s/netns-hosts.sh failed (needs root, ip netns and tc); %s ends with:\n%s",
+                        dir, log, tail_of(log, tail, sizeof tail));
+    } else if (out) {
+        buf[strcspn(buf, "\n")] = '\0';
+        *out = de_strdup(buf);
+    }
+    free(cmd);
+    free(log);
+    return rc;
+}
+
+/* One namespace per scenario device ("<prefix><index>"), its link shaped as the scenario
+ * says (bandwidth; delay where the kernel has netem); the coordinator listens on the bridge. */
+static int netns_up(run *r, de_err *err)
+{
+    const de_scenario *s = r->s;
+    snprintf(r->ns_prefix, sizeof r->ns_prefix, "dr%ldx", (long)getpid() % 100000);
+    snprintf(r->ns_subnet, sizeof r->ns_subnet, "10.%d.%d", 80 + (int)(getpid() % 40), (int)(getpid() / 40 % 250));
+    char *args = de_sprintf("up --prefix %s --hosts %d --subnet %s --hostfile '%s/netns.hosts'", r->ns_prefix,
+                            s->n_devices, r->ns_subnet, r->o->out_dir);
+    for (int d = 0; d < s->n_devices; d++) {
+        const de_link *l = &s->links[s->devices[d].link];
+        char *a2 = de_sprintf("%s --link %d:%g:%g", args, d, l->bandwidth_Bps * 8e-6, l->latency_s * 1e3);
+        free(args);
+        args = a2;
+    }
+    char *out = NULL;
+    int rc = netns_script(r, args, &out, err);
+    free(args);
+    if (rc)
+        return rc;
+    /* drop the script's own --hostfile: each launch writes one in rank order */
+    char *clean = de_strdup("");
+    int skip = 0;
+    for (char *tok = strtok(out, " "); tok; tok = strtok(NULL, " ")) {
+        if (skip) {
+            skip = 0;
+            continue;
+        }
+        if (strcmp(tok, "--hostfile") == 0) {
+            skip = 1;
+            continue;
+        }
+        char *c2 = de_sprintf("%s%s%s", clean, clean[0] ? " " : "", tok);
+        free(clean);
+        clean = c2;
+    }
+    free(out);
+    r->ns_args = clean;
+    r->netns = 1;
+    event(r, "emulation", "%d network namespaces %s0..%d on %s.0/24, links shaped with tc", s->n_devices,
+          r->ns_prefix, s->n_devices - 1, r->ns_subnet);
+    return DE_OK;
+}
+
 static int write_plan(run *r, int k, char **path, de_err *err)
 {
     char name[64];
@@ -728,7 +811,26 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
     argv[a++] = (char *)mpiexec;
     argv[a++] = "-n";
     argv[a++] = np;
-    if (o->hostfile) {
+    char *hf = NULL, *ns_args = r->ns_args ? de_strdup(r->ns_args) : NULL;
+    if (r->netns) {
+        /* rank k runs in the namespace of the plan's k-th device */
+        char hn[64];
+        snprintf(hn, sizeof hn, "hosts-%d", r->launch);
+        hf = de_path_join(o->out_dir, hn);
+        FILE *f = fopen(hf, "w");
+        for (int k = 0; f && k < r->plan.n_shares; k++)
+            fprintf(f, "%s%d slots=1\n", r->ns_prefix, r->plan.shares[k].device);
+        if (!f || fclose(f) != 0) {
+            free(hf);
+            free(ns_args);
+            free(extra);
+            return de_err_set(err, DE_EIO, "%s/%s: cannot write the hostfile", o->out_dir, hn);
+        }
+        argv[a++] = "--hostfile";
+        argv[a++] = hf;
+        for (char *tok = strtok(ns_args, " "); tok && a < 40; tok = strtok(NULL, " "))
+            argv[a++] = tok;
+    } else if (o->hostfile) {
         argv[a++] = "--hostfile";
         argv[a++] = (char *)o->hostfile;
     } else {
@@ -762,7 +864,7 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
         argv[a++] = "--resume";
         argv[a++] = (char *)resume;
     }
-    if (r->cg_run) {
+    if (r->cg_run && !r->netns) {
         argv[a++] = "--cgroup";
         argv[a++] = r->cg_run;
     } else if (r->budget == DE_BUDGET_DUTY) {
@@ -812,6 +914,8 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
     r->mpi_pid = spawn(argv, log, err);
     free(log);
     free(extra);
+    free(hf);
+    free(ns_args);
     return r->mpi_pid < 0 ? DE_EIO : DE_OK;
 }
 
@@ -907,6 +1011,8 @@ static cJSON *summarize(run *r, double train_s, int completed)
     cJSON_AddStringToObject(o, "status", completed ? "completed" : r->stopped ? "stopped" : "failed");
     cJSON_AddStringToObject(o, "cpu_budget", de_budget_mode_name(r->budget));
     cJSON_AddStringToObject(o, "links", r->o->hostfile ? "hosts" : r->o->links);
+    if (r->ns_prefix[0])
+        cJSON_AddStringToObject(o, "netns_prefix", r->ns_prefix);
     cJSON_AddNumberToObject(o, "iterations", (double)r->g_done);
     cJSON_AddNumberToObject(o, "iterations_total", (double)r->g_total);
     cJSON_AddNumberToObject(o, "retraining_time_s", train_s);
@@ -1103,6 +1209,13 @@ static void cleanup(run *r)
             stop_child(r->tasks[ti].pid, SIGTERM, 1.0);
             r->tasks[ti].pid = 0;
         }
+    if (r->netns) {
+        char *args = de_sprintf("down --prefix %s --kill", r->ns_prefix);
+        de_err nerr;
+        netns_script(r, args, NULL, &nerr);
+        free(args);
+        r->netns = 0;
+    }
     for (int d = 0; d < r->s->n_devices; d++)
         if (r->devs[d].cgroup) {
             de_cgroup_remove(r->devs[d].cgroup);
@@ -1146,6 +1259,7 @@ static void free_run(run *r)
     free(r->cache);
     free(r->run_id);
     free(r->cg_run);
+    free(r->ns_args);
     de_scenario_destroy(r->s);
 }
 
@@ -1202,9 +1316,13 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         free_run(r);
         return rc;
     }
-    if (strcmp(o->links, "pad") && strcmp(o->links, "none")) {
+    if (strcmp(o->links, "pad") && strcmp(o->links, "none") && strcmp(o->links, "netns")) {
         free_run(r);
-        return de_err_set(err, DE_EINVAL, "--links: '%s' is not pad or none", o->links);
+        return de_err_set(err, DE_EINVAL, "--links: '%s' is not pad, none or netns", o->links);
+    }
+    if (strcmp(o->links, "netns") == 0 && o->hostfile) {
+        free_run(r);
+        return de_err_set(err, DE_EINVAL, "--links netns emulates the hosts: it does not go with --hostfile");
     }
     for (int i = 0; i < o->n_inject; i++) {
         const de_run_inject *in = &o->inject[i];
@@ -1269,12 +1387,19 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         r->exe = de_strdup(n > 0 ? buf : "deepedge");
     }
     r->run_id = de_sprintf("run-%ld", (long)getpid());
+    if (strcmp(o->links, "netns") == 0 && (rc = netns_up(r, err))) {
+        free_run(r);
+        return rc;
+    }
     char host[256] = "127.0.0.1";
-    if (o->report_host)
+    if (r->netns)
+        snprintf(host, sizeof host, "%s.1", r->ns_subnet);
+    else if (o->report_host)
         snprintf(host, sizeof host, "%s", o->report_host);
     else if (o->hostfile)
         gethostname(host, sizeof host);
-    rc = de_wire_listen(o->hostfile || o->report_host ? "0.0.0.0" : "127.0.0.1", 0, &r->lfd, &r->port, err);
+    rc = de_wire_listen(o->hostfile || o->report_host || r->netns ? "0.0.0.0" : "127.0.0.1", 0, &r->lfd, &r->port,
+                        err);
     snprintf(r->report, sizeof r->report, "%s:%d", host, r->port);
     /* From here on, children exist: every exit path goes through cleanup. */
     struct sigaction sa, old_int, old_term;

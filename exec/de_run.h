@@ -48,7 +48,8 @@ typedef struct de_run_opts {
                                 * host's name with a hostfile) */
     const char *mpi_args;      /* extra mpiexec arguments, space-separated (NULL: none) */
     const char *emulate;       /* CPU budgets: auto | cgroup | duty | none */
-    const char *links;         /* link emulation on one host: pad | none */
+    const char *links;         /* link emulation on one host: pad | none | netns (one network namespace per
+                                * device as its host, links shaped with tc: scripts/netns-hosts.sh; root) */
     const char *resume;        /* start from this checkpoint */
     de_run_inject *inject;
     int n_inject;

@@ -120,5 +120,16 @@ DEEPEDGE_MPIEXEC=/bin/false "$DE" run "$T/tiny.cfg" --out "$T/r9" --quiet --no-p
 check "workers that cannot start: error" bash -c "[ $? -eq 1 ] && grep -q 'did not start' '$T/err'"
 check "workers that cannot start: LC services reaped" no_children "$T/"
 
+# 5. The multi-host path on one machine: one network namespace per device as its host,
+#    tc-shaped links, workers launched through the netns-rsh agent (root only).
+if [ "$(id -u)" -eq 0 ] && "$SRC/scripts/netns-hosts.sh" check >/dev/null 2>&1; then
+    "$DE" run "$T/tiny.cfg" --links netns --out "$T/r10" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+    check "netns hosts: run completes" [ $? -eq 0 ]
+    check "netns hosts: every iteration done" json "$T/r10/summary.json" "s['status']=='completed' and s['iterations']==24"
+    check "netns hosts: namespaces removed" bash -c "! ip netns list | grep -q \"\$(python3 -c \"import json;print(json.load(open('$T/r10/summary.json'))['netns_prefix'])\")\""
+else
+    echo "skip netns hosts (needs root, ip netns and tc: scripts/netns-hosts.sh check)"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
