@@ -3,13 +3,14 @@
 #               and simulates it under every policy (figures in out/)
 #   make test   installs missing Debian packages, builds, runs every test suite
 #               (a plain build and an ASan+UBSan build)
+#   make run    runs the executor on scenarios/local-testbed.cfg (MPI workers + LC services)
 #   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan demo test test-plain test-asan bench catalog clean
+.PHONY: all deps build build-asan demo run test test-plain test-asan bench catalog clean
 
 all: build
 
@@ -27,6 +28,10 @@ build-asan: deps
 demo: build
 	./$(BUILD)/deepedge plan $(SCENARIO)
 	./$(BUILD)/deepedge sim $(SCENARIO) --policy all
+
+# The executor on this host: 3 emulated devices, 2 real LC services (about a minute).
+run: build
+	./$(BUILD)/deepedge run scenarios/local-testbed.cfg --out out/local-testbed
 
 test-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
