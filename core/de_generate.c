@@ -68,9 +68,20 @@ int de_generate(const de_catalog *cat, const de_gen_opts *o, FILE *out, de_err *
         dataset = B;
     int epochs = 1 + (int)gsl_rng_uniform_int(r, 5);
 
+    /* Physical device types only: emulated ones (emulation_cpu_cores > 0) describe slices
+     * of the host that runs `deepedge run`, not edge hardware. */
+    int *phys = de_calloc((size_t)cat->n_types + 1, sizeof(int)), n_phys = 0;
+    for (int k = 0; k < cat->n_types; k++)
+        if (!(cat->types[k].emulation_cpu_cores > 0))
+            phys[n_phys++] = k;
+    if (n_phys == 0) {
+        free(phys);
+        gsl_rng_free(r);
+        return de_err_set(err, DE_EINVAL, "catalog %s has no physical device type", cat->dir);
+    }
     int *type = de_calloc((size_t)o->devices, sizeof(int)), *link = de_calloc((size_t)o->devices, sizeof(int));
     for (int d = 0; d < o->devices; d++) {
-        type[d] = (int)gsl_rng_uniform_int(r, (unsigned long)cat->n_types);
+        type[d] = phys[gsl_rng_uniform_int(r, (unsigned long)n_phys)];
         link[d] = pick_link(r, cat->types[type[d]].kind);
     }
     /* LC tasks: device, model, rate (utilisation share), percentile. */
@@ -152,6 +163,7 @@ int de_generate(const de_catalog *cat, const de_gen_opts *o, FILE *out, de_err *
     fprintf(out, ");\nplanner = { policy = \"deep-edge\"; safety_margin = %.3g; };\n", o->safety_margin);
 
     free(type);
+    free(phys);
     free(link);
     free(tdev);
     free(tmodel);

@@ -987,17 +987,9 @@ static void write_cdf(run *r)
     FILE *f = open_csv(r, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", &err, &rc);
     if (!f)
         return;
-    for (int ti = 0; ti < r->s->n_tasks; ti++) {
-        const de_hist *h = &r->tasks[ti].all;
-        uint64_t cum = 0;
-        for (int k = h->lo; k <= h->hi; k++) {
-            if (!h->count[k])
-                continue;
-            cum += h->count[k];
-            fprintf(f, "%s,%.6g,%.6f,%.6g,%g\n", r->s->tasks[ti].name, de_hist_edge(k + 1), (double)cum / (double)h->n,
-                    r->s->tasks[ti].deadline_s, r->s->tasks[ti].percentile * 100);
-        }
-    }
+    for (int ti = 0; ti < r->s->n_tasks; ti++)
+        de_hist_write_cdf(f, r->s->tasks[ti].name, &r->tasks[ti].all, r->s->tasks[ti].deadline_s,
+                          r->s->tasks[ti].percentile * 100);
     fclose(f);
 }
 

@@ -123,3 +123,15 @@ double de_hist_mean(const de_hist *h)
 {
     return h->n ? h->sum / (double)h->n : NAN;
 }
+
+void de_hist_write_cdf(FILE *f, const char *label, const de_hist *h, double deadline_s, double percentile)
+{
+    uint64_t cum = 0;
+    for (int k = h->lo; k <= h->hi; k++) {
+        if (!h->count[k])
+            continue;
+        cum += h->count[k];
+        fprintf(f, "%s,%.6g,%.6f,%.6g,%g\n", label, de_hist_edge(k + 1), (double)cum / (double)h->n, deadline_s,
+                percentile);
+    }
+}

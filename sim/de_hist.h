@@ -10,6 +10,7 @@
 #define DE_HIST_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define DE_HIST_SUB 128                   /* buckets per power of two */
 #define DE_HIST_EMIN (-20)
@@ -39,5 +40,9 @@ void de_hist_quantiles(const de_hist *h, const double *ps, int n, double *out);
 double de_hist_mean(const de_hist *h);
 /* Bucket k's lower edge, and the number of buckets. */
 double de_hist_edge(int k);
+
+/* Writes the CDF of h as CSV rows "label,latency_s,cdf,deadline_s,percentile" (one per
+ * non-empty bucket, at its upper edge): the lc_cdf.csv of sim and run. */
+void de_hist_write_cdf(FILE *f, const char *label, const de_hist *h, double deadline_s, double percentile);
 
 #endif

@@ -713,17 +713,9 @@ static int close_outputs(sim *m, de_err *err)
     FILE *f = open_out(m->o->out_dir, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", err, &orc);
     if (!f)
         return orc;
-    for (int ti = 0; ti < m->s->n_tasks; ti++) {
-        const de_hist *h = &m->task[ti].all;
-        uint64_t cum = 0;
-        for (int k = h->lo; k <= h->hi; k++) {
-            if (!h->count[k])
-                continue;
-            cum += h->count[k];
-            fprintf(f, "%s,%.6g,%.6f,%.6g,%g\n", m->s->tasks[ti].name, de_hist_edge(k + 1), (double)cum / (double)h->n,
-                    m->s->tasks[ti].deadline_s, m->s->tasks[ti].percentile * 100);
-        }
-    }
+    for (int ti = 0; ti < m->s->n_tasks; ti++)
+        de_hist_write_cdf(f, m->s->tasks[ti].name, &m->task[ti].all, m->s->tasks[ti].deadline_s,
+                          m->s->tasks[ti].percentile * 100);
     if (ferror(f) | fclose(f))
         return de_err_set(err, DE_EIO, "%s/lc_cdf.csv: write failed", m->o->out_dir);
     return DE_OK;

@@ -49,19 +49,26 @@ static de_net *tiny(void)
     return net;
 }
 
+/* Options for a 1 s run at `rate` reporting to s. */
+static de_lc_serve_opts opts(de_net *net, double rate, uint64_t seed, seen *s)
+{
+    de_lc_serve_opts o;
+    de_lc_serve_opts_default(&o);
+    o.net = net;
+    o.rate = rate;
+    o.duration_s = 1.0;
+    o.seed = seed;
+    o.on_request = on_req;
+    o.ud = s;
+    return o;
+}
+
 static void test_poisson_count(void)
 {
     de_net *net = tiny();
     seen s = {0};
-    de_lc_serve_opts o;
-    de_lc_serve_opts_default(&o);
-    o.net = net;
-    o.rate = 200;
-    o.duration_s = 1.0;
+    de_lc_serve_opts o = opts(net, 200, 5, &s);
     o.deadline_s = 1.0;
-    o.seed = 5;
-    o.on_request = on_req;
-    o.ud = &s;
     de_lc_serve_stats st;
     de_err err;
     CU_ASSERT_EQUAL_FATAL(de_lc_serve(&o, &st, &err), DE_OK);
@@ -79,15 +86,8 @@ static void test_queueing_open_loop(void)
     de_net *net = tiny();
     seen s = {0};
     s.stall_s = 0.2;
-    de_lc_serve_opts o;
-    de_lc_serve_opts_default(&o);
-    o.net = net;
-    o.rate = 200;
-    o.duration_s = 1.0;
+    de_lc_serve_opts o = opts(net, 200, 6, &s);
     o.deadline_s = 0.05;
-    o.seed = 6;
-    o.on_request = on_req;
-    o.ud = &s;
     de_lc_serve_stats st;
     de_err err;
     CU_ASSERT_EQUAL_FATAL(de_lc_serve(&o, &st, &err), DE_OK);
@@ -107,14 +107,8 @@ static void test_rate_trace(void)
     CU_ASSERT_FATAL(de_rate_trace_load(path, &tr, &err) == DE_OK);
     de_net *net = tiny();
     seen s = {0};
-    de_lc_serve_opts o;
-    de_lc_serve_opts_default(&o);
-    o.net = net;
+    de_lc_serve_opts o = opts(net, 0, 7, &s);
     o.trace = tr;
-    o.duration_s = 1.0;
-    o.seed = 7;
-    o.on_request = on_req;
-    o.ud = &s;
     de_lc_serve_stats st;
     CU_ASSERT_EQUAL_FATAL(de_lc_serve(&o, &st, &err), DE_OK);
     CU_ASSERT(s.first_arrival >= 0.5);           /* nothing while the rate is 0 */

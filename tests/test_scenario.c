@@ -263,7 +263,7 @@ static void test_explicit_catalog_dir(void)
     int rc = de_scenario_load(de_test_src("scenarios/caltech-testbed.cfg"), DE_DEFAULT_CATALOG, &s, &err);
     CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
     CU_ASSERT_STRING_EQUAL(s->catalog_dir, DE_DEFAULT_CATALOG);
-    CU_ASSERT_EQUAL(s->catalog->n_types, 8);
+    CU_ASSERT_EQUAL(s->catalog->n_types, 11);
     de_scenario_destroy(s);
 
     /* A catalog directory that does not exist: refused, naming it. */
