@@ -43,7 +43,7 @@ int de_cmd_worker(int argc, char **argv)
         {"report", required_argument, 0, 'r'},   {"resume", required_argument, 0, 'R'},
         {"cgroup", required_argument, 0, 'g'},   {"duty", no_argument, 0, 'd'},
         {"pad-links", no_argument, 0, 'l'},      {"crash", required_argument, 0, 'x'},
-        {"stop-after", required_argument, 0, 'S'}, {0, 0, 0, 0}};
+        {"stop-after", required_argument, 0, 'S'}, {"link-factors", required_argument, 0, 'L'}, {0, 0, 0, 0}};
     de_worker_opts o;
     de_worker_opts_default(&o);
     char *crash_dev = NULL;
@@ -61,6 +61,7 @@ int de_cmd_worker(int argc, char **argv)
         case 'g': o.cgroup_dir = optarg; break;
         case 'd': o.duty_throttle = 1; break;
         case 'l': o.pad_links = 1; break;
+        case 'L': o.link_factors = optarg; break;
         case 'x':
             if (parse_crash(optarg, &crash_dev, &o.crash_iter))
                 return de_cli_fail("--crash: '%s' is not DEVICE@ITERATION", optarg);
@@ -205,7 +206,8 @@ static void run_help(FILE *out)
             "usage: deepedge run SCENARIO|PLAN [--scenario S] [--out DIR] [--json] [--quiet]\n"
             "                    [--hostfile F] [--ranks-per-host N] [--report-host ADDR] [--mpi-args \"...\"]\n"
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
-            "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER] ...\n"
+            "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER]\n"
+            "                    [--inject link:LINK*FACTOR@ITER] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--no-plot]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
@@ -222,7 +224,9 @@ static void run_help(FILE *out)
             "Failures: when a worker dies (e.g. --inject crash:dev-b@40) the coordinator marks the device\n"
             "down, re-plans with the same planner and restarts from the last checkpoint; when an LC load\n"
             "change (--inject lc-rate:cam=30@20) makes the running plan miss a deadline, the workers\n"
-            "checkpoint, and the job continues with a new plan. Ctrl-C checkpoints and stops (twice: kill).\n\n"
+            "checkpoint, and the job continues with a new plan; so does a degraded link\n"
+            "(--inject link:lan-1g*0.1@30: re-shaped with tc under --links netns, padded otherwise).\n"
+            "Ctrl-C checkpoints and stops (twice: kill).\n\n"
             "Outputs in --out (default out/run): summary.json, plan-K.cfg (the plan of each launch),\n"
             "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
             "model.weights, iterations.csv, ranks.csv, timeline.csv, lc_windows.csv, lc_cdf.csv,\n"

@@ -51,7 +51,8 @@ int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err)
     const char *colon = strchr(s, ':'), *at = strrchr(s, '@');
     char *end;
     if (!colon || !at || at < colon)
-        return de_err_set(err, DE_EINVAL, "--inject '%s': expected crash:DEVICE@ITER or lc-rate:TASK=RATE@ITER", s);
+        return de_err_set(err, DE_EINVAL,
+                          "--inject '%s': expected crash:DEVICE@ITER, lc-rate:TASK=RATE@ITER or link:LINK*FACTOR@ITER", s);
     long it = strtol(at + 1, &end, 10);
     if (end == at + 1 || *end || it < 0)
         return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not an iteration (integer >= 0)", s, at + 1);
@@ -76,8 +77,23 @@ int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err)
         if (end == num || *end || !(out->value >= 0) || !isfinite(out->value))
             return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not a rate >= 0 (req/s)", s, num);
         tl = (size_t)(eq - tg);
+    } else if (kl == 4 && strncmp(s, "link", 4) == 0) {
+        out->kind = DE_INJECT_LINK;
+        const char *star = memchr(tg, '*', tl);
+        if (!star)
+            return de_err_set(err, DE_EINVAL, "--inject '%s': link needs LINK*FACTOR", s);
+        char num[64];
+        size_t nl = (size_t)(at - star - 1);
+        if (nl == 0 || nl >= sizeof num)
+            return de_err_set(err, DE_EINVAL, "--inject '%s': missing factor", s);
+        memcpy(num, star + 1, nl);
+        num[nl] = '\0';
+        out->value = strtod(num, &end);
+        if (end == num || *end || !(out->value > 0 && out->value <= 1))
+            return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not a bandwidth factor in (0, 1]", s, num);
+        tl = (size_t)(star - tg);
     } else {
-        return de_err_set(err, DE_EINVAL, "--inject '%s': unknown kind '%.*s' (crash, lc-rate)", s, (int)kl, s);
+        return de_err_set(err, DE_EINVAL, "--inject '%s': unknown kind '%.*s' (crash, lc-rate, link)", s, (int)kl, s);
     }
     if (tl == 0 || tl >= sizeof out->target)
         return de_err_set(err, DE_EINVAL, "--inject '%s': missing device or task name", s);
@@ -147,6 +163,7 @@ typedef struct run {
     int done, stopped, crashed_dev, fail_dev;
     double fail_t;
     int stop_sent, stop_reason;    /* 1 user, 2 re-plan */
+    char replan_why[256], replan_cause[32];
     double last_loss, val_acc, val_loss;
     double train_start_t;
     /* outcome */
@@ -285,6 +302,28 @@ static const char *tail_of(const char *path, char *buf, size_t n)
     size_t k = fread(buf, 1, n - 1, f);
     buf[k] = '\0';
     fclose(f);
+    return buf;
+}
+
+/* The first lines of a log (mpiexec says what went wrong first, then generic advice). */
+static const char *head_of(const char *path, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return buf;
+    size_t k = fread(buf, 1, n - 1, f);
+    buf[k] = '\0';
+    fclose(f);
+    /* up to 8 lines */
+    char *p = buf;
+    for (int i = 0; i < 8 && p; i++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (p)
+        *p = '\0';
     return buf;
 }
 
@@ -747,6 +786,34 @@ static int netns_script(run *r, const char *args, char **out, de_err *err)
     return rc;
 }
 
+/* `netns-hosts.sh up` for every device with its link's current bandwidth (times the
+ * state's link factor); re-running it re-shapes the links (the script converges). */
+static int netns_up_args(run *r, char **out, de_err *err)
+{
+    const de_scenario *s = r->s;
+    char *args = de_sprintf("up --prefix %s --hosts %d --subnet %s --hostfile '%s/netns.hosts'", r->ns_prefix,
+                            s->n_devices, r->ns_subnet, r->o->out_dir);
+    for (int d = 0; d < s->n_devices; d++) {
+        int li = s->devices[d].link;
+        const de_link *l = &s->links[li];
+        char *a2 = de_sprintf("%s --link %d:%g:%g", args, d, l->bandwidth_Bps * 8e-6 * r->st.link_factor[li],
+                              l->latency_s * 1e3);
+        free(args);
+        args = a2;
+    }
+    int rc = netns_script(r, args, out, err);
+    free(args);
+    return rc;
+}
+
+static int netns_shape(run *r, de_err *err)
+{
+    char *out = NULL;
+    int rc = netns_up_args(r, &out, err);
+    free(out);
+    return rc;
+}
+
 /* One namespace per scenario device ("<prefix><index>"), its link shaped as the scenario
  * says (bandwidth; delay where the kernel has netem); the coordinator listens on the bridge. */
 static int netns_up(run *r, de_err *err)
@@ -754,17 +821,8 @@ static int netns_up(run *r, de_err *err)
     const de_scenario *s = r->s;
     snprintf(r->ns_prefix, sizeof r->ns_prefix, "dr%ldx", (long)getpid() % 100000);
     snprintf(r->ns_subnet, sizeof r->ns_subnet, "10.%d.%d", 80 + (int)(getpid() % 40), (int)(getpid() / 40 % 250));
-    char *args = de_sprintf("up --prefix %s --hosts %d --subnet %s --hostfile '%s/netns.hosts'", r->ns_prefix,
-                            s->n_devices, r->ns_subnet, r->o->out_dir);
-    for (int d = 0; d < s->n_devices; d++) {
-        const de_link *l = &s->links[s->devices[d].link];
-        char *a2 = de_sprintf("%s --link %d:%g:%g", args, d, l->bandwidth_Bps * 8e-6, l->latency_s * 1e3);
-        free(args);
-        args = a2;
-    }
     char *out = NULL;
-    int rc = netns_script(r, args, &out, err);
-    free(args);
+    int rc = netns_up_args(r, &out, err);
     if (rc)
         return rc;
     /* drop the script's own --hostfile: each launch writes one in rank order */
@@ -870,8 +928,20 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
     } else if (r->budget == DE_BUDGET_DUTY) {
         argv[a++] = "--duty";
     }
-    if (strcmp(o->links, "pad") == 0 && !o->hostfile)
+    char factors[1024] = "";
+    if (strcmp(o->links, "pad") == 0 && !o->hostfile) {
         argv[a++] = "--pad-links";
+        for (int l = 0; l < r->s->n_links; l++)
+            if (r->st.link_factor[l] != 1.0) {
+                size_t len = strlen(factors);
+                snprintf(factors + len, sizeof factors - len, "%s%s=%.17g", len ? "," : "", r->s->links[l].name,
+                         r->st.link_factor[l]);
+            }
+        if (factors[0]) {
+            argv[a++] = "--link-factors";
+            argv[a++] = factors;
+        }
+    }
     for (int i = 0; i < o->n_inject && i < 64; i++)
         if (o->inject[i].kind == DE_INJECT_CRASH && !r->inject_done[i] &&
             de_scenario_device(r->s, o->inject[i].target) >= 0) {
@@ -1140,14 +1210,46 @@ static void print_summary(run *r, const cJSON *sum, FILE *out)
 
 /* ---- the run ---- */
 
+/* Asks the workers to checkpoint and stop, so that the job continues with a new plan. */
+static void request_replan(run *r, const char *cause, const char *why)
+{
+    if (r->stop_sent)
+        return;
+    conn *c = rank_conn(r, 0);
+    if (c)
+        de_wire_send(c->fd, "stop");
+    r->stop_sent = 1;
+    r->stop_reason = 2;
+    snprintf(r->replan_cause, sizeof r->replan_cause, "%s", cause);
+    snprintf(r->replan_why, sizeof r->replan_why, "%s", why);
+}
+
+static int netns_shape(run *r, de_err *err);
+
 static void apply_injections(run *r)
 {
     const de_run_opts *o = r->o;
     for (int i = 0; i < o->n_inject && i < 64; i++) {
         const de_run_inject *in = &o->inject[i];
-        if (r->inject_done[i] || in->kind != DE_INJECT_LC_RATE || r->g_done < in->iter)
+        if (r->inject_done[i] || in->kind == DE_INJECT_CRASH || r->g_done < in->iter)
             continue;
         r->inject_done[i] = 1;
+        char why[256];
+        if (in->kind == DE_INJECT_LINK) {
+            int l = -1;
+            for (int k = 0; k < r->s->n_links; k++)
+                if (strcmp(r->s->links[k].name, in->target) == 0)
+                    l = k;
+            r->st.link_factor[l] = in->value;
+            de_err nerr;
+            if (r->netns && netns_shape(r, &nerr))
+                event(r, "emulation", "link %s not re-shaped: %s", in->target, nerr.msg);
+            event(r, "link", "link %s at %g x its bandwidth (injected at iteration %ld): re-plan", in->target,
+                  in->value, r->g_done);
+            snprintf(why, sizeof why, "link %s at %g x bandwidth", in->target, in->value);
+            request_replan(r, "link-degrade", why);
+            continue;
+        }
         int ti = -1;
         for (int k = 0; k < r->s->n_tasks; k++)
             if (strcmp(r->s->tasks[k].name, in->target) == 0)
@@ -1161,13 +1263,9 @@ static void apply_injections(run *r)
         de_plan_evaluate(&r->plan, &r->st, &r->pred, r->s->planner.safety_margin);
         event(r, "lc-load", "task %s now at %g req/s (injected at iteration %ld): the plan predicts %s", in->target,
               in->value, r->g_done, r->plan.feasible ? "every deadline kept, no re-plan" : "a deadline missed: re-plan");
-        if (!r->plan.feasible && !r->stop_sent) {
-            conn *c = rank_conn(r, 0);
-            if (c)
-                de_wire_send(c->fd, "stop");
-            r->stop_sent = 1;
-            r->stop_reason = 2;
-        }
+        snprintf(why, sizeof why, "LC task %s at %g req/s", in->target, in->value);
+        if (!r->plan.feasible)
+            request_replan(r, "lc-load", why);
     }
 }
 
@@ -1321,9 +1419,12 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         int ok = in->kind == DE_INJECT_CRASH ? de_scenario_device(s, in->target) >= 0 : 0;
         for (int k = 0; in->kind == DE_INJECT_LC_RATE && k < s->n_tasks; k++)
             ok |= strcmp(s->tasks[k].name, in->target) == 0;
+        for (int k = 0; in->kind == DE_INJECT_LINK && k < s->n_links; k++)
+            ok |= strcmp(s->links[k].name, in->target) == 0;
         if (!ok) {
             rc = de_err_set(err, DE_EREF, "--inject: %s '%s' is not in %s",
-                            in->kind == DE_INJECT_CRASH ? "device" : "LC task", in->target, s->path);
+                            in->kind == DE_INJECT_CRASH ? "device" : in->kind == DE_INJECT_LINK ? "link" : "LC task",
+                            in->target, s->path);
             free_run(r);
             return rc;
         }
@@ -1360,6 +1461,10 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
                                 "start_s,end_s,task,requests,dropped,violations,p50_s,p95_s,p99_s,deadline_s", err, &rc);
     if (!rc)
         rc = load_plan(r, err);
+    if (!rc && out) {
+        de_plan_print(&r->plan, &r->st, out);
+        fflush(out);
+    }
     if (!rc)
         rc = prepare_dataset(r, err);
     if (rc) {
@@ -1462,10 +1567,10 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
             free(plan_path);
             plan_path = NULL;
             if (!rc)
-                rc = replan(r, "LC load changed", &plan_path, err);
+                rc = replan(r, r->replan_why, &plan_path, err);
             if (!rc) {
                 cJSON *rec = cJSON_CreateObject();
-                cJSON_AddStringToObject(rec, "cause", "lc-load");
+                cJSON_AddStringToObject(rec, "cause", r->replan_cause);
                 cJSON_AddNumberToObject(rec, "from_iteration", (double)r->g_ckpt);
                 cJSON_AddNumberToObject(rec, "lost_iterations", 0);
                 cJSON_AddItemToArray(r->recoveries, rec);
@@ -1487,9 +1592,9 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         char mlog[256], tail[600];
         snprintf(mlog, sizeof mlog, "%s/mpiexec-%d.log", o->out_dir, r->launch);
         if (r->rank_up == 0) {
-            rc = de_err_set(err, DE_EIO, "the workers did not start (mpiexec exit status %d); %s ends with:\n%s",
+            rc = de_err_set(err, DE_EIO, "the workers did not start (mpiexec exit status %d); %s begins with:\n%s",
                             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), mlog,
-                            tail_of(mlog, tail, sizeof tail));
+                            head_of(mlog, tail, sizeof tail));
             break;
         }
         if (fd < 0 || r->restarts >= o->max_restarts) {

@@ -25,17 +25,17 @@
 
 #include "de_error.h"
 
-typedef enum de_inject_kind { DE_INJECT_CRASH, DE_INJECT_LC_RATE } de_inject_kind;
+typedef enum de_inject_kind { DE_INJECT_CRASH, DE_INJECT_LC_RATE, DE_INJECT_LINK } de_inject_kind;
 
 /* A fault or load change injected when the job reaches global iteration `iter`. */
 typedef struct de_run_inject {
     de_inject_kind kind;
-    char target[128];   /* crash: device; lc-rate: LC task */
-    double value;       /* lc-rate: new rate, req/s */
+    char target[128];   /* crash: device; lc-rate: LC task; link: link */
+    double value;       /* lc-rate: new rate, req/s; link: bandwidth factor in (0, 1] */
     long iter;
 } de_run_inject;
 
-/* Parses "crash:DEVICE@ITER" or "lc-rate:TASK=RATE@ITER". */
+/* Parses "crash:DEVICE@ITER", "lc-rate:TASK=RATE@ITER" or "link:LINK*FACTOR@ITER". */
 int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err);
 
 typedef struct de_run_opts {

@@ -203,6 +203,26 @@ static int train(worker *w, de_err *err)
     if (o->pad_links && w->size > 1) {
         de_state st;
         de_state_init(&st, s, 0);
+        for (const char *p = o->link_factors; p && *p;) {
+            size_t len = strcspn(p, "=");
+            char name[128];
+            if (p[len] != '=' || len >= sizeof name) {
+                de_state_free(&st);
+                return de_err_set(err, DE_EINVAL, "--link-factors '%s': expected LINK=F,...", o->link_factors);
+            }
+            memcpy(name, p, len);
+            name[len] = '\0';
+            char *end;
+            double f = strtod(p + len + 1, &end);
+            int l = de_strmap_get(s->link_ix, name);
+            if (l < 0 || !(f > 0 && f <= 1) || (*end && *end != ',')) {
+                de_state_free(&st);
+                return de_err_set(err, DE_EINVAL, "--link-factors: bad entry '%s' (unknown link or factor not in (0,1])",
+                                  name);
+            }
+            st.link_factor[l] = f;
+            p = *end ? end + 1 : end;
+        }
         de_predictor pred = de_predictor_model();
         int *devs = de_calloc((size_t)w->size, sizeof(int));
         for (int r = 0; r < w->size; r++)

@@ -85,6 +85,12 @@ check "re-plan without the crashed device" bash -c "grep -q 'device dev-b down' 
 check "restart from the same checkpoint without the fault" [ $? -eq 0 ]
 check "final model bit-identical to the fault-free restart" cmp -s "$T/r2/model.weights" "$T/r3/model.weights"
 
+# 2b. A degraded link: the workers checkpoint, the job continues on a new plan, nothing lost.
+"$DE" run "$T/tiny.cfg" --out "$T/r2b" --quiet --no-plot --lc-warmup 0 --inject 'link:lan*0.5@8' >"$T/out" 2>"$T/err"
+check "link degradation: completes" [ $? -eq 0 ]
+check "link degradation: one re-plan, no work lost" json "$T/r2b/summary.json" \
+    "s['status']=='completed' and s['restarts']==1 and s['lost_iterations']==0 and s['recoveries'][0]['cause']=='link-degrade'"
+
 # 3. SIGINT while training (a longer job): checkpoint kept, every child reaped.
 sed 's/epochs = 6/epochs = 100/' "$T/tiny.cfg" >"$T/long.cfg"
 "$DE" run "$T/long.cfg" --out "$T/r4" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
@@ -114,6 +120,10 @@ check "missing dataset named with its key" bash -c "[ $? -eq 1 ] && grep -q 'exe
 check "unknown device in --inject" bash -c "[ $? -eq 1 ] && grep -q \"device 'nope'\" '$T/err'"
 "$DE" run "$T/tiny.cfg" --inject crash:dev-a >"$T/out" 2>"$T/err"
 check "malformed --inject" bash -c "[ $? -eq 1 ] && grep -q 'crash:DEVICE@ITER' '$T/err'"
+printf 'nosuchhost.invalid slots=2\n' >"$T/hosts"
+"$DE" run "$T/tiny.cfg" --hostfile "$T/hosts" --out "$T/r11" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+check "unreachable host: error with mpiexec's first lines" bash -c "[ $? -eq 1 ] && grep -q 'did not start' '$T/err' && grep -q 'nosuchhost' '$T/err'"
+check "unreachable host: nothing left running" no_children "$T/"
 "$DE" run "$SRC/scenarios/homogeneous.cfg" --out "$T/r8" --quiet >"$T/out" 2>"$T/err"
 check "scenario without exec group" bash -c "[ $? -eq 1 ] && grep -q 'exec' '$T/err'"
 DEEPEDGE_MPIEXEC=/bin/false "$DE" run "$T/tiny.cfg" --out "$T/r9" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
