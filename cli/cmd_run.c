@@ -208,7 +208,7 @@ static void run_help(FILE *out)
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
             "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER]\n"
             "                    [--inject link:LINK*FACTOR@ITER] ...\n"
-            "                    [--lc-warmup S] [--window S] [--max-restarts N] [--no-plot]\n\n"
+            "                    [--lc-warmup S] [--window S] [--max-restarts N] [--no-plot] [--metrics-port P]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
             "scenario runs as a real inference service fed by an open-loop load generator at its rate.\n"
@@ -231,6 +231,7 @@ static void run_help(FILE *out)
             "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
             "model.weights, iterations.csv, ranks.csv, timeline.csv, lc_windows.csv, lc_cdf.csv,\n"
             "events.csv, logs, and the simulator's figures (timeline, lc_cdf, lc_latency .png/.svg).\n"
+            "--metrics-port P serves the live metrics in Prometheus text format on 127.0.0.1:P.\n"
             "Exit status: 0 completed, 1 error or interrupted.\n");
 }
 
@@ -260,7 +261,7 @@ int de_cmd_run(int argc, char **argv)
         {"resume", required_argument, 0, 'R'},  {"inject", required_argument, 0, 'i'},
         {"lc-warmup", required_argument, 0, 'w'}, {"window", required_argument, 0, 'W'},
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"metrics-port", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     de_run_opts o;
     de_run_opts_default(&o);
     de_run_inject inject[64];
@@ -307,6 +308,11 @@ int de_cmd_run(int argc, char **argv)
             o.max_restarts = (int)v;
             break;
         case 'P': o.plots = 0; break;
+        case 'M':
+            if (de_cli_int("--metrics-port", optarg, 1, 65535, &v))
+                return DE_EXIT_ERROR;
+            o.metrics_port = (int)v;
+            break;
         case 'h': run_help(stdout); return DE_EXIT_OK;
         default: run_help(stderr); return DE_EXIT_ERROR;
         }

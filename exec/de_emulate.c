@@ -149,6 +149,7 @@ void de_cgroup_remove(const char *path)
     for (int i = 0; i < 50 && rmdir(path) != 0 && errno == EBUSY; i++)
         de_sleep_s(0.01, NULL);
     rmdir(parent); /* fails while other devices' groups are there: fine */
+    rmdir(top);    /* and while other runs are there */
     free(procs);
     free(parent);
     free(top);

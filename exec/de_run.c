@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +150,7 @@ typedef struct run {
     de_budget_mode budget;
     double t0;                     /* de_now_s at start */
     int lfd, port;
+    int mfd;                       /* Prometheus endpoint (-1: none) */
     char report[300];
     conn *conns;               /* [MAX_CONN] */
     int n_conns;
@@ -515,12 +517,86 @@ static void handle_line(run *r, conn *c, const char *line)
     }
 }
 
+/* Answers one scrape of the Prometheus endpoint: the current metrics in the text
+ * exposition format (version 0.0.4), whatever the request path. */
+static void serve_metrics(run *r)
+{
+    int fd = accept(r->mfd, NULL, NULL);
+    if (fd < 0)
+        return;
+    struct timeval tv = {0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char req[2048];
+    ssize_t got = recv(fd, req, sizeof req - 1, 0); /* the request line is enough */
+    (void)got;
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f) {
+        close(fd);
+        return;
+    }
+    const de_scenario *s = r->s;
+    fprintf(f, "# HELP deepedge_iterations Global iterations done and in total.\n# TYPE deepedge_iterations gauge\n");
+    fprintf(f, "deepedge_iterations{state=\"done\"} %ld\ndeepedge_iterations{state=\"total\"} %ld\n", r->g_done,
+            r->g_total);
+    fprintf(f, "# TYPE deepedge_restarts_total counter\ndeepedge_restarts_total %d\n", r->restarts);
+    fprintf(f, "# TYPE deepedge_loss gauge\ndeepedge_loss %.6g\n", r->last_loss);
+    fprintf(f, "# TYPE deepedge_device_batch gauge\n# TYPE deepedge_device_compute_seconds gauge\n"
+               "# TYPE deepedge_device_sync_seconds gauge\n# TYPE deepedge_device_cpu_seconds_total counter\n"
+               "# TYPE deepedge_device_resident_bytes gauge\n# TYPE deepedge_device_up gauge\n");
+    for (int d = 0; d < s->n_devices; d++) {
+        const dev_rt *D = &r->devs[d];
+        const char *n = s->devices[d].name;
+        fprintf(f, "deepedge_device_up{device=\"%s\"} %d\n", n, isnan(D->down_since));
+        if (D->rank < 0 || !D->iters)
+            continue;
+        fprintf(f, "deepedge_device_batch{device=\"%s\"} %d\n", n, D->batch);
+        fprintf(f, "deepedge_device_compute_seconds{device=\"%s\"} %.6g\n", n, D->compute + D->throttle);
+        fprintf(f, "deepedge_device_sync_seconds{device=\"%s\"} %.6g\n", n, D->sync);
+        fprintf(f, "deepedge_device_cpu_seconds_total{device=\"%s\"} %.3f\n", n, D->cpu_s);
+        fprintf(f, "deepedge_device_resident_bytes{device=\"%s\"} %ld\n", n, D->rss_kb * 1024);
+    }
+    fprintf(f, "# HELP deepedge_lc_latency_seconds LC request latency (arrival to completion) since training began.\n"
+               "# TYPE deepedge_lc_latency_seconds summary\n");
+    const double ps[3] = {0.5, 0.95, 0.99};
+    for (int t = 0; t < s->n_tasks; t++) {
+        const task_rt *T = &r->tasks[t];
+        double q[3] = {NAN, NAN, NAN};
+        if (T->all.n)
+            de_hist_quantiles(&T->all, ps, 3, q);
+        for (int k = 0; k < 3; k++)
+            fprintf(f, "deepedge_lc_latency_seconds{task=\"%s\",quantile=\"%g\"} %.6g\n", s->tasks[t].name, ps[k], q[k]);
+        fprintf(f, "deepedge_lc_latency_seconds_sum{task=\"%s\"} %.6g\n", s->tasks[t].name, T->all.sum);
+        fprintf(f, "deepedge_lc_latency_seconds_count{task=\"%s\"} %llu\n", s->tasks[t].name,
+                (unsigned long long)T->all.n);
+    }
+    fprintf(f, "# TYPE deepedge_lc_deadline_seconds gauge\n# TYPE deepedge_lc_over_deadline_total counter\n");
+    for (int t = 0; t < s->n_tasks; t++) {
+        fprintf(f, "deepedge_lc_deadline_seconds{task=\"%s\"} %.6g\n", s->tasks[t].name, s->tasks[t].deadline_s);
+        fprintf(f, "deepedge_lc_over_deadline_total{task=\"%s\"} %ld\n", s->tasks[t].name, r->tasks[t].viol);
+    }
+    fclose(f);
+    char head[256];
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n"
+                      "Connection: close\r\n\r\n",
+                      len);
+    if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl)
+        send(fd, body, len, MSG_NOSIGNAL);
+    free(body);
+    close(fd);
+}
+
 /* Reads every connection; lines are handled as they complete. */
 static void pump(run *r, int timeout_ms)
 {
-    struct pollfd pf[MAX_CONN + 1];
-    int map[MAX_CONN + 1], n = 0;
+    struct pollfd pf[MAX_CONN + 2];
+    int map[MAX_CONN + 2], n = 0;
     pf[n].fd = r->lfd;
+    pf[n].events = POLLIN;
+    map[n++] = -1;
+    pf[n].fd = r->mfd; /* -1 is ignored by poll */
     pf[n].events = POLLIN;
     map[n++] = -1;
     for (int i = 0; i < r->n_conns; i++)
@@ -533,7 +609,9 @@ static void pump(run *r, int timeout_ms)
         return;
     if (pf[0].revents)
         accept_all(r);
-    for (int k = 1; k < n; k++) {
+    if (pf[1].revents)
+        serve_metrics(r);
+    for (int k = 2; k < n; k++) {
         if (!pf[k].revents)
             continue;
         conn *c = &r->conns[map[k]];
@@ -1321,6 +1399,8 @@ static void free_run(run *r)
             close(r->conns[i].fd);
     if (r->lfd >= 0)
         close(r->lfd);
+    if (r->mfd >= 0)
+        close(r->mfd);
     if (r->s && r->tasks) {
         for (int ti = 0; ti < r->s->n_tasks; ti++) {
             de_hist_free(&r->tasks[ti].all);
@@ -1384,7 +1464,7 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
     memset(r, 0, sizeof R);
     r->o = o;
     r->out = out;
-    r->lfd = -1;
+    r->lfd = r->mfd = -1;
     r->t0 = de_now_s();
     r->fail_t = r->train_start_t = NAN;
     r->val_acc = r->val_loss = r->last_loss = NAN;
@@ -1498,6 +1578,12 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
     rc = de_wire_listen(o->hostfile || o->report_host || r->netns ? "0.0.0.0" : "127.0.0.1", 0, &r->lfd, &r->port,
                         err);
     snprintf(r->report, sizeof r->report, "%s:%d", host, r->port);
+    if (!rc && o->metrics_port > 0) {
+        int mport;
+        rc = de_wire_listen("127.0.0.1", o->metrics_port, &r->mfd, &mport, err);
+        if (!rc)
+            event(r, "metrics", "Prometheus text format on http://127.0.0.1:%d/metrics", mport);
+    }
     /* From here on, children exist: every exit path goes through cleanup. */
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);

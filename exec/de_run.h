@@ -57,6 +57,7 @@ typedef struct de_run_opts {
     double window_s;           /* LC metrics window */
     int max_restarts;
     int quiet;                 /* no live progress */
+    int metrics_port;          /* > 0: Prometheus text-format metrics on 127.0.0.1:PORT (/metrics) */
     int plots;                 /* render the gnuplot figures */
     const char *plots_dir;
     const char *exe;           /* the deepedge binary (NULL: /proc/self/exe) */
