@@ -49,8 +49,10 @@ static void help(FILE *out)
             "  --steps N             timed steps per batch, median reported (default 10)\n"
             "  --warmup N            untimed steps first (default 2)\n"
             " lc:\n"
-            "  --rates LIST          Poisson request rates, req/s, at every budget (default 40,120,200 x the\n"
-            "                        budget's cores: the same utilisations on every budget)\n"
+            "  --rates LIST          Poisson request rates, req/s, at every budget (default 30,80,150 x the\n"
+            "                        budget's cores: the same utilisations on every budget). A cell whose\n"
+            "                        latency keeps growing through the window (drift > mean: an unstable\n"
+            "                        queue) is reported as overloaded and written as a comment, not a row\n"
             "  --duty LIST           training duty cycles in [0, 1]; 0 = LC alone (default 0,0.5): the trainer\n"
             "                        runs a step of tau seconds, then sleeps tau (1-d)/d (d = 1: continuously)\n"
             "  --train-batch LIST    local batches of the co-located trainer (default 4,16)\n"
@@ -164,7 +166,7 @@ typedef struct prof {
     const char *out, *device, *emulate, *net, *lc_model, *link;
     double cpu[MAXV], batch[MAXV], rates[MAXV], duty[MAXV], tbatch[MAXV], pct[MAXV], ranks[MAXV], bytes[MAXV];
     int n_cpu, n_batch, n_rates, n_duty, n_tbatch, n_pct, n_ranks, n_bytes;
-    int rates_given;
+    int rates_given, n_overloaded;
     long long threads, steps, warmup, reps, seed;
     double duration, lc_warmup;
     char *cmd, date[32];
@@ -218,7 +220,7 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
         snprintf(h, sizeof h, "p%g_ms", p->pct[k]);
         printf(" %9s", h);
     }
-    printf(" %9s %9s\n", "got_duty", "step_ms");
+    printf(" %9s %9s %9s\n", "got_duty", "step_ms", "drift_ms");
     int cell = 0, rc = 0;
     for (int di = 0; di < p->n_duty && !rc; di++) {
         double d = p->duty[di];
@@ -239,13 +241,23 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
                 for (int k = 0; k < p->n_pct; k++)
                     printf(" %9.2f", r.latency_s[k] * 1e3);
                 if (d > 0)
-                    printf(" %9.3f %9.1f\n", r.train_duty, r.train_step_s * 1e3);
+                    printf(" %9.3f %9.1f", r.train_duty, r.train_step_s * 1e3);
                 else
-                    printf(" %9s %9s\n", "-", "-");
+                    printf(" %9s %9s", "-", "-");
+                printf(" %9.2f%s\n", r.drift_s * 1e3, r.overloaded ? "  overloaded: not written" : "");
                 fflush(stdout);
-                for (int k = 0; k < p->n_pct; k++)
-                    de_probe_lc_row(p->flc, dev, p->lc_model, rates[ri], p->pct[k], r.latency_s[k],
-                                    d > 0 ? p->net : NULL, o.train_batch, d, src);
+                if (r.overloaded) {
+                    /* Recorded as a comment: the measurement happened, but it is no stationary point. */
+                    fprintf(p->flc, "# overloaded, not a row: %s at %g req/s, duty %g, train batch %d: mean latency "
+                                    "%.4g s grows by %.4g s over the %g s window (%ld requests; p%g %.4g s)\n",
+                            dev, rates[ri], d, o.train_batch, r.mean_s, r.drift_s, p->duration, r.requests,
+                            p->pct[p->n_pct - 1], r.latency_s[p->n_pct - 1]);
+                    p->n_overloaded++;
+                } else {
+                    for (int k = 0; k < p->n_pct; k++)
+                        de_probe_lc_row(p->flc, dev, p->lc_model, rates[ri], p->pct[k], r.latency_s[k],
+                                        d > 0 ? p->net : NULL, o.train_batch, d, src);
+                }
                 fflush(p->flc);
             }
     }
@@ -330,7 +342,7 @@ int de_cmd_profile(int argc, char **argv)
     p.seed = 1;
     p.duration = 8;
     p.lc_warmup = 1;
-    const double d_cpu[] = {1, 0.5, 0.25}, d_batch[] = {1, 2, 4, 8, 16, 32}, d_rates[] = {40, 120, 200},
+    const double d_cpu[] = {1, 0.5, 0.25}, d_batch[] = {1, 2, 4, 8, 16, 32}, d_rates[] = {30, 80, 150},
                  d_duty[] = {0, 0.5}, d_tb[] = {4, 16}, d_pct[] = {50, 95}, d_ranks[] = {2, 3, 4};
 #define DEF(arr, n, src)                                                                                       \
     do {                                                                                                       \
@@ -497,7 +509,8 @@ int de_cmd_profile(int argc, char **argv)
     if (p.what & 4)
         rc |= close_trace(far_f, tar, far, ok);
     if (ok && !rc)
-        printf("profile took %.1f s\n", de_now_s() - t_all);
+        printf("profile took %.1f s%s\n", de_now_s() - t_all,
+               p.n_overloaded ? " (overloaded lc cells are comments in the lc trace, not rows)" : "");
     free(p.cmd);
     return rc ? DE_EXIT_ERROR : DE_EXIT_OK;
 }

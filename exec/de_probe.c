@@ -60,6 +60,25 @@ double de_probe_robust_sd(double *v, int n)
     return (q3 - q1) / 1.349;
 }
 
+double de_probe_drift(const double *t, const double *y, int n)
+{
+    if (n < 2)
+        return 0;
+    double mt = 0, my = 0;
+    for (int i = 0; i < n; i++) {
+        mt += t[i];
+        my += y[i];
+    }
+    mt /= n;
+    my /= n;
+    double sty = 0, stt = 0;
+    for (int i = 0; i < n; i++) {
+        sty += (t[i] - mt) * (y[i] - my);
+        stt += (t[i] - mt) * (t[i] - mt);
+    }
+    return stt > 0 ? sty / stt : 0;
+}
+
 /* ---- names, lists, CSV ---- */
 
 void de_probe_emu_name(double cores, char *buf, size_t n)
@@ -508,7 +527,7 @@ static int train_child(void *argp, int fd, void *outp, de_err *err)
 
 typedef struct lat_buf {
     double warmup_s;
-    double *v;
+    double *v, *t;  /* latency, arrival */
     int n, cap;
 } lat_buf;
 
@@ -520,7 +539,9 @@ static void on_request(void *ud, double arrival_s, double latency_s)
     if (b->n == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 1024;
         b->v = de_realloc(b->v, (size_t)b->cap * sizeof(double));
+        b->t = de_realloc(b->t, (size_t)b->cap * sizeof(double));
     }
+    b->t[b->n] = arrival_s;
     b->v[b->n++] = latency_s;
 }
 
@@ -535,7 +556,7 @@ static int lc_child(void *argp, int fd, void *outp, de_err *err)
     if (rc)
         return rc;
     de_net_init(net, o->seed);
-    lat_buf lb = {o->warmup_s, NULL, 0, 0};
+    lat_buf lb = {o->warmup_s, NULL, NULL, 0, 0};
     de_lc_serve_opts so;
     de_lc_serve_opts_default(&so);
     so.task = "profile";
@@ -559,10 +580,13 @@ static int lc_child(void *argp, int fd, void *outp, de_err *err)
         r->mean_s = sum / lb.n;
         r->requests = lb.n;
         r->service_s = st.service_mean_s;
+        r->drift_s = de_probe_drift(lb.t, lb.v, lb.n) * o->duration_s;
+        r->overloaded = r->drift_s > r->mean_s;
         for (int k = 0; k < o->n_percentiles; k++)
             r->latency_s[k] = de_probe_quantile(lb.v, lb.n, o->percentiles[k] / 100.0);
     }
     free(lb.v);
+    free(lb.t);
     de_net_destroy(net);
     return rc;
 }

@@ -31,6 +31,9 @@ double de_probe_median(double *v, int n);
 /* Robust standard deviation: interquartile range / 1.349 (= sd for normal data); 0 when n < 2. */
 double de_probe_robust_sd(double *v, int n);
 
+/* Least-squares slope of y over t (n points; 0 when n < 2 or t is constant). */
+double de_probe_drift(const double *t, const double *y, int n);
+
 /* ---- names, lists, CSV ---- */
 
 /* The catalog name of an emulated CPU budget: "emu-cpu-%03d" of 100 x cores rounded
@@ -117,13 +120,20 @@ typedef struct de_probe_lc_result {
     double latency_s[DE_PROBE_MAX_PCT];  /* at each percentile */
     double mean_s, service_s;            /* mean latency; mean forward time (service alone) */
     long requests;                       /* in the window */
+    double drift_s;                      /* latency trend over the window: slope of latency vs
+                                          * arrival time x duration */
+    int overloaded;                      /* drift_s > mean_s: the queue grows (arrivals beyond
+                                          * capacity), no stationary percentile to report */
     double train_duty;                   /* achieved by the training process (busy / elapsed) */
     double train_step_s;                 /* its mean step time */
     long train_steps;
 } de_probe_lc_result;
 
 /* One cell: the training process (when duty > 0) starts first in budget b, warms up,
- * then the LC service runs in b for warmup + duration; then training is stopped. */
+ * then the LC service runs in b for warmup + duration; then training is stopped.
+ * r->overloaded flags a cell whose latency keeps growing through the window (an
+ * unstable queue: the models predict unbounded latency there, so such a cell is no
+ * point to fit). */
 int de_probe_lc(const de_probe_lc_opts *o, const de_probe_budget *b, de_probe_lc_result *r, de_err *err);
 
 /* Times MPI_Allreduce(MPI_IN_PLACE, count floats, MPI_SUM) over comm: per repetition a
