@@ -51,8 +51,9 @@ static void help(FILE *out)
             " lc:\n"
             "  --rates LIST          Poisson request rates, req/s, at every budget (default 30,80,150 x the\n"
             "                        budget's cores: the same utilisations on every budget). A cell whose\n"
-            "                        latency keeps growing through the window (drift > mean: an unstable\n"
-            "                        queue) is reported as overloaded and written as a comment, not a row\n"
+            "                        latency keeps growing through the window (its trend over the window\n"
+            "                        exceeds the mean latency with t > 5: an unstable queue) is reported as\n"
+            "                        overloaded and written as a comment, not a row\n"
             "  --duty LIST           training duty cycles in [0, 1]; 0 = LC alone (default 0,0.5): the trainer\n"
             "                        runs a step of tau seconds, then sleeps tau (1-d)/d (d = 1: continuously)\n"
             "  --train-batch LIST    local batches of the co-located trainer (default 4,16)\n"
@@ -249,8 +250,8 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
                 if (r.overloaded) {
                     /* Recorded as a comment: the measurement happened, but it is no stationary point. */
                     fprintf(p->flc, "# overloaded, not a row: %s at %g req/s, duty %g, train batch %d: mean latency "
-                                    "%.4g s grows by %.4g s over the %g s window (%ld requests; p%g %.4g s)\n",
-                            dev, rates[ri], d, o.train_batch, r.mean_s, r.drift_s, p->duration, r.requests,
+                                    "%.4g s grows by %.4g s (t = %.1f) over the %g s window (%ld requests; p%g %.4g s)\n",
+                            dev, rates[ri], d, o.train_batch, r.mean_s, r.drift_s, r.drift_t, p->duration, r.requests,
                             p->pct[p->n_pct - 1], r.latency_s[p->n_pct - 1]);
                     p->n_overloaded++;
                 } else {

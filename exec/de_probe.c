@@ -60,9 +60,11 @@ double de_probe_robust_sd(double *v, int n)
     return (q3 - q1) / 1.349;
 }
 
-double de_probe_drift(const double *t, const double *y, int n)
+double de_probe_drift(const double *t, const double *y, int n, double *t_stat)
 {
-    if (n < 2)
+    if (t_stat)
+        *t_stat = 0;
+    if (n < 3)
         return 0;
     double mt = 0, my = 0;
     for (int i = 0; i < n; i++) {
@@ -76,7 +78,17 @@ double de_probe_drift(const double *t, const double *y, int n)
         sty += (t[i] - mt) * (y[i] - my);
         stt += (t[i] - mt) * (t[i] - mt);
     }
-    return stt > 0 ? sty / stt : 0;
+    if (!(stt > 0))
+        return 0;
+    double b = sty / stt, rss = 0;
+    for (int i = 0; i < n; i++) {
+        double r = y[i] - my - b * (t[i] - mt);
+        rss += r * r;
+    }
+    double se = sqrt(rss / (n - 2) / stt);
+    if (t_stat)
+        *t_stat = se > 0 ? b / se : (b > 0 ? INFINITY : 0);
+    return b;
 }
 
 /* ---- names, lists, CSV ---- */
@@ -580,8 +592,8 @@ static int lc_child(void *argp, int fd, void *outp, de_err *err)
         r->mean_s = sum / lb.n;
         r->requests = lb.n;
         r->service_s = st.service_mean_s;
-        r->drift_s = de_probe_drift(lb.t, lb.v, lb.n) * o->duration_s;
-        r->overloaded = r->drift_s > r->mean_s;
+        r->drift_s = de_probe_drift(lb.t, lb.v, lb.n, &r->drift_t) * o->duration_s;
+        r->overloaded = r->drift_s > r->mean_s && r->drift_t > 5;
         for (int k = 0; k < o->n_percentiles; k++)
             r->latency_s[k] = de_probe_quantile(lb.v, lb.n, o->percentiles[k] / 100.0);
     }

@@ -31,8 +31,9 @@ double de_probe_median(double *v, int n);
 /* Robust standard deviation: interquartile range / 1.349 (= sd for normal data); 0 when n < 2. */
 double de_probe_robust_sd(double *v, int n);
 
-/* Least-squares slope of y over t (n points; 0 when n < 2 or t is constant). */
-double de_probe_drift(const double *t, const double *y, int n);
+/* Least-squares slope of y over t (n points; 0 when n < 3 or t is constant); *t_stat (may
+ * be NULL) gets slope / its standard error (residual scale from the fit). */
+double de_probe_drift(const double *t, const double *y, int n, double *t_stat);
 
 /* ---- names, lists, CSV ---- */
 
@@ -122,8 +123,9 @@ typedef struct de_probe_lc_result {
     long requests;                       /* in the window */
     double drift_s;                      /* latency trend over the window: slope of latency vs
                                           * arrival time x duration */
-    int overloaded;                      /* drift_s > mean_s: the queue grows (arrivals beyond
-                                          * capacity), no stationary percentile to report */
+    double drift_t;                      /* the slope's t statistic */
+    int overloaded;                      /* drift_s > mean_s and drift_t > 5: the queue grows
+                                          * (arrivals beyond capacity), no stationary percentile */
     double train_duty;                   /* achieved by the training process (busy / elapsed) */
     double train_step_s;                 /* its mean step time */
     long train_steps;
