@@ -481,7 +481,7 @@ check "profile step: 3 rows" test "$(grep -c '^emu-cpu-100,edgenet-s,' "$T/p-ste
 check "profile step: rows cite the command" grep -q '"measured: deepedge profile --what step' "$T/p-step.csv"
 check "profile step: only the asked trace" test ! -e "$T/p-lc.csv"
 check "profile step: no temporary file left" test ! -e "$T/p-step.csv.tmp"
-run "$DE" fit "$T/p-step.csv" --model step --no-plot
+run "$DE" fit "$T/p-step.csv" --model step --free per_sample_s --no-plot
 check "fit accepts the profiled step trace" rc_is 0
 check "fit of the profiled trace prints per_sample_s" out_has "per_sample_s"
 run "$DE" profile --what lc --cpu 0.5 --rates 30 --duty 0,1 --train-batch 2 --duration 0.5 --lc-warmup 0.2 \
