@@ -2,6 +2,8 @@
 #ifndef DE_CLI_H
 #define DE_CLI_H
 
+#include <stdio.h>
+
 #include "de_error.h"
 #include "de_scenario.h"
 #include "de_train.h"
@@ -20,6 +22,11 @@ int de_cmd_dataset(int argc, char **argv);
 int de_cmd_run(int argc, char **argv);
 int de_cmd_worker(int argc, char **argv); /* internal: one MPI rank of `run` */
 int de_cmd_lc(int argc, char **argv);     /* internal: one LC service of `run` */
+int de_cmd_profile(int argc, char **argv);
+int de_cmd_allreduce(int argc, char **argv);       /* internal: one rank of profile's all-reduce timing */
+int de_bench_exec(int argc, char **argv);          /* `bench exec` (cmd_bench_exec.c) */
+void de_bench_exec_help(FILE *out);                /* its usage lines, for `bench --help` */
+int de_cmd_bench_exec_rank(int argc, char **argv); /* internal: one rank of `bench exec` */
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -29,7 +29,9 @@ static void help(FILE *out)
             "usage: deepedge bench plan [--reps N] [--gap-instances N] [--seed S] [--batch B]\n"
             "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n"
             "       deepedge bench sim-scale [--devices N] [--lc-tasks M] [--max-rate R] [--hours H]\n"
-            "       deepedge bench train [--net NAME] [--batch 8,32,64] [--threads 1,2] [--steps N] [--device cpu|cuda]\n\n"
+            "       deepedge bench train [--net NAME] [--batch 8,32,64] [--threads 1,2] [--steps N] [--device cpu|cuda]\n");
+    de_bench_exec_help(out);
+    fprintf(out, "\n"
             "train times SGD steps (forward, backward, momentum update) of the network on random data and\n"
             "prints the median over --steps (default 50, after 5 warm-up steps): images/s, ms/step and\n"
             "GFLOP/s counting a training step as 3x the forward's FLOPs (edgenet-s: 120.4 MFLOP/image\n"
@@ -46,7 +48,8 @@ static void help(FILE *out)
             "Prints (1) deep-edge planning time for 10, 100, 1,000 and 10,000 devices (median of\n"
             "--reps runs, default 5) and exact at 8/10/12 devices; (2) the optimality gap of\n"
             "deep-edge against exact over --gap-instances random clusters (default 200) of 2-12 devices.\n"
-            "Targets (issue 2): deep-edge <= 10 ms at 1,000 devices, <= 200 ms at 10,000; exact <= 1 s at 12.\n");
+            "Targets (issue 2): deep-edge <= 10 ms at 1,000 devices, <= 200 ms at 10,000; exact <= 1 s at 12.\n"
+            "exec: the data-parallel executor's overhead per iteration (deepedge bench exec --help).\n");
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -576,10 +579,12 @@ int de_cmd_bench(int argc, char **argv)
         return bench_sim_scale(argc - 1, argv + 1);
     if (strcmp(b, "train") == 0)
         return bench_train(argc - 1, argv + 1);
+    if (strcmp(b, "exec") == 0)
+        return de_bench_exec(argc - 1, argv + 1);
     if (strcmp(b, "--help") == 0 || strcmp(b, "-h") == 0) {
         help(stdout);
         return DE_EXIT_OK;
     }
     help(stderr);
-    return de_cli_fail("bench: which benchmark? plan, sim-engine, sim-scale or train");
+    return de_cli_fail("bench: which benchmark? plan, sim-engine, sim-scale, train or exec");
 }

@@ -218,6 +218,18 @@ static int start_values(const de_catalog *cat, const de_device_type *t, de_profi
             par->free[j] = 1;
         }
         free(list);
+        /* A held parameter keeps the device file's value, 0 included (the substitutes above
+         * are starting points for free ones only). */
+        if (t && kind == DE_PROFILE_LC) {
+            int m = de_catalog_lc_model(cat, entry);
+            for (int i = 0; i < t->n_infer; i++)
+                if (t->infer[i].model == m && !par->free[1])
+                    par->value[1] = t->infer[i].scv;
+            if (!par->free[2])
+                par->value[2] = t->interference.lc_inflation;
+            if (!par->free[3])
+                par->value[3] = t->interference.blocking_fraction;
+        }
     }
     for (int i = 0; i < o->n_fix; i++) {
         int j = de_fit_params_index(par, o->fix_name[i]);

@@ -23,7 +23,9 @@ static void usage(FILE *out)
             "  train --data DIR|--synthetic   train a CNN (CPU or CUDA): loss/accuracy per epoch, checkpoints\n"
             "  dataset synth|cache DIR        generate a Caltech-layout folder / decode one into a cache\n"
             "  run SCENARIO|PLAN   execute a plan: MPI workers train the CNN next to real LC services\n"
-            "  bench plan|sim-engine|sim-scale|train   benchmarks (planning, PHOLD, 1,000-device day, training)\n"
+            "  profile --out PREFIX  measure this host under emulated CPU budgets into step/lc/allreduce traces\n"
+            "  bench plan|sim-engine|sim-scale|train|exec   benchmarks (planning, PHOLD, 1,000-device day,\n"
+            "                      training, data-parallel executor overhead)\n"
             "  help                this text\n"
             "  version             the version\n\n"
             "Exit status: 0 success, 1 error (message on stderr), 2 no plan meets every deadline.\n",
@@ -92,11 +94,18 @@ int main(int argc, char **argv)
         return de_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return de_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "profile") == 0)
+        return de_cmd_profile(argc - 1, argv + 1);
     /* internal: the processes `deepedge run` starts (not for direct use) */
     if (strcmp(cmd, "_worker") == 0)
         return de_cmd_worker(argc - 1, argv + 1);
     if (strcmp(cmd, "_lc") == 0)
         return de_cmd_lc(argc - 1, argv + 1);
+    /* internal: the MPI programs `profile` and `bench exec` start */
+    if (strcmp(cmd, "_allreduce") == 0)
+        return de_cmd_allreduce(argc - 1, argv + 1);
+    if (strcmp(cmd, "_bench-exec") == 0)
+        return de_cmd_bench_exec_rank(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return DE_EXIT_OK;

@@ -435,5 +435,81 @@ check "bench train exits 0" rc_is 0
 check "bench train prints images/s" out_has "images/s"
 check "bench train states the FLOP count" out_has "MFLOP/image"
 
+# ---- profile and bench exec (tiny runs: a few seconds) ----
+run "$DE" profile --help
+check "profile --help exits 0" rc_is 0
+check "profile --help describes --what" out_has "--what LIST"
+run "$DE" --help
+check "--help lists profile" out_has "profile --out PREFIX"
+run "$DE" profile
+check "profile without --out exits 1" rc_is 1
+check "profile without --out: message" err_has "--out PREFIX is required"
+run "$DE" profile --out "$T/p" --what step,banana
+check "profile --what banana exits 1" rc_is 1
+check "profile --what banana: names the option and the kinds" err_has "--what: unknown measurement 'banana' (known: step, lc, allreduce)"
+run "$DE" profile --out "$T/p" --cpu 0
+check "profile --cpu 0 exits 1" rc_is 1
+check "profile --cpu 0: names the option and the range" err_has "--cpu: 0 is out of range"
+run "$DE" profile --out "$T/p" --cpu 1,abc
+check "profile --cpu 1,abc: names the item" err_has "--cpu: 'abc' is not a number"
+run "$DE" profile --out "$T/p" --batch 1,,2
+check "profile --batch 1,,2: empty item" err_has "--batch: '1,,2' has an empty item"
+run "$DE" profile --out "$T/p" --duty 1.5
+check "profile --duty 1.5: out of range" err_has "--duty: 1.5 is out of range"
+run "$DE" profile --out "$T/p" --bytes 4098
+check "profile --bytes 4098: not a multiple of 4" err_has "--bytes: 4098 is not a multiple of 4"
+run "$DE" profile --out "$T/p" --ranks 1
+check "profile --ranks 1: out of range" err_has "--ranks: 1 is out of range"
+run "$DE" profile --out "$T/p" --device jetson-tx2 --cpu 1
+check "profile --device with --cpu exits 1" rc_is 1
+check "profile --device with --cpu: message" err_has "exclude each other"
+run "$DE" profile --out "$T/p" --emulate magic
+check "profile --emulate magic: message" err_has "--emulate: 'magic'"
+run "$DE" profile --out "$T/p" --net nope
+check "profile --net nope: names the option" err_has "--net: "
+run "$DE" profile --out "$T/p" --steps 0
+check "profile --steps 0: names the option" err_has "--steps"
+run "$DE" profile --out "$T/p" --frobnicate
+check "profile --frobnicate exits 1" rc_is 1
+check "profile --frobnicate: message" err_has "unknown option"
+check "profile: nothing written on bad options" test ! -e "$T/p-step.csv"
+run "$DE" profile --what step --cpu 1 --batch 1,2,4 --steps 3 --warmup 1 --out "$T/p"
+check "profile --what step exits 0" rc_is 0
+check "profile step: prints the table" out_has "emu-cpu-100 .* 4 "
+check "profile step: the step header" grep -qx "device,network,batch,lc_util,step_time_s,sd_s,source" "$T/p-step.csv"
+check "profile step: 3 rows" test "$(grep -c '^emu-cpu-100,edgenet-s,' "$T/p-step.csv")" -eq 3
+check "profile step: rows cite the command" grep -q '"measured: deepedge profile --what step' "$T/p-step.csv"
+check "profile step: only the asked trace" test ! -e "$T/p-lc.csv"
+check "profile step: no temporary file left" test ! -e "$T/p-step.csv.tmp"
+run "$DE" fit "$T/p-step.csv" --model step --free per_sample_s --no-plot
+check "fit accepts the profiled step trace" rc_is 0
+check "fit of the profiled trace prints per_sample_s" out_has "per_sample_s"
+run "$DE" profile --what lc --cpu 0.5 --rates 30 --duty 0,1 --train-batch 2 --duration 0.5 --lc-warmup 0.2 \
+    --percentiles 50,95,99 --out "$T/p"
+check "profile --what lc exits 0" rc_is 0
+check "profile lc: the lc header" grep -qx "device,model,rate_rps,percentile,latency_s,train_network,train_batch,train_duty,source" "$T/p-lc.csv"
+check "profile lc: 3 percentiles alone" test "$(grep -c '^emu-cpu-050,edgenet-s,30,[0-9]*,[0-9.e-]*,,0,0,' "$T/p-lc.csv")" -eq 3
+check "profile lc: 3 percentiles with training" test "$(grep -c '^emu-cpu-050,edgenet-s,30,[0-9]*,[0-9.e-]*,edgenet-s,2,1,' "$T/p-lc.csv")" -eq 3
+run "$DE" profile --what allreduce --ranks 2 --bytes 4096,65536,1048576 --reps 3 --out "$T/p"
+check "profile --what allreduce exits 0" rc_is 0
+check "profile allreduce: the allreduce header" grep -qx "link,n_devices,bytes,time_s,sd_s,source" "$T/p-allreduce.csv"
+check "profile allreduce: 3 rows" test "$(grep -c '^host-shm,2,' "$T/p-allreduce.csv")" -eq 3
+run "$DE" fit "$T/p-allreduce.csv" --model allreduce --no-plot
+check "fit accepts the profiled allreduce trace" rc_is 0
+if [ -d /sys/fs/cgroup/cpu/deepedge ]; then
+    check "profile removed its cgroups" bash -c "! ls -d /sys/fs/cgroup/cpu/deepedge/profile-* 2>/dev/null"
+fi
+run "$DE" _allreduce --reps 2
+check "_allreduce without --bytes exits 1" rc_is 1
+run "$DE" bench exec --ranks 1
+check "bench exec --ranks 1 exits 1" rc_is 1
+check "bench exec --ranks 1: names the option" err_has "--ranks: 1 is out of range"
+run "$DE" bench exec --ranks 5 --batch 4
+check "bench exec: more ranks than samples is refused" err_has "5 ranks cannot share --batch 4"
+run "$DE" bench exec --ranks 2 --batch 4 --iters 2 --warmup 1 --bytes 4096,65536 --reps 2
+check "bench exec exits 0" rc_is 0
+check "bench exec prints the overhead table" out_has "overhead_ms"
+check "bench exec prints the all-reduce table" out_has "2 ranks ms"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
