@@ -73,6 +73,7 @@ static const de_key k_exec[] = {
     {"seed", DE_KEY_INT, 0, 0, 4294967295.0, "1", "", "initial weights, split, shuffling, augmentation, LC arrivals"},
     {"augment", DE_KEY_BOOL, 0, 0, 0, "true", "", "random crop + horizontal flip"},
     {"threads", DE_KEY_INT, 0, 1, 256, "1", "", "kernel threads of each worker and LC service"},
+    {"backend", DE_KEY_STRING, 0, 0, 0, "auto", "", "auto (CUDA on physical gpu/jetson devices when available) | cpu | cuda"},
 };
 
 void de_scenario_print_keys(FILE *out)
@@ -437,6 +438,14 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
     DE_CONF_GET(int, g, k_exec, "seed", &seed);
     DE_CONF_GET(bool, g, k_exec, "augment", &e->augment);
     DE_CONF_GET(int, g, k_exec, "threads", &threads);
+    const char *backend;
+    DE_CONF_GET(string, g, k_exec, "backend", &backend);
+    if (strcmp(backend, "auto") && strcmp(backend, "cpu") && strcmp(backend, "cuda")) {
+        char loc[1024];
+        where_key(g, "backend", loc, sizeof loc);
+        return de_err_set(err, DE_ERANGE, "%s: '%s' is not auto, cpu or cuda", loc, backend);
+    }
+    snprintf(e->backend, sizeof e->backend, "%s", backend);
     e->present = 1;
     e->dataset = de_path_join(dir, ds);
     e->synth_classes = (int)classes;
@@ -634,8 +643,8 @@ void de_scenario_print(const de_scenario *s, FILE *out)
     if (e->present)
         fprintf(out,
                 "\nexec      dataset %s%s (synthetic %d x %d), image size %d, val %.2f, lr %g, seed %llu, "
-                "augment %s, %d thread(s)\n",
+                "augment %s, %d thread(s), backend %s\n",
                 e->dataset, e->synthesize ? " (synthesized if missing)" : "", e->synth_classes, e->synth_per_class,
                 e->image_size, e->val_frac, e->lr, (unsigned long long)e->seed, e->augment ? "yes" : "no",
-                e->threads);
+                e->threads, e->backend);
 }

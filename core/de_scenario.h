@@ -78,6 +78,7 @@ typedef struct de_exec_spec {
     uint64_t seed;
     int augment;
     int threads;            /* kernel threads per worker and per LC service */
+    char backend[8];        /* "auto", "cpu" or "cuda" */
 } de_exec_spec;
 
 typedef struct de_scenario {

@@ -53,6 +53,27 @@ static int make_dir(const char *p, de_err *err)
     return DE_OK;
 }
 
+int de_cgroup_set_cores(const char *path, double cores, de_err *err)
+{
+    char q[64];
+    long quota = lround(cores * PERIOD_US);
+    if (quota < 1000)
+        quota = 1000; /* the kernel's minimum is 1 ms */
+    char *v2 = de_path_join(path, "cpu.max");
+    int is_v2 = access(v2, F_OK) == 0;
+    free(v2);
+    if (is_v2) {
+        snprintf(q, sizeof q, "%ld %d", quota, PERIOD_US);
+        return write_file(path, "cpu.max", q, err);
+    }
+    snprintf(q, sizeof q, "%d", PERIOD_US);
+    int rc = write_file(path, "cpu.cfs_period_us", q, err);
+    snprintf(q, sizeof q, "%ld", quota);
+    if (!rc)
+        rc = write_file(path, "cpu.cfs_quota_us", q, err);
+    return rc;
+}
+
 int de_cgroup_create(const char *run, const char *device, double cores, de_budget_mode *mode, char **path,
                      de_err *err)
 {
@@ -88,22 +109,8 @@ int de_cgroup_create(const char *run, const char *device, double cores, de_budge
         rc = write_file(rund, "cgroup.subtree_control", "+cpu", err);
     if (!rc)
         rc = make_dir(dev, err);
-    if (!rc) {
-        char q[64];
-        long quota = lround(cores * PERIOD_US);
-        if (quota < 1000)
-            quota = 1000; /* the kernel's minimum is 1 ms */
-        if (v2) {
-            snprintf(q, sizeof q, "%ld %d", quota, PERIOD_US);
-            rc = write_file(dev, "cpu.max", q, err);
-        } else {
-            snprintf(q, sizeof q, "%d", PERIOD_US);
-            rc = write_file(dev, "cpu.cfs_period_us", q, err);
-            snprintf(q, sizeof q, "%ld", quota);
-            if (!rc)
-                rc = write_file(dev, "cpu.cfs_quota_us", q, err);
-        }
-    }
+    if (!rc)
+        rc = de_cgroup_set_cores(dev, cores, err);
     free(top);
     free(rund);
     if (rc) {

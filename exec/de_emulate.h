@@ -28,6 +28,8 @@ const char *de_budget_mode_name(de_budget_mode m);
  * err says why. DEEPEDGE_CGROUP_ROOT overrides where groups are created (tests). */
 int de_cgroup_create(const char *run, const char *device, double cores, de_budget_mode *mode, char **path,
                      de_err *err);
+/* Sets the group's budget to `cores` CPUs (a slowdown fault changes it while it runs). */
+int de_cgroup_set_cores(const char *path, double cores, de_err *err);
 /* Moves pid into the group at path (cgroup.procs). */
 int de_cgroup_join(const char *path, pid_t pid, de_err *err);
 /* Moves the group's processes back to the parent group and removes it (and the run

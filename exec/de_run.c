@@ -136,6 +136,8 @@ typedef struct dev_rt {
     double sum_compute, sum_sync, sum_step;
     long iters;
     double down_since;     /* NAN: up */
+    long pid;              /* its worker in the current launch (from hello), 0 */
+    char backend[8];       /* cpu | cuda, as the worker chose */
 } dev_rt;
 
 typedef struct run {
@@ -165,6 +167,7 @@ typedef struct run {
     int done, stopped, crashed_dev, fail_dev;
     double fail_t;
     int stop_sent, stop_reason;    /* 1 user, 2 re-plan */
+    int stop_delivered;            /* "stop" written to rank 0 (it may connect after the request) */
     char replan_why[256], replan_cause[32];
     double last_loss, val_acc, val_loss;
     double train_start_t;
@@ -179,6 +182,7 @@ typedef struct run {
     FILE *f_ranks, *f_timeline, *f_windows, *f_events;
     double win_start;
     int inject_done[64];
+    unsigned char *fault_state;    /* scenario faults: 0 pending, 1 active, 2 over */
     double next_draw;
     int tty;
     /* --links netns */
@@ -467,6 +471,8 @@ static void handle_line(run *r, conn *c, const char *line)
         de_wire_get(line, "dev", name, sizeof name);
         int d = de_scenario_device(r->s, name);
         long pid = (long)de_wire_num(line, "pid", -1);
+        if (d >= 0)
+            r->devs[d].pid = pid;
         /* In a network namespace the worker cannot see the cgroup tree (ip netns exec
          * remounts /sys); the pid is the same, so the coordinator moves it. */
         if (r->netns && d >= 0 && r->devs[d].cgroup && pid > 0) {
@@ -474,6 +480,11 @@ static void handle_line(run *r, conn *c, const char *line)
             if (de_cgroup_join(r->devs[d].cgroup, (pid_t)pid, &jerr))
                 event(r, "emulation", "worker of %s not in its CPU budget: %s", name, jerr.msg);
         }
+    } else if (strcmp(kind, "backend") == 0) {
+        de_wire_get(line, "dev", name, sizeof name);
+        int d = de_scenario_device(r->s, name);
+        if (d >= 0)
+            de_wire_get(line, "backend", r->devs[d].backend, sizeof r->devs[d].backend);
     } else if (strcmp(kind, "iter") == 0) {
         on_iter(r, line, t);
     } else if (strcmp(kind, "ckpt") == 0) {
@@ -1055,7 +1066,7 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
     r->rank_up = 0;
     r->done = r->stopped = 0;
     r->crashed_dev = r->fail_dev = -1;
-    r->stop_sent = r->stop_reason = 0;
+    r->stop_sent = r->stop_reason = r->stop_delivered = 0;
     r->launch_t = rel(r);
     r->first_iter_t = NAN;
     r->g_launch = r->g_done;
@@ -1184,6 +1195,7 @@ static cJSON *summarize(run *r, double train_s, int completed)
         cJSON_AddStringToObject(x, "name", s->devices[d].name);
         cJSON_AddStringToObject(x, "type", s->catalog->types[s->devices[d].type].name);
         cJSON_AddNumberToObject(x, "cpu_budget_cores", s->catalog->types[s->devices[d].type].emulation_cpu_cores);
+        cJSON_AddStringToObject(x, "backend", D->backend[0] ? D->backend : "-");
         cJSON_AddNumberToObject(x, "iterations", (double)D->iters);
         cJSON_AddNumberToObject(x, "compute_mean_s", D->iters ? D->sum_compute / D->iters : NAN);
         cJSON_AddNumberToObject(x, "sync_mean_s", D->iters ? D->sum_sync / D->iters : NAN);
@@ -1293,16 +1305,11 @@ static void request_replan(run *r, const char *cause, const char *why)
 {
     if (r->stop_sent)
         return;
-    conn *c = rank_conn(r, 0);
-    if (c)
-        de_wire_send(c->fd, "stop");
-    r->stop_sent = 1;
+    r->stop_sent = 1; /* delivered to rank 0 by the main loop, once it is connected */
     r->stop_reason = 2;
     snprintf(r->replan_cause, sizeof r->replan_cause, "%s", cause);
     snprintf(r->replan_why, sizeof r->replan_why, "%s", why);
 }
-
-static int netns_shape(run *r, de_err *err);
 
 static void apply_injections(run *r)
 {
@@ -1344,6 +1351,74 @@ static void apply_injections(run *r)
         snprintf(why, sizeof why, "LC task %s at %g req/s", in->target, in->value);
         if (!r->plan.feasible)
             request_replan(r, "lc-load", why);
+    }
+}
+
+/* The scenario's faults, at their times counted from the start of training, with the
+ * simulator's meaning: crash (the device and its LC services stop; the coordinator kills
+ * its worker), slowdown (its CPU budget times the factor), link-degrade (its link's
+ * bandwidth times the factor); each repaired after repair_s. Every change re-plans. */
+static void apply_faults(run *r)
+{
+    const de_scenario *s = r->s;
+    double t = isnan(r->train_start_t) ? -1 : rel(r) - r->train_start_t;
+    for (int i = 0; i < s->n_faults && t >= 0; i++) {
+        const de_fault *f = &s->faults[i];
+        int d = f->device, begin = r->fault_state[i] == 0 && t >= f->time_s;
+        int end = r->fault_state[i] == 1 && t >= f->time_s + f->repair_s;
+        if (!begin && !end)
+            continue;
+        r->fault_state[i] = begin ? 1 : 2;
+        dev_rt *D = &r->devs[d];
+        const char *dn = s->devices[d].name;
+        char why[256];
+        de_err e2;
+        if (f->kind == DE_FAULT_CRASH && begin) {
+            r->st.up[d] = 0;
+            D->down_since = rel(r);
+            for (int k = s->dev_task_start[d]; k < s->dev_task_start[d + 1]; k++) {
+                task_rt *T = &r->tasks[s->dev_tasks[k]];
+                stop_child(T->pid, SIGKILL, 0.5);
+                T->pid = 0;
+                T->down = 1;
+            }
+            if (D->rank >= 0 && D->pid > 0 && !r->o->hostfile) {
+                event(r, "crash", "device %s crashes (scenario fault %d at %.1f s)", dn, i, f->time_s);
+                r->crashed_dev = d;
+                kill((pid_t)D->pid, SIGKILL);
+            } else {
+                event(r, "crash", "device %s crashes (scenario fault %d at %.1f s)%s", dn, i, f->time_s,
+                      D->rank >= 0 ? ": a remote worker cannot be killed from here" : "; it was not training");
+            }
+            continue;
+        }
+        if (f->kind == DE_FAULT_CRASH) {
+            r->st.up[d] = 1;
+            D->down_since = NAN;
+            for (int k = s->dev_task_start[d]; k < s->dev_task_start[d + 1]; k++) {
+                int ti = s->dev_tasks[k];
+                r->tasks[ti].down = 0;
+                if (start_lc(r, ti, &e2))
+                    event(r, "lc-error", "%s: %s", s->tasks[ti].name, e2.msg);
+            }
+            snprintf(why, sizeof why, "device %s repaired", dn);
+        } else if (f->kind == DE_FAULT_SLOWDOWN) {
+            double factor = begin ? f->factor : 1.0;
+            r->st.speed[d] = factor;
+            double cores = s->catalog->types[s->devices[d].type].emulation_cpu_cores;
+            if (D->cgroup && cores > 0 && de_cgroup_set_cores(D->cgroup, cores * factor, &e2))
+                event(r, "emulation", "%s: budget not changed: %s", dn, e2.msg);
+            snprintf(why, sizeof why, "device %s at %g x speed%s", dn, factor,
+                     D->cgroup ? "" : " (not emulated: no cgroup)");
+        } else {
+            int l = s->devices[d].link;
+            r->st.link_factor[l] = begin ? f->factor : 1.0;
+            if (r->netns && netns_shape(r, &e2))
+                event(r, "emulation", "link %s not re-shaped: %s", s->links[l].name, e2.msg);
+            snprintf(why, sizeof why, "link %s of %s at %g x bandwidth", s->links[l].name, dn, r->st.link_factor[l]);
+        }
+        event(r, "fault", "%s (scenario fault %d, %s)", why, i, begin ? "begins" : "repaired");
+        request_replan(r, begin ? de_fault_kind_name(f->kind) : "repair", why);
     }
 }
 
@@ -1416,6 +1491,7 @@ static void free_run(run *r)
         if (*fs[i])
             fclose(*fs[i]);
     free(r->conns);
+    free(r->fault_state);
     free(r->tasks);
     free(r->devs);
     free(r->it_start);
@@ -1509,6 +1585,7 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
             return rc;
         }
     }
+    r->fault_state = de_calloc((size_t)s->n_faults + 1, 1);
     r->tasks = de_calloc((size_t)s->n_tasks + 1, sizeof *r->tasks);
     r->devs = de_calloc((size_t)s->n_devices + 1, sizeof *r->devs);
     for (int ti = 0; ti < s->n_tasks; ti++) {
@@ -1617,19 +1694,24 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         if (now - r->win_start >= o->window_s)
             window_flush(r, now);
         apply_injections(r);
+        apply_faults(r);
         draw(r);
         if (g_signals && !interrupted) {
             interrupted = 1;
-            conn *c = rank_conn(r, 0);
             event(r, "interrupt", "stopping: the workers checkpoint and exit (again to kill them)");
-            if (c)
-                de_wire_send(c->fd, "stop");
-            else
-                kill(-r->mpi_pid, SIGTERM);
+            if (!rank_conn(r, 0) && !r->stop_delivered)
+                kill(-r->mpi_pid, SIGTERM); /* not started yet: nothing to checkpoint */
             r->stop_sent = 1;
             r->stop_reason = 1;
         } else if (g_signals > 1) {
             kill(-r->mpi_pid, SIGKILL);
+        }
+        if (r->stop_sent && !r->stop_delivered) {
+            conn *c = rank_conn(r, 0);
+            if (c) {
+                de_wire_send(c->fd, "stop");
+                r->stop_delivered = 1;
+            }
         }
         int status;
         pid_t w = waitpid(r->mpi_pid, &status, WNOHANG);

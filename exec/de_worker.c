@@ -18,6 +18,9 @@
 #include "de_train.h"
 #include "de_util.h"
 #include "de_wire.h"
+#ifdef DE_HAVE_CUDA
+#include "de_layers_cuda.h"
+#endif
 
 void de_worker_opts_default(de_worker_opts *o)
 {
@@ -144,6 +147,17 @@ static int setup(worker *w, de_err *err)
     de_train_opts_default(&to);
     to.max_batch = local > 64 ? local : 64; /* evaluation runs in chunks of 64 */
     to.threads = s->exec.threads;
+    /* The backend: CUDA on a physical GPU device (auto) or when asked (cuda). */
+    const de_device_type *ty = &s->catalog->types[s->devices[w->dev].type];
+    int gpu_type = strcmp(ty->kind, "cpu") != 0 && !(ty->emulation_cpu_cores > 0);
+    int have_gpu = 0;
+#ifdef DE_HAVE_CUDA
+    have_gpu = de_cuda_device_count() > 0;
+#endif
+    if (strcmp(s->exec.backend, "cuda") == 0 || (strcmp(s->exec.backend, "auto") == 0 && gpu_type && have_gpu))
+        to.device = DE_BACKEND_CUDA;
+    de_wire_send(w->fd, "backend rank=%d dev=%s backend=%s", w->rank, w->device,
+                 to.device == DE_BACKEND_CUDA ? "cuda" : "cpu");
     if ((rc = de_train_create(w->net, &to, &w->tr, err)))
         return rc;
     int *shares = de_calloc((size_t)w->size, sizeof(int));

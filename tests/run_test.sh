@@ -91,6 +91,16 @@ check "link degradation: completes" [ $? -eq 0 ]
 check "link degradation: one re-plan, no work lost" json "$T/r2b/summary.json" \
     "s['status']=='completed' and s['restarts']==1 and s['lost_iterations']==0 and s['recoveries'][0]['cause']=='link-degrade'"
 
+# 2c. The scenario's own faults, at their times from the start of training: dev-b crashes
+#     after 1 s and is repaired 1.5 s later (re-plan without it, then with it again).
+sed 's/epochs = 6/epochs = 16/' "$T/tiny.cfg" >"$T/faults.cfg"
+echo 'faults = ( { device = "dev-b"; time_s = 1.0; kind = "crash"; repair_s = 1.5; } );' >>"$T/faults.cfg"
+"$DE" run "$T/faults.cfg" --out "$T/r2c" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+check "scenario crash + repair: completes" [ $? -eq 0 ]
+check "scenario crash + repair: crash recovered, device back by a re-plan" json "$T/r2c/summary.json" \
+    "s['status']=='completed' and s['iterations']==64 and [x['cause'] for x in s['recoveries']]==['crash','repair']"
+check "scenario crash + repair: the last plan uses dev-b again" grep -q dev-b "$T/r2c/plan-2.cfg"
+
 # 3. SIGINT while training (a longer job): checkpoint kept, every child reaped.
 sed 's/epochs = 6/epochs = 100/' "$T/tiny.cfg" >"$T/long.cfg"
 "$DE" run "$T/long.cfg" --out "$T/r4" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
