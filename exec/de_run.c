@@ -119,7 +119,7 @@ typedef struct task_rt {
     pid_t pid;
     int conn;          /* connection index, -1 */
     int down;          /* its device crashed: stopped */
-    int exited;
+    int restarts;      /* times the coordinator restarted it after it died */
     double rate;
     de_hist all, alone, win;
     long n, viol, win_viol;
@@ -1239,6 +1239,7 @@ static cJSON *summarize(run *r, double train_s, int completed)
                 pred = r->plan.tasks[k].latency_s;
         cJSON_AddNumberToObject(x, "predicted_latency_s", pred);
         cJSON_AddBoolToObject(x, "stopped_with_device", T->down);
+        cJSON_AddNumberToObject(x, "restarts", T->restarts);
         cJSON_AddItemToArray(tasks, x);
     }
     cJSON_AddItemToObject(o, "events", cJSON_Duplicate(r->events, 1));
@@ -1419,6 +1420,35 @@ static void apply_faults(run *r)
         }
         event(r, "fault", "%s (scenario fault %d, %s)", why, i, begin ? "begins" : "repaired");
         request_replan(r, begin ? de_fault_kind_name(f->kind) : "repair", why);
+    }
+}
+
+/* LC services are supervised: one that dies on its own (not with its device) is reported
+ * with the end of its log and restarted, at most 3 times. */
+static void supervise_lc(run *r)
+{
+    for (int ti = 0; ti < r->s->n_tasks; ti++) {
+        task_rt *T = &r->tasks[ti];
+        int status;
+        if (T->pid <= 0 || waitpid(T->pid, &status, WNOHANG) != T->pid)
+            continue;
+        T->pid = 0;
+        char tail[400];
+        tail_of(T->log, tail, sizeof tail);
+        for (char *p = tail; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        const char *name = r->s->tasks[ti].name;
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (T->restarts >= 3) {
+            event(r, "lc-exit", "%s exited (status %d), not restarted again: %s", name, code, tail);
+            continue;
+        }
+        T->restarts++;
+        de_err e2;
+        event(r, "lc-exit", "%s exited (status %d): %s; restarting it (%d of 3)", name, code, tail, T->restarts);
+        if (start_lc(r, ti, &e2))
+            event(r, "lc-error", "%s: %s", name, e2.msg);
     }
 }
 
@@ -1695,6 +1725,7 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
             window_flush(r, now);
         apply_injections(r);
         apply_faults(r);
+        supervise_lc(r);
         draw(r);
         if (g_signals && !interrupted) {
             interrupted = 1;

@@ -110,9 +110,13 @@ for _ in $(seq 1 300); do
     [ "$n" -ge 6 ] && break
     sleep 0.1
 done
+# An LC service that dies on its own is restarted by the coordinator.
+pkill -KILL -f "_lc --scenario $T/long.cfg"
+sleep 1.5
 kill -INT $pid
 wait $pid
 rc=$?
+check "a dead LC service is restarted" json "$T/r4/summary.json" "s['lc_tasks'][0]['restarts']==1"
 check "SIGINT: exit 1 with 'interrupted'" bash -c "[ $rc -eq 1 ] && grep -q interrupted '$T/err'"
 check "SIGINT: checkpoint kept" test -s "$T/r4/checkpoint.deckpt"
 sleep 0.5
