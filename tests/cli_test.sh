@@ -340,7 +340,29 @@ EPOCH=$(date -u -d "$D" +%s)
 run env SOURCE_DATE_EPOCH="$EPOCH" "$DE" fit --all --catalog "$T/all/models" --traces "$SRC/traces" --no-plot
 check "fit --all exits 0" rc_is 0
 check "fit --all prints the quality table" out_has "| jetson-tx2 | resnet50-ft | step | 3 |"
-check "fit --all reproduces the committed catalog" diff -r "$SRC/models/devices" "$T/all/models/devices"
+# Same text, numbers equal to 1e-6 relative: a build with other optimisation (the ASan
+# build is -O0) ends GSL's iterations a few ulps elsewhere (seen: 2e-8 relative on the
+# emu-cpu step fits), far below any fit's standard error.
+same_catalog() {
+    python3 - "$1" "$2" <<'PY'
+import os, re, sys
+a, b = sys.argv[1], sys.argv[2]
+num = re.compile(r'-?\d+\.\d*(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+')
+bad = 0
+names = sorted(os.listdir(a))
+if names != sorted(os.listdir(b)):
+    print("different files:", names, sorted(os.listdir(b))); sys.exit(1)
+for n in names:
+    ta, tb = open(os.path.join(a, n)).read(), open(os.path.join(b, n)).read()
+    if num.sub('#', ta) != num.sub('#', tb):
+        print(n, ": text differs"); bad += 1; continue
+    for x, y in zip(num.findall(ta), num.findall(tb)):
+        if abs(float(x) - float(y)) > 1e-6 * max(abs(float(x)), abs(float(y)), 1e-300):
+            print(n, ":", x, "!=", y); bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+check "fit --all reproduces the committed catalog" same_catalog "$SRC/models/devices" "$T/all/models/devices"
 cp -r "$T/all/models/devices" "$T/all/first"
 run env SOURCE_DATE_EPOCH="$EPOCH" "$DE" fit --all --catalog "$T/all/models" --traces "$SRC/traces" --no-plot
 check "fit --all twice gives identical files" diff -r "$T/all/first" "$T/all/models/devices"
@@ -484,15 +506,18 @@ check "profile step: no temporary file left" test ! -e "$T/p-step.csv.tmp"
 run "$DE" fit "$T/p-step.csv" --model step --free per_sample_s --no-plot
 check "fit accepts the profiled step trace" rc_is 0
 check "fit of the profiled trace prints per_sample_s" out_has "per_sample_s"
-run "$DE" profile --what lc --cpu 0.5 --rates 30 --duty 0,1 --train-batch 2 --duration 0.5 --lc-warmup 0.2 \
+# A light load (4 req/s, a few ms each at half a core) so that even the -O0 sanitizer build
+# stays below saturation next to training (at 30 req/s its cell was overloaded and dropped).
+run "$DE" profile --what lc --cpu 0.5 --rates 4 --duty 0,1 --train-batch 2 --duration 2.0 --lc-warmup 0.2 \
     --percentiles 50,95,99 --out "$T/p"
 check "profile --what lc exits 0" rc_is 0
 check "profile lc: the lc header" grep -qx "device,model,rate_rps,percentile,latency_s,train_network,train_batch,train_duty,source" "$T/p-lc.csv"
-check "profile lc: 3 percentiles alone" test "$(grep -c '^emu-cpu-050,edgenet-s,30,[0-9]*,[0-9.e-]*,,0,0,' "$T/p-lc.csv")" -eq 3
-check "profile lc: 3 percentiles with training" test "$(grep -c '^emu-cpu-050,edgenet-s,30,[0-9]*,[0-9.e-]*,edgenet-s,2,1,' "$T/p-lc.csv")" -eq 3
+check "profile lc: 3 percentiles alone" test "$(grep -c '^emu-cpu-050,edgenet-s,4,[0-9]*,[0-9.e-]*,,0,0,' "$T/p-lc.csv")" -eq 3
+check "profile lc: 3 percentiles with training" test "$(grep -c '^emu-cpu-050,edgenet-s,4,[0-9]*,[0-9.e-]*,edgenet-s,2,1,' "$T/p-lc.csv")" -eq 3
 # Sizes far apart so that the time clearly grows with the bytes even on a busy machine
 # (3 close sizes of a few noisy repetitions can make the bandwidth unidentifiable).
-run "$DE" profile --what allreduce --ranks 2 --bytes 262144,2097152,8388608 --reps 5 --out "$T/p"
+# MPI ranks: leak checks off under MPI (DESIGN.md), as for the mpi_dp test.
+run env ASAN_OPTIONS=detect_leaks=0 "$DE" profile --what allreduce --ranks 2 --bytes 262144,2097152,8388608 --reps 5 --out "$T/p"
 check "profile --what allreduce exits 0" rc_is 0
 check "profile allreduce: the allreduce header" grep -qx "link,n_devices,bytes,time_s,sd_s,source" "$T/p-allreduce.csv"
 check "profile allreduce: 3 rows" test "$(grep -c '^host-shm,2,' "$T/p-allreduce.csv")" -eq 3
@@ -510,7 +535,7 @@ check "bench exec --ranks 1 exits 1" rc_is 1
 check "bench exec --ranks 1: names the option" err_has "--ranks: 1 is out of range"
 run "$DE" bench exec --ranks 5 --batch 4
 check "bench exec: more ranks than samples is refused" err_has "5 ranks cannot share --batch 4"
-run "$DE" bench exec --ranks 2 --batch 4 --iters 2 --warmup 1 --bytes 4096,65536 --reps 2
+run env ASAN_OPTIONS=detect_leaks=0 "$DE" bench exec --ranks 2 --batch 4 --iters 2 --warmup 1 --bytes 4096,65536 --reps 2
 check "bench exec exits 0" rc_is 0
 check "bench exec prints the overhead table" out_has "overhead_ms"
 check "bench exec prints the all-reduce table" out_has "2 ranks ms"
