@@ -91,6 +91,20 @@ check "link degradation: completes" [ $? -eq 0 ]
 check "link degradation: one re-plan, no work lost" json "$T/r2b/summary.json" \
     "s['status']=='completed' and s['restarts']==1 and s['lost_iterations']==0 and s['recoveries'][0]['cause']=='link-degrade'"
 
+# 2b'. An LC load step the running plan cannot absorb (deep-edge, 60 ms deadline, 20 -> 150
+#      req/s): the workers checkpoint, the planner moves work off the camera's device.
+sed 's/deadline_ms = 400.0/deadline_ms = 60.0/; s/policy = "proportional"/policy = "deep-edge"/' "$T/tiny.cfg" >"$T/lc.cfg"
+"$DE" run "$T/lc.cfg" --out "$T/r2l" --quiet --no-plot --lc-warmup 0 --inject 'lc-rate:cam=150@8' >"$T/out" 2>"$T/err"
+check "LC load step: completes" [ $? -eq 0 ]
+check "LC load step: one re-plan, no work lost" json "$T/r2l/summary.json" \
+    "s['status']=='completed' and s['restarts']==1 and s['lost_iterations']==0 and s['recoveries'][0]['cause']=='lc-load'"
+batch_of() { # batch_of PLAN DEVICE
+    python3 -c "
+import re,sys; t=open(sys.argv[1]).read()
+m=re.search(r'device = \"'+sys.argv[2]+r'\";\s*batch = (\d+)', t); print(m.group(1) if m else 0)" "$1" "$2"
+}
+check "LC load step: less training next to the camera" [ "$(batch_of "$T/r2l/plan-1.cfg" dev-a)" -lt "$(batch_of "$T/r2l/plan-0.cfg" dev-a)" ]
+
 # 2c. The scenario's own faults, at their times from the start of training: dev-b crashes
 #     after 1 s and is repaired 1.5 s later (re-plan without it, then with it again).
 sed 's/epochs = 6/epochs = 16/' "$T/tiny.cfg" >"$T/faults.cfg"
