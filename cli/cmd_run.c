@@ -204,7 +204,7 @@ static void run_help(FILE *out)
 {
     fprintf(out,
             "usage: deepedge run SCENARIO|PLAN [--scenario S] [--out DIR] [--json] [--quiet]\n"
-            "                    [--hostfile F] [--ranks-per-host N] [--report-host ADDR] [--mpi-args \"...\"]\n"
+            "                    [--hosts | --hostfile F [--ranks-per-host N]] [--report-host ADDR] [--mpi-args \"...\"]\n"
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
             "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER]\n"
             "                    [--inject link:LINK*FACTOR@ITER] ...\n"
@@ -218,9 +218,12 @@ static void run_help(FILE *out)
             "and the optimizer settings.\n\n"
             "On one host, emulated device types (catalog key emulation_cpu_cores) get a CPU budget:\n"
             "a cgroup cpu quota where writable, otherwise duty-cycle throttling (--emulate); links are\n"
-            "emulated by padding each all-reduce to the link model's time (--links pad). With --hostfile\n"
-            "the ranks run on those hosts (the dataset cache and the output folder must be reachable at\n"
-            "the same path; LC services run on this host).\n\n"
+            "emulated by padding each all-reduce to the link model's time (--links pad), or each device\n"
+            "becomes a network namespace with its link shaped by tc (--links netns, root).\n"
+            "On a physical cluster, --hosts starts each device's rank and LC services on its\n"
+            "devices.[i].host (ssh, or --mpi-args \"--mca plm_rsh_agent ...\"); --hostfile lets mpiexec\n"
+            "place the ranks and keeps the LC services on this host. Either way the scenario, the plan,\n"
+            "the dataset cache and the output folder must be at the same paths on every host.\n\n"
             "Failures: when a worker dies (e.g. --inject crash:dev-b@40) the coordinator marks the device\n"
             "down, re-plans with the same planner and restarts from the last checkpoint; when an LC load\n"
             "change (--inject lc-rate:cam=30@20) makes the running plan miss a deadline, the workers\n"
@@ -261,7 +264,7 @@ int de_cmd_run(int argc, char **argv)
         {"resume", required_argument, 0, 'R'},  {"inject", required_argument, 0, 'i'},
         {"lc-warmup", required_argument, 0, 'w'}, {"window", required_argument, 0, 'W'},
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
-        {"metrics-port", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     de_run_opts o;
     de_run_opts_default(&o);
     de_run_inject inject[64];
@@ -277,6 +280,7 @@ int de_cmd_run(int argc, char **argv)
         case 'j': json = 1; break;
         case 'q': o.quiet = 1; break;
         case 'H': o.hostfile = optarg; break;
+        case 'O': o.use_hosts = 1; break;
         case 'n':
             if (de_cli_int("--ranks-per-host", optarg, 1, 4096, &v))
                 return DE_EXIT_ERROR;

@@ -30,6 +30,7 @@ static const de_key k_device[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique device name"},
     {"type", DE_KEY_STRING, 1, 0, 0, NULL, "", "device type from the catalog"},
     {"link", DE_KEY_STRING, 1, 0, 0, NULL, "", "link name"},
+    {"host", DE_KEY_STRING, 0, 0, 0, NULL, "", "host name of the device for `deepedge run --hosts` (as mpiexec reaches it)"},
 };
 static const de_key k_task[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique task name"},
@@ -181,13 +182,14 @@ static int load_devices(de_scenario *s, config_setting_t *list, de_err *err)
     s->devices = de_calloc((size_t)n + 1, sizeof *s->devices);
     for (int i = 0; i < n; i++) {
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        const char *name, *type, *link;
+        const char *name, *type, *link, *host;
         int rc = de_conf_check_keys(g, k_device, DE_NKEYS(k_device), err);
         if (rc)
             return rc;
         DE_CONF_GET(string, g, k_device, "name", &name);
         DE_CONF_GET(string, g, k_device, "type", &type);
         DE_CONF_GET(string, g, k_device, "link", &link);
+        DE_CONF_GET(string, g, k_device, "host", &host);
         if ((rc = unique(g, "device", name, s->device_ix, err)))
             return rc;
         de_device *d = &s->devices[i];
@@ -198,6 +200,7 @@ static int load_devices(de_scenario *s, config_setting_t *list, de_err *err)
         if (d->link < 0)
             return ref_error(g, "link", "link", link, NAMES(s->links, s->n_links), err);
         d->name = de_strdup(name);
+        d->host = de_strdup(host);
         de_strmap_put(s->device_ix, d->name, i);
         s->n_devices = i + 1;
     }
@@ -556,8 +559,10 @@ void de_scenario_destroy(de_scenario *s)
         return;
     for (int i = 0; i < s->n_links; i++)
         free(s->links[i].name);
-    for (int i = 0; i < s->n_devices; i++)
+    for (int i = 0; i < s->n_devices; i++) {
         free(s->devices[i].name);
+        free(s->devices[i].host);
+    }
     for (int i = 0; i < s->n_tasks; i++) {
         free(s->tasks[i].name);
         de_rate_trace_destroy(s->tasks[i].trace);
@@ -609,8 +614,9 @@ void de_scenario_print(const de_scenario *s, FILE *out)
                 s->links[i].bandwidth_Bps * 8e-6, s->links[i].latency_s * 1e3);
     fprintf(out, "\ndevices (%d)\n", s->n_devices);
     for (int i = 0; i < s->n_devices; i++)
-        fprintf(out, "  %-16s type %-18s link %s\n", s->devices[i].name, cat->types[s->devices[i].type].name,
-                s->links[s->devices[i].link].name);
+        fprintf(out, "  %-16s type %-18s link %s%s%s\n", s->devices[i].name, cat->types[s->devices[i].type].name,
+                s->links[s->devices[i].link].name, s->devices[i].host ? "  host " : "",
+                s->devices[i].host ? s->devices[i].host : "");
     fprintf(out, "\nLC tasks (%d)\n", s->n_tasks);
     for (int i = 0; i < s->n_tasks; i++) {
         const de_lc_task *t = &s->tasks[i];

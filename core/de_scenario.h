@@ -27,6 +27,7 @@ typedef struct de_device {
     char *name;
     int type;               /* index into catalog->types */
     int link;               /* index into links */
+    char *host;             /* its host for `deepedge run --hosts` (NULL: none) */
 } de_device;
 
 typedef struct de_lc_task {

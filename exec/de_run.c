@@ -513,10 +513,15 @@ static void handle_line(run *r, conn *c, const char *line)
         c->bye = 1;
     } else if (strcmp(kind, "lchello") == 0) {
         de_wire_get(line, "task", name, sizeof name);
+        long pid = (long)de_wire_num(line, "pid", -1);
         for (int i = 0; i < r->s->n_tasks; i++)
             if (strcmp(r->s->tasks[i].name, name) == 0) {
                 c->task = i;
                 r->tasks[i].conn = (int)(c - r->conns);
+                const char *cg = r->devs[r->s->tasks[i].device].cgroup;
+                de_err jerr;
+                if (r->netns && cg && pid > 0 && de_cgroup_join(cg, (pid_t)pid, &jerr))
+                    event(r, "emulation", "LC service %s not in its device's CPU budget: %s", name, jerr.msg);
             }
     } else if (strcmp(kind, "lcreq") == 0 && c->task >= 0) {
         on_lcreq(r, c->task, line);
@@ -786,7 +791,8 @@ static int setup_budgets(run *r, de_err *err)
         any |= r->s->catalog->types[r->s->devices[d].type].emulation_cpu_cores > 0;
     if (!any)
         return DE_OK; /* physical devices only */
-    if (strcmp(m, "duty") == 0) {
+    if (strcmp(m, "duty") == 0 || r->o->use_hosts || r->o->hostfile) {
+        /* processes on other hosts cannot join this host's cgroups: they throttle themselves */
         r->budget = DE_BUDGET_DUTY;
         return DE_OK;
     }
@@ -817,36 +823,129 @@ static int setup_budgets(run *r, de_err *err)
     return DE_OK;
 }
 
+/* ---- command lines ---- */
+
+typedef struct argl {
+    char **v;
+    int n, cap;
+} argl;
+
+static void arg(argl *l, const char *s)
+{
+    if (l->n + 2 > l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 32;
+        l->v = de_realloc(l->v, (size_t)l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = de_strdup(s);
+    l->v[l->n] = NULL;
+}
+
+/* Appends the space-separated words of s (NULL: none). */
+static void arg_words(argl *l, const char *s)
+{
+    while (s && *s) {
+        size_t k = strcspn(s, " ");
+        if (k) {
+            char *w = de_calloc(k + 1, 1);
+            memcpy(w, s, k);
+            arg(l, w);
+            free(w);
+        }
+        s += k;
+        s += strspn(s, " ");
+    }
+}
+
+static void argl_free(argl *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static char *argl_join(const argl *l)
+{
+    char *cmd = de_strdup("");
+    for (int i = 0; i < l->n; i++) {
+        char *c2 = de_sprintf("%s%s%s", cmd, i ? " " : "", l->v[i]);
+        free(cmd);
+        cmd = c2;
+    }
+    return cmd;
+}
+
+/* Processes are placed on their device's host: a network namespace (--links netns) or the
+ * scenario's devices.[i].host (--hosts); otherwise ranks go where mpiexec puts them and the
+ * LC services run on this host. */
+static int placed(const run *r)
+{
+    return r->netns || r->o->use_hosts;
+}
+
+static void host_of(const run *r, int d, char *buf, size_t n)
+{
+    if (r->netns)
+        snprintf(buf, n, "%s%d", r->ns_prefix, d);
+    else
+        snprintf(buf, n, "%s", r->s->devices[d].host ? r->s->devices[d].host : "?");
+}
+
+static const char *mpiexec_path(void)
+{
+    return getenv("DEEPEDGE_MPIEXEC") ? getenv("DEEPEDGE_MPIEXEC") : DE_MPIEXEC;
+}
+
+/* mpiexec's global options for placed processes (the agent, interfaces of the namespaces). */
+static void mpiexec_globals(const run *r, argl *l)
+{
+    arg(l, mpiexec_path());
+    if (r->netns)
+        arg_words(l, r->ns_args);
+    arg(l, "--bind-to");
+    arg(l, "none");
+    arg(l, "-x");
+    arg(l, "OMP_NUM_THREADS");
+    arg_words(l, r->o->mpi_args);
+}
+
 static int start_lc(run *r, int ti, de_err *err)
 {
     const de_lc_task *t = &r->s->tasks[ti];
     task_rt *T = &r->tasks[ti];
-    char seed[32];
+    char seed[32], host[256];
     snprintf(seed, sizeof seed, "%d", r->launch + 1);
-    char *argv[16];
-    int a = 0;
-    argv[a++] = r->exe;
-    argv[a++] = "_lc";
-    argv[a++] = "--scenario";
-    argv[a++] = r->s->path;
-    argv[a++] = "--task";
-    argv[a++] = t->name;
-    argv[a++] = "--report";
-    argv[a++] = r->report;
-    argv[a++] = "--seed";
-    argv[a++] = seed;
-    if (r->devs[t->device].cgroup) {
-        argv[a++] = "--cgroup";
-        argv[a++] = r->devs[t->device].cgroup;
-    } else if (r->budget == DE_BUDGET_DUTY) {
-        argv[a++] = "--duty";
+    argl l = {0};
+    if (placed(r)) {
+        /* on its device's host, through mpiexec (the rsh agent reaches the host) */
+        host_of(r, t->device, host, sizeof host);
+        mpiexec_globals(r, &l);
+        arg(&l, "-n");
+        arg(&l, "1");
+        arg(&l, "--host");
+        arg(&l, host);
     }
-    argv[a] = NULL;
+    arg(&l, r->exe);
+    arg(&l, "_lc");
+    arg(&l, "--scenario");
+    arg(&l, r->s->path);
+    arg(&l, "--task");
+    arg(&l, t->name);
+    arg(&l, "--report");
+    arg(&l, r->report);
+    arg(&l, "--seed");
+    arg(&l, seed);
+    if (r->devs[t->device].cgroup && !placed(r)) {
+        arg(&l, "--cgroup");
+        arg(&l, r->devs[t->device].cgroup);
+    } else if (r->budget == DE_BUDGET_DUTY) {
+        arg(&l, "--duty");
+    }
     free(T->log);
     char *name = de_sprintf("lc-%s.log", t->name);
     T->log = de_path_join(r->o->out_dir, name);
     free(name);
-    T->pid = spawn(argv, T->log, err);
+    T->pid = spawn(l.v, T->log, err);
+    argl_free(&l);
     return T->pid < 0 ? DE_EIO : DE_OK;
 }
 
@@ -949,77 +1048,34 @@ static int write_plan(run *r, int k, char **path, de_err *err)
 static int launch(run *r, const char *plan_path, const char *resume, de_err *err)
 {
     const de_run_opts *o = r->o;
-    char np[16], crash[200] = "", rph[32], mapby[64];
-    snprintf(np, sizeof np, "%d", r->plan.n_shares);
-    const char *mpiexec = getenv("DEEPEDGE_MPIEXEC") ? getenv("DEEPEDGE_MPIEXEC") : DE_MPIEXEC;
-    char *argv[96];
-    char *extra = o->mpi_args ? de_strdup(o->mpi_args) : NULL;
-    int a = 0;
-    argv[a++] = (char *)mpiexec;
-    argv[a++] = "-n";
-    argv[a++] = np;
-    char *hf = NULL, *ns_args = r->ns_args ? de_strdup(r->ns_args) : NULL;
-    if (r->netns) {
-        /* rank k runs in the namespace of the plan's k-th device */
-        char hn[64];
-        snprintf(hn, sizeof hn, "hosts-%d", r->launch);
-        hf = de_path_join(o->out_dir, hn);
-        FILE *f = fopen(hf, "w");
-        for (int k = 0; f && k < r->plan.n_shares; k++)
-            fprintf(f, "%s%d slots=1\n", r->ns_prefix, r->plan.shares[k].device);
-        if (!f || fclose(f) != 0) {
-            free(hf);
-            free(ns_args);
-            free(extra);
-            return de_err_set(err, DE_EIO, "%s/%s: cannot write the hostfile", o->out_dir, hn);
-        }
-        argv[a++] = "--hostfile";
-        argv[a++] = hf;
-        for (char *tok = strtok(ns_args, " "); tok && a < 40; tok = strtok(NULL, " "))
-            argv[a++] = tok;
-    } else if (o->hostfile) {
-        argv[a++] = "--hostfile";
-        argv[a++] = (char *)o->hostfile;
-    } else {
-        argv[a++] = "--oversubscribe";
-    }
-    if (o->ranks_per_host > 0) {
-        snprintf(rph, sizeof rph, "%d", o->ranks_per_host);
-        snprintf(mapby, sizeof mapby, "ppr:%s:node", rph);
-        argv[a++] = "--map-by";
-        argv[a++] = mapby;
-    }
-    argv[a++] = "--bind-to";
-    argv[a++] = "none";
-    argv[a++] = "-x";
-    argv[a++] = "OMP_NUM_THREADS";
-    for (char *tok = extra ? strtok(extra, " ") : NULL; tok && a < 60; tok = strtok(NULL, " "))
-        argv[a++] = tok;
-    argv[a++] = r->exe;
-    argv[a++] = "_worker";
-    argv[a++] = "--scenario";
-    argv[a++] = r->s->path;
-    argv[a++] = "--plan";
-    argv[a++] = (char *)plan_path;
-    argv[a++] = "--cache";
-    argv[a++] = r->cache;
-    argv[a++] = "--out";
-    argv[a++] = (char *)o->out_dir;
-    argv[a++] = "--report";
-    argv[a++] = r->report;
+    char buf[256];
+    /* the worker's own command line, the same for every rank */
+    argl w = {0};
+    arg(&w, r->exe);
+    arg(&w, "_worker");
+    arg(&w, "--scenario");
+    arg(&w, r->s->path);
+    arg(&w, "--plan");
+    arg(&w, plan_path);
+    arg(&w, "--cache");
+    arg(&w, r->cache);
+    arg(&w, "--out");
+    arg(&w, o->out_dir);
+    arg(&w, "--report");
+    arg(&w, r->report);
     if (resume) {
-        argv[a++] = "--resume";
-        argv[a++] = (char *)resume;
+        arg(&w, "--resume");
+        arg(&w, resume);
     }
-    if (r->cg_run && !r->netns) {
-        argv[a++] = "--cgroup";
-        argv[a++] = r->cg_run;
+    if (r->cg_run && !placed(r)) {
+        arg(&w, "--cgroup");
+        arg(&w, r->cg_run);
     } else if (r->budget == DE_BUDGET_DUTY) {
-        argv[a++] = "--duty";
+        arg(&w, "--duty");
     }
-    char factors[1024] = "";
-    if (strcmp(o->links, "pad") == 0 && !o->hostfile) {
-        argv[a++] = "--pad-links";
+    if (strcmp(o->links, "pad") == 0 && !o->hostfile && !placed(r)) {
+        arg(&w, "--pad-links");
+        char factors[1024] = "";
         for (int l = 0; l < r->s->n_links; l++)
             if (r->st.link_factor[l] != 1.0) {
                 size_t len = strlen(factors);
@@ -1027,36 +1083,63 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
                          r->st.link_factor[l]);
             }
         if (factors[0]) {
-            argv[a++] = "--link-factors";
-            argv[a++] = factors;
+            arg(&w, "--link-factors");
+            arg(&w, factors);
         }
     }
     for (int i = 0; i < o->n_inject && i < 64; i++)
         if (o->inject[i].kind == DE_INJECT_CRASH && !r->inject_done[i] &&
             de_scenario_device(r->s, o->inject[i].target) >= 0) {
-            snprintf(crash, sizeof crash, "%s@%ld", o->inject[i].target, o->inject[i].iter);
-            argv[a++] = "--crash";
-            argv[a++] = crash;
+            snprintf(buf, sizeof buf, "%s@%ld", o->inject[i].target, o->inject[i].iter);
+            arg(&w, "--crash");
+            arg(&w, buf);
             break;
         }
-    argv[a] = NULL;
-    char ts[16];
-    snprintf(ts, sizeof ts, "%d", r->s->exec.threads);
-    setenv("OMP_NUM_THREADS", ts, 1);
-    if (geteuid() == 0) {
-        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    argl l = {0};
+    if (placed(r)) {
+        /* MPMD: rank k runs on the host of the plan's k-th device */
+        mpiexec_globals(r, &l);
+        for (int k = 0; k < r->plan.n_shares; k++) {
+            if (k)
+                arg(&l, ":");
+            arg(&l, "-n");
+            arg(&l, "1");
+            arg(&l, "--host");
+            host_of(r, r->plan.shares[k].device, buf, sizeof buf);
+            arg(&l, buf);
+            for (int i = 0; i < w.n; i++)
+                arg(&l, w.v[i]);
+        }
+    } else {
+        arg(&l, mpiexec_path());
+        arg(&l, "-n");
+        snprintf(buf, sizeof buf, "%d", r->plan.n_shares);
+        arg(&l, buf);
+        if (o->hostfile) {
+            arg(&l, "--hostfile");
+            arg(&l, o->hostfile);
+        } else {
+            arg(&l, "--oversubscribe");
+        }
+        if (o->ranks_per_host > 0) {
+            snprintf(buf, sizeof buf, "ppr:%d:node", o->ranks_per_host);
+            arg(&l, "--map-by");
+            arg(&l, buf);
+        }
+        arg(&l, "--bind-to");
+        arg(&l, "none");
+        arg(&l, "-x");
+        arg(&l, "OMP_NUM_THREADS");
+        arg_words(&l, o->mpi_args);
+        for (int i = 0; i < w.n; i++)
+            arg(&l, w.v[i]);
     }
+    argl_free(&w);
     char name[64];
     snprintf(name, sizeof name, "mpiexec-%d.log", r->launch);
     char *log = de_path_join(o->out_dir, name);
     /* The launch's command line, for the record (and to rerun a rank by hand). */
-    char *cmd = de_strdup("");
-    for (int i = 0; i < a; i++) {
-        char *c2 = de_sprintf("%s%s%s", cmd, i ? " " : "", argv[i]);
-        free(cmd);
-        cmd = c2;
-    }
+    char *cmd = argl_join(&l);
     event(r, "launch", "%d: %s", r->launch, cmd);
     free(cmd);
     for (int d = 0; d < r->s->n_devices; d++)
@@ -1070,11 +1153,9 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
     r->launch_t = rel(r);
     r->first_iter_t = NAN;
     r->g_launch = r->g_done;
-    r->mpi_pid = spawn(argv, log, err);
+    r->mpi_pid = spawn(l.v, log, err);
     free(log);
-    free(extra);
-    free(hf);
-    free(ns_args);
+    argl_free(&l);
     return r->mpi_pid < 0 ? DE_EIO : DE_OK;
 }
 
@@ -1161,7 +1242,7 @@ static cJSON *summarize(run *r, double train_s, int completed)
     cJSON_AddStringToObject(o, "job", j->name);
     cJSON_AddStringToObject(o, "status", completed ? "completed" : r->stopped ? "stopped" : "failed");
     cJSON_AddStringToObject(o, "cpu_budget", de_budget_mode_name(r->budget));
-    cJSON_AddStringToObject(o, "links", r->o->hostfile ? "hosts" : r->o->links);
+    cJSON_AddStringToObject(o, "links", r->o->hostfile || r->o->use_hosts ? "hosts" : r->o->links);
     if (r->ns_prefix[0])
         cJSON_AddStringToObject(o, "netns_prefix", r->ns_prefix);
     cJSON_AddNumberToObject(o, "iterations", (double)r->g_done);
@@ -1379,11 +1460,11 @@ static void apply_faults(run *r)
             D->down_since = rel(r);
             for (int k = s->dev_task_start[d]; k < s->dev_task_start[d + 1]; k++) {
                 task_rt *T = &r->tasks[s->dev_tasks[k]];
-                stop_child(T->pid, SIGKILL, 0.5);
+                stop_child(T->pid, SIGTERM, 0.5); /* through mpiexec when placed on a host */
                 T->pid = 0;
                 T->down = 1;
             }
-            if (D->rank >= 0 && D->pid > 0 && !r->o->hostfile) {
+            if (D->rank >= 0 && D->pid > 0 && !r->o->hostfile && !r->o->use_hosts) {
                 event(r, "crash", "device %s crashes (scenario fault %d at %.1f s)", dn, i, f->time_s);
                 r->crashed_dev = d;
                 kill((pid_t)D->pid, SIGKILL);
@@ -1596,6 +1677,18 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         free_run(r);
         return de_err_set(err, DE_EINVAL, "--links: '%s' is not pad, none or netns", o->links);
     }
+    if (o->use_hosts && (o->hostfile || strcmp(o->links, "netns") == 0)) {
+        free_run(r);
+        return de_err_set(err, DE_EINVAL, "--hosts places every device on its devices.[i].host: it goes with neither "
+                                          "--hostfile nor --links netns");
+    }
+    for (int d = 0; o->use_hosts && d < s->n_devices; d++)
+        if (!s->devices[d].host) {
+            rc = de_err_set(err, DE_EMISSING, "%s: devices.[%d].host: device '%s' has no host (--hosts needs one per "
+                                              "device)", s->path, d, s->devices[d].name);
+            free_run(r);
+            return rc;
+        }
     if (strcmp(o->links, "netns") == 0 && o->hostfile) {
         free_run(r);
         return de_err_set(err, DE_EINVAL, "--links netns emulates the hosts: it does not go with --hostfile");
@@ -1646,6 +1739,16 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
     if (!rc)
         r->f_windows = open_csv(r, "lc_windows.csv",
                                 "start_s,end_s,task,requests,dropped,violations,p50_s,p95_s,p99_s,deadline_s", err, &rc);
+    /* Every LC model must be a network the executor can run: refused before anything starts. */
+    for (int ti = 0; !rc && ti < s->n_tasks; ti++) {
+        const char *model = s->catalog->lc_models[s->tasks[ti].model].name;
+        de_net *probe = NULL;
+        de_err nerr;
+        if (de_net_builtin(model, 10, &probe, &nerr))
+            rc = de_err_set(err, DE_EREF, "%s: lc_tasks.[%d].model: task '%s' serves '%s', which deepedge run cannot "
+                                          "execute: %s", s->path, ti, s->tasks[ti].name, model, nerr.msg);
+        de_net_destroy(probe);
+    }
     if (!rc)
         rc = load_plan(r, err);
     if (!rc && out) {
@@ -1680,16 +1783,25 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         snprintf(host, sizeof host, "%s.1", r->ns_subnet);
     else if (o->report_host)
         snprintf(host, sizeof host, "%s", o->report_host);
-    else if (o->hostfile)
+    else if (o->hostfile || o->use_hosts)
         gethostname(host, sizeof host);
-    rc = de_wire_listen(o->hostfile || o->report_host || r->netns ? "0.0.0.0" : "127.0.0.1", 0, &r->lfd, &r->port,
-                        err);
+    rc = de_wire_listen(o->hostfile || o->use_hosts || o->report_host || r->netns ? "0.0.0.0" : "127.0.0.1", 0,
+                        &r->lfd, &r->port, err);
     snprintf(r->report, sizeof r->report, "%s:%d", host, r->port);
     if (!rc && o->metrics_port > 0) {
         int mport;
         rc = de_wire_listen("127.0.0.1", o->metrics_port, &r->mfd, &mport, err);
         if (!rc)
             event(r, "metrics", "Prometheus text format on http://127.0.0.1:%d/metrics", mport);
+    }
+    /* The environment every child inherits: kernel threads, and OpenMPI's consent to run as
+     * root (workers and LC services placed on hosts both go through mpiexec). */
+    char ts[16];
+    snprintf(ts, sizeof ts, "%d", s->exec.threads);
+    setenv("OMP_NUM_THREADS", ts, 1);
+    if (geteuid() == 0) {
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     }
     /* From here on, children exist: every exit path goes through cleanup. */
     struct sigaction sa, old_int, old_term;
@@ -1708,7 +1820,23 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
               r->plan.feasible ? "every deadline kept" : "NOT feasible (see plan-0.cfg)");
     for (int ti = 0; !rc && ti < s->n_tasks; ti++)
         rc = start_lc(r, ti, err);
-    /* Warm-up: the LC services alone (their latency without training next to them). */
+    /* Every LC service up (through mpiexec on a remote host this takes a moment), then the
+     * warm-up: the services alone, their latency without training next to them. */
+    double up_by = de_now_s() + 30.0;
+    for (;;) {
+        int waiting = 0;
+        for (int ti = 0; ti < s->n_tasks; ti++)
+            waiting += r->tasks[ti].conn < 0;
+        if (rc || !waiting || g_signals)
+            break;
+        if (de_now_s() > up_by) {
+            event(r, "lc-error", "%d LC service(s) not connected after 30 s (see OUT/lc-*.log); training starts anyway",
+                  waiting);
+            break;
+        }
+        pump(r, 20);
+        supervise_lc(r);
+    }
     double warm_end = de_now_s() + o->lc_warmup_s;
     while (!rc && de_now_s() < warm_end && !g_signals)
         pump(r, 20);
@@ -1822,7 +1950,7 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
             /* An injected crash emulates the device's loss: its LC services stop too. */
             for (int k = s->dev_task_start[fd]; k < s->dev_task_start[fd + 1]; k++) {
                 task_rt *T = &r->tasks[s->dev_tasks[k]];
-                stop_child(T->pid, SIGKILL, 0.5);
+                stop_child(T->pid, SIGTERM, 0.5); /* through mpiexec when placed on a host */
                 T->pid = 0;
                 T->down = 1;
             }

@@ -44,6 +44,7 @@ typedef struct de_run_opts {
     const char *out_dir;       /* outputs, checkpoints (created) */
     const char *hostfile;      /* mpiexec --hostfile (NULL: every rank on this host) */
     int ranks_per_host;        /* mpiexec --map-by ppr:N:node (0: mpiexec's default) */
+    int use_hosts;             /* place rank and LC services of each device on its devices.[i].host */
     const char *report_host;   /* address workers use to reach the coordinator (default 127.0.0.1, or this
                                 * host's name with a hostfile) */
     const char *mpi_args;      /* extra mpiexec arguments, space-separated (NULL: none) */

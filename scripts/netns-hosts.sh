@@ -45,7 +45,8 @@ while [ $# -gt 0 ]; do
         --rate) need "$@"; rate=$2; shift 2 ;;
         --delay) need "$@"; delay=$2; shift 2 ;;
         --slots) need "$@"; slots=$2; shift 2 ;;
-        --subnet) need "$@"; subnet=${2%.0/24}; subnet=${subnet%.0}; shift 2 ;;
+        --subnet) need "$@"; subnet=${2%/24}   # 10.77.0, 10.77.0.0 or 10.77.0.0/24
+                  [[ "$subnet" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.0$ ]] && subnet=${subnet%.0}; shift 2 ;;
         --hostfile) need "$@"; hostfile=$2; shift 2 ;;
         --link) need "$@"
                 IFS=: read -r li lr ld extra <<<"$2"

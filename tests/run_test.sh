@@ -148,6 +148,8 @@ check "missing dataset named with its key" bash -c "[ $? -eq 1 ] && grep -q 'exe
 check "unknown device in --inject" bash -c "[ $? -eq 1 ] && grep -q \"device 'nope'\" '$T/err'"
 "$DE" run "$T/tiny.cfg" --inject crash:dev-a >"$T/out" 2>"$T/err"
 check "malformed --inject" bash -c "[ $? -eq 1 ] && grep -q 'crash:DEVICE@ITER' '$T/err'"
+"$DE" run "$T/tiny.cfg" --hosts --out "$T/r13" --quiet >"$T/out" 2>"$T/err"
+check "--hosts without devices.[i].host names the key" bash -c "[ $? -eq 1 ] && grep -q 'devices.\[0\].host' '$T/err'"
 printf 'nosuchhost.invalid slots=2\n' >"$T/hosts"
 "$DE" run "$T/tiny.cfg" --hostfile "$T/hosts" --out "$T/r11" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
 check "unreachable host: error with mpiexec's first lines" bash -c "[ $? -eq 1 ] && grep -q 'did not start' '$T/err' && grep -q 'nosuchhost' '$T/err'"
@@ -165,6 +167,19 @@ if [ "$(id -u)" -eq 0 ] && "$SRC/scripts/netns-hosts.sh" check >/dev/null 2>&1; 
     check "netns hosts: run completes" [ $? -eq 0 ]
     check "netns hosts: every iteration done" json "$T/r10/summary.json" "s['status']=='completed' and s['iterations']==24"
     check "netns hosts: namespaces removed" bash -c "! ip netns list | grep -q \"\$(python3 -c \"import json;print(json.load(open('$T/r10/summary.json'))['netns_prefix'])\")\""
+    # The physical-cluster path: devices.[i].host names hosts that mpiexec reaches (here through
+    # the netns-rsh agent); every rank and LC service starts on its device's host.
+    P=dxt$$x
+    args=$("$SRC/scripts/netns-hosts.sh" up --prefix "$P" --hosts 2 --rate 1000 --subnet 10.76.$(($$ % 250)) 2>"$T/ns.err")
+    sed "s/type = \"emu-cpu-100\"; link = \"lan\";/& host = \"${P}0\";/; s/type = \"emu-cpu-050\"; link = \"lan\";/& host = \"${P}1\";/" \
+        "$T/tiny.cfg" >"$T/hosts.cfg"
+    "$DE" run "$T/hosts.cfg" --hosts --mpi-args "$args" --report-host "10.76.$(($$ % 250)).1" --out "$T/r12" \
+        --quiet --no-plot --lc-warmup 0.5 >"$T/out" 2>"$T/err"
+    check "--hosts: run completes with ranks and LC service on their hosts" [ $? -eq 0 ]
+    check "--hosts: every iteration, LC requests measured, budgets by duty cycle" json "$T/r12/summary.json" \
+        "s['iterations']==24 and s['lc_tasks'][0]['requests']>0 and s['cpu_budget']=='duty-cycle'"
+    check "--hosts: the worker ran in its host" grep -q -- "--host ${P}1" "$T/r12/events.csv"
+    "$SRC/scripts/netns-hosts.sh" down --prefix "$P" --kill 2>/dev/null
 else
     echo "skip netns hosts (needs root, ip netns and tc: scripts/netns-hosts.sh check)"
 fi
