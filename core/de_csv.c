@@ -332,3 +332,15 @@ void de_csv_print_cols(FILE *out, const char *title, const de_csv_col *cols, int
                 cols[i].help ? cols[i].help : "");
     }
 }
+
+FILE *de_csv_create(const char *dir, const char *name, const char *header, de_err *err, int *rc)
+{
+    char *p = de_path_join(dir, name);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        *rc = de_err_set(err, DE_EIO, "%s: cannot write: %s", p, strerror(errno));
+    else
+        fprintf(f, "%s\n", header);
+    free(p);
+    return f;
+}

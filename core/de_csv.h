@@ -71,4 +71,9 @@ int de_csv_err(const de_csv *t, int row, int col, de_err *err, int code, const c
 /* Prints a column table as documentation. */
 void de_csv_print_cols(FILE *out, const char *title, const de_csv_col *cols, int n_cols);
 
+/* Creates dir/name for writing and writes the header line. NULL with *rc = DE_EIO and err
+ * naming the file when it cannot be written (*rc untouched on success): the time series of
+ * sim and run, opened in a row as `if (!rc) f = de_csv_create(...)`. */
+FILE *de_csv_create(const char *dir, const char *name, const char *header, de_err *err, int *rc);
+
 #endif

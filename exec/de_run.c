@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "de_csv.h"
 #include "de_dataset.h"
 #include "de_emulate.h"
 #include "de_hist.h"
@@ -46,6 +47,28 @@ void de_run_opts_default(de_run_opts *o)
     o->plots = 1;
 }
 
+/* The "TARGET<sep>NUMBER" before '@' in s (tg: its start, *tl: its length, shortened to the
+ * target's): the number must be in (lo, hi], or [lo, hi] when lo_ok. */
+static int split_value(const char *s, const char *tg, size_t *tl, char sep, const char *what, double lo, double hi,
+                       int lo_ok, double *value, de_err *err)
+{
+    const char *at = tg + *tl, *mark = memchr(tg, sep, *tl);
+    if (!mark)
+        return de_err_set(err, DE_EINVAL, "--inject '%s': expected NAME%cVALUE before '@'", s, sep);
+    char num[64], *end;
+    size_t nl = (size_t)(at - mark - 1);
+    if (nl == 0 || nl >= sizeof num)
+        return de_err_set(err, DE_EINVAL, "--inject '%s': missing value after '%c'", s, sep);
+    memcpy(num, mark + 1, nl);
+    num[nl] = '\0';
+    double v = strtod(num, &end);
+    if (end == num || *end || !isfinite(v) || v > hi || v < lo || (!lo_ok && v == lo))
+        return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not %s", s, num, what);
+    *value = v;
+    *tl = (size_t)(mark - tg);
+    return DE_OK;
+}
+
 int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -65,34 +88,14 @@ int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err)
         out->kind = DE_INJECT_CRASH;
     } else if (kl == 7 && strncmp(s, "lc-rate", 7) == 0) {
         out->kind = DE_INJECT_LC_RATE;
-        const char *eq = memchr(tg, '=', tl);
-        if (!eq)
-            return de_err_set(err, DE_EINVAL, "--inject '%s': lc-rate needs TASK=RATE", s);
-        char num[64];
-        size_t nl = (size_t)(at - eq - 1);
-        if (nl == 0 || nl >= sizeof num)
-            return de_err_set(err, DE_EINVAL, "--inject '%s': missing rate", s);
-        memcpy(num, eq + 1, nl);
-        num[nl] = '\0';
-        out->value = strtod(num, &end);
-        if (end == num || *end || !(out->value >= 0) || !isfinite(out->value))
-            return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not a rate >= 0 (req/s)", s, num);
-        tl = (size_t)(eq - tg);
+        int rc = split_value(s, tg, &tl, '=', "a rate >= 0 (req/s)", 0, INFINITY, 1, &out->value, err);
+        if (rc)
+            return rc;
     } else if (kl == 4 && strncmp(s, "link", 4) == 0) {
         out->kind = DE_INJECT_LINK;
-        const char *star = memchr(tg, '*', tl);
-        if (!star)
-            return de_err_set(err, DE_EINVAL, "--inject '%s': link needs LINK*FACTOR", s);
-        char num[64];
-        size_t nl = (size_t)(at - star - 1);
-        if (nl == 0 || nl >= sizeof num)
-            return de_err_set(err, DE_EINVAL, "--inject '%s': missing factor", s);
-        memcpy(num, star + 1, nl);
-        num[nl] = '\0';
-        out->value = strtod(num, &end);
-        if (end == num || *end || !(out->value > 0 && out->value <= 1))
-            return de_err_set(err, DE_EINVAL, "--inject '%s': '%s' is not a bandwidth factor in (0, 1]", s, num);
-        tl = (size_t)(star - tg);
+        int rc = split_value(s, tg, &tl, '*', "a bandwidth factor in (0, 1]", 0, 1, 0, &out->value, err);
+        if (rc)
+            return rc;
     } else {
         return de_err_set(err, DE_EINVAL, "--inject '%s': unknown kind '%.*s' (crash, lc-rate, link)", s, (int)kl, s);
     }
@@ -230,18 +233,6 @@ static void event(run *r, const char *kind, const char *fmt, ...)
         fprintf(stderr, "[%7.1f s] %s: %s\n", t, kind, detail);
         r->next_draw = 0;
     }
-}
-
-static FILE *open_csv(run *r, const char *name, const char *header, de_err *err, int *rc)
-{
-    char *p = de_path_join(r->o->out_dir, name);
-    FILE *f = fopen(p, "w");
-    if (!f)
-        *rc = de_err_set(err, DE_EIO, "%s: cannot write: %s", p, strerror(errno));
-    else
-        fprintf(f, "%s\n", header);
-    free(p);
-    return f;
 }
 
 /* ---- children ---- */
@@ -1208,7 +1199,7 @@ static void write_iterations(run *r)
 {
     int rc = DE_OK;
     de_err err;
-    FILE *f = open_csv(r, "iterations.csv", "job,iteration,start_s,compute_s,allreduce_s,end_s,samples_done", &err,
+    FILE *f = de_csv_create(r->o->out_dir, "iterations.csv", "job,iteration,start_s,compute_s,allreduce_s,end_s,samples_done", &err,
                        &rc);
     if (!f)
         return;
@@ -1224,7 +1215,7 @@ static void write_cdf(run *r)
 {
     int rc = DE_OK;
     de_err err;
-    FILE *f = open_csv(r, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", &err, &rc);
+    FILE *f = de_csv_create(r->o->out_dir, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", &err, &rc);
     if (!f)
         return;
     for (int ti = 0; ti < r->s->n_tasks; ti++)
@@ -1726,18 +1717,18 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         free_run(r);
         return rc;
     }
-    r->f_events = open_csv(r, "events.csv", "time_s,event,detail", err, &rc);
+    r->f_events = de_csv_create(r->o->out_dir, "events.csv", "time_s,event,detail", err, &rc);
     if (!rc)
-        r->f_ranks = open_csv(r, "ranks.csv",
+        r->f_ranks = de_csv_create(r->o->out_dir, "ranks.csv",
                               "time_s,rank,device,iteration,batch,compute_s,throttle_s,sync_s,mpi_s,pad_s,step_s,"
                               "loss,cpu_s,rss_kb",
                               err, &rc);
     if (r->f_ranks)
         setvbuf(r->f_ranks, NULL, _IOLBF, 0); /* followed live (tail -f, tests) */
     if (!rc)
-        r->f_timeline = open_csv(r, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
+        r->f_timeline = de_csv_create(r->o->out_dir, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
     if (!rc)
-        r->f_windows = open_csv(r, "lc_windows.csv",
+        r->f_windows = de_csv_create(r->o->out_dir, "lc_windows.csv",
                                 "start_s,end_s,task,requests,dropped,violations,p50_s,p95_s,p99_s,deadline_s", err, &rc);
     /* Every LC model must be a network the executor can run: refused before anything starts. */
     for (int ti = 0; !rc && ti < s->n_tasks; ti++) {

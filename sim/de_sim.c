@@ -1,6 +1,8 @@
 /* de_sim.c — the simulated edge cluster (see de_sim.h for the model). */
 #include "de_sim.h"
 
+#include "de_csv.h"
+
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
@@ -664,18 +666,6 @@ void de_sim_opts_default(de_sim_opts *o)
     o->switch_gain = 0.05;
 }
 
-static FILE *open_out(const char *dir, const char *name, const char *header, de_err *err, int *rc)
-{
-    char *p = de_path_join(dir, name);
-    FILE *f = fopen(p, "w");
-    if (!f)
-        *rc = de_err_set(err, DE_EIO, "%s: cannot write: %s", p, strerror(errno));
-    else
-        fprintf(f, "%s\n", header);
-    free(p);
-    return f;
-}
-
 static int open_outputs(sim *m, de_err *err)
 {
     const char *dir = m->o->out_dir;
@@ -684,14 +674,14 @@ static int open_outputs(sim *m, de_err *err)
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return de_err_set(err, DE_EIO, "%s: cannot create output directory: %s", dir, strerror(errno));
     int rc = DE_OK;
-    m->f_events = open_out(dir, "events.csv", "time_s,event,detail", err, &rc);
+    m->f_events = de_csv_create(dir, "events.csv", "time_s,event,detail", err, &rc);
     if (!rc)
-        m->f_iters = open_out(dir, "iterations.csv", "job,iteration,start_s,compute_s,allreduce_s,end_s,samples_done",
+        m->f_iters = de_csv_create(dir, "iterations.csv", "job,iteration,start_s,compute_s,allreduce_s,end_s,samples_done",
                               err, &rc);
     if (!rc)
-        m->f_timeline = open_out(dir, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
+        m->f_timeline = de_csv_create(dir, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
     if (!rc)
-        m->f_windows = open_out(dir, "lc_windows.csv",
+        m->f_windows = de_csv_create(dir, "lc_windows.csv",
                                 "start_s,end_s,task,requests,dropped,violations,p50_s,p95_s,p99_s,deadline_s", err, &rc);
     return rc;
 }
@@ -710,7 +700,7 @@ static int close_outputs(sim *m, de_err *err)
         return rc;
     /* The latency CDF of every task (from its histogram). */
     int orc = DE_OK;
-    FILE *f = open_out(m->o->out_dir, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", err, &orc);
+    FILE *f = de_csv_create(m->o->out_dir, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", err, &orc);
     if (!f)
         return orc;
     for (int ti = 0; ti < m->s->n_tasks; ti++)
