@@ -208,7 +208,8 @@ static void run_help(FILE *out)
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
             "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER]\n"
             "                    [--inject link:LINK*FACTOR@ITER] ...\n"
-            "                    [--lc-warmup S] [--window S] [--max-restarts N] [--no-plot] [--metrics-port P]\n\n"
+            "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
+            "                    [--metrics-port P]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
             "scenario runs as a real inference service fed by an open-loop load generator at its rate.\n"
@@ -229,6 +230,8 @@ static void run_help(FILE *out)
             "change (--inject lc-rate:cam=30@20) makes the running plan miss a deadline, the workers\n"
             "checkpoint, and the job continues with a new plan; so does a degraded link\n"
             "(--inject link:lan-1g*0.1@30: re-shaped with tc under --links netns, padded otherwise).\n"
+            "A worker that hangs instead of dying (no iteration for --stall-timeout s, default 120)\n"
+            "is handled as a crash of the device that reported least recently.\n"
             "Ctrl-C checkpoints and stops (twice: kill).\n\n"
             "Outputs in --out (default out/run): summary.json, plan-K.cfg (the plan of each launch),\n"
             "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
@@ -264,7 +267,8 @@ int de_cmd_run(int argc, char **argv)
         {"resume", required_argument, 0, 'R'},  {"inject", required_argument, 0, 'i'},
         {"lc-warmup", required_argument, 0, 'w'}, {"window", required_argument, 0, 'W'},
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
-        {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'},
+        {"stall-timeout", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     de_run_opts o;
     de_run_opts_default(&o);
     de_run_inject inject[64];
@@ -281,6 +285,10 @@ int de_cmd_run(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'H': o.hostfile = optarg; break;
         case 'O': o.use_hosts = 1; break;
+        case 'T':
+            if (de_cli_float("--stall-timeout", optarg, 0, 1e6, &o.stall_timeout_s))
+                return DE_EXIT_ERROR;
+            break;
         case 'n':
             if (de_cli_int("--ranks-per-host", optarg, 1, 4096, &v))
                 return DE_EXIT_ERROR;

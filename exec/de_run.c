@@ -44,6 +44,7 @@ void de_run_opts_default(de_run_opts *o)
     o->lc_warmup_s = 2.0;
     o->window_s = 1.0;
     o->max_restarts = 3;
+    o->stall_timeout_s = 120;
     o->plots = 1;
 }
 
@@ -138,6 +139,7 @@ typedef struct dev_rt {
     long rss_kb;
     double sum_compute, sum_sync, sum_step;
     long iters;
+    long last_g;           /* last iteration it reported in the current launch */
     double down_since;     /* NAN: up */
     long pid;              /* its worker in the current launch (from hello), 0 */
     char backend[8];       /* cpu | cuda, as the worker chose */
@@ -166,6 +168,8 @@ typedef struct run {
     int launch;
     int rank_up;                   /* ranks connected */
     double launch_t, first_iter_t;
+    double progress_t;             /* when the job last completed an iteration */
+    int killed_stalled;            /* this launch was killed for not starting */
     long g_done, g_total, g_ckpt, g_launch;
     int done, stopped, crashed_dev, fail_dev;
     double fail_t;
@@ -397,8 +401,11 @@ static void on_iter(run *r, const char *line, double t)
     D->iters++;
     r->last_loss = de_wire_num(line, "loss", NAN);
     r->g_total = (long)de_wire_num(line, "total", (double)r->g_total);
-    if (g > r->g_done)
+    D->last_g = g;
+    if (g > r->g_done) {
         r->g_done = g;
+        r->progress_t = t;
+    }
     if (isnan(r->first_iter_t)) {
         r->first_iter_t = t;
         if (!isnan(r->fail_t)) {
@@ -1133,11 +1140,14 @@ static int launch(run *r, const char *plan_path, const char *resume, de_err *err
     char *cmd = argl_join(&l);
     event(r, "launch", "%d: %s", r->launch, cmd);
     free(cmd);
-    for (int d = 0; d < r->s->n_devices; d++)
+    for (int d = 0; d < r->s->n_devices; d++) {
         r->devs[d].rank = -1;
+        r->devs[d].last_g = -1;
+    }
     for (int k = 0; k < r->plan.n_shares; k++)
         r->devs[r->plan.shares[k].device].rank = k;
     r->rank_up = 0;
+    r->killed_stalled = 0;
     r->done = r->stopped = 0;
     r->crashed_dev = r->fail_dev = -1;
     r->stop_sent = r->stop_reason = r->stop_delivered = 0;
@@ -1845,6 +1855,29 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         apply_injections(r);
         apply_faults(r);
         supervise_lc(r);
+        /* A hung worker (a host that vanished without closing its connections, a deadlock)
+         * stops the iterations without ending mpiexec: after --stall-timeout without
+         * progress the device that reported least recently is taken as lost. */
+        if (o->stall_timeout_s > 0 && !isnan(r->first_iter_t) && r->fail_dev < 0 && r->crashed_dev < 0 &&
+            now - fmax(r->progress_t, r->first_iter_t) > o->stall_timeout_s) {
+            int worst = -1;
+            for (int d = 0; d < s->n_devices; d++)
+                if (r->devs[d].rank >= 0 && (worst < 0 || r->devs[d].last_g < r->devs[worst].last_g))
+                    worst = d;
+            if (worst >= 0) {
+                event(r, "stall", "no iteration for %.0f s: device %s (last at iteration %ld) taken as lost",
+                      o->stall_timeout_s, s->devices[worst].name, r->devs[worst].last_g);
+                r->fail_dev = worst;
+                kill(-r->mpi_pid, SIGKILL);
+            }
+        }
+        if (o->stall_timeout_s > 0 && isnan(r->first_iter_t) && !r->killed_stalled &&
+            now - r->launch_t > o->stall_timeout_s) {
+            event(r, "stall", "the workers did not reach their first iteration in %.0f s (%d of %d connected)",
+                  o->stall_timeout_s, r->rank_up, r->plan.n_shares);
+            r->killed_stalled = 1;
+            kill(-r->mpi_pid, SIGKILL);
+        }
         draw(r);
         if (g_signals && !interrupted) {
             interrupted = 1;

@@ -57,6 +57,7 @@ typedef struct de_run_opts {
     double lc_warmup_s;        /* LC services alone before training starts */
     double window_s;           /* LC metrics window */
     int max_restarts;
+    double stall_timeout_s;    /* no iteration for this long: the least recent device is lost (0: never) */
     int quiet;                 /* no live progress */
     int metrics_port;          /* > 0: Prometheus text-format metrics on 127.0.0.1:PORT (/metrics) */
     int plots;                 /* render the gnuplot figures */

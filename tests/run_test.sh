@@ -73,6 +73,8 @@ check "model and time series written" test -s "$T/r1/model.weights" -a -s "$T/r1
 check "summary table printed" grep -q "LC task" "$T/out"
 check "no process left" no_children "$T/"
 
+sed 's/epochs = 6/epochs = 100/' "$T/tiny.cfg" >"$T/long.cfg"
+
 # 2. Crash of dev-b before iteration 12: checkpoint at 10, so 2 iterations lost.
 "$DE" run "$T/tiny.cfg" --out "$T/r2" --quiet --no-plot --lc-warmup 0 --inject crash:dev-b@12 >"$T/out" 2>"$T/err"
 rc=$?
@@ -115,8 +117,29 @@ check "scenario crash + repair: crash recovered, device back by a re-plan" json 
     "s['status']=='completed' and s['iterations']==64 and [x['cause'] for x in s['recoveries']]==['crash','repair']"
 check "scenario crash + repair: the last plan uses dev-b again" grep -q dev-b "$T/r2c/plan-2.cfg"
 
+# 2d. A worker that hangs (SIGSTOP) instead of dying: after --stall-timeout without progress
+#     the least recent device is taken as lost, and the job recovers without it.
+"$DE" run "$T/long.cfg" --out "$T/r2d" --quiet --no-plot --lc-warmup 0 --stall-timeout 4 >"$T/out" 2>"$T/err" &
+spid=$!
+for _ in $(seq 1 300); do
+    n=$(awk -F, 'NR>1 && $2==0' "$T/r2d/ranks.csv" 2>/dev/null | wc -l)
+    [ "$n" -ge 6 ] && break
+    sleep 0.1
+done
+victim=$(pgrep -f "_worker --scenario $T/long.cfg" | tail -1)
+kill -STOP "$victim"
+for _ in $(seq 1 200); do
+    grep -q '^.*,resumed,' "$T/r2d/events.csv" 2>/dev/null && break
+    sleep 0.1
+done
+kill -INT $spid
+wait $spid
+check "hung worker: detected as a stall" grep -q ',stall,' "$T/r2d/events.csv"
+check "hung worker: re-planned and resumed without it" json "$T/r2d/summary.json" \
+    "s['restarts']==1 and s['recoveries'][0]['cause']=='crash' and s['iterations']>6"
+check "hung worker: nothing left running" no_children "$T/"
+
 # 3. SIGINT while training (a longer job): checkpoint kept, every child reaped.
-sed 's/epochs = 6/epochs = 100/' "$T/tiny.cfg" >"$T/long.cfg"
 "$DE" run "$T/long.cfg" --out "$T/r4" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
 pid=$!
 for _ in $(seq 1 300); do
