@@ -41,6 +41,12 @@ check() {
 no_children() { # no worker, LC service or mpiexec of this test's runs is left
     ! pgrep -f "(_worker|_lc|mpiexec).*$1" >/dev/null
 }
+wait_iterations() { # wait_iterations OUT N: until rank 0 reported N iterations (at most 30 s)
+    for _ in $(seq 1 300); do
+        [ "$(awk -F, 'NR>1 && $2==0' "$1/ranks.csv" 2>/dev/null | wc -l)" -ge "$2" ] && return
+        sleep 0.1
+    done
+}
 json() { # json FILE EXPR: a python expression over the summary as `s`
     python3 -c "import json,sys; s=json.load(open('$1')); sys.exit(0 if ($2) else 1)"
 }
@@ -121,11 +127,7 @@ check "scenario crash + repair: the last plan uses dev-b again" grep -q dev-b "$
 #     the least recent device is taken as lost, and the job recovers without it.
 "$DE" run "$T/long.cfg" --out "$T/r2d" --quiet --no-plot --lc-warmup 0 --stall-timeout 4 >"$T/out" 2>"$T/err" &
 spid=$!
-for _ in $(seq 1 300); do
-    n=$(awk -F, 'NR>1 && $2==0' "$T/r2d/ranks.csv" 2>/dev/null | wc -l)
-    [ "$n" -ge 6 ] && break
-    sleep 0.1
-done
+wait_iterations "$T/r2d" 6
 victim=$(pgrep -f "_worker --scenario $T/long.cfg" | tail -1)
 kill -STOP "$victim"
 for _ in $(seq 1 200); do
@@ -142,11 +144,7 @@ check "hung worker: nothing left running" no_children "$T/"
 # 3. SIGINT while training (a longer job): checkpoint kept, every child reaped.
 "$DE" run "$T/long.cfg" --out "$T/r4" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
 pid=$!
-for _ in $(seq 1 300); do
-    n=$(awk -F, 'NR>1 && $2==0' "$T/r4/ranks.csv" 2>/dev/null | wc -l)
-    [ "$n" -ge 6 ] && break
-    sleep 0.1
-done
+wait_iterations "$T/r4" 6
 # An LC service that dies on its own is restarted by the coordinator.
 pkill -KILL -f "_lc --scenario $T/long.cfg"
 sleep 1.5
