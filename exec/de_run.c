@@ -415,6 +415,11 @@ static void on_iter(run *r, const char *line, double t)
             if (last)
                 cJSON_AddNumberToObject(last, "recovery_s", rec);
             event(r, "resumed", "first iteration of launch %d after %.2f s", r->launch, rec);
+            /* the timeline's recovery segment: failure (or stop) to the first new iteration */
+            for (int k = 0; r->f_timeline && k < r->plan.n_shares; k++) {
+                int dd = r->plan.shares[k].device;
+                fprintf(r->f_timeline, "%s,%d,%.4f,%.4f,recover\n", r->s->devices[dd].name, dd, r->fail_t, t);
+            }
             r->fail_t = NAN;
         }
     }
@@ -1477,6 +1482,8 @@ static void apply_faults(run *r)
         }
         if (f->kind == DE_FAULT_CRASH) {
             r->st.up[d] = 1;
+            if (r->f_timeline)
+                fprintf(r->f_timeline, "%s,%d,%.4f,%.4f,down\n", dn, d, D->down_since, rel(r));
             D->down_since = NAN;
             for (int k = s->dev_task_start[d]; k < s->dev_task_start[d + 1]; k++) {
                 int ti = s->dev_tasks[k];
@@ -2015,6 +2022,9 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
     if (r->tty && !o->quiet)
         fputs("\r\033[J", stderr);
     window_flush(r, rel(r));
+    for (int d = 0; d < s->n_devices && r->f_timeline; d++)
+        if (!isnan(r->devs[d].down_since))
+            fprintf(r->f_timeline, "%s,%d,%.4f,%.4f,down\n", s->devices[d].name, d, r->devs[d].down_since, rel(r));
     cleanup(r);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

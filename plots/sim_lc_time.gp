@@ -2,6 +2,8 @@
 # its deadline (dashed, same colour).
 # Called by `deepedge sim` as: gnuplot -e "dir='OUT'; term='...'; ext='png|svg'; tasks='a b c'" sim_lc_time.gp
 set datafile separator ','
+# rows of other tasks select NaN: missing, so that each task's line joins its own windows
+set datafile missing NaN
 set terminal @term
 set output sprintf('%s/lc_latency.%s', dir, ext)
 set title 'LC p95 latency per window' noenhanced
