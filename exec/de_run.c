@@ -822,6 +822,32 @@ static int setup_budgets(run *r, de_err *err)
     char *first = NULL;
     for (int d = 0; d < r->s->n_devices && !first; d++)
         first = r->devs[d].cgroup;
+    /* Creating a group is not joining it (delegation, v2's rules on where processes may
+     * live): a short-lived child tries first, and a refusal means duty-cycle throttling. */
+    pid_t probe = fork();
+    if (probe == 0) {
+        pause();
+        _exit(0);
+    }
+    de_err jerr;
+    int joined = probe > 0 && de_cgroup_join(first, probe, &jerr) == DE_OK;
+    if (probe > 0) {
+        kill(probe, SIGKILL);
+        waitpid(probe, NULL, 0);
+    }
+    if (!joined) {
+        for (int d = 0; d < r->s->n_devices; d++) {
+            de_cgroup_remove(r->devs[d].cgroup);
+            free(r->devs[d].cgroup);
+            r->devs[d].cgroup = NULL;
+        }
+        if (strcmp(m, "cgroup") == 0)
+            return de_err_set(err, DE_EIO, "--emulate cgroup: %s", probe > 0 ? jerr.msg : "fork failed");
+        event(r, "emulation", "cgroups cannot be joined here (%s): duty-cycle throttling instead",
+              probe > 0 ? jerr.msg : "fork failed");
+        r->budget = DE_BUDGET_DUTY;
+        return DE_OK;
+    }
     r->cg_run = de_path_dirname(first);
     return DE_OK;
 }

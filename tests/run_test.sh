@@ -78,6 +78,9 @@ check "LC requests measured" json "$T/r1/summary.json" "s['lc_tasks'][0]['reques
 check "model and time series written" test -s "$T/r1/model.weights" -a -s "$T/r1/ranks.csv" -a -s "$T/r1/lc_windows.csv"
 check "summary table printed" grep -q "LC task" "$T/out"
 check "no process left" no_children "$T/"
+"$DE" run "$T/tiny.cfg" --emulate duty --out "$T/r1d" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+check "duty-cycle emulation (no cgroups): completes" json "$T/r1d/summary.json" \
+    "s['status']=='completed' and s['cpu_budget']=='duty-cycle' and s['iterations']==24"
 
 sed 's/epochs = 6/epochs = 100/' "$T/tiny.cfg" >"$T/long.cfg"
 
