@@ -22,19 +22,6 @@
 #include "de_wire.h"
 #include "de_worker.h"
 
-/* "DEVICE@ITER" */
-static int parse_crash(const char *s, char **dev, long *iter)
-{
-    const char *at = strrchr(s, '@');
-    long long it;
-    if (!at || at == s || de_cli_int("--crash", at + 1, 0, 1000000000, &it))
-        return -1;
-    *dev = de_strdup(s);
-    (*dev)[at - s] = '\0';
-    *iter = (long)it;
-    return 0;
-}
-
 int de_cmd_worker(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -62,11 +49,21 @@ int de_cmd_worker(int argc, char **argv)
         case 'd': o.duty_throttle = 1; break;
         case 'l': o.pad_links = 1; break;
         case 'L': o.link_factors = optarg; break;
-        case 'x':
-            if (parse_crash(optarg, &crash_dev, &o.crash_iter))
+        case 'x': {
+            /* the same syntax as run's --inject crash:DEVICE@ITER */
+            char *spec = de_sprintf("crash:%s", optarg);
+            de_run_inject in;
+            de_err perr;
+            int bad = de_run_inject_parse(spec, &in, &perr);
+            free(spec);
+            if (bad)
                 return de_cli_fail("--crash: '%s' is not DEVICE@ITERATION", optarg);
+            free(crash_dev);
+            crash_dev = de_strdup(in.target);
             o.crash_device = crash_dev;
+            o.crash_iter = in.iter;
             break;
+        }
         case 'S':
             if (de_cli_int("--stop-after", optarg, 1, 1000000000, &v))
                 return DE_EXIT_ERROR;

@@ -1234,6 +1234,49 @@ static int copy_file(const char *from, const char *to, de_err *err)
     return rc;
 }
 
+/* A device is lost: its LC services stop with it (through mpiexec when placed on a host). */
+static void stop_device_lc(run *r, int d)
+{
+    const de_scenario *s = r->s;
+    for (int k = s->dev_task_start[d]; k < s->dev_task_start[d + 1]; k++) {
+        task_rt *T = &r->tasks[s->dev_tasks[k]];
+        stop_child(T->pid, SIGTERM, 0.5);
+        T->pid = 0;
+        T->down = 1;
+    }
+}
+
+/* Continues the job after a launch ended early (a failure or a voluntary stop): re-plans on
+ * the current state, keeps the checkpoint it resumes from as recovery-K.deckpt (none before
+ * the first checkpoint: from the start), records rec among the recoveries, forgets the
+ * iterations that will be redone and launches again. *plan_path and *resume are replaced. */
+static int restart(run *r, const char *why, cJSON *rec, char **plan_path, char **resume, de_err *err)
+{
+    const de_run_opts *o = r->o;
+    cJSON_AddItemToArray(r->recoveries, rec);
+    free(*plan_path);
+    *plan_path = NULL;
+    int rc = replan(r, why, plan_path, err);
+    if (rc)
+        return rc;
+    free(*resume);
+    *resume = NULL;
+    if (r->g_ckpt > 0) {
+        char *ck = de_path_join(o->out_dir, DE_RUN_CKPT);
+        *resume = de_sprintf("%s/recovery-%d.deckpt", o->out_dir, r->launch + 1);
+        rc = copy_file(ck, *resume, err);
+        free(ck);
+        if (rc)
+            return rc;
+    }
+    for (long k = r->g_ckpt; k < r->g_total; k++)
+        r->it_ranks[k] = 0, r->it_compute[k] = 0, r->it_end[k] = 0; /* redone */
+    r->g_done = r->g_ckpt;
+    r->restarts++;
+    r->launch++;
+    return launch(r, *plan_path, *resume, err);
+}
+
 /* ---- results ---- */
 
 static void write_iterations(run *r)
@@ -1490,12 +1533,7 @@ static void apply_faults(run *r)
         if (f->kind == DE_FAULT_CRASH && begin) {
             r->st.up[d] = 0;
             D->down_since = rel(r);
-            for (int k = s->dev_task_start[d]; k < s->dev_task_start[d + 1]; k++) {
-                task_rt *T = &r->tasks[s->dev_tasks[k]];
-                stop_child(T->pid, SIGTERM, 0.5); /* through mpiexec when placed on a host */
-                T->pid = 0;
-                T->down = 1;
-            }
+            stop_device_lc(r, d);
             if (D->rank >= 0 && D->pid > 0 && !r->o->hostfile && !r->o->use_hosts) {
                 event(r, "crash", "device %s crashes (scenario fault %d at %.1f s)", dn, i, f->time_s);
                 r->crashed_dev = d;
@@ -1943,27 +1981,12 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         }
         if (ok && r->stopped && r->stop_reason == 2) {
             /* A voluntary re-plan: the workers checkpointed at r->g_ckpt; nothing is lost. */
-            char *ck = de_path_join(o->out_dir, DE_RUN_CKPT);
-            free(resume);
-            resume = de_sprintf("%s/recovery-%d.deckpt", o->out_dir, r->launch + 1);
-            rc = copy_file(ck, resume, err);
-            free(ck);
-            free(plan_path);
-            plan_path = NULL;
-            if (!rc)
-                rc = replan(r, r->replan_why, &plan_path, err);
-            if (!rc) {
-                cJSON *rec = cJSON_CreateObject();
-                cJSON_AddStringToObject(rec, "cause", r->replan_cause);
-                cJSON_AddNumberToObject(rec, "from_iteration", (double)r->g_ckpt);
-                cJSON_AddNumberToObject(rec, "lost_iterations", 0);
-                cJSON_AddItemToArray(r->recoveries, rec);
-                r->fail_t = rel(r);
-                r->restarts++;
-                r->launch++;
-                r->g_done = r->g_ckpt;
-                rc = launch(r, plan_path, resume, err);
-            }
+            r->fail_t = rel(r);
+            cJSON *rec = cJSON_CreateObject();
+            cJSON_AddStringToObject(rec, "cause", r->replan_cause);
+            cJSON_AddNumberToObject(rec, "from_iteration", (double)r->g_ckpt);
+            cJSON_AddNumberToObject(rec, "lost_iterations", 0);
+            rc = restart(r, r->replan_why, rec, &plan_path, &resume, err);
             continue;
         }
         if (interrupted) {
@@ -2005,12 +2028,7 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         r->devs[fd].down_since = tf;
         if (r->crashed_dev == fd) {
             /* An injected crash emulates the device's loss: its LC services stop too. */
-            for (int k = s->dev_task_start[fd]; k < s->dev_task_start[fd + 1]; k++) {
-                task_rt *T = &r->tasks[s->dev_tasks[k]];
-                stop_child(T->pid, SIGTERM, 0.5); /* through mpiexec when placed on a host */
-                T->pid = 0;
-                T->down = 1;
-            }
+            stop_device_lc(r, fd);
         }
         cJSON *rec = cJSON_CreateObject();
         cJSON_AddStringToObject(rec, "cause", "crash");
@@ -2019,30 +2037,9 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         cJSON_AddNumberToObject(rec, "from_iteration", (double)r->g_ckpt);
         cJSON_AddNumberToObject(rec, "lost_iterations", (double)lost);
         cJSON_AddNumberToObject(rec, "lost_work_s", lost_s);
-        cJSON_AddItemToArray(r->recoveries, rec);
-        free(plan_path);
-        plan_path = NULL;
         char *why = de_sprintf("device %s down", s->devices[fd].name);
-        rc = replan(r, why, &plan_path, err);
+        rc = restart(r, why, rec, &plan_path, &resume, err);
         free(why);
-        if (rc)
-            break;
-        free(resume);
-        resume = NULL;
-        if (r->g_ckpt > 0) {
-            char *ck = de_path_join(o->out_dir, DE_RUN_CKPT);
-            resume = de_sprintf("%s/recovery-%d.deckpt", o->out_dir, r->launch + 1);
-            rc = copy_file(ck, resume, err);
-            free(ck);
-            if (rc)
-                break;
-        }
-        for (long k = r->g_ckpt; k < r->g_total; k++)
-            r->it_ranks[k] = 0, r->it_compute[k] = 0, r->it_end[k] = 0; /* redone */
-        r->g_done = r->g_ckpt;
-        r->restarts++;
-        r->launch++;
-        rc = launch(r, plan_path, resume, err);
     }
     double train_s = isnan(r->train_start_t) ? 0 : rel(r) - r->train_start_t;
     if (r->tty && !o->quiet)
