@@ -1,4 +1,5 @@
-/* cli.h — the subcommands of the `deepedge` program (one file each). */
+/* cli.h — the subcommands of the `deepedge` program: one file each (cmd_*.c), one table
+ * of them (main.c), the option helpers they share (cli_args.c). */
 #ifndef DE_CLI_H
 #define DE_CLI_H
 
@@ -10,6 +11,15 @@
 
 /* Exit codes of every subcommand. */
 enum { DE_EXIT_OK = 0, DE_EXIT_ERROR = 1, DE_EXIT_INFEASIBLE = 2 };
+
+/* One row of the command table: `deepedge NAME ARGS` runs run(argc, argv) with argv[0]
+ * the command's name; help NULL: an internal command, not listed. */
+typedef struct de_cli_command {
+    const char *name;
+    const char *args;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} de_cli_command;
 
 int de_cmd_plan(int argc, char **argv);
 int de_cmd_scenario(int argc, char **argv);
@@ -27,6 +37,8 @@ int de_cmd_allreduce(int argc, char **argv);       /* internal: one rank of prof
 int de_bench_exec(int argc, char **argv);          /* `bench exec` (cmd_bench_exec.c) */
 void de_bench_exec_help(FILE *out);                /* its usage lines, for `bench --help` */
 int de_cmd_bench_exec_rank(int argc, char **argv); /* internal: one rank of `bench exec` */
+
+/* ---- cli_args.c ---- */
 
 /* Prints "deepedge: MESSAGE" to stderr; returns DE_EXIT_ERROR. */
 int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "de_plot.h"
 #include "de_catalog.h"
 #include "de_conf.h"
 #include "de_fit.h"
@@ -94,43 +95,16 @@ static int file_exists(const char *path)
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* Runs gnuplot on plots/fit.gp for the data of one fit. */
+/* Runs plots/fit.gp for the data of one fit. */
 static int run_gnuplot(const char *data, const char *curve, const char *out, const char *title, const char *xl,
                        const char *yl, int n)
 {
-    const char *dir = getenv("DEEPEDGE_PLOTS") ? getenv("DEEPEDGE_PLOTS") : DE_PLOTS_DIR;
-    char *script = de_path_join(dir, "fit.gp");
-    const char *args[] = {data, curve, out, title, xl, yl};
-    for (size_t i = 0; i < sizeof args / sizeof *args; i++)
-        if (strchr(args[i], '\'')) {
-            free(script);
-            return de_cli_fail("plot: cannot pass '%s' to gnuplot (contains a quote)", args[i]);
-        }
-    char *vars = de_sprintf("data='%s'; curve='%s'; out='%s'; title='%s'; xl='%s'; yl='%s'; n=%d", data, curve, out,
-                            title, xl, yl, n);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        free(vars);
-        free(script);
-        return de_cli_fail("plot: fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
-        fprintf(stderr, "deepedge: plot: cannot run gnuplot (%s): install gnuplot (Debian: gnuplot-nox) or pass "
-                        "--no-plot\n", strerror(errno));
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    int rc = DE_EXIT_OK;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        rc = WIFEXITED(status) && WEXITSTATUS(status) == 127
-                 ? DE_EXIT_ERROR
-                 : de_cli_fail("plot: gnuplot %s failed (status %d)", script, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    free(vars);
-    free(script);
-    return rc;
+    const de_plot_var v[] = {{"data", data, 0}, {"curve", curve, 0}, {"out", out, 0},
+                             {"title", title, 0}, {"xl", xl, 0},     {"yl", yl, 0}, {"n", NULL, n}};
+    de_err err;
+    if (de_plot_run("fit.gp", v, (int)(sizeof v / sizeof v[0]), &err))
+        return de_cli_fail("%s (or pass --no-plot)", err.msg);
+    return DE_EXIT_OK;
 }
 
 /* Writes the plot of a fit into out_dir as <stem>.png / .svg. */

@@ -14,7 +14,8 @@
 #include "cli.h"
 #include "de_conf.h"
 #include "de_planner.h"
-#include "de_report.h"
+#include "de_plot.h"
+#include "de_sim_report.h"
 #include "de_sim.h"
 #include "de_util.h"
 
@@ -180,7 +181,10 @@ static int run_one(const de_scenario *s, sim_args *a, const char *dir, de_sim_re
             return DE_EXIT_ERROR;
         }
         free(p);
-        if (a->plots && de_report_plots(r, dir, DE_PLOTS_DIR, &err))
+        char *label = de_sprintf("%s, %s", s->name, de_policy_name((de_policy)r->policy));
+        int prc = a->plots ? de_plot_run_figures(s, dir, "simulated", label, &err) : DE_OK;
+        free(label);
+        if (prc)
             return de_cli_fail("%s", err.msg);
     }
     return DE_EXIT_OK;
@@ -566,22 +570,15 @@ int de_cmd_sweep(int argc, char **argv)
         /* One numeric key: plot re-training time and violations against it. */
         char *end;
         if (!rc && nvary == 1 && (strtod(ax[0].values[0], &end), *end == '\0') && a.plots) {
-            char *script = de_path_join(DE_PLOTS_DIR, "sweep.gp");
             for (int k = 0; k < 2 && !rc; k++) {
-                char *defs = de_sprintf("dir='%s'; key='%s'; term='%s'; ext='%s'", out, ax[0].key,
-                                        k ? "svg size 1000,600" : "pngcairo size 1000,600", k ? "svg" : "png");
-                fflush(NULL);
-                pid_t pid = fork();
-                if (pid == 0) {
-                    execlp("gnuplot", "gnuplot", "-e", defs, script, (char *)NULL);
-                    _exit(127);
-                }
-                int status = 0;
-                if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-                    rc = de_cli_fail("sweep: gnuplot failed on %s", script);
-                free(defs);
+                const de_plot_var v[] = {{"dir", out, 0},
+                                         {"key", ax[0].key, 0},
+                                         {"term", k ? "svg size 1000,600" : "pngcairo size 1000,600", 0},
+                                         {"ext", k ? "svg" : "png", 0}};
+                de_err perr;
+                if (de_plot_run("sweep.gp", v, 4, &perr))
+                    rc = de_cli_fail("sweep: %s", perr.msg);
             }
-            free(script);
             if (!rc)
                 printf("plot: %s/sweep.png, %s/sweep.svg\n", out, out);
         }

@@ -43,19 +43,6 @@ static void dataset_help(FILE *out)
                  "(default 72), reporting and counting the files it skips.\n");
 }
 
-int de_cli_backend(const char *s, de_backend *out)
-{
-    if (strcmp(s, "cpu") == 0)
-        *out = DE_BACKEND_CPU;
-    else if (strcmp(s, "cuda") == 0)
-        *out = DE_BACKEND_CUDA;
-    else {
-        de_cli_fail("--device: '%s' is not cpu or cuda", s);
-        return -1;
-    }
-    return 0;
-}
-
 static void skip_report(void *ud, const char *path, const char *why)
 {
     (void)ud;

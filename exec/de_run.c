@@ -22,7 +22,7 @@
 #include "de_net.h"
 #include "de_plan.h"
 #include "de_planner.h"
-#include "de_report.h"
+#include "de_plot.h"
 #include "de_scenario.h"
 #include "de_state.h"
 #include "de_util.h"
@@ -2068,7 +2068,10 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
         print_summary(r, sum, out);
         if (o->plots) {
             de_err perr;
-            if (de_report_render(s, o->out_dir, o->plots_dir ? o->plots_dir : DE_PLOTS_DIR, "wall-clock", &perr))
+            char *label = de_sprintf("%s, %s", s->name, de_policy_name(r->plan.policy));
+            int prc = de_plot_run_figures(s, o->out_dir, "wall-clock", label, &perr);
+            free(label);
+            if (prc)
                 event(r, "plots", "not rendered: %s", perr.msg);
         }
         *summary = sum;

@@ -61,7 +61,6 @@ typedef struct de_run_opts {
     int quiet;                 /* no live progress */
     int metrics_port;          /* > 0: Prometheus text-format metrics on 127.0.0.1:PORT (/metrics) */
     int plots;                 /* render the gnuplot figures */
-    const char *plots_dir;
     const char *exe;           /* the deepedge binary (NULL: /proc/self/exe) */
 } de_run_opts;
 

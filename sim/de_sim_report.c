@@ -1,12 +1,10 @@
-/* de_report.c — summaries, JSON and figures of a simulation run (see de_report.h). */
-#include "de_report.h"
+/* de_sim_report.c — the summary of a simulation run: tables, JSON, policy comparison
+ * (see de_sim_report.h). */
+#include "de_sim_report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "de_util.h"
 
@@ -209,56 +207,4 @@ void de_report_compare_row(const de_sim_result *r, FILE *out)
         snprintf(rts, sizeof rts, "%.1f", rt);
     fprintf(out, "%-14s %12s %12.4f %10d %12.0f %12d %14.3f %12.2f\n", de_policy_name((de_policy)r->policy), rts,
             r->n_jobs ? it / r->n_jobs : 0.0, devices, lost, tasks_missed(r), 100 * violation_rate(r), worst);
-}
-
-/* Runs gnuplot on a script with -e definitions; 0 on success. */
-static int gnuplot(const char *defs, const char *script, de_err *err)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return de_err_set(err, DE_EIO, "cannot start gnuplot: %s", strerror(errno));
-    if (pid == 0) {
-        execlp("gnuplot", "gnuplot", "-e", defs, script, (char *)NULL);
-        fprintf(stderr, "deepedge: cannot run gnuplot: %s (install gnuplot-nox)\n", strerror(errno));
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return de_err_set(err, DE_EIO, "gnuplot failed on %s (status %d)", script, status);
-    return DE_OK;
-}
-
-int de_report_render(const de_scenario *s, const char *dir, const char *plots_dir, const char *clock, de_err *err)
-{
-    static const char *const scripts[] = {"sim_timeline.gp", "sim_lc_cdf.gp", "sim_lc_time.gp"};
-    static const char *const terms[][2] = {{"pngcairo size 1200,700", "png"}, {"svg size 1200,700", "svg"}};
-    /* LC task names for gnuplot's word(): space-separated (names have no spaces in
-     * practice; one that does would only mislabel its curve). */
-    size_t len = 1;
-    for (int t = 0; t < s->n_tasks; t++)
-        len += strlen(s->tasks[t].name) + 1;
-    char *tasks = de_calloc(len, 1);
-    for (int t = 0; t < s->n_tasks; t++) {
-        if (t)
-            strcat(tasks, " ");
-        strcat(tasks, s->tasks[t].name);
-    }
-    int rc = DE_OK;
-    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0] && !rc; i++) {
-        char *script = de_path_join(plots_dir, scripts[i]);
-        for (int k = 0; k < 2 && !rc; k++) {
-            char *defs = de_sprintf("dir='%s'; term='%s'; ext='%s'; tasks='%s'; clock='%s'", dir, terms[k][0],
-                                    terms[k][1], tasks, clock);
-            rc = gnuplot(defs, script, err);
-            free(defs);
-        }
-        free(script);
-    }
-    free(tasks);
-    return rc;
-}
-
-int de_report_plots(const de_sim_result *r, const char *dir, const char *plots_dir, de_err *err)
-{
-    return de_report_render(r->scen, dir, plots_dir, "simulated", err);
 }
