@@ -262,6 +262,11 @@ int de_conf_get_string(const config_setting_t *group, const de_key *key, const c
         locate(s, NULL, loc, sizeof loc);
         return de_err_set(err, DE_ERANGE, "%s: must not be empty (%s)", loc, key->help ? key->help : "");
     }
+    if (key->choices && !de_conf_is_choice(key, *out)) {
+        char loc[1024];
+        locate(s, NULL, loc, sizeof loc);
+        return de_err_set(err, DE_ERANGE, "%s: unknown %s '%s' (known: %s)", loc, key->name, *out, key->choices());
+    }
     return DE_OK;
 }
 
@@ -294,6 +299,20 @@ int de_conf_get_setting(const config_setting_t *group, const de_key *key, config
     return DE_OK;
 }
 
+int de_conf_is_choice(const de_key *key, const char *value)
+{
+    const char *list = key->choices ? key->choices() : NULL;
+    size_t vl = strlen(value);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == vl && strncmp(p, value, vl) == 0)
+            return 1;
+        p += len;
+        p += strspn(p, ", ");
+    }
+    return 0;
+}
+
 void de_conf_print_table(FILE *out, const char *section, const de_key *keys, size_t n)
 {
     fprintf(out, "%s\n", section);
@@ -303,9 +322,10 @@ void de_conf_print_table(FILE *out, const char *section, const de_key *keys, siz
         if (k->type == DE_KEY_INT || k->type == DE_KEY_FLOAT)
             snprintf(range, sizeof range, "[%g, %g]", k->min, k->max);
         static const char *tn[] = {"int", "float", "string", "bool", "group", "list"};
-        fprintf(out, "  %-22s %-6s %-20s %-14s %-8s %s\n", k->name, tn[k->type], range,
+        fprintf(out, "  %-22s %-6s %-20s %-14s %-8s %s%s%s%s\n", k->name, tn[k->type], range,
                 k->required ? "(required)" : (k->def ? k->def : "(none)"), k->unit ? k->unit : "",
-                k->help ? k->help : "");
+                k->help ? k->help : "", k->choices ? " (one of: " : "", k->choices ? k->choices() : "",
+                k->choices ? ")" : "");
     }
 }
 

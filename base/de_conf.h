@@ -33,6 +33,10 @@ typedef struct de_key {
     const char *def;    /* default as text (documentation and --show); NULL if required or none */
     const char *unit;   /* "s", "ms", "req/s", "" ... */
     const char *help;
+    /* STRING keys with a fixed set of names (NULL otherwise): returns them, comma-separated
+     * ("deep-edge, exact, ..."), from the table that defines them; printed after the help,
+     * and a value not among them is refused with the list. */
+    const char *(*choices)(void);
 } de_key;
 
 /* Reads a libconfig file (integer-to-float autoconversion on). On a syntax error,
@@ -87,6 +91,9 @@ int de_conf_get_setting(const config_setting_t *group, const de_key *key, config
  * reads back to the same double (so a file written and read again gives the same
  * numbers). Returns DE_OK or DE_EIO. */
 int de_conf_write(FILE *out, const config_setting_t *root);
+
+/* 1 when value is one of key->choices (0 when the key has none). */
+int de_conf_is_choice(const de_key *key, const char *value);
 
 /* Prints a key table as documentation (one key a line: name, type, range, default, unit, help). */
 void de_conf_print_table(FILE *out, const char *section, const de_key *keys, size_t n);

@@ -407,15 +407,15 @@ static int fit_one(const de_catalog *cat, const char *trace, const char *trace_n
 /* ---- --all ---- */
 
 static const de_key k_manifest[] = {
-    {"fits", DE_KEY_LIST, 1, 0, 0, NULL, "", "one entry per fit, applied in order"},
+    {"fits", DE_KEY_LIST, 1, 0, 0, NULL, "", "one entry per fit, applied in order", NULL},
 };
 static const de_key k_manifest_fit[] = {
-    {"trace", DE_KEY_STRING, 1, 0, 0, NULL, "path", "trace, relative to the traces folder"},
-    {"model", DE_KEY_STRING, 1, 0, 0, NULL, "", "step | lc | allreduce"},
-    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device type (allreduce: link class)"},
-    {"entry", DE_KEY_STRING, 0, 0, 0, NULL, "", "network (step) or LC model (lc)"},
-    {"free", DE_KEY_STRING, 0, 0, 0, NULL, "", "parameters to fit, comma-separated (default: decided by the data)"},
-    {"note", DE_KEY_STRING, 0, 0, 0, NULL, "", "why this fit, caveats"},
+    {"trace", DE_KEY_STRING, 1, 0, 0, NULL, "path", "trace, relative to the traces folder", NULL},
+    {"model", DE_KEY_STRING, 1, 0, 0, NULL, "", "step | lc | allreduce", NULL},
+    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device type (allreduce: link class)", NULL},
+    {"entry", DE_KEY_STRING, 0, 0, 0, NULL, "", "network (step) or LC model (lc)", NULL},
+    {"free", DE_KEY_STRING, 0, 0, 0, NULL, "", "parameters to fit, comma-separated (default: decided by the data)", NULL},
+    {"note", DE_KEY_STRING, 0, 0, 0, NULL, "", "why this fit, caveats", NULL},
 };
 
 typedef struct summary_row {

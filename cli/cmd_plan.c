@@ -18,7 +18,8 @@ static void help(FILE *out)
             "so that re-training ends as early as possible and no LC task misses its deadline;\n"
             "prints the plan and a comparison with every other policy.\n\n"
             "options:\n"
-            "  --policy P         %s, or all (default: the scenario's planner.policy)\n"
+            "  --policy P         %s, or all (default: the scenario's planner.policy);\n"
+            "                     --policy list prints the policy table\n"
             "  --job NAME         the job to plan (default: the first in the scenario)\n"
             "  --time T           plan at time T seconds: rate traces are read there (default: job arrival)\n"
             "  --margin M         override planner.safety_margin (0..0.9)\n"
@@ -61,7 +62,13 @@ int de_cmd_plan(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "p:j:o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': policy_s = optarg; break;
+        case 'p':
+            policy_s = optarg;
+            if (strcmp(optarg, "list") == 0) {
+                de_policy_print_table(stdout);
+                return DE_EXIT_OK;
+            }
+            break;
         case 'j': job_s = optarg; break;
         case 't':
             if (de_cli_float("--time", optarg, 0, 1e12, &at))

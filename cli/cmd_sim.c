@@ -27,7 +27,8 @@ static void help(FILE *out)
             "with the planner's plans, checkpoints, faults and re-planning. Prints a summary;\n"
             "writes CSV time series, the event log and figures into the output folder.\n\n"
             "options:\n"
-            "  --policy P         %s, or all (compare them on the same seed)\n"
+            "  --policy P         %s, or all (compare them on the same seed);\n"
+            "                     --policy list prints the policy table\n"
             "  --plan FILE        start the job from this plan file (deepedge plan -o), unchanged;\n"
             "                     the policy re-plans after faults and load changes\n"
             "  --seed N           random seed (default 1): same seed, same output bytes\n"
@@ -76,6 +77,10 @@ static int parse(int argc, char **argv, sim_args *a, const char *cmd, int sweep,
     while ((c = getopt_long(argc, argv, "hj:o:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
+            if (strcmp(optarg, "list") == 0) {
+                de_policy_print_table(stdout);
+                return 0;
+            }
             if (strcmp(optarg, "all") == 0) {
                 a->all = 1;
             } else {
@@ -255,7 +260,7 @@ int de_cmd_sim(int argc, char **argv)
         de_sim_result rs[DE_POLICY_COUNT];
         int have[DE_POLICY_COUNT] = {0};
         for (int p = 0; p < DE_POLICY_COUNT && rc == DE_EXIT_OK; p++) {
-            if (p == DE_POLICY_EXACT && s->n_devices > DE_PLAN_EXACT_MAX)
+            if (!de_policy_accepts((de_policy)p, s->n_devices))
                 continue;
             a.o.policy = p;
             char *dir = de_sprintf("%s/%s", out, de_policy_name((de_policy)p));
@@ -280,8 +285,10 @@ int de_cmd_sim(int argc, char **argv)
                 for (int p = 0; p < DE_POLICY_COUNT; p++)
                     if (have[p])
                         de_report_compare_row(&rs[p], stdout);
-                if (s->n_devices > DE_PLAN_EXACT_MAX)
-                    printf("(exact skipped: more than %d devices)\n", DE_PLAN_EXACT_MAX);
+                for (int p = 0; p < DE_POLICY_COUNT; p++)
+                    if (!de_policy_accepts((de_policy)p, s->n_devices))
+                        printf("(%s skipped: it accepts at most %d devices)\n", de_policy_name((de_policy)p),
+                               de_policy_max_devices((de_policy)p));
                 printf("\nper-policy outputs and figures in %s/<policy>/\n", out);
             }
             if (have[s->planner.policy] && !de_sim_result_ok(&rs[s->planner.policy]))
@@ -480,8 +487,8 @@ int de_cmd_sweep(int argc, char **argv)
                 o.policy = pol;
                 o.out_dir = NULL;
                 o.progress = NULL;
-                if (pol == DE_POLICY_EXACT && s->n_devices > DE_PLAN_EXACT_MAX)
-                    _exit(3); /* skipped */
+                if (!de_policy_accepts((de_policy)pol, s->n_devices))
+                    _exit(3); /* skipped: larger than the policy accepts */
                 de_sim_result res;
                 if (de_sim_run(s, &o, &res, &err)) {
                     de_cli_fail("%s", err.msg);
@@ -537,7 +544,7 @@ int de_cmd_sweep(int argc, char **argv)
                 running--;
                 done++;
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-                    break; /* exact on a large cluster: skipped */
+                    break; /* a policy on a cluster larger than it accepts: skipped */
                 if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0) {
                     rc = de_cli_fail("sweep: run %lld failed (status %d)", slot_run[j], status);
                     break;

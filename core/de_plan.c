@@ -334,22 +334,22 @@ int de_plan_write(const de_plan *p, const de_state *st, const char *path, de_err
 }
 
 static const de_key k_plan_top[] = {
-    {"plan", DE_KEY_GROUP, 1, 0, 0, NULL, "", "the plan"},
+    {"plan", DE_KEY_GROUP, 1, 0, 0, NULL, "", "the plan", NULL},
 };
 static const de_key k_plan[] = {
-    {"version", DE_KEY_INT, 1, 1, 1e6, NULL, "", "plan format version"},
-    {"scenario", DE_KEY_STRING, 1, 0, 0, NULL, "path", "scenario it was made for"},
-    {"scenario_name", DE_KEY_STRING, 1, 0, 0, NULL, "", "its name"},
-    {"scenario_checksum", DE_KEY_STRING, 1, 0, 0, NULL, "hex", "FNV-1a 64 of the scenario file"},
-    {"job", DE_KEY_STRING, 1, 0, 0, NULL, "", "job name"},
-    {"policy", DE_KEY_STRING, 1, 0, 0, NULL, "", "policy that made it"},
-    {"global_batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "B"},
-    {"shares", DE_KEY_LIST, 1, 0, 0, NULL, "", "device/batch pairs"},
-    {"predicted", DE_KEY_GROUP, 0, 0, 0, NULL, "", "informational predictions"},
+    {"version", DE_KEY_INT, 1, 1, 1e6, NULL, "", "plan format version", NULL},
+    {"scenario", DE_KEY_STRING, 1, 0, 0, NULL, "path", "scenario it was made for", NULL},
+    {"scenario_name", DE_KEY_STRING, 1, 0, 0, NULL, "", "its name", NULL},
+    {"scenario_checksum", DE_KEY_STRING, 1, 0, 0, NULL, "hex", "FNV-1a 64 of the scenario file", NULL},
+    {"job", DE_KEY_STRING, 1, 0, 0, NULL, "", "job name", NULL},
+    {"policy", DE_KEY_STRING, 1, 0, 0, NULL, "", "policy that made it", de_policy_list},
+    {"global_batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "B", NULL},
+    {"shares", DE_KEY_LIST, 1, 0, 0, NULL, "", "device/batch pairs", NULL},
+    {"predicted", DE_KEY_GROUP, 0, 0, 0, NULL, "", "informational predictions", NULL},
 };
 static const de_key k_share[] = {
-    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device name"},
-    {"batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "local batch"},
+    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device name", NULL},
+    {"batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "local batch", NULL},
 };
 
 static int plan_err(const config_setting_t *g, const char *member, int code, const char *what, de_err *err)

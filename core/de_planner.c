@@ -407,7 +407,7 @@ static double set_time(ctx *x, const int *m, int n, int *batch)
 /* ---------------------------------------------------------------- context */
 
 static void ctx_init(ctx *x, const de_state *st, int job, const de_planner_opts *opt, const de_predictor *pred,
-                     int use_lc)
+                     int use_lc, const unsigned char *allowed)
 {
     const de_scenario *s = st->scen;
     memset(x, 0, sizeof *x);
@@ -422,7 +422,7 @@ static void ctx_init(ctx *x, const de_state *st, int job, const de_planner_opts 
     x->c = de_calloc((size_t)s->n_devices + 1, sizeof *x->c);
     int max_tasks = 1;
     for (int d = 0; d < s->n_devices; d++) {
-        if (!st->up[d])
+        if (!st->up[d] || (allowed && !allowed[d]))
             continue;
         cand *c = &x->c[x->n++];
         const de_train_params *tp = de_catalog_train(s->catalog, s->devices[d].type, x->network);
@@ -1011,13 +1011,6 @@ static int fill_proportional(const double *w, const int *cap, int n, int B, int 
     return 1;
 }
 
-/* The state seen by an LC-oblivious policy: no LC load at all. */
-static void oblivious_state(const de_state *st, de_state *ob)
-{
-    *ob = *st;
-    ob->rate = de_calloc((size_t)st->scen->n_tasks + 1, sizeof(double));
-}
-
 static int baseline(ctx *x, de_policy pol, const de_planner_opts *opt, de_plan *p)
 {
     const de_scenario *s = x->st->scen;
@@ -1091,7 +1084,68 @@ static int baseline(ctx *x, de_policy pol, const de_planner_opts *opt, de_plan *
     return ok;
 }
 
+/* ---------------------------------------------------------------- the policies */
+
+void de_planner_search(const de_policy_call *c, const unsigned char *allowed, int exhaustive, de_plan *out)
+{
+    ctx x;
+    ctx_init(&x, c->st, c->job, c->opt, c->pred, 1, allowed);
+    int *safe = de_calloc((size_t)x.n + 1, sizeof(int));
+    int *bm = de_calloc((size_t)x.n + 1, sizeof(int)), *bb = de_calloc((size_t)x.n + 1, sizeof(int));
+    int overloaded, bn = 0;
+    int ns = classify(&x, out, safe, &overloaded);
+    int ok = exhaustive ? exact_search(&x, safe, ns, bm, bb, &bn) : deep_edge_search(&x, safe, ns, bm, bb, &bn);
+    if (ok)
+        set_plan(&x, out, bm, bb, bn);
+    else
+        explain_infeasible(&x, out, safe, ns);
+    free(safe);
+    free(bm);
+    free(bb);
+    ctx_free(&x);
+}
+
+void de_policy_deep_edge(const de_policy_call *c, de_plan *out)
+{
+    de_planner_search(c, NULL, 0, out);
+}
+
+void de_policy_exact(const de_policy_call *c, de_plan *out)
+{
+    de_planner_search(c, NULL, 1, out);
+}
+
+static void run_baseline(const de_policy_call *c, de_policy pol, de_plan *out)
+{
+    ctx x;
+    ctx_init(&x, c->st, c->job, c->opt, c->pred, 0, NULL);
+    baseline(&x, pol, c->opt, out);
+    ctx_free(&x);
+}
+
+void de_policy_all_uniform(const de_policy_call *c, de_plan *out)
+{
+    run_baseline(c, DE_POLICY_ALL_UNIFORM, out);
+}
+
+void de_policy_proportional(const de_policy_call *c, de_plan *out)
+{
+    run_baseline(c, DE_POLICY_PROPORTIONAL, out);
+}
+
+void de_policy_fastest_k(const de_policy_call *c, de_plan *out)
+{
+    run_baseline(c, DE_POLICY_FASTEST_K, out);
+}
+
 /* ---------------------------------------------------------------- entry */
+
+typedef void (*policy_fn)(const de_policy_call *c, de_plan *out);
+static const policy_fn policy_fns[] = {
+#define DE_X_FN(id, fn, name, lc, maxdev, help) de_policy_##fn,
+    DE_POLICY_TABLE(DE_X_FN)
+#undef DE_X_FN
+};
 
 int de_plan_compute(const de_state *st, int job, de_policy policy, const de_planner_opts *opt,
                     const de_predictor *pred, de_plan *out, de_err *err)
@@ -1100,43 +1154,22 @@ int de_plan_compute(const de_state *st, int job, de_policy policy, const de_plan
     if (job < 0 || job >= s->n_jobs)
         return de_err_set(err, DE_EINVAL, "job index %d out of range (scenario has %d jobs)", job, s->n_jobs);
     if ((unsigned)policy >= DE_POLICY_COUNT)
-        return de_err_set(err, DE_EINVAL, "unknown policy %d", (int)policy);
+        return de_err_set(err, DE_EINVAL, "unknown policy %d (known: %s)", (int)policy, de_policy_list());
+    int up = de_state_n_up(st);
+    if (!de_policy_accepts(policy, up))
+        return de_err_set(err, DE_EINVAL, "policy %s accepts at most %d devices up; %d are", de_policy_name(policy),
+                          de_policy_max_devices(policy), up);
     double t0 = de_now_s();
     de_plan_free(out);
     out->policy = policy;
     out->job = job;
-
-    if (policy == DE_POLICY_DEEP_EDGE || policy == DE_POLICY_EXACT) {
-        ctx x;
-        ctx_init(&x, st, job, opt, pred, 1);
-        if (policy == DE_POLICY_EXACT && x.n > DE_PLAN_EXACT_MAX) {
-            ctx_free(&x);
-            return de_err_set(err, DE_EINVAL, "policy exact enumerates device sets: at most %d devices up, scenario has %d",
-                              DE_PLAN_EXACT_MAX, x.n);
-        }
-        int *safe = de_calloc((size_t)x.n + 1, sizeof(int));
-        int *bm = de_calloc((size_t)x.n + 1, sizeof(int)), *bb = de_calloc((size_t)x.n + 1, sizeof(int));
-        int overloaded, bn = 0;
-        int ns = classify(&x, out, safe, &overloaded);
-        int ok = policy == DE_POLICY_EXACT ? exact_search(&x, safe, ns, bm, bb, &bn)
-                                           : deep_edge_search(&x, safe, ns, bm, bb, &bn);
-        if (ok)
-            set_plan(&x, out, bm, bb, bn);
-        else
-            explain_infeasible(&x, out, safe, ns);
-        free(safe);
-        free(bm);
-        free(bb);
-        ctx_free(&x);
-    } else {
-        de_state ob;
-        oblivious_state(st, &ob);
-        ctx x;
-        ctx_init(&x, &ob, job, opt, pred, 0);
-        baseline(&x, policy, opt, out);
-        ctx_free(&x);
-        free(ob.rate);
-    }
+    de_state seen = *st;
+    if (!de_policy_respects_lc(policy)) /* an LC-oblivious policy sees no LC load */
+        seen.rate = de_calloc((size_t)s->n_tasks + 1, sizeof(double));
+    de_policy_call call = {&seen, job, opt, pred};
+    policy_fns[policy](&call, out);
+    if (seen.rate != st->rate)
+        free(seen.rate);
     de_plan_evaluate(out, st, pred, opt->safety_margin);
     out->planning_time_s = de_now_s() - t0;
     return DE_OK;

@@ -17,7 +17,7 @@
  *                chosen by a link-class / throughput prefix search followed by
  *                add/drop/swap local search.
  *  exact         the same objective and constraints, every device set enumerated
- *                (clusters of at most DE_PLAN_EXACT_MAX available devices).
+ *                (the policy table's largest cluster, de_policy.h).
  *  all-uniform, proportional, fastest-k
  *                LC-oblivious baselines: they respect memory limits but not LC
  *                deadlines; their predicted violations are reported, not repaired.
@@ -31,12 +31,36 @@
 #include "de_scenario.h"
 #include "de_state.h"
 
-#define DE_PLAN_EXACT_MAX 20
-
-/* Returns DE_OK with *out filled (feasible or not), or DE_EINVAL for bad input
- * (job out of range, exact on too many devices). *out must be initialised
- * (de_plan_init) and is overwritten. */
+/* Returns DE_OK with *out filled (feasible or not), or DE_EINVAL for bad input (job
+ * or policy out of range, a cluster larger than the policy accepts). *out must be
+ * initialised (de_plan_init) and is overwritten. The policy sees st (or, when it is
+ * LC-oblivious, st without LC load); the plan is then evaluated on st. */
 int de_plan_compute(const de_state *st, int job, de_policy policy, const de_planner_opts *opt,
                     const de_predictor *pred, de_plan *out, de_err *err);
+
+/* ---- writing a policy (de_policy.h) ---- */
+
+/* What a policy function is given. */
+typedef struct de_policy_call {
+    const de_state *st;          /* the world it plans for (without LC load for an LC-oblivious policy) */
+    int job;                     /* index into st->scen->jobs */
+    const de_planner_opts *opt;  /* safety margin, fastest_k */
+    const de_predictor *pred;    /* step times, LC latencies, all-reduce */
+} de_policy_call;
+
+/* Every policy's function, declared from the table: it sets out's shares
+ * (de_plan_set_shares: devices up, local batches > 0 summing to the job's global
+ * batch) or leaves none and says why (de_plan_note). The caller evaluates the plan. */
+#define DE_X_DECL(id, fn, name, lc, maxdev, help) void de_policy_##fn(const de_policy_call *c, de_plan *out);
+DE_POLICY_TABLE(DE_X_DECL)
+#undef DE_X_DECL
+
+/* Building blocks for policies. The deep-edge search restricted to the devices that
+ * are up and allowed (allowed[d] != 0; NULL: all): the device set with the shortest
+ * predicted iteration whose split keeps every LC limit (the split is optimal for the
+ * set; exhaustive: every set is enumerated, as `exact` does, else prefix and local
+ * search). Sets out's shares, or none with a verdict naming the tasks and devices
+ * responsible. */
+void de_planner_search(const de_policy_call *c, const unsigned char *allowed, int exhaustive, de_plan *out);
 
 #endif

@@ -737,10 +737,11 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
         res->jobs[j].start_s = res->jobs[j].end_s = NAN;
         de_plan_init(&res->jobs[j].plan);
     }
-    if (res->policy == DE_POLICY_EXACT && s->n_devices > DE_PLAN_EXACT_MAX) {
+    if (!de_policy_accepts((de_policy)res->policy, s->n_devices)) {
         de_sim_result_free(res);
-        return de_err_set(err, DE_EINVAL, "sim: policy exact enumerates device sets: at most %d devices (scenario has %d)",
-                          DE_PLAN_EXACT_MAX, s->n_devices);
+        return de_err_set(err, DE_EINVAL, "sim: policy %s accepts at most %d devices (scenario has %d)",
+                          de_policy_name((de_policy)res->policy), de_policy_max_devices((de_policy)res->policy),
+                          s->n_devices);
     }
     int rc = open_outputs(&m, err);
     if (rc) {

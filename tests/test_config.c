@@ -10,19 +10,19 @@
 
 /* The table every getter test reads through. */
 static const de_key keys[] = {
-    {"count", DE_KEY_INT, 1, 1, 100, NULL, "items", "how many"},
-    {"limit", DE_KEY_INT, 0, -5, 5, "3", "", "a signed small integer"},
-    {"big", DE_KEY_INT, 0, 0, 1e12, NULL, "bytes", "a 64-bit integer"},
-    {"ratio", DE_KEY_FLOAT, 0, 0, 1, "0.25", "", "a fraction"},
-    {"speed", DE_KEY_FLOAT, 1, 1e-3, 1e3, NULL, "m/s", "a required float"},
-    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name"},
-    {"label", DE_KEY_STRING, 0, 0, 0, "dflt", "", "optional label"},
-    {"note", DE_KEY_STRING, 0, 0, 0, NULL, "", "optional, no default"},
-    {"enabled", DE_KEY_BOOL, 0, 0, 0, "true", "", "on/off, default on"},
-    {"verbose", DE_KEY_BOOL, 0, 0, 0, "false", "", "on/off, default off"},
-    {"sub", DE_KEY_GROUP, 0, 0, 0, NULL, "", "a nested group"},
-    {"items", DE_KEY_LIST, 0, 0, 0, NULL, "", "a list"},
-    {"must", DE_KEY_GROUP, 1, 0, 0, NULL, "", "a required group"},
+    {"count", DE_KEY_INT, 1, 1, 100, NULL, "items", "how many", NULL},
+    {"limit", DE_KEY_INT, 0, -5, 5, "3", "", "a signed small integer", NULL},
+    {"big", DE_KEY_INT, 0, 0, 1e12, NULL, "bytes", "a 64-bit integer", NULL},
+    {"ratio", DE_KEY_FLOAT, 0, 0, 1, "0.25", "", "a fraction", NULL},
+    {"speed", DE_KEY_FLOAT, 1, 1e-3, 1e3, NULL, "m/s", "a required float", NULL},
+    {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name", NULL},
+    {"label", DE_KEY_STRING, 0, 0, 0, "dflt", "", "optional label", NULL},
+    {"note", DE_KEY_STRING, 0, 0, 0, NULL, "", "optional, no default", NULL},
+    {"enabled", DE_KEY_BOOL, 0, 0, 0, "true", "", "on/off, default on", NULL},
+    {"verbose", DE_KEY_BOOL, 0, 0, 0, "false", "", "on/off, default off", NULL},
+    {"sub", DE_KEY_GROUP, 0, 0, 0, NULL, "", "a nested group", NULL},
+    {"items", DE_KEY_LIST, 0, 0, 0, NULL, "", "a list", NULL},
+    {"must", DE_KEY_GROUP, 1, 0, 0, NULL, "", "a required group", NULL},
 };
 #define NK (sizeof keys / sizeof keys[0])
 #define K(name) DE_CONF_KEY(keys, name)
@@ -230,8 +230,8 @@ static void test_check_keys_unknown_string(void)
 static void test_check_keys_unknown_file_nested(void)
 {
     static const de_key dev_keys[] = {
-        {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "name"},
-        {"link", DE_KEY_STRING, 1, 0, 0, NULL, "", "link"},
+        {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "name", NULL},
+        {"link", DE_KEY_STRING, 1, 0, 0, NULL, "", "link", NULL},
     };
     char *path = de_test_tmpfile("devices = (\n"
                                  "  { name = \"a\"; link = \"x\"; },\n"

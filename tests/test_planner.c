@@ -64,7 +64,7 @@ static void test_invariants_random(void)
                 continue;
             plan(&st, (de_policy)pol, &p);
             check_invariants(&st, &p);
-            if (pol == DE_POLICY_DEEP_EDGE || pol == DE_POLICY_EXACT) {
+            if (de_policy_respects_lc((de_policy)pol)) {
                 check_lc_safe(&st, &p);
                 /* The generator keeps every deadline reachable without training. */
                 if (p.n_shares > 0)
@@ -209,7 +209,7 @@ static void test_caltech_story(void)
     for (int i = 0; i < DE_POLICY_COUNT; i++) {
         if (p[i].feasible)
             CU_ASSERT(p[DE_POLICY_DEEP_EDGE].retraining_time_s <= p[i].retraining_time_s * (1 + 1e-12));
-        if (i == DE_POLICY_ALL_UNIFORM || i == DE_POLICY_PROPORTIONAL || i == DE_POLICY_FASTEST_K)
+        if (!de_policy_respects_lc((de_policy)i))
             oblivious_violate += p[i].violations > 0;
     }
     CU_ASSERT(oblivious_violate >= 1);
@@ -325,7 +325,7 @@ static void test_deterministic(void)
 
 static void test_exact_limit(void)
 {
-    de_scenario *s = de_test_generated(DE_PLAN_EXACT_MAX + 1, 0, 3, NULL, 0);
+    de_scenario *s = de_test_generated(de_policy_max_devices(DE_POLICY_EXACT) + 1, 0, 3, NULL, 0);
     de_state st;
     de_state_init(&st, s, 0);
     de_plan p;
