@@ -25,7 +25,8 @@
     X(PROPORTIONAL, proportional, "proportional", 0, 0,                                                       \
       "every available device, shares by isolated throughput (LC-oblivious)")                                \
     X(FASTEST_K, fastest_k, "fastest-k", 0, 0, "the k fastest devices (k best by predicted time, LC-oblivious)") \
-    X(EXACT, exact, "exact", 1, 20, "true optimum by enumeration of device sets (small clusters)")
+    X(EXACT, exact, "exact", 1, 20, "true optimum by enumeration of device sets (small clusters)")             \
+    /* new rows above this line */
 
 typedef enum de_policy {
 #define DE_X_POL(id, fn, name, lc, maxdev, help) DE_POLICY_##id,
