@@ -26,6 +26,7 @@
       "every available device, shares by isolated throughput (LC-oblivious)")                                \
     X(FASTEST_K, fastest_k, "fastest-k", 0, 0, "the k fastest devices (k best by predicted time, LC-oblivious)") \
     X(EXACT, exact, "exact", 1, 20, "true optimum by enumeration of device sets (small clusters)")             \
+    X(LC_FREE, lc_free, "lc-free", 1, 0, "only devices that serve no LC task, best split over them")           \
     /* new rows above this line */
 
 typedef enum de_policy {
