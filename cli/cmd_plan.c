@@ -9,6 +9,7 @@
 #include "de_plan.h"
 #include "de_planner.h"
 #include "de_state.h"
+#include "de_summary.h"
 
 static void help(FILE *out)
 {
@@ -152,9 +153,9 @@ int de_cmd_plan(int argc, char **argv)
             o = cJSON_CreateArray();
             for (int i = 0; i < DE_POLICY_COUNT; i++)
                 if (have[i])
-                    cJSON_AddItemToArray(o, de_plan_json(&plans[i], &st));
+                    cJSON_AddItemToArray(o, de_summary_of_plan(&plans[i], &st));
         } else {
-            o = de_plan_json(chosen, &st);
+            o = de_summary_of_plan(chosen, &st);
         }
         char *text = cJSON_Print(o);
         printf("%s\n", text);

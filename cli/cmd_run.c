@@ -29,8 +29,8 @@ int de_cmd_worker(int argc, char **argv)
         {"cache", required_argument, 0, 'c'},    {"out", required_argument, 0, 'o'},
         {"report", required_argument, 0, 'r'},   {"resume", required_argument, 0, 'R'},
         {"cgroup", required_argument, 0, 'g'},   {"duty", no_argument, 0, 'd'},
-        {"pad-links", no_argument, 0, 'l'},      {"crash", required_argument, 0, 'x'},
-        {"stop-after", required_argument, 0, 'S'}, {"link-factors", required_argument, 0, 'L'}, {0, 0, 0, 0}};
+        {"pad", required_argument, 0, 'l'},      {"crash", required_argument, 0, 'x'},
+        {"stop-after", required_argument, 0, 'S'}, {0, 0, 0, 0}};
     de_worker_opts o;
     de_worker_opts_default(&o);
     char *crash_dev = NULL;
@@ -47,21 +47,18 @@ int de_cmd_worker(int argc, char **argv)
         case 'R': o.resume = optarg; break;
         case 'g': o.cgroup_dir = optarg; break;
         case 'd': o.duty_throttle = 1; break;
-        case 'l': o.pad_links = 1; break;
-        case 'L': o.link_factors = optarg; break;
-        case 'x': {
-            /* the same syntax as run's --inject crash:DEVICE@ITER */
-            char *spec = de_sprintf("crash:%s", optarg);
-            de_run_inject in;
-            de_err perr;
-            int bad = de_run_inject_parse(spec, &in, &perr);
-            free(spec);
-            if (bad)
+        case 'l':
+            if (de_cli_float("--pad", optarg, 0, 1e6, &o.pad_s))
+                return DE_EXIT_ERROR;
+            break;
+        case 'x': { /* DEVICE@ITERATION: that device's rank dies right before that iteration */
+            const char *at = strrchr(optarg, '@');
+            if (!at || at == optarg || de_cli_int("--crash", at + 1, 0, 1000000000000LL, &v))
                 return de_cli_fail("--crash: '%s' is not DEVICE@ITERATION", optarg);
             free(crash_dev);
-            crash_dev = de_strdup(in.target);
+            crash_dev = de_sprintf("%.*s", (int)(at - optarg), optarg);
             o.crash_device = crash_dev;
-            o.crash_iter = in.iter;
+            o.crash_iter = (long)v;
             break;
         }
         case 'S':
@@ -161,11 +158,11 @@ int de_cmd_lc(int argc, char **argv)
     if (cgroup && de_cgroup_join(cgroup, getpid(), &err)) {
         char m[1024];
         de_wire_text(err.msg, m, sizeof m);
-        de_wire_send(fd, "lcerror task=%s msg=%s", task, m);
+        de_wire_send(fd, DE_MSG_LCERROR, "task=%s msg=%s", task, m);
         rc = de_cli_fail("LC task '%s': %s", task, err.msg);
         goto done;
     }
-    de_wire_send(fd, "lchello task=%s dev=%s pid=%ld", task, s->devices[t->device].name, (long)getpid());
+    de_wire_send(fd, DE_MSG_LCHELLO, "task=%s dev=%s pid=%ld", task, s->devices[t->device].name, (long)getpid());
     de_lc_serve_opts o;
     de_lc_serve_opts_default(&o);
     o.task = task;
@@ -183,11 +180,11 @@ int de_cmd_lc(int argc, char **argv)
     if (de_lc_serve(&o, &st, &err)) {
         char m[1024];
         de_wire_text(err.msg, m, sizeof m);
-        de_wire_send(fd, "lcerror task=%s msg=%s", task, m);
+        de_wire_send(fd, DE_MSG_LCERROR, "task=%s msg=%s", task, m);
         rc = de_cli_fail("LC task '%s': %s", task, err.msg);
         goto done;
     }
-    de_wire_send(fd, "lcbye task=%s n=%ld viol=%ld p50=%.6f p95=%.6f p99=%.6f svc=%.6f", task, st.requests,
+    de_wire_send(fd, DE_MSG_LCBYE, "task=%s n=%ld viol=%ld p50=%.6f p95=%.6f p99=%.6f svc=%.6f", task, st.requests,
                  st.violations, st.p50_s, st.p95_s, st.p99_s, st.service_mean_s);
 done:
     if (fd >= 0)
@@ -203,8 +200,7 @@ static void run_help(FILE *out)
             "usage: deepedge run SCENARIO|PLAN [--scenario S] [--out DIR] [--json] [--quiet]\n"
             "                    [--hosts | --hostfile F [--ranks-per-host N]] [--report-host ADDR] [--mpi-args \"...\"]\n"
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
-            "                    [--inject crash:DEVICE@ITER] [--inject lc-rate:TASK=RATE@ITER]\n"
-            "                    [--inject link:LINK*FACTOR@ITER] ...\n"
+            "                    [--inject KIND:TARGET[*FACTOR|=RATE]@ITER|@SECONDSs] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
             "                    [--metrics-port P]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
@@ -222,13 +218,16 @@ static void run_help(FILE *out)
             "devices.[i].host (ssh, or --mpi-args \"--mca plm_rsh_agent ...\"); --hostfile lets mpiexec\n"
             "place the ranks and keeps the LC services on this host. Either way the scenario, the plan,\n"
             "the dataset cache and the output folder must be at the same paths on every host.\n\n"
-            "Failures: when a worker dies (e.g. --inject crash:dev-b@40) the coordinator marks the device\n"
-            "down, re-plans with the same planner and restarts from the last checkpoint; when an LC load\n"
-            "change (--inject lc-rate:cam=30@20) makes the running plan miss a deadline, the workers\n"
-            "checkpoint, and the job continues with a new plan; so does a degraded link\n"
-            "(--inject link:lan-1g*0.1@30: re-shaped with tc under --links netns, padded otherwise).\n"
-            "A worker that hangs instead of dying (no iteration for --stall-timeout s, default 120)\n"
-            "is handled as a crash of the device that reported least recently.\n"
+            "Changes of the world — the scenario's faults, --inject (crash:dev-b@40, repair:dev-b@80,\n"
+            "slowdown:dev-a*0.5@60, link-degrade:lan-1g*0.1@30, lc-rate:cam=30@20; @12.5s for a time\n"
+            "since training began), rate traces, and a worker that dies or hangs — go through the same\n"
+            "re-plan rule as in `deepedge sim` (ARCHITECTURE.md): a loss restarts from the last\n"
+            "checkpoint on a new plan; a voluntary change switches plans (the workers checkpoint at the\n"
+            "next iteration) only when the running plan breaks a deadline or the new one is faster by\n"
+            "more than planner.switch_gain, costs included. The decisions are logged in events.csv in\n"
+            "the simulator's format. A worker that hangs instead of dying (no iteration for\n"
+            "--stall-timeout s, default 120) is handled as a crash of the device that reported least\n"
+            "recently; at most --max-restarts (default 3) failures are recovered.\n"
             "Ctrl-C checkpoints and stops (twice: kill).\n\n"
             "Outputs in --out (default out/run): summary.json, plan-K.cfg (the plan of each launch),\n"
             "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
@@ -268,7 +267,7 @@ int de_cmd_run(int argc, char **argv)
         {"stall-timeout", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     de_run_opts o;
     de_run_opts_default(&o);
-    de_run_inject inject[64];
+    const char *inject[64];
     int json = 0, c;
     long long v;
     const char *scen = NULL;
@@ -299,9 +298,7 @@ int de_cmd_run(int argc, char **argv)
         case 'i':
             if (o.n_inject >= 64)
                 return de_cli_fail("--inject: at most 64");
-            if (de_run_inject_parse(optarg, &inject[o.n_inject], &err))
-                return de_cli_fail("%s", err.msg);
-            o.n_inject++;
+            inject[o.n_inject++] = optarg; /* checked against the scenario by de_run */
             break;
         case 'w':
             if (de_cli_float("--lc-warmup", optarg, 0, 3600, &o.lc_warmup_s))
@@ -330,7 +327,7 @@ int de_cmd_run(int argc, char **argv)
         run_help(stderr);
         return de_cli_fail("run: one SCENARIO or PLAN file is required");
     }
-    o.inject = inject;
+    o.inject = (const char *const *)inject;
     const char *arg = argv[optind];
     char *from_plan = NULL;
     /* A plan file has a top-level `plan` group; anything else is taken as a scenario. */

@@ -129,8 +129,8 @@ static int cmd_show(int argc, char **argv, int print)
     if (print)
         de_scenario_print(s, stdout);
     else
-        printf("%s: valid (%d devices, %d LC tasks, %d jobs, %d faults)\n", s->path, s->n_devices, s->n_tasks, s->n_jobs,
-               s->n_faults);
+        printf("%s: valid (%d devices, %d LC tasks, %d jobs, %d changes)\n", s->path, s->n_devices, s->n_tasks, s->n_jobs,
+               s->n_changes);
     de_scenario_destroy(s);
     return DE_EXIT_OK;
 }

@@ -437,7 +437,7 @@ int de_cmd_sweep(int argc, char **argv)
     if (!rc) {
         for (int k = 0; k < nvary; k++)
             fprintf(csv, "%s,", ax[k].key);
-        fprintf(csv, "seed,policy,finished,retraining_s,iteration_s,lost_samples,lc_tasks_missed,lc_violation_rate\n");
+        fprintf(csv, "seed,policy,finished,retraining_s,iteration_s,lost_iterations,lc_tasks_missed,lc_violation_rate\n");
     }
     /* Runs: index r -> (point, seed, policy). Children write one CSV row to a pipe. */
     int *idx = de_calloc((size_t)nvary + 1, sizeof(int));
@@ -494,25 +494,23 @@ int de_cmd_sweep(int argc, char **argv)
                     de_cli_fail("%s", err.msg);
                     _exit(1);
                 }
-                double rt = 0, it = 0, lost = 0;
+                double rt = 0, it = 0, lost = 0; /* lost: iterations redone after losses */
                 int fin = 1;
                 for (int j = 0; j < res.n_jobs; j++) {
                     const de_sim_job *J = &res.jobs[j];
                     fin &= J->finished;
                     rt += J->finished ? J->end_s - J->arrival_s : 0;
                     it += J->iterations ? (J->compute_s + J->allreduce_s) / (double)J->iterations : 0;
-                    lost += J->lost_samples;
+                    lost += (double)J->lost_iterations;
                 }
-                cJSON *js = de_report_json(&res);
                 char *line = NULL;
                 size_t ll = 0;
                 FILE *f = open_memstream(&line, &ll);
                 for (int k = 0; k < nvary; k++)
                     fprintf(f, "%s,", ax[k].values[idx[k]]);
                 fprintf(f, "%lld,%s,%d,%.6f,%.6f,%.0f,%d,%.6f\n", seed, de_policy_name((de_policy)pol), fin,
-                        fin ? rt : NAN, res.n_jobs ? it / res.n_jobs : 0.0, lost,
-                        cJSON_GetObjectItem(js, "lc_tasks_missed")->valueint,
-                        cJSON_GetObjectItem(js, "lc_violation_rate")->valuedouble);
+                        fin ? rt : NAN, res.n_jobs ? it / res.n_jobs : 0.0, lost, de_report_tasks_missed(&res),
+                        de_report_violation_rate(&res));
                 fclose(f);
                 ssize_t w = write(fd[1], line, ll);
                 _exit(w == (ssize_t)ll ? 0 : 1);

@@ -225,59 +225,6 @@ void de_plan_print(const de_plan *p, const de_state *st, FILE *out)
         fprintf(out, "%s\n", p->verdict);
 }
 
-static cJSON *num_or_null(double v)
-{
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
-cJSON *de_plan_json(const de_plan *p, const de_state *st)
-{
-    const de_scenario *s = st->scen;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "scenario", s->name);
-    cJSON_AddStringToObject(o, "job", s->jobs[p->job].name);
-    cJSON_AddStringToObject(o, "policy", de_policy_name(p->policy));
-    cJSON_AddBoolToObject(o, "feasible", p->feasible);
-    cJSON_AddNumberToObject(o, "global_batch", p->global_batch);
-    cJSON_AddNumberToObject(o, "predicted_violations", p->violations);
-    cJSON_AddNumberToObject(o, "predicted_over_margin", p->over_margin);
-    cJSON_AddItemToObject(o, "iteration_time_s", num_or_null(p->iteration_time_s));
-    cJSON_AddItemToObject(o, "compute_time_s", num_or_null(p->compute_time_s));
-    cJSON_AddItemToObject(o, "allreduce_time_s", num_or_null(p->allreduce_time_s));
-    cJSON_AddNumberToObject(o, "iterations", (double)p->iterations);
-    cJSON_AddItemToObject(o, "retraining_time_s", num_or_null(p->retraining_time_s));
-    cJSON_AddNumberToObject(o, "planning_time_s", p->planning_time_s);
-    cJSON *devs = cJSON_AddArrayToObject(o, "devices");
-    for (int i = 0; i < p->n_shares; i++) {
-        const de_plan_share *sh = &p->shares[i];
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "name", s->devices[sh->device].name);
-        cJSON_AddStringToObject(d, "type", s->catalog->types[s->devices[sh->device].type].name);
-        cJSON_AddNumberToObject(d, "batch", sh->batch);
-        cJSON_AddItemToObject(d, "step_time_s", num_or_null(sh->step_time_s));
-        cJSON_AddItemToObject(d, "duty_cycle", num_or_null(sh->duty_cycle));
-        cJSON_AddItemToArray(devs, d);
-    }
-    cJSON *tasks = cJSON_AddArrayToObject(o, "lc_tasks");
-    for (int i = 0; i < p->n_tasks; i++) {
-        const de_plan_task *pt = &p->tasks[i];
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "name", s->tasks[pt->task].name);
-        cJSON_AddStringToObject(t, "device", s->devices[pt->device].name);
-        cJSON_AddNumberToObject(t, "rate_rps", pt->rate);
-        cJSON_AddNumberToObject(t, "percentile", s->tasks[pt->task].percentile * 100);
-        cJSON_AddItemToObject(t, "latency_s", num_or_null(pt->latency_s));
-        cJSON_AddNumberToObject(t, "deadline_s", pt->deadline_s);
-        cJSON_AddItemToObject(t, "slack_s", num_or_null(pt->slack_s));
-        cJSON_AddBoolToObject(t, "violated", pt->violated);
-        cJSON_AddItemToArray(tasks, t);
-    }
-    if (p->verdict)
-        cJSON_AddStringToObject(o, "verdict", p->verdict);
-    else
-        cJSON_AddNullToObject(o, "verdict");
-    return o;
-}
 
 int de_plan_write(const de_plan *p, const de_state *st, const char *path, de_err *err)
 {

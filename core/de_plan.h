@@ -15,7 +15,6 @@
 #ifndef DE_PLAN_H
 #define DE_PLAN_H
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "de_error.h"
@@ -82,9 +81,6 @@ void de_plan_note(de_plan *p, const char *fmt, ...) __attribute__((format(printf
 
 /* Human-readable table on out. */
 void de_plan_print(const de_plan *p, const de_state *st, FILE *out);
-
-/* Machine-readable summary (fields documented in README.md). Caller frees (cJSON_Delete). */
-cJSON *de_plan_json(const de_plan *p, const de_state *st);
 
 /* Writes the plan file. */
 int de_plan_write(const de_plan *p, const de_state *st, const char *path, de_err *err);

@@ -18,7 +18,8 @@ static const de_key k_top[] = {
     {"lc_tasks", DE_KEY_LIST, 0, 0, 0, NULL, "", "latency-critical applications", NULL},
     {"jobs", DE_KEY_LIST, 1, 0, 0, NULL, "", "model-update (re-training) jobs", NULL},
     {"planner", DE_KEY_GROUP, 0, 0, 0, NULL, "", "planner options", NULL},
-    {"faults", DE_KEY_LIST, 0, 0, 0, NULL, "", "device/link faults (used by sim and run)", NULL},
+    {"faults", DE_KEY_LIST, 0, 0, 0, NULL, "", "faults and load changes at their times or iterations (sim and run)", NULL},
+    {"fault_trace", DE_KEY_STRING, 0, 0, 0, NULL, "path", "CSV of faults (time_s,device,kind,repair_s,factor), relative to this file; added to faults", NULL},
     {"exec", DE_KEY_GROUP, 0, 0, 0, NULL, "", "how deepedge run executes the first job (dataset, optimizer)", NULL},
 };
 static const de_key k_link[] = {
@@ -55,13 +56,20 @@ static const de_key k_planner[] = {
     {"policy", DE_KEY_STRING, 0, 0, 0, "deep-edge", "", "planning policy (`deepedge plan --policy list`)", de_policy_list},
     {"safety_margin", DE_KEY_FLOAT, 0, 0, 0.9, "0.1", "", "LC latency must stay <= deadline * (1 - margin)", NULL},
     {"fastest_k", DE_KEY_INT, 0, 0, 1e6, "0", "devices", "k for fastest-k (0: the best k)", NULL},
+    {"switch_gain", DE_KEY_FLOAT, 0, 0, 1, "0.05", "", "re-plan rule: switch plans when the new one is predicted this fraction faster, costs included", NULL},
+    {"replan_cost_s", DE_KEY_FLOAT, 0, 0, 1e6, "0.5", "s", "re-plan rule: time to compute and distribute a plan", NULL},
+    {"restart_cost_s", DE_KEY_FLOAT, 0, -1, 1e6, "-1", "s", "re-plan rule: time to restart the workers from a checkpoint (-1: the job's checkpoint_cost_s)", NULL},
 };
 static const de_key k_fault[] = {
-    {"device", DE_KEY_STRING, 1, 0, 0, NULL, "", "device hit", NULL},
-    {"time_s", DE_KEY_FLOAT, 1, 0, 1e12, NULL, "s", "when it happens", NULL},
-    {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "crash | slowdown | link-degrade", NULL},
-    {"repair_s", DE_KEY_FLOAT, 0, 0, 1e12, "inf", "s", "time until repaired (absent: never)", NULL},
+    {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "what happens (`deepedge sim --inject list`)", de_change_kind_list},
+    {"device", DE_KEY_STRING, 0, 0, 0, NULL, "", "device hit: crash, repair, slowdown (link-degrade: its link)", NULL},
+    {"link", DE_KEY_STRING, 0, 0, 0, NULL, "", "link-degrade: the link (or device)", NULL},
+    {"task", DE_KEY_STRING, 0, 0, 0, NULL, "", "lc-rate: the LC task", NULL},
+    {"time_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", "when (sim: simulated time; run: since training began); or iteration", NULL},
+    {"iteration", DE_KEY_INT, 0, 0, 1e12, NULL, "", "when: once the running job has done this many iterations (instead of time_s)", NULL},
+    {"repair_s", DE_KEY_FLOAT, 0, 0, 1e12, "inf", "s", "crash, slowdown, link-degrade at time_s: undone this long after (absent: never)", NULL},
     {"factor", DE_KEY_FLOAT, 0, 1e-3, 1, NULL, "", "slowdown: speed multiplier; link-degrade: bandwidth multiplier", NULL},
+    {"rate", DE_KEY_FLOAT, 0, 0, 1e6, NULL, "req/s", "lc-rate: the new request rate", NULL},
 };
 static const de_key k_exec[] = {
     {"dataset", DE_KEY_STRING, 1, 0, 0, NULL, "path", "Caltech-layout folder (CLASS/IMAGE.jpg), relative to this file", NULL},
@@ -89,14 +97,9 @@ void de_scenario_print_keys(FILE *out)
     de_conf_print_table(out, "exec", k_exec, DE_NKEYS(k_exec));
 }
 
-const char *de_fault_kind_name(de_fault_kind k)
+double de_scenario_restart_cost(const de_scenario *s, const de_planner_opts *o, int job)
 {
-    switch (k) {
-    case DE_FAULT_CRASH: return "crash";
-    case DE_FAULT_SLOWDOWN: return "slowdown";
-    case DE_FAULT_LINK_DEGRADE: return "link-degrade";
-    }
-    return "?";
+    return o->restart_cost_s >= 0 ? o->restart_cost_s : s->jobs[job].checkpoint_cost_s;
 }
 
 /* "FILE:LINE: PATH" of a setting's member (or the setting itself when member is NULL). */
@@ -357,6 +360,9 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
         de_policy_parse(DE_CONF_KEY(k_planner, "policy")->def, &s->planner.policy);
         s->planner.safety_margin = strtod(DE_CONF_KEY(k_planner, "safety_margin")->def, NULL);
         s->planner.fastest_k = 0;
+        s->planner.switch_gain = strtod(DE_CONF_KEY(k_planner, "switch_gain")->def, NULL);
+        s->planner.replan_cost_s = strtod(DE_CONF_KEY(k_planner, "replan_cost_s")->def, NULL);
+        s->planner.restart_cost_s = strtod(DE_CONF_KEY(k_planner, "restart_cost_s")->def, NULL);
         return DE_OK;
     }
     int rc = de_conf_check_keys(g, k_planner, DE_NKEYS(k_planner), err);
@@ -365,6 +371,9 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
     DE_CONF_GET(string, g, k_planner, "policy", &policy);
     DE_CONF_GET(float, g, k_planner, "safety_margin", &s->planner.safety_margin);
     DE_CONF_GET(int, g, k_planner, "fastest_k", &k);
+    DE_CONF_GET(float, g, k_planner, "switch_gain", &s->planner.switch_gain);
+    DE_CONF_GET(float, g, k_planner, "replan_cost_s", &s->planner.replan_cost_s);
+    DE_CONF_GET(float, g, k_planner, "restart_cost_s", &s->planner.restart_cost_s);
     if (de_policy_parse(policy, &s->planner.policy)) {
         char loc[1024];
         where_key(g, "policy", loc, sizeof loc);
@@ -374,51 +383,156 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
     return DE_OK;
 }
 
-static int load_faults(de_scenario *s, config_setting_t *list, de_err *err)
+/* Appends a change (and the repair that undoes it after repair_s, when finite). */
+static void add_change(de_scenario *s, const de_change *c, double repair_s)
+{
+    s->changes = de_realloc(s->changes, (size_t)(s->n_changes + 2) * sizeof *s->changes);
+    int at = s->n_changes;
+    s->changes[s->n_changes++] = *c;
+    if (isfinite(repair_s))
+        s->changes[s->n_changes++] = de_change_repair_of(c, at, repair_s);
+}
+
+/* One entry of `faults`: its kind decides which target key and which value it takes. */
+static int load_fault(de_scenario *s, config_setting_t *g, int i, de_err *err)
+{
+    const char *kind_s, *dev, *link, *task;
+    double time_s, repair_s, factor, rate;
+    long long iter;
+    char loc[1024];
+    int rc = de_conf_check_keys(g, k_fault, DE_NKEYS(k_fault), err);
+    if (rc)
+        return rc;
+    DE_CONF_GET(string, g, k_fault, "kind", &kind_s);
+    DE_CONF_GET(string, g, k_fault, "device", &dev);
+    DE_CONF_GET(string, g, k_fault, "link", &link);
+    DE_CONF_GET(string, g, k_fault, "task", &task);
+    DE_CONF_GET(float, g, k_fault, "repair_s", &repair_s);
+    de_change_kind kind;
+    de_change_kind_parse(kind_s, &kind); /* the key's choices checked it */
+    de_target_kind tk = de_change_target_kind(kind);
+    de_value_kind vk = de_change_value_kind(kind);
+    int has_time = config_setting_get_member(g, "time_s") != NULL;
+    int has_iter = config_setting_get_member(g, "iteration") != NULL;
+    int has_factor = config_setting_get_member(g, "factor") != NULL;
+    int has_rate = config_setting_get_member(g, "rate") != NULL;
+    int has_repair = config_setting_get_member(g, "repair_s") != NULL;
+    if (kind == DE_CHANGE_JOB_ARRIVAL) {
+        where_key(g, "kind", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: jobs arrive at their jobs.[i].arrival_s, not as a fault", loc);
+    }
+    if (has_time == has_iter) {
+        where_key(g, has_time ? "iteration" : "time_s", loc, sizeof loc);
+        return de_err_set(err, has_time ? DE_EINVAL : DE_EMISSING, "%s: %s", loc,
+                          has_time ? "give time_s or iteration, not both" : "missing required key (or iteration)");
+    }
+    /* the target */
+    int target = -1;
+    if (tk == DE_TARGET_TASK) {
+        if (!task) {
+            where_key(g, "task", loc, sizeof loc);
+            return de_err_set(err, DE_EMISSING, "%s: an %s change needs the LC task", loc, kind_s);
+        }
+        if ((target = de_strmap_get(s->task_ix, task)) < 0)
+            return ref_error(g, "task", "LC task", task, NAMES(s->tasks, s->n_tasks), err);
+    } else if (tk == DE_TARGET_LINK && link) {
+        if ((target = de_strmap_get(s->link_ix, link)) < 0)
+            return ref_error(g, "link", "link", link, NAMES(s->links, s->n_links), err);
+    } else if (dev) {
+        if ((target = de_strmap_get(s->device_ix, dev)) < 0)
+            return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
+        if (tk == DE_TARGET_LINK)
+            target = s->devices[target].link;
+    } else {
+        where_key(g, "device", loc, sizeof loc);
+        return de_err_set(err, DE_EMISSING, "%s: a %s fault needs the %s", loc, kind_s,
+                          tk == DE_TARGET_LINK ? "link (or a device on it)" : "device");
+    }
+    const char *stray = (tk != DE_TARGET_TASK && task) ? "task"
+                        : (tk == DE_TARGET_TASK && dev) ? "device"
+                        : (tk != DE_TARGET_LINK && link) ? "link"
+                        : (tk == DE_TARGET_LINK && link && dev) ? "device" : NULL;
+    if (stray) {
+        where_key(g, stray, loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: a %s fault takes no %s", loc, kind_s, stray);
+    }
+    /* the value */
+    if (vk != DE_VALUE_FACTOR && has_factor) {
+        where_key(g, "factor", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: a%s %s takes no factor", loc, kind == DE_CHANGE_LC_RATE ? "n" : "",
+                          kind_s);
+    }
+    if (vk != DE_VALUE_RATE && has_rate) {
+        where_key(g, "rate", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: a %s takes no rate", loc, kind_s);
+    }
+    if ((vk == DE_VALUE_FACTOR && !has_factor) || (vk == DE_VALUE_RATE && !has_rate)) {
+        where_key(g, NULL, loc, sizeof loc);
+        return de_err_set(err, DE_EMISSING, "%s.%s: a %s fault needs a %s", loc, vk == DE_VALUE_RATE ? "rate" : "factor",
+                          kind_s, vk == DE_VALUE_RATE ? "rate in req/s" : "factor in [0.001, 1]");
+    }
+    DE_CONF_GET(float, g, k_fault, "factor", &factor);
+    DE_CONF_GET(float, g, k_fault, "rate", &rate);
+    if (has_repair && (!de_change_repairable(kind) || !has_time)) {
+        where_key(g, "repair_s", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: %s", loc,
+                          has_time ? "this kind is not undone by a repair_s (write a change that undoes it)"
+                                   : "repair_s goes with time_s (with iteration, add a repair at a later iteration)");
+    }
+    de_change c;
+    char origin[48];
+    snprintf(origin, sizeof origin, "faults.[%d]", i);
+    de_change_init(&c, kind, target, vk == DE_VALUE_FACTOR ? factor : vk == DE_VALUE_RATE ? rate : 0, origin);
+    if (has_time) {
+        DE_CONF_GET(float, g, k_fault, "time_s", &time_s);
+        c.time_s = time_s;
+    } else {
+        DE_CONF_GET(int, g, k_fault, "iteration", &iter);
+        c.iteration = (long)iter;
+    }
+    add_change(s, &c, repair_s);
+    return DE_OK;
+}
+
+/* The rows of a fault trace (de_trace.h) as changes. */
+static int load_fault_trace(de_scenario *s, config_setting_t *root, const char *file, const char *dir, de_err *err)
+{
+    char *path = de_path_join(dir, file);
+    de_fault_trace *t = NULL;
+    int rc = de_fault_trace_load(path, &t, err);
+    for (int i = 0; !rc && i < t->n; i++) {
+        const de_fault_event *e = &t->events[i];
+        int d = de_strmap_get(s->device_ix, e->device);
+        if (d < 0) {
+            char loc[1024];
+            where_key(root, "fault_trace", loc, sizeof loc);
+            rc = de_err_set(err, DE_EREF, "%s:%d: device: unknown device '%s' (in %s)", path, e->line, e->device, loc);
+            break;
+        }
+        de_change c;
+        char origin[48];
+        snprintf(origin, sizeof origin, "fault_trace:%d", e->line);
+        int link = de_change_target_kind(e->kind) == DE_TARGET_LINK;
+        de_change_init(&c, e->kind, link ? s->devices[d].link : d, e->factor, origin);
+        c.time_s = e->time_s;
+        add_change(s, &c, e->repair_s);
+    }
+    de_fault_trace_destroy(t);
+    free(path);
+    return rc;
+}
+
+static int load_faults(de_scenario *s, config_setting_t *root, config_setting_t *list, const char *trace,
+                       const char *dir, de_err *err)
 {
     int n = list ? config_setting_length(list) : 0;
-    s->faults = de_calloc((size_t)n + 1, sizeof *s->faults);
+    s->changes = de_calloc(1, sizeof *s->changes);
     for (int i = 0; i < n; i++) {
-        config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        de_fault *f = &s->faults[i];
-        const char *dev, *kind;
-        char loc[1024];
-        int rc = de_conf_check_keys(g, k_fault, DE_NKEYS(k_fault), err);
+        int rc = load_fault(s, config_setting_get_elem(list, (unsigned)i), i, err);
         if (rc)
             return rc;
-        DE_CONF_GET(string, g, k_fault, "device", &dev);
-        DE_CONF_GET(float, g, k_fault, "time_s", &f->time_s);
-        DE_CONF_GET(string, g, k_fault, "kind", &kind);
-        DE_CONF_GET(float, g, k_fault, "repair_s", &f->repair_s);
-        DE_CONF_GET(float, g, k_fault, "factor", &f->factor);
-        f->device = de_strmap_get(s->device_ix, dev);
-        if (f->device < 0)
-            return ref_error(g, "device", "device", dev, NAMES(s->devices, s->n_devices), err);
-        int has_factor = config_setting_get_member(g, "factor") != NULL;
-        if (strcmp(kind, "crash") == 0)
-            f->kind = DE_FAULT_CRASH;
-        else if (strcmp(kind, "slowdown") == 0)
-            f->kind = DE_FAULT_SLOWDOWN;
-        else if (strcmp(kind, "link-degrade") == 0)
-            f->kind = DE_FAULT_LINK_DEGRADE;
-        else {
-            where_key(g, "kind", loc, sizeof loc);
-            return de_err_set(err, DE_ERANGE, "%s: unknown fault kind '%s' (known: crash, slowdown, link-degrade)",
-                              loc, kind);
-        }
-        if (f->kind == DE_FAULT_CRASH && has_factor) {
-            where_key(g, "factor", loc, sizeof loc);
-            return de_err_set(err, DE_EINVAL, "%s: a crash takes no factor", loc);
-        }
-        if (f->kind != DE_FAULT_CRASH && !has_factor) {
-            where_key(g, NULL, loc, sizeof loc);
-            return de_err_set(err, DE_EMISSING, "%s.factor: a %s fault needs a factor in [0.001, 1]", loc, kind);
-        }
-        if (!has_factor)
-            f->factor = 1.0;
-        s->n_faults = i + 1;
     }
-    return DE_OK;
+    return trace ? load_fault_trace(s, root, trace, dir, err) : DE_OK;
 }
 
 static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_err *err)
@@ -461,7 +575,7 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
 
 static int load_root(de_scenario *s, config_setting_t *root, const char *catalog_dir, de_err *err)
 {
-    const char *name, *desc, *catalog;
+    const char *name, *desc, *catalog, *fault_trace;
     config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults, *exec;
     int rc = de_conf_check_keys(root, k_top, DE_NKEYS(k_top), err);
     if (rc)
@@ -475,6 +589,7 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
     DE_CONF_GET(setting, root, k_top, "jobs", &jobs);
     DE_CONF_GET(setting, root, k_top, "planner", &planner);
     DE_CONF_GET(setting, root, k_top, "faults", &faults);
+    DE_CONF_GET(string, root, k_top, "fault_trace", &fault_trace);
     DE_CONF_GET(setting, root, k_top, "exec", &exec);
     s->name = de_strdup(name);
     s->description = de_strdup(desc);
@@ -504,7 +619,7 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
     if (!rc)
         rc = load_planner(s, planner, err);
     if (!rc)
-        rc = load_faults(s, faults, err);
+        rc = load_faults(s, root, faults, fault_trace, dir, err);
     if (!rc)
         rc = load_exec(s, exec, dir, err);
     free(dir);
@@ -575,7 +690,7 @@ void de_scenario_destroy(de_scenario *s)
     free(s->dev_task_start);
     free(s->dev_tasks);
     free(s->jobs);
-    free(s->faults);
+    free(s->changes);
     de_catalog_destroy(s->catalog);
     de_strmap_destroy(s->link_ix);
     de_strmap_destroy(s->device_ix);
@@ -606,8 +721,9 @@ void de_scenario_print(const de_scenario *s, FILE *out)
     if (s->description && s->description[0])
         fprintf(out, "          %s\n", s->description);
     fprintf(out, "catalog   %s (%d device types)\n", s->catalog_dir, cat->n_types);
-    fprintf(out, "planner   policy=%s safety_margin=%g fastest_k=%d\n", de_policy_name(s->planner.policy),
-            s->planner.safety_margin, s->planner.fastest_k);
+    fprintf(out, "planner   policy=%s safety_margin=%g fastest_k=%d switch_gain=%g replan_cost_s=%g restart_cost_s=%g\n",
+            de_policy_name(s->planner.policy), s->planner.safety_margin, s->planner.fastest_k, s->planner.switch_gain,
+            s->planner.replan_cost_s, s->planner.restart_cost_s);
     fprintf(out, "\nlinks (%d)\n", s->n_links);
     for (int i = 0; i < s->n_links; i++)
         fprintf(out, "  %-16s bandwidth %10.1f Mbit/s  latency %8.3f ms\n", s->links[i].name,
@@ -639,11 +755,16 @@ void de_scenario_print(const de_scenario *s, FILE *out)
                 j->name, cat->networks[j->network].name, j->dataset_size, j->epochs, j->global_batch, j->arrival_s,
                 j->checkpoint_interval, j->checkpoint_cost_s);
     }
-    fprintf(out, "\nfaults (%d)\n", s->n_faults);
-    for (int i = 0; i < s->n_faults; i++) {
-        const de_fault *f = &s->faults[i];
-        fprintf(out, "  %-12s %-14s at %10.1f s  repair after %g s  factor %g\n", de_fault_kind_name(f->kind),
-                s->devices[f->device].name, f->time_s, f->repair_s, f->factor);
+    fprintf(out, "\nfaults and load changes (%d)\n", s->n_changes);
+    for (int i = 0; i < s->n_changes; i++) {
+        const de_change *c = &s->changes[i];
+        char what[256], when[64];
+        de_change_describe(c, s, what, sizeof what);
+        if (c->iteration >= 0)
+            snprintf(when, sizeof when, "after iteration %ld", c->iteration);
+        else
+            snprintf(when, sizeof when, "at %.1f s", c->time_s);
+        fprintf(out, "  %-40s %-22s (%s%s)\n", what, when, c->origin, c->ends >= 0 ? ", its repair_s" : "");
     }
     const de_exec_spec *e = &s->exec;
     if (e->present)

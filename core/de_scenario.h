@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "de_catalog.h"
+#include "de_change.h"
 #include "de_error.h"
 #include "de_policy.h"
 #include "de_trace.h"
@@ -51,20 +52,14 @@ typedef struct de_job {
     double checkpoint_cost_s;  /* time to write one checkpoint */
 } de_job;
 
-typedef enum de_fault_kind { DE_FAULT_CRASH, DE_FAULT_SLOWDOWN, DE_FAULT_LINK_DEGRADE } de_fault_kind;
-
-typedef struct de_fault {
-    int device;
-    double time_s;
-    de_fault_kind kind;
-    double repair_s;        /* time until repaired; INFINITY = never */
-    double factor;          /* speed (slowdown) or bandwidth (link-degrade) multiplier in (0,1]; 1 for crash */
-} de_fault;
-
 typedef struct de_planner_opts {
     de_policy policy;
     double safety_margin;   /* LC latency must stay <= deadline * (1 - margin) */
     int fastest_k;          /* fastest-k: k (0 = the k with the best predicted time) */
+    /* The re-plan rule (de_replan.h), the same in sim and run: */
+    double switch_gain;     /* switch when the new plan is predicted this fraction faster, costs included */
+    double replan_cost_s;   /* time to compute and distribute a plan */
+    double restart_cost_s;  /* time to restart the workers from a checkpoint; < 0: the job's checkpoint_cost_s */
 } de_planner_opts;
 
 /* How `deepedge run` executes the scenario's first job (the `exec` group). */
@@ -98,8 +93,8 @@ typedef struct de_scenario {
     int *dev_tasks;
     de_job *jobs;
     int n_jobs;
-    de_fault *faults;
-    int n_faults;
+    de_change *changes;     /* the `faults` (and `fault_trace`) as changes, a repair after its fault */
+    int n_changes;
     de_planner_opts planner;
     de_exec_spec exec;
     uint64_t checksum;      /* FNV-1a of the file's bytes */
@@ -127,6 +122,8 @@ void de_scenario_print(const de_scenario *s, FILE *out);
 /* Prints the key tables of the scenario format (documentation). */
 void de_scenario_print_keys(FILE *out);
 
-const char *de_fault_kind_name(de_fault_kind k);
+/* The restart cost of job j under the planner options (restart_cost_s, or the job's
+ * checkpoint cost when that is < 0). */
+double de_scenario_restart_cost(const de_scenario *s, const de_planner_opts *o, int job);
 
 #endif

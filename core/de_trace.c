@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "de_change.h"
 #include "de_csv.h"
-#include "de_scenario.h"
 #include "de_util.h"
 
 static const de_csv_col k_rate_cols[] = {
@@ -83,7 +83,7 @@ enum { F_TIME, F_DEVICE, F_KIND, F_REPAIR, F_FACTOR, F_NCOLS };
 static const de_csv_col k_fault_cols[] = {
     {"time_s", DE_CSV_NUMBER, 1, 0, 1e12, NULL, "s, when the fault happens (nondecreasing)"},
     {"device", DE_CSV_STRING, 1, 0, 0, NULL, "device name in the scenario"},
-    {"kind", DE_CSV_STRING, 1, 0, 0, NULL, "crash | slowdown | link-degrade"},
+    {"kind", DE_CSV_STRING, 1, 0, 0, NULL, "crash | repair | slowdown | link-degrade (de_change.h)"},
     {"repair_s", DE_CSV_STRING, 0, 0, 0, "", "s until repaired; empty or 'inf': never"},
     {"factor", DE_CSV_STRING, 0, 0, 0, "", "slowdown: speed multiplier; link-degrade: bandwidth multiplier, in [0.001, 1]"},
 };
@@ -108,8 +108,6 @@ static int opt_number(const de_csv *csv, int r, int c, double def, double min, d
 
 static int fault_row(const de_csv *csv, int r, de_fault_event *e, de_err *err)
 {
-    static const char *const kinds[] = {"crash", "slowdown", "link-degrade"};
-    static const int kind_ids[] = {DE_FAULT_CRASH, DE_FAULT_SLOWDOWN, DE_FAULT_LINK_DEGRADE};
     e->time_s = de_csv_num(csv, r, F_TIME);
     e->line = csv->line[r];
     if (r > 0 && e->time_s < de_csv_num(csv, r - 1, F_TIME))
@@ -117,22 +115,23 @@ static int fault_row(const de_csv *csv, int r, de_fault_event *e, de_err *err)
     const char *dev = de_csv_str(csv, r, F_DEVICE), *kind = de_csv_str(csv, r, F_KIND);
     if (!*dev)
         return de_csv_err(csv, r, F_DEVICE, err, DE_ESYNTAX, "empty device name");
-    e->kind = -1;
-    for (int k = 0; k < 3; k++)
-        if (strcmp(kind, kinds[k]) == 0)
-            e->kind = kind_ids[k];
-    if (e->kind < 0)
-        return de_csv_err(csv, r, F_KIND, err, DE_ERANGE, "unknown fault kind '%s' (known: crash, slowdown, link-degrade)",
-                          kind);
+    de_change_kind k;
+    if (de_change_kind_parse(kind, &k) || de_change_target_kind(k) == DE_TARGET_TASK ||
+        de_change_target_kind(k) == DE_TARGET_JOB)
+        return de_csv_err(csv, r, F_KIND, err, DE_ERANGE,
+                          "unknown fault kind '%s' (known here: crash, repair, slowdown, link-degrade)", kind);
+    e->kind = k;
     int rc = opt_number(csv, r, F_REPAIR, INFINITY, 0, INFINITY, &e->repair_s, err);
     if (rc)
         return rc;
+    if (isfinite(e->repair_s) && !de_change_repairable(k))
+        return de_csv_err(csv, r, F_REPAIR, err, DE_EINVAL, "a %s is not undone by a repair_s", kind);
     if ((rc = opt_number(csv, r, F_FACTOR, NAN, 1e-3, 1, &e->factor, err)))
         return rc;
-    if (e->kind == DE_FAULT_CRASH) {
+    if (de_change_value_kind(k) == DE_VALUE_NONE) {
         if (!isnan(e->factor))
-            return de_csv_err(csv, r, F_FACTOR, err, DE_EINVAL, "a crash takes no factor");
-        e->factor = 1.0;
+            return de_csv_err(csv, r, F_FACTOR, err, DE_EINVAL, "a %s takes no factor", kind);
+        e->factor = 0;
     } else if (isnan(e->factor)) {
         return de_csv_err(csv, r, F_FACTOR, err, DE_EMISSING, "a %s fault needs a factor in [0.001, 1]", kind);
     }

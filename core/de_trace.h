@@ -4,10 +4,11 @@
  * Rate trace: the header `time_s,rate_rps`, then one row per change point: the time
  * (s, strictly increasing, from 0) and the request rate (requests/s, >= 0) that
  * holds from then until the next row.
- * Fault trace: columns `time_s,device,kind,repair_s,factor` (repair_s and factor
- * optional): one fault per row, times nondecreasing; kind is crash, slowdown or
- * link-degrade (as the `faults` of a scenario); repair_s empty/absent = never
- * repaired; factor in [0.001, 1] for slowdown and link-degrade.
+ * Fault trace (a scenario's `fault_trace`): columns `time_s,device,kind,repair_s,factor`
+ * (repair_s and factor optional): one fault per row, times nondecreasing; kind is a
+ * change kind of de_change.h that targets a device or its link (crash, repair,
+ * slowdown, link-degrade); repair_s empty/absent = never repaired; factor in
+ * [0.001, 1] for slowdown and link-degrade.
  * Lines starting with '#' are comments. Malformed input is an error naming
  * FILE:LINE:COLUMN; nothing is skipped. */
 #ifndef DE_TRACE_H
@@ -36,9 +37,9 @@ double de_rate_trace_peak(const de_rate_trace *t);
 typedef struct de_fault_event {
     double time_s;
     char *device;
-    int kind;           /* a de_fault_kind (de_scenario.h) */
+    int kind;           /* a de_change_kind (de_change.h) */
     double repair_s;    /* INFINITY: never repaired */
-    double factor;      /* (0, 1]; 1 for crash */
+    double factor;      /* [0.001, 1] for slowdown and link-degrade; 0 otherwise */
     int line;           /* source line, for messages */
 } de_fault_event;
 

@@ -77,14 +77,14 @@ int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err)
             char line[256];
             int r;
             while ((r = de_wire_poll_line(o->fd, line, sizeof line)) == 1) {
-                if (strncmp(line, "rate ", 5) == 0 && !o->trace) {
-                    double nr = strtod(line + 5, NULL);
-                    if (nr >= 0) {
-                        rate = nr;
-                        double now = de_now_s();
-                        next = next_arrival(o, &rng, rate, now, t_start);
-                    }
-                } else if (strcmp(line, "stop") == 0) {
+                de_msg m = de_wire_msg(line);
+                double v = strtod(line + strcspn(line, " "), NULL);
+                if (m == DE_MSG_RATE && !o->trace && v >= 0) {
+                    rate = v;
+                    next = next_arrival(o, &rng, rate, de_now_s(), t_start);
+                } else if (m == DE_MSG_CORES && thr.cores > 0 && v > 0) {
+                    thr.cores = v; /* a slowdown under duty-cycle throttling */
+                } else if (m == DE_MSG_STOP) {
                     stopped = 1;
                 }
             }
@@ -95,7 +95,7 @@ int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err)
         if (now >= end)
             break;
         if (now - last_stat >= 1.0 && o->fd >= 0) {
-            de_wire_send(o->fd, "lcstat task=%s n=%ld cpu_s=%.3f rss_kb=%ld rate=%.4g", o->task, st->requests,
+            de_wire_send(o->fd, DE_MSG_LCSTAT, "task=%s n=%ld cpu_s=%.3f rss_kb=%ld rate=%.4g", o->task, st->requests,
                          de_proc_cpu_s(), de_proc_rss_kb(), rate);
             last_stat = now;
         }
@@ -119,7 +119,7 @@ int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err)
         st->violations += lat > o->deadline_s;
         st->max_s = fmax(st->max_s, lat);
         if (o->fd >= 0)
-            de_wire_send(o->fd, "lcreq task=%s lat=%.6f svc=%.6f", o->task, lat, done - s0);
+            de_wire_send(o->fd, DE_MSG_LCREQ, "task=%s lat=%.6f svc=%.6f", o->task, lat, done - s0);
         if (o->on_request)
             o->on_request(o->ud, next - t_start, lat);
         next = next_arrival(o, &rng, rate, next, t_start);

@@ -9,10 +9,12 @@
  *      collects every metric line (de_wire.h): live progress on stderr, time series
  *      CSV in the output folder (the simulator's file names and columns), and the
  *      simulator's gnuplot figures;
- *   4. on a worker's death (a crash, injected or not) or an LC load change that the
- *      current plan cannot absorb, marks the state (device down, new rate), calls the
- *      same planner again and restarts the workers from the last checkpoint with the
- *      new plan (OpenMPI has no ULFM: restart is the mechanism);
+ *   4. hands every change of the world — the scenario's faults, --inject, rate trace
+ *      rows, a worker that dies or hangs — to core's change table and re-plan rule
+ *      (core/de_replan.h), the same calls `deepedge sim` makes, and carries out the
+ *      decision: keep the plan; switch (the workers checkpoint at the next iteration
+ *      and restart on the new plan); or, after a loss, restart from the last
+ *      checkpoint on the new plan (OpenMPI has no ULFM: restart is the mechanism);
  *   5. at the end, stops the LC services, reaps every child, removes the cgroups and
  *      prints measured re-training time and LC percentiles next to the predictions.
  * SIGINT/SIGTERM: the workers checkpoint and stop (a second signal kills them); the
@@ -24,19 +26,6 @@
 #include <stdio.h>
 
 #include "de_error.h"
-
-typedef enum de_inject_kind { DE_INJECT_CRASH, DE_INJECT_LC_RATE, DE_INJECT_LINK } de_inject_kind;
-
-/* A fault or load change injected when the job reaches global iteration `iter`. */
-typedef struct de_run_inject {
-    de_inject_kind kind;
-    char target[128];   /* crash: device; lc-rate: LC task; link: link */
-    double value;       /* lc-rate: new rate, req/s; link: bandwidth factor in (0, 1] */
-    long iter;
-} de_run_inject;
-
-/* Parses "crash:DEVICE@ITER", "lc-rate:TASK=RATE@ITER" or "link:LINK*FACTOR@ITER". */
-int de_run_inject_parse(const char *s, de_run_inject *out, de_err *err);
 
 typedef struct de_run_opts {
     const char *scenario;      /* scenario file (required) */
@@ -52,11 +41,11 @@ typedef struct de_run_opts {
     const char *links;         /* link emulation on one host: pad | none | netns (one network namespace per
                                 * device as its host, links shaped with tc: scripts/netns-hosts.sh; root) */
     const char *resume;        /* start from this checkpoint */
-    de_run_inject *inject;
+    const char *const *inject; /* --inject values (de_change_parse_spec), checked against the scenario */
     int n_inject;
     double lc_warmup_s;        /* LC services alone before training starts */
     double window_s;           /* LC metrics window */
-    int max_restarts;
+    int max_restarts;          /* restarts after failures before giving up (default 3) */
     double stall_timeout_s;    /* no iteration for this long: the least recent device is lost (0: never) */
     int quiet;                 /* no live progress */
     int metrics_port;          /* > 0: Prometheus text-format metrics on 127.0.0.1:PORT (/metrics) */

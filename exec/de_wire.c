@@ -57,17 +57,39 @@ int de_wire_connect(const char *hostport, int *fd, de_err *err)
     return DE_OK;
 }
 
-int de_wire_send(int fd, const char *fmt, ...)
+static const char *const msg_names[] = {
+#define DE_X_NAME(id, name, help) name,
+    DE_MSG_TABLE(DE_X_NAME)
+#undef DE_X_NAME
+};
+
+const char *de_msg_name(de_msg m)
 {
-    if (fd < 0)
+    return (unsigned)m < DE_MSG_COUNT ? msg_names[m] : "?";
+}
+
+de_msg de_wire_msg(const char *line)
+{
+    size_t len = strcspn(line, " ");
+    for (int i = 0; i < DE_MSG_COUNT; i++)
+        if (strlen(msg_names[i]) == len && strncmp(line, msg_names[i], len) == 0)
+            return (de_msg)i;
+    return DE_MSG_COUNT;
+}
+
+int de_wire_send(int fd, de_msg m, const char *fmt, ...)
+{
+    if (fd < 0 || (unsigned)m >= DE_MSG_COUNT)
         return -1;
     char buf[2048];
+    int n = snprintf(buf, sizeof buf - 1, "%s%s", msg_names[m], fmt[0] ? " " : "");
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    int k = vsnprintf(buf + n, sizeof buf - 1 - (size_t)n, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (k < 0)
         return -1;
+    n += k;
     if ((size_t)n > sizeof buf - 2)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
@@ -163,15 +185,6 @@ double de_wire_num(const char *line, const char *key, double def)
         return def;
     double x = strtod(v, &end);
     return end == v ? def : x;
-}
-
-void de_wire_kind(const char *line, char *out, size_t n)
-{
-    size_t len = strcspn(line, " ");
-    if (len >= n)
-        len = n - 1;
-    memcpy(out, line, len);
-    out[len] = '\0';
 }
 
 void de_wire_text(const char *text, char *out, size_t n)

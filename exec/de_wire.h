@@ -5,9 +5,9 @@
  *     KIND key=value key=value ...\n
  * (values have no spaces; free text is sent with spaces as '_'). The coordinator
  * stamps each line with its own clock on receipt, so processes on other hosts need no
- * synchronised clocks. The coordinator writes control lines back ("stop", "rate R").
- * Kinds: hello, iter, ckpt, crash, done, error (workers); lcreq, lcstat, lcbye (LC
- * services). exec/README.md lists every key. */
+ * synchronised clocks, and writes control lines back. Every kind of line, in both
+ * directions, is a row of DE_MSG_TABLE: senders name it (de_wire_send), the receiver
+ * looks it up (de_wire_msg) and dispatches on it; exec/README.md lists every key. */
 #ifndef DE_WIRE_H
 #define DE_WIRE_H
 
@@ -15,11 +15,45 @@
 
 #include "de_error.h"
 
+/* X(ID, "kind", "who sends it to whom: keys") */
+#define DE_MSG_TABLE(X)                                                                                          \
+    X(HELLO, "hello", "worker: rank dev pid host batch")                                                         \
+    X(BACKEND, "backend", "worker: rank dev backend (cpu | cuda)")                                               \
+    X(ITER, "iter", "worker, each iteration: rank dev g total epoch batch compute throttle sync mpi pad step loss " \
+                    "cpu_s rss_kb")                                                                               \
+    X(CKPT, "ckpt", "rank 0, a checkpoint written: g s")                                                          \
+    X(CRASH, "crash", "worker, an injected crash (it then dies): rank dev g")                                    \
+    X(DONE, "done", "rank 0, training over: g total stopped val_loss val_acc")                                   \
+    X(BYE, "bye", "worker, leaving cleanly: rank dev")                                                           \
+    X(ERROR, "error", "worker, failing: rank dev msg")                                                           \
+    X(LCHELLO, "lchello", "LC service: task dev pid")                                                            \
+    X(LCREQ, "lcreq", "LC service, each request: task lat svc")                                                  \
+    X(LCSTAT, "lcstat", "LC service, each second: task n cpu_s rss_kb rate")                                     \
+    X(LCBYE, "lcbye", "LC service, leaving cleanly: task n viol p50 p95 p99 svc")                                \
+    X(LCERROR, "lcerror", "LC service, failing: task msg")                                                       \
+    X(STOP, "stop", "coordinator to rank 0 (checkpoint and stop) or to an LC service (stop)")                    \
+    X(RATE, "rate", "coordinator to an LC service: its new request rate (req/s)")                                \
+    X(PAD, "pad", "coordinator to every rank: pad each all-reduce to this many seconds (link emulation)")        \
+    X(CORES, "cores", "coordinator to a worker or LC service: its duty-cycle CPU budget (cores)")                \
+    /* new kinds above this line */
+
+typedef enum de_msg {
+#define DE_X_MSG(id, name, help) DE_MSG_##id,
+    DE_MSG_TABLE(DE_X_MSG)
+#undef DE_X_MSG
+    DE_MSG_COUNT /* also: a line of no known kind */
+} de_msg;
+
+const char *de_msg_name(de_msg m);
+/* The kind of a line (its first word); DE_MSG_COUNT when it is none of the table's. */
+de_msg de_wire_msg(const char *line);
+
+/* Sends one line of kind m: the kind, then the formatted fields (fmt may be "") and
+ * a '\n'. Returns 0, or -1 when the peer is gone (no SIGPIPE) or fd < 0. */
+int de_wire_send(int fd, de_msg m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Connects to "HOST:PORT" (numeric or resolvable host). *fd: the socket. */
 int de_wire_connect(const char *hostport, int *fd, de_err *err);
-/* Sends one formatted line (a '\n' is appended). Returns 0, or -1 when the peer is
- * gone (no SIGPIPE). */
-int de_wire_send(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reads one complete control line if one is waiting (non-blocking), into buf without
  * the newline: 1 a line, 0 nothing yet, -1 the peer closed the connection. */
 int de_wire_poll_line(int fd, char *buf, size_t n);
@@ -31,8 +65,6 @@ int de_wire_listen(const char *host, int want_port, int *fd, int *port, de_err *
  * or 0 when absent; de_wire_num returns the value as a number or def. */
 int de_wire_get(const char *line, const char *key, char *out, size_t n);
 double de_wire_num(const char *line, const char *key, double def);
-/* The line's kind (first word) into out. */
-void de_wire_kind(const char *line, char *out, size_t n);
 /* Copies text to out with spaces and '=' replaced by '_' (for free-text values). */
 void de_wire_text(const char *text, char *out, size_t n);
 

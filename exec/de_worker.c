@@ -12,7 +12,6 @@
 #include "de_dp.h"
 #include "de_emulate.h"
 #include "de_plan.h"
-#include "de_predictor.h"
 #include "de_prng.h"
 #include "de_scenario.h"
 #include "de_train.h"
@@ -51,7 +50,7 @@ static void report_error(worker *w, const de_err *err)
 {
     char t[1024];
     de_wire_text(err->msg, t, sizeof t);
-    de_wire_send(w->fd, "error rank=%d dev=%s msg=%s", w->rank, w->device ? w->device : "?", t);
+    de_wire_send(w->fd, DE_MSG_ERROR, "rank=%d dev=%s msg=%s", w->rank, w->device ? w->device : "?", t);
 }
 
 /* The rank's slice of global step g: samples perm[k*B + off ..], each augmented with its
@@ -116,7 +115,7 @@ static int setup(worker *w, de_err *err)
     w->device = s->devices[w->dev].name;
     char host[256] = "?";
     gethostname(host, sizeof host);
-    de_wire_send(w->fd, "hello rank=%d dev=%s pid=%ld host=%s batch=%d", w->rank, w->device, (long)getpid(), host,
+    de_wire_send(w->fd, DE_MSG_HELLO, "rank=%d dev=%s pid=%ld host=%s batch=%d", w->rank, w->device, (long)getpid(), host,
                  w->plan.shares[w->rank].batch);
     if (o->cgroup_dir) {
         char *g = de_path_join(o->cgroup_dir, w->device);
@@ -156,7 +155,7 @@ static int setup(worker *w, de_err *err)
 #endif
     if (strcmp(s->exec.backend, "cuda") == 0 || (strcmp(s->exec.backend, "auto") == 0 && gpu_type && have_gpu))
         to.device = DE_BACKEND_CUDA;
-    de_wire_send(w->fd, "backend rank=%d dev=%s backend=%s", w->rank, w->device,
+    de_wire_send(w->fd, DE_MSG_BACKEND, "rank=%d dev=%s backend=%s", w->rank, w->device,
                  to.device == DE_BACKEND_CUDA ? "cuda" : "cpu");
     if ((rc = de_train_create(w->net, &to, &w->tr, err)))
         return rc;
@@ -212,56 +211,31 @@ static int train(worker *w, de_err *err)
             return rc;
         g = m.global_step;
     }
-    /* The link model's all-reduce time for padding (one host without namespaces). */
-    double pad_to = 0;
-    if (o->pad_links && w->size > 1) {
-        de_state st;
-        de_state_init(&st, s, 0);
-        for (const char *p = o->link_factors; p && *p;) {
-            size_t len = strcspn(p, "=");
-            char name[128];
-            if (p[len] != '=' || len >= sizeof name) {
-                de_state_free(&st);
-                return de_err_set(err, DE_EINVAL, "--link-factors '%s': expected LINK=F,...", o->link_factors);
-            }
-            memcpy(name, p, len);
-            name[len] = '\0';
-            char *end;
-            double f = strtod(p + len + 1, &end);
-            int l = de_strmap_get(s->link_ix, name);
-            if (l < 0 || !(f > 0 && f <= 1) || (*end && *end != ',')) {
-                de_state_free(&st);
-                return de_err_set(err, DE_EINVAL, "--link-factors: bad entry '%s' (unknown link or factor not in (0,1])",
-                                  name);
-            }
-            st.link_factor[l] = f;
-            p = *end ? end + 1 : end;
-        }
-        de_predictor pred = de_predictor_model();
-        int *devs = de_calloc((size_t)w->size, sizeof(int));
-        for (int r = 0; r < w->size; r++)
-            devs[r] = w->plan.shares[r].device;
-        pad_to = pred.ops->allreduce_time(pred.ctx, &st, devs, w->size, 4.0 * (double)de_net_n_params(w->net));
-        free(devs);
-        de_state_free(&st);
-    }
+    double pad_to = w->size > 1 ? o->pad_s : 0; /* link emulation by padding (the coordinator's figure) */
     const de_device_type *type = &s->catalog->types[s->devices[w->dev].type];
     de_throttle thr = {o->duty_throttle ? type->emulation_cpu_cores : 0, 0};
     int off = de_dp_offset(w->dp), cnt = de_dp_local_batch(w->dp);
     int stopped = 0;
     for (; g < total; g++) {
         if (o->crash_device && strcmp(o->crash_device, w->device) == 0 && g == o->crash_iter) {
-            de_wire_send(w->fd, "crash rank=%d dev=%s g=%ld", w->rank, w->device, g);
+            de_wire_send(w->fd, DE_MSG_CRASH, "rank=%d dev=%s g=%ld", w->rank, w->device, g);
             raise(SIGKILL);
         }
         int control = 0;
-        if (w->rank == 0 && w->fd >= 0) {
+        if (w->fd >= 0) { /* the coordinator's control lines (de_wire.h) */
             char line[128];
             int r;
-            while ((r = de_wire_poll_line(w->fd, line, sizeof line)) == 1)
-                if (strcmp(line, "stop") == 0)
+            while ((r = de_wire_poll_line(w->fd, line, sizeof line)) == 1) {
+                de_msg m = de_wire_msg(line);
+                double v = strtod(line + strcspn(line, " "), NULL);
+                if (m == DE_MSG_STOP && w->rank == 0)
                     control = 1;
-            if (r < 0)
+                else if (m == DE_MSG_PAD && v >= 0 && o->pad_s > 0 && w->size > 1)
+                    pad_to = v; /* a link changed under the running plan */
+                else if (m == DE_MSG_CORES && v > 0 && thr.cores > 0)
+                    thr.cores = v; /* a slowdown under duty-cycle throttling */
+            }
+            if (r < 0 && w->rank == 0)
                 control = 1; /* the coordinator is gone: checkpoint and stop */
         }
         if (o->stop_after > 0 && g + 1 >= o->stop_after && w->rank == 0)
@@ -286,7 +260,7 @@ static int train(worker *w, de_err *err)
         }
         double t4 = de_now_s();
         de_wire_send(w->fd,
-                     "iter rank=%d dev=%s g=%ld total=%ld epoch=%ld batch=%d compute=%.6f throttle=%.6f sync=%.6f "
+                     DE_MSG_ITER, "rank=%d dev=%s g=%ld total=%ld epoch=%ld batch=%d compute=%.6f throttle=%.6f sync=%.6f "
                      "mpi=%.6f pad=%.6f step=%.6f loss=%.6f cpu_s=%.3f rss_kb=%ld",
                      w->rank, w->device, g + 1, total, g / spe, cnt, t1 - t0, thr.slept_s - slept0, t3 - t2, mpi_s,
                      pad, t4 - t0, loss, de_proc_cpu_s(), de_proc_rss_kb());
@@ -295,7 +269,7 @@ static int train(worker *w, de_err *err)
             double c0 = de_now_s();
             if ((rc = save_ckpt(w, g + 1, spe, B, lr, err)))
                 return rc;
-            de_wire_send(w->fd, "ckpt g=%ld s=%.6f", g + 1, de_now_s() - c0);
+            de_wire_send(w->fd, DE_MSG_CKPT, "g=%ld s=%.6f", g + 1, de_now_s() - c0);
         }
         if (ctl > 0) {
             stopped = 1;
@@ -318,7 +292,7 @@ static int train(worker *w, de_err *err)
             if (rc)
                 return rc;
         }
-        de_wire_send(w->fd, "done g=%ld total=%ld stopped=%d val_loss=%.6f val_acc=%.6f", g, total, stopped, vl, va);
+        de_wire_send(w->fd, DE_MSG_DONE, "g=%ld total=%ld stopped=%d val_loss=%.6f val_acc=%.6f", g, total, stopped, vl, va);
     }
     return DE_OK;
 }
@@ -341,7 +315,7 @@ int de_worker_run(const de_worker_opts *o, MPI_Comm comm, de_err *err)
     if (rc)
         report_error(&w, err);
     else
-        de_wire_send(w.fd, "bye rank=%d dev=%s", w.rank, w.device);
+        de_wire_send(w.fd, DE_MSG_BYE, "rank=%d dev=%s", w.rank, w.device);
     if (w.fd >= 0)
         close(w.fd);
     free(w.x);

@@ -28,8 +28,8 @@ typedef struct de_worker_opts {
     const char *resume;       /* checkpoint to start from (NULL: fresh) */
     const char *cgroup_dir;   /* run's cgroup directory: rank joins <dir>/<device> (NULL: none) */
     int duty_throttle;        /* throttle to the type's emulation_cpu_cores by sleeping */
-    int pad_links;            /* pad each all-reduce to the link model's time (one host, no netns) */
-    const char *link_factors; /* "LINK=F,LINK=F": degraded links' bandwidth factors for padding (NULL: none) */
+    double pad_s;             /* > 0: pad each all-reduce to this many seconds, the link model's time for the
+                               * plan (one host, no netns); 0: none; the coordinator may change it (de_wire.h) */
     const char *crash_device; /* fault injection: this device's rank dies (SIGKILL) ... */
     long crash_iter;          /* ... before global step crash_iter */
     long stop_after;          /* checkpoint and stop after this many global steps (0: never) */

@@ -1,8 +1,6 @@
 /* de_sim.c — the simulated edge cluster (see de_sim.h for the model). */
 #include "de_sim.h"
 
-#include "de_csv.h"
-
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
@@ -13,22 +11,20 @@
 
 #include "de_engine.h"
 #include "de_hist.h"
+#include "de_outputs.h"
 #include "de_planner.h"
 #include "de_predictor.h"
+#include "de_replan.h"
 #include "de_rng.h"
 #include "de_state.h"
 #include "de_util.h"
 
-enum { EV_JOB_ARRIVE, EV_ITER_START, EV_STEP_DONE, EV_ITER_END, EV_FAULT, EV_REPAIR, EV_RATE, EV_WINDOW, EV_COUNT };
-
-/* Device timeline states. */
-enum { ST_OFF, ST_TRAIN, ST_SYNC, ST_RECOVER, ST_DOWN };
-static const char *const state_name[] = {"off", "train", "sync", "recover", "down"};
+enum { EV_JOB_ARRIVE, EV_ITER_START, EV_STEP_DONE, EV_ITER_END, EV_CHANGE, EV_RATE, EV_PHASE, EV_WINDOW, EV_COUNT };
 
 typedef struct sdev {
     int training;         /* computing a training step now */
     int batch;            /* local batch while training */
-    int state;            /* timeline state */
+    de_tl_state state;    /* timeline state */
     double since;         /* ... since */
     double lc_free_at;    /* LC server busy until */
     gsl_rng *rng;         /* step-time noise */
@@ -40,7 +36,7 @@ typedef struct stask {
     const de_infer_params *ip;   /* its service model on its device */
     double next_arrival;
     de_hist all, win;
-    uint64_t win_requests, win_dropped, win_viol;
+    uint64_t win_requests, win_dropped, win_late;
 } stask;
 
 typedef struct sim {
@@ -54,18 +50,24 @@ typedef struct sim {
     de_planner_opts popt;
     sdev *dev;
     stask *task;
+    /* every change: the scenario's, then the injected ones; fired[] for iteration triggers */
+    de_change *changes;
+    int n_changes;
+    unsigned char *fired;
     /* the job queue and the running job */
     int *queue, qhead, qtail;
     int cur;              /* running job, -1 if none */
     int waiting;          /* the running job has no plan yet */
     int phase_iter;       /* an iteration is in flight */
     de_plan plan;         /* the running job's plan */
-    de_plan pending;      /* a plan to switch to at the end of the iteration */
+    de_plan pending;      /* a plan to switch to at the next iteration boundary */
     int has_pending;
-    double ckpt_samples, ckpt_time;
-    uint64_t ev_iter_end, ev_iter_start;
+    long done_it, ckpt_it; /* iterations completed, and at the last checkpoint */
+    int ckpt_written;     /* the checkpoint at ckpt_it has been paid for (its cost spent) */
+    double ckpt_time;
+    uint64_t ev_iter_end, ev_iter_start, ev_phase[3];
     double iter_start, iter_compute, iter_allreduce;
-    int jobs_done;
+    int jobs_done, decisions_cap;
     /* outputs */
     FILE *f_events, *f_iters, *f_timeline, *f_windows;
     double horizon;
@@ -79,31 +81,24 @@ static void logev(sim *m, const char *kind, const char *fmt, ...)
 {
     if (!m->f_events)
         return;
-    fprintf(m->f_events, "%.6f,%s,\"", de_engine_now(m->e), kind);
+    char detail[2048];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(m->f_events, fmt, ap);
+    vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    fputs("\"\n", m->f_events);
+    de_output_event(m->f_events, de_engine_now(m->e), kind, detail);
 }
 
-static void set_state(sim *m, int d, int state)
+static void set_state(sim *m, int d, de_tl_state state)
 {
     sdev *D = &m->dev[d];
     double now = de_engine_now(m->e);
     if (D->state == state)
         return;
-    double dt = now - D->since;
-    de_sim_device *R = &m->r->devices[d];
-    switch (D->state) {
-    case ST_TRAIN: R->train_s += dt; break;
-    case ST_SYNC: R->sync_s += dt; break;
-    case ST_RECOVER: R->recovery_s += dt; break;
-    case ST_DOWN: R->down_s += dt; break;
-    default: break;
+    if (D->state != DE_TL_OFF) {
+        m->r->devices[d].time_s[D->state] += now - D->since;
+        de_output_timeline(m->f_timeline, m->s->devices[d].name, d, D->since, now, D->state);
     }
-    if (m->f_timeline && D->state != ST_OFF && dt > 0)
-        fprintf(m->f_timeline, "%s,%d,%.6f,%.6f,%s\n", m->s->devices[d].name, d, D->since, now, state_name[D->state]);
     D->state = state;
     D->since = now;
 }
@@ -144,16 +139,14 @@ static void record(sim *m, int ti, double latency, int dropped)
     m->r->requests++;
     if (dropped) {
         R->dropped++;
-        R->violations++;
         T->win_dropped++;
-        T->win_viol++;
         return;
     }
     de_hist_add(&T->all, latency);
     de_hist_add(&T->win, latency);
     if (latency > m->s->tasks[ti].deadline_s) {
-        R->violations++;
-        T->win_viol++;
+        R->late++;
+        T->win_late++;
     }
 }
 
@@ -207,40 +200,18 @@ static double total_samples(const de_job *j)
     return (double)j->dataset_size * j->epochs;
 }
 
-static double restart_cost(const sim *m, int job)
+static double restart_cost(const sim *m)
 {
-    return m->o->restart_cost_s >= 0 ? m->o->restart_cost_s : m->s->jobs[job].checkpoint_cost_s;
+    return de_scenario_restart_cost(m->s, &m->popt, m->cur);
 }
 
-/* Plans the running job on the current state into *p; returns its shares. */
-static int compute_plan(sim *m, de_plan *p)
+static void log_plan_error(sim *m, const de_err *err)
 {
-    de_err err;
-    de_sim_job *J = &m->r->jobs[m->cur];
-    J->planner_calls++;
-    if (de_plan_compute(&m->st, m->cur, (de_policy)m->r->policy, &m->popt, &m->pred, p, &err) != DE_OK) {
-        logev(m, "plan_error", "%s", err.msg);
-        p->n_shares = 0;
-    }
-    return p->n_shares;
+    logev(m, "plan_error", "%s", err->msg);
 }
 
-static void log_plan(sim *m, const de_plan *p, const char *why)
-{
-    if (!m->f_events)
-        return;
-    char buf[4096];
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < p->n_shares && len < sizeof buf - 64; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s=%d", i ? " " : "",
-                                m->s->devices[p->shares[i].device].name, p->shares[i].batch);
-    logev(m, "plan", "%s job=%s policy=%s predicted_iteration_s=%.6f predicted_violations=%d shares: %s", why,
-          m->s->jobs[m->cur].name, de_policy_name(p->policy), p->iteration_time_s, p->violations, buf);
-}
-
-/* All devices of the running plan enter state st. */
-static void plan_state(sim *m, int state)
+/* All devices of the running plan that are up enter state st. */
+static void plan_state(sim *m, de_tl_state state)
 {
     for (int i = 0; i < m->plan.n_shares; i++) {
         int d = m->plan.shares[i].device;
@@ -249,13 +220,47 @@ static void plan_state(sim *m, int state)
     }
 }
 
-/* The next iteration of the running job starts after `delay` (recovery). */
-static void start_after(sim *m, double delay)
+static void cancel(sim *m, uint64_t *ev)
 {
-    plan_state(m, ST_RECOVER);
-    m->r->jobs[m->cur].recovery_s += delay;
-    m->ev_iter_start = de_engine_schedule(m->e, de_engine_now(m->e) + delay, m->ty[EV_ITER_START], (uint32_t)m->cur, 0);
+    if (*ev)
+        de_engine_cancel(m->e, *ev);
+    *ev = 0;
 }
+
+/* The next iteration of the running job starts after a checkpoint, planning and a
+ * restart, in that order (any of them 0); each is a state of the timeline. */
+static void start_after(sim *m, double ckpt_s, double plan_s, double restart_s)
+{
+    de_sim_job *J = &m->r->jobs[m->cur];
+    J->checkpoint_s += ckpt_s;
+    J->planning_s += plan_s;
+    J->restart_s += restart_s;
+    const double len[3] = {ckpt_s, plan_s, restart_s};
+    const de_tl_state st[3] = {DE_TL_CHECKPOINT, DE_TL_PLAN, DE_TL_RECOVER}; /* ev_phase[k]: st[k] */
+    double t = de_engine_now(m->e);
+    for (int k = 0; k < 3; k++) {
+        if (!(len[k] > 0))
+            continue;
+        if (t == de_engine_now(m->e))
+            plan_state(m, st[k]);
+        else
+            m->ev_phase[k] = de_engine_schedule(m->e, t, m->ty[EV_PHASE], (uint32_t)m->cur, (uint64_t)st[k]);
+        t += len[k];
+    }
+    m->ev_iter_start = de_engine_schedule(m->e, t, m->ty[EV_ITER_START], (uint32_t)m->cur, 0);
+}
+
+static void ev_phase(de_engine *e, void *ctx, uint32_t job, uint64_t state)
+{
+    (void)e;
+    sim *m = ctx;
+    m->ev_phase[state - DE_TL_CHECKPOINT] = 0;
+    if ((int)job == m->cur)
+        plan_state(m, (de_tl_state)state);
+}
+
+static void fire_iteration_changes(sim *m, long iteration);
+static void decide(sim *m, const de_change *c);
 
 static void try_start_job(sim *m)
 {
@@ -264,34 +269,23 @@ static void try_start_job(sim *m)
     m->cur = m->queue[m->qhead++];
     m->waiting = 1;
     m->has_pending = 0;
-    m->ckpt_samples = 0;
+    m->done_it = m->ckpt_it = 0;
+    m->ckpt_written = 1; /* the start is a checkpoint of nothing done */
     m->ckpt_time = de_engine_now(m->e);
+    m->st.samples_done[m->cur] = 0;
     logev(m, "job_start", "job=%s", m->s->jobs[m->cur].name);
     const de_plan *given = m->o->plan && m->o->plan->job == m->cur ? m->o->plan : NULL;
     if (given) { /* the plan file, as deployed: evaluated, not recomputed */
         de_plan_copy(&m->plan, given);
         de_plan_evaluate(&m->plan, &m->st, &m->pred, m->popt.safety_margin);
-        log_plan(m, &m->plan, "from-file");
+        logev(m, "plan", "from the plan file: %d devices, predicted iteration %.4f s", m->plan.n_shares,
+              m->plan.iteration_time_s);
         m->waiting = 0;
-        start_after(m, m->o->replan_cost_s);
-    } else if (compute_plan(m, &m->plan)) {
-        log_plan(m, &m->plan, "initial");
-        m->waiting = 0;
-        start_after(m, m->o->replan_cost_s);
+        start_after(m, 0, m->popt.replan_cost_s, 0);
     } else {
-        logev(m, "job_wait", "job=%s no device can take it: %s", m->s->jobs[m->cur].name,
-              m->plan.verdict ? m->plan.verdict : "");
+        decide(m, NULL);
     }
-}
-
-static void ev_job_arrive(de_engine *e, void *ctx, uint32_t job, uint64_t b)
-{
-    (void)e;
-    (void)b;
-    sim *m = ctx;
-    m->queue[m->qtail++] = (int)job;
-    logev(m, "job_arrival", "job=%s", m->s->jobs[job].name);
-    try_start_job(m);
+    fire_iteration_changes(m, 0);
 }
 
 static double step_noise(sim *m, int d)
@@ -303,13 +297,34 @@ static double step_noise(sim *m, int d)
     return exp(gsl_ran_gaussian(m->dev[d].rng, sqrt(s2)) - 0.5 * s2); /* lognormal, mean 1 */
 }
 
+/* Graceful switch to the pending plan at an iteration boundary: a checkpoint (unless
+ * one was just written there), then the new plan's workers restart from it. */
+static void switch_plan(sim *m)
+{
+    const de_job *j = &m->s->jobs[m->cur];
+    double ckpt = m->ckpt_it == m->done_it && m->ckpt_written ? 0 : j->checkpoint_cost_s;
+    m->ckpt_it = m->done_it;
+    m->ckpt_written = 1;
+    m->ckpt_time = de_engine_now(m->e) + ckpt;
+    plan_state(m, DE_TL_OFF);
+    de_plan_copy(&m->plan, &m->pending);
+    m->has_pending = 0;
+    m->r->jobs[m->cur].switches++;
+    start_after(m, ckpt, m->popt.replan_cost_s, restart_cost(m));
+}
+
 static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
 {
     (void)b;
     sim *m = ctx;
     m->ev_iter_start = 0;
+    memset(m->ev_phase, 0, sizeof m->ev_phase);
     if ((int)job != m->cur)
         return;
+    if (m->has_pending) { /* a switch decided while this start was pending */
+        switch_plan(m);
+        return;
+    }
     double now = de_engine_now(e);
     int network = m->s->jobs[job].network;
     double tmax = 0;
@@ -321,7 +336,7 @@ static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
         lc_advance(m, d, now);
         m->dev[d].training = 1;
         m->dev[d].batch = bi;
-        set_state(m, d, ST_TRAIN);
+        set_state(m, d, DE_TL_TRAIN);
         m->dev[d].ev_step = de_engine_schedule(e, now + t, m->ty[EV_STEP_DONE], (uint32_t)d, 0);
         m->r->devices[d].batch_sum += bi;
         m->r->devices[d].iterations++;
@@ -348,17 +363,7 @@ static void ev_step_done(de_engine *e, void *ctx, uint32_t d, uint64_t b)
     m->dev[d].ev_step = 0;
     lc_advance(m, (int)d, de_engine_now(e));
     m->dev[d].training = 0;
-    set_state(m, (int)d, ST_SYNC);
-}
-
-static int same_shares(const de_plan *a, const de_plan *b)
-{
-    if (a->n_shares != b->n_shares)
-        return 0;
-    for (int i = 0; i < a->n_shares; i++)
-        if (a->shares[i].device != b->shares[i].device || a->shares[i].batch != b->shares[i].batch)
-            return 0;
-    return 1;
+    set_state(m, (int)d, DE_TL_SYNC);
 }
 
 static void job_done(sim *m)
@@ -367,31 +372,15 @@ static void job_done(sim *m)
     J->finished = 1;
     J->end_s = de_engine_now(m->e);
     de_plan_copy(&J->plan, &m->plan);
-    logev(m, "job_done", "job=%s iterations=%lld lost_samples=%.0f", m->s->jobs[m->cur].name, J->iterations,
-          J->lost_samples);
-    plan_state(m, ST_OFF);
+    logev(m, "job_done", "job=%s iterations=%lld lost_iterations=%lld", m->s->jobs[m->cur].name, J->iterations,
+          J->lost_iterations);
+    plan_state(m, DE_TL_OFF);
     m->cur = -1;
     m->phase_iter = 0;
     m->jobs_done++;
     try_start_job(m);
     if (m->jobs_done == m->s->n_jobs && !(m->o->until_s > 0))
         de_engine_stop(m->e);
-}
-
-/* Graceful switch to the pending plan between iterations: checkpoint, then
- * restart with the new plan (a new set of workers restarts from a checkpoint). */
-static void switch_plan(sim *m)
-{
-    const de_job *j = &m->s->jobs[m->cur];
-    de_sim_job *J = &m->r->jobs[m->cur];
-    m->ckpt_samples = J->samples_done;
-    m->ckpt_time = de_engine_now(m->e) + j->checkpoint_cost_s;
-    plan_state(m, ST_OFF);
-    de_plan_copy(&m->plan, &m->pending);
-    m->has_pending = 0;
-    J->switches++;
-    log_plan(m, &m->plan, "switch");
-    start_after(m, j->checkpoint_cost_s + m->o->replan_cost_s + restart_cost(m, m->cur));
 }
 
 static void ev_iter_end(de_engine *e, void *ctx, uint32_t job, uint64_t b)
@@ -408,115 +397,80 @@ static void ev_iter_end(de_engine *e, void *ctx, uint32_t job, uint64_t b)
     J->iterations++;
     J->compute_s += m->iter_compute;
     J->allreduce_s += m->iter_allreduce;
-    J->samples_done += j->global_batch;
-    if (J->samples_done > total_samples(j))
-        J->samples_done = total_samples(j);
+    m->done_it++;
+    J->samples_done = fmin((double)m->done_it * j->global_batch, total_samples(j));
     m->st.samples_done[job] = J->samples_done;
-    long long index = (long long)llround(J->samples_done / j->global_batch);
-    if (m->f_iters)
-        fprintf(m->f_iters, "%s,%lld,%.6f,%.6f,%.6f,%.6f,%.0f\n", j->name, index, m->iter_start, m->iter_compute,
-                m->iter_allreduce, now, J->samples_done);
+    de_output_iteration(m->f_iters, j->name, m->done_it, m->iter_start, m->iter_compute, m->iter_allreduce, now,
+                        J->samples_done);
     if (J->samples_done >= total_samples(j)) {
         job_done(m);
         return;
     }
-    if (m->has_pending) {
+    int ckpt = m->done_it % j->checkpoint_interval == 0;
+    if (ckpt) {
+        m->ckpt_it = m->done_it;
+        m->ckpt_written = 0;
+        m->ckpt_time = now + j->checkpoint_cost_s;
+        logev(m, "checkpoint", "job=%s iteration=%ld", j->name, m->done_it);
+    }
+    /* Changes due after this iteration (after its checkpoint, as in `run`). */
+    long it = m->done_it;
+    fire_iteration_changes(m, it);
+    if (m->cur != (int)job || m->waiting || m->ev_iter_start)
+        return; /* a loss re-planned (or the job waits) */
+    if (m->has_pending) { /* the switch writes this iteration's checkpoint */
         switch_plan(m);
         return;
     }
-    if (index % j->checkpoint_interval == 0) {
-        m->ckpt_samples = J->samples_done;
-        m->ckpt_time = now + j->checkpoint_cost_s;
-        logev(m, "checkpoint", "job=%s iteration=%lld samples=%.0f", j->name, index, J->samples_done);
-        start_after(m, j->checkpoint_cost_s);
+    if (ckpt) {
+        m->ckpt_written = 1;
+        start_after(m, j->checkpoint_cost_s, 0, 0);
         return;
     }
     m->ev_iter_start = de_engine_schedule(e, now, m->ty[EV_ITER_START], job, 0);
 }
 
-/* A failure hit a device of the running plan: the iteration in flight and the work
- * since the last checkpoint are lost; re-plan on what is left and restart. */
-static void job_failure(sim *m, int dead)
+/* A device of the running plan is lost: the iteration in flight and the work since
+ * the last checkpoint are lost; the job continues as the decision says. */
+static void job_failure(sim *m, int dead, const de_decision *d)
 {
     de_sim_job *J = &m->r->jobs[m->cur];
+    const de_job *j = &m->s->jobs[m->cur];
     double now = de_engine_now(m->e);
-    if (m->ev_iter_end)
-        de_engine_cancel(m->e, m->ev_iter_end);
-    if (m->ev_iter_start)
-        de_engine_cancel(m->e, m->ev_iter_start);
-    m->ev_iter_end = m->ev_iter_start = 0;
+    cancel(m, &m->ev_iter_end);
+    cancel(m, &m->ev_iter_start);
+    for (int k = 0; k < 3; k++)
+        cancel(m, &m->ev_phase[k]);
     for (int i = 0; i < m->plan.n_shares; i++) {
-        int d = m->plan.shares[i].device;
-        if (m->dev[d].ev_step) {
-            de_engine_cancel(m->e, m->dev[d].ev_step);
-            m->dev[d].ev_step = 0;
+        int dv = m->plan.shares[i].device;
+        cancel(m, &m->dev[dv].ev_step);
+        if (m->dev[dv].training) {
+            lc_advance(m, dv, now);
+            m->dev[dv].training = 0;
         }
-        if (m->dev[d].training) {
-            lc_advance(m, d, now);
-            m->dev[d].training = 0;
-        }
-        if (d != dead)
-            set_state(m, d, ST_OFF);
+        if (dv != dead)
+            set_state(m, dv, DE_TL_OFF);
     }
-    double lost = J->samples_done - m->ckpt_samples;
+    long lost = m->done_it - m->ckpt_it;
     double lost_t = now - m->ckpt_time;
-    J->lost_samples += lost;
+    J->lost_iterations += lost;
     J->lost_time_s += lost_t > 0 ? lost_t : 0;
     J->failures++;
-    J->samples_done = m->ckpt_samples;
+    m->done_it = m->ckpt_it;
+    m->ckpt_written = 1;
+    J->samples_done = fmin((double)m->done_it * j->global_batch, total_samples(j));
     m->st.samples_done[m->cur] = J->samples_done;
     m->phase_iter = 0;
     m->has_pending = 0;
-    logev(m, "failure", "job=%s device=%s lost_samples=%.0f lost_time_s=%.6f back_to_samples=%.0f",
-          m->s->jobs[m->cur].name, m->s->devices[dead].name, lost, lost_t > 0 ? lost_t : 0, J->samples_done);
-    if (compute_plan(m, &m->plan)) {
-        log_plan(m, &m->plan, "after-failure");
+    logev(m, "failure", "job=%s device=%s lost_iterations=%ld lost_time_s=%.6f back_to_iteration=%ld", j->name,
+          m->s->devices[dead].name, lost, lost_t > 0 ? lost_t : 0, m->done_it);
+    if (d->action == DE_ACTION_RESTART) {
+        de_plan_copy(&m->plan, &d->plan);
         m->waiting = 0;
-        start_after(m, m->o->replan_cost_s + restart_cost(m, m->cur));
+        start_after(m, 0, m->popt.replan_cost_s, restart_cost(m));
     } else {
         m->waiting = 1;
-        logev(m, "job_wait", "job=%s no plan after the failure", m->s->jobs[m->cur].name);
     }
-}
-
-/* The world changed (not a failure of the running plan): re-plan, and switch at the
- * end of the iteration if that pays off, or start a waiting job. */
-static void world_changed(sim *m, const char *why)
-{
-    if (m->cur < 0)
-        return;
-    if (m->waiting) {
-        if (compute_plan(m, &m->plan)) {
-            log_plan(m, &m->plan, why);
-            m->waiting = 0;
-            start_after(m, m->o->replan_cost_s + (m->ckpt_samples > 0 ? restart_cost(m, m->cur) : 0));
-        }
-        return;
-    }
-    de_plan cand, now_plan;
-    de_plan_init(&cand);
-    de_plan_init(&now_plan);
-    if (compute_plan(m, &cand) && !same_shares(&cand, &m->plan)) {
-        de_plan_copy(&now_plan, &m->plan);
-        de_plan_evaluate(&now_plan, &m->st, &m->pred, m->popt.safety_margin);
-        const de_job *j = &m->s->jobs[m->cur];
-        double cost = j->checkpoint_cost_s + m->o->replan_cost_s + restart_cost(m, m->cur);
-        int better = cand.feasible && (!now_plan.feasible || cand.retraining_time_s + cost <
-                                                                  now_plan.retraining_time_s * (1.0 - m->o->switch_gain));
-        if (better) {
-            de_plan_copy(&m->pending, &cand);
-            m->has_pending = 1;
-            logev(m, "replan", "%s: switch at the end of the iteration (now %.3f s/it%s, new %.3f s/it)", why,
-                  now_plan.iteration_time_s, now_plan.feasible ? "" : ", breaks a deadline", cand.iteration_time_s);
-            if (!m->phase_iter && m->ev_iter_start) { /* between iterations: switch right away */
-                de_engine_cancel(m->e, m->ev_iter_start);
-                m->ev_iter_start = 0;
-                switch_plan(m);
-            }
-        }
-    }
-    de_plan_free(&cand);
-    de_plan_free(&now_plan);
 }
 
 static int in_plan(const sim *m, int d)
@@ -529,72 +483,133 @@ static int in_plan(const sim *m, int d)
     return 0;
 }
 
-static void ev_fault(de_engine *e, void *ctx, uint32_t fi, uint64_t b)
+/* The re-plan rule (core/de_replan.h) on the change c (NULL: the waiting job asks to
+ * start), carried out as the executor carries it out. */
+static void decide(sim *m, const de_change *c)
 {
-    (void)b;
-    sim *m = ctx;
-    const de_fault *f = &m->s->faults[fi];
-    int d = f->device;
-    double now = de_engine_now(e);
-    lc_advance(m, d, now);
-    logev(m, "fault", "%s device=%s factor=%g", de_fault_kind_name(f->kind), m->s->devices[d].name, f->factor);
-    if (f->kind == DE_FAULT_CRASH) {
-        int hit = in_plan(m, d);
-        m->dev[d].training = 0;
-        m->st.up[d] = 0;
-        set_state(m, d, ST_DOWN);
-        if (hit)
-            job_failure(m, d);
-        else
-            world_changed(m, "device down");
-    } else {
-        if (f->kind == DE_FAULT_SLOWDOWN)
-            m->st.speed[d] = f->factor;
-        else
-            m->st.link_factor[m->s->devices[d].link] = f->factor;
-        world_changed(m, f->kind == DE_FAULT_SLOWDOWN ? "slowdown" : "link degraded");
+    if (m->cur < 0)
+        return;
+    de_replan_view v = {m->cur, m->waiting ? NULL : &m->plan, m->has_pending ? &m->pending : NULL, m->done_it,
+                        m->ckpt_it};
+    de_decision d;
+    de_decision_init(&d);
+    de_err err;
+    m->r->jobs[m->cur].planner_calls++;
+    if (de_replan_decide(&m->st, c, &v, (de_policy)m->r->policy, &m->popt, &m->pred, &d, &err)) {
+        log_plan_error(m, &err);
+        de_decision_free(&d);
+        return;
     }
-    if (isfinite(f->repair_s))
-        de_engine_schedule(e, now + f->repair_s, m->ty[EV_REPAIR], fi, 0);
+    char line[512];
+    de_decision_describe(&d, c, m->s, line, sizeof line);
+    logev(m, "decision", "%s", line);
+    de_sim_result *R = m->r;
+    if (R->n_decisions == m->decisions_cap) {
+        m->decisions_cap = m->decisions_cap ? 2 * m->decisions_cap : 16;
+        R->decisions = de_realloc(R->decisions, (size_t)m->decisions_cap * sizeof *R->decisions);
+    }
+    R->decisions[R->n_decisions].time_s = de_engine_now(m->e);
+    snprintf(R->decisions[R->n_decisions++].line, sizeof R->decisions[0].line, "%s", line);
+    if (d.lost) {
+        job_failure(m, c->target, &d);
+    } else if (d.action == DE_ACTION_SWITCH) {
+        de_plan_copy(&m->pending, &d.plan);
+        m->has_pending = 1; /* carried out at the next iteration boundary */
+    } else if (d.action == DE_ACTION_START) {
+        de_plan_copy(&m->plan, &d.plan);
+        m->waiting = 0;
+        start_after(m, 0, m->popt.replan_cost_s, m->ckpt_it > 0 ? restart_cost(m) : 0);
+    } else if (d.action == DE_ACTION_WAIT) {
+        m->waiting = 1;
+    }
+    de_decision_free(&d);
 }
 
-static void ev_repair(de_engine *e, void *ctx, uint32_t fi, uint64_t b)
+/* A change of the world: LC requests are served up to now under the old state, the
+ * state changes (core), the simulated devices follow, and the rule decides. */
+static void on_change(sim *m, const de_change *c)
 {
+    const de_scenario *s = m->s;
+    double now = de_engine_now(m->e);
+    int d = -1;
+    if (de_change_target_kind(c->kind) == DE_TARGET_DEVICE)
+        d = c->target;
+    else if (c->kind == DE_CHANGE_LC_RATE)
+        d = s->tasks[c->target].device;
+    if (d >= 0)
+        lc_advance(m, d, now);
+    char what[256];
+    de_change_describe(c, s, what, sizeof what);
+    logev(m, "change", "%s (%s)", what, c->origin);
+    if (c->kind == DE_CHANGE_JOB_ARRIVAL) {
+        m->queue[m->qtail++] = c->target;
+        try_start_job(m);
+        return;
+    }
+    int hit = c->kind == DE_CHANGE_CRASH && in_plan(m, d);
+    if (!de_change_apply(&m->st, c))
+        return; /* nothing changed: nothing to decide */
+    switch (c->kind) {
+    case DE_CHANGE_CRASH:
+        if (!hit)
+            m->dev[d].training = 0;
+        set_state(m, d, DE_TL_DOWN);
+        break;
+    case DE_CHANGE_REPAIR:
+        set_state(m, d, DE_TL_OFF);
+        if (m->dev[d].lc_free_at < now)
+            m->dev[d].lc_free_at = now;
+        break;
+    case DE_CHANGE_LC_RATE: {
+        stask *T = &m->task[c->target];
+        if (T->next_arrival >= now) /* memoryless: redraw from now at the new rate */
+            T->next_arrival = now + exp_draw(T->rng, m->st.rate[c->target]);
+        break;
+    }
+    default: break;
+    }
+    decide(m, c);
+}
+
+/* The iteration-triggered changes due once the running job has done `iteration`. */
+static void fire_iteration_changes(sim *m, long iteration)
+{
+    for (int i = 0; i < m->n_changes; i++)
+        if (!m->fired[i] && m->changes[i].iteration >= 0 && m->changes[i].iteration <= iteration && m->cur >= 0) {
+            m->fired[i] = 1;
+            on_change(m, &m->changes[i]);
+        }
+}
+
+static void ev_job_arrive(de_engine *e, void *ctx, uint32_t job, uint64_t b)
+{
+    (void)e;
     (void)b;
     sim *m = ctx;
-    const de_fault *f = &m->s->faults[fi];
-    int d = f->device;
-    lc_advance(m, d, de_engine_now(e));
-    logev(m, "repair", "%s device=%s", de_fault_kind_name(f->kind), m->s->devices[d].name);
-    if (f->kind == DE_FAULT_CRASH) {
-        m->st.up[d] = 1;
-        set_state(m, d, ST_OFF);
-        if (m->dev[d].lc_free_at < de_engine_now(e))
-            m->dev[d].lc_free_at = de_engine_now(e);
-    } else if (f->kind == DE_FAULT_SLOWDOWN) {
-        m->st.speed[d] = 1.0;
-    } else {
-        m->st.link_factor[m->s->devices[d].link] = 1.0;
-    }
-    world_changed(m, "repair");
+    de_change c;
+    de_change_init(&c, DE_CHANGE_JOB_ARRIVAL, (int)job, 0, "jobs.arrival_s");
+    c.time_s = de_engine_now(e);
+    on_change(m, &c);
+}
+
+static void ev_change(de_engine *e, void *ctx, uint32_t i, uint64_t b)
+{
+    (void)e;
+    (void)b;
+    sim *m = ctx;
+    on_change(m, &m->changes[i]);
 }
 
 static void ev_rate(de_engine *e, void *ctx, uint32_t ti, uint64_t row)
 {
     sim *m = ctx;
-    const de_lc_task *t = &m->s->tasks[ti];
-    double now = de_engine_now(e);
-    lc_advance(m, t->device, now);
-    double old = m->st.rate[ti];
-    m->st.rate[ti] = t->trace->rate[row];
-    stask *T = &m->task[ti];
-    if (T->next_arrival >= now) /* memoryless: redraw from now at the new rate */
-        T->next_arrival = now + exp_draw(T->rng, m->st.rate[ti]);
-    if (row + 1 < (uint64_t)t->trace->n)
-        de_engine_schedule(e, t->trace->time_s[row + 1], m->ty[EV_RATE], ti, row + 1);
-    logev(m, "rate", "task=%s %.3f -> %.3f req/s", t->name, old, m->st.rate[ti]);
-    if (old != m->st.rate[ti])
-        world_changed(m, "LC rate change");
+    const de_rate_trace *tr = m->s->tasks[ti].trace;
+    de_change c;
+    de_change_init(&c, DE_CHANGE_LC_RATE, (int)ti, tr->rate[row], "rate trace");
+    c.time_s = de_engine_now(e);
+    if (row + 1 < (uint64_t)tr->n)
+        de_engine_schedule(e, tr->time_s[row + 1], m->ty[EV_RATE], ti, row + 1);
+    on_change(m, &c);
 }
 
 /* ------------------------------------------------------------------ windows */
@@ -606,15 +621,18 @@ static void flush_window(sim *m, double t0, double t1)
     static const double ps[3] = {0.5, 0.95, 0.99};
     for (int ti = 0; ti < m->s->n_tasks; ti++) {
         stask *T = &m->task[ti];
+        const de_lc_task *t = &m->s->tasks[ti];
         if (m->f_windows && T->win_requests) {
-            double q[3];
-            de_hist_quantiles(&T->win, ps, 3, q);
-            fprintf(m->f_windows, "%.6f,%.6f,%s,%llu,%llu,%llu,%.6g,%.6g,%.6g,%.6g\n", t0, t1, m->s->tasks[ti].name,
-                    (unsigned long long)T->win_requests, (unsigned long long)T->win_dropped,
-                    (unsigned long long)T->win_viol, q[0], q[1], q[2], m->s->tasks[ti].deadline_s);
+            double q[3] = {NAN, NAN, NAN};
+            if (T->win.n)
+                de_hist_quantiles(&T->win, ps, 3, q);
+            de_window_row w = {t0,   t1,   t->name, T->win_requests, T->win_dropped, T->win_late + T->win_dropped,
+                               q[0], q[1], q[2],    de_hist_quantile(&T->win, t->percentile), 100 * t->percentile,
+                               t->deadline_s};
+            de_output_window(m->f_windows, &w);
         }
         de_hist_reset(&T->win);
-        T->win_requests = T->win_dropped = T->win_viol = 0;
+        T->win_requests = T->win_dropped = T->win_late = 0;
     }
 }
 
@@ -661,9 +679,7 @@ void de_sim_opts_default(de_sim_opts *o)
     o->seed = 1;
     o->window_s = 60.0;
     o->step_cv = 0.05;
-    o->replan_cost_s = 0.5;
-    o->restart_cost_s = -1;
-    o->switch_gain = 0.05;
+    o->replan_cost_s = o->restart_cost_s = o->switch_gain = NAN;
 }
 
 static int open_outputs(sim *m, de_err *err)
@@ -672,51 +688,163 @@ static int open_outputs(sim *m, de_err *err)
     if (!dir)
         return DE_OK;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return de_err_set(err, DE_EIO, "%s: cannot create output directory: %s", dir, strerror(errno));
-    int rc = DE_OK;
-    m->f_events = de_csv_create(dir, "events.csv", "time_s,event,detail", err, &rc);
-    if (!rc)
-        m->f_iters = de_csv_create(dir, "iterations.csv", "job,iteration,start_s,compute_s,allreduce_s,end_s,samples_done",
-                              err, &rc);
-    if (!rc)
-        m->f_timeline = de_csv_create(dir, "timeline.csv", "device,device_index,start_s,end_s,state", err, &rc);
-    if (!rc)
-        m->f_windows = de_csv_create(dir, "lc_windows.csv",
-                                "start_s,end_s,task,requests,dropped,violations,p50_s,p95_s,p99_s,deadline_s", err, &rc);
-    return rc;
+        return de_err_set(err, DE_EIO, "%s: cannot create the output folder: %s", dir, strerror(errno));
+    if (!(m->f_events = de_output_open(dir, DE_OUT_EVENTS, err)) ||
+        !(m->f_iters = de_output_open(dir, DE_OUT_ITERATIONS, err)) ||
+        !(m->f_timeline = de_output_open(dir, DE_OUT_TIMELINE, err)) ||
+        !(m->f_windows = de_output_open(dir, DE_OUT_LC_WINDOWS, err)))
+        return DE_EIO;
+    return DE_OK;
 }
 
 static int close_outputs(sim *m, de_err *err)
 {
-    int rc = DE_OK;
-    FILE **fs[] = {&m->f_events, &m->f_iters, &m->f_timeline, &m->f_windows};
-    for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
-        if (*fs[i]) {
-            if (ferror(*fs[i]) | fclose(*fs[i]))
-                rc = de_err_set(err, DE_EIO, "%s: write failed", m->o->out_dir);
-            *fs[i] = NULL;
-        }
-    if (rc || !m->o->out_dir)
-        return rc;
+    const char *dir = m->o->out_dir;
+    int rc = de_output_close(m->f_events, dir, DE_OUT_EVENTS, err);
+    rc |= de_output_close(m->f_iters, dir, DE_OUT_ITERATIONS, rc ? NULL : err);
+    rc |= de_output_close(m->f_timeline, dir, DE_OUT_TIMELINE, rc ? NULL : err);
+    rc |= de_output_close(m->f_windows, dir, DE_OUT_LC_WINDOWS, rc ? NULL : err);
+    m->f_events = m->f_iters = m->f_timeline = m->f_windows = NULL;
+    if (rc || !dir)
+        return rc ? DE_EIO : DE_OK;
     /* The latency CDF of every task (from its histogram). */
-    int orc = DE_OK;
-    FILE *f = de_csv_create(m->o->out_dir, "lc_cdf.csv", "task,latency_s,cdf,deadline_s,percentile", err, &orc);
+    FILE *f = de_output_open(dir, DE_OUT_LC_CDF, err);
     if (!f)
-        return orc;
+        return DE_EIO;
     for (int ti = 0; ti < m->s->n_tasks; ti++)
         de_hist_write_cdf(f, m->s->tasks[ti].name, &m->task[ti].all, m->s->tasks[ti].deadline_s,
                           m->s->tasks[ti].percentile * 100);
-    if (ferror(f) | fclose(f))
-        return de_err_set(err, DE_EIO, "%s/lc_cdf.csv: write failed", m->o->out_dir);
-    return DE_OK;
+    return de_output_close(f, dir, DE_OUT_LC_CDF, err);
+}
+
+/* The scenario's changes and the injected ones, time-triggered ones scheduled. */
+static void setup_changes(sim *m)
+{
+    const de_scenario *s = m->s;
+    m->n_changes = s->n_changes + m->o->n_inject;
+    m->changes = de_calloc((size_t)m->n_changes + 1, sizeof *m->changes);
+    m->fired = de_calloc((size_t)m->n_changes + 1, 1);
+    for (int i = 0; i < s->n_changes; i++)
+        m->changes[i] = s->changes[i];
+    for (int i = 0; i < m->o->n_inject; i++)
+        m->changes[s->n_changes + i] = m->o->inject[i];
+    for (int i = 0; i < m->n_changes; i++)
+        if (m->changes[i].iteration < 0)
+            de_engine_schedule(m->e, m->changes[i].time_s, m->ty[EV_CHANGE], (uint32_t)i, 0);
+}
+
+static void setup(sim *m, const de_scenario *s, const de_sim_opts *o, de_sim_result *res)
+{
+    m->e = de_engine_create();
+    m->ty[EV_JOB_ARRIVE] = de_engine_register(m->e, ev_job_arrive, m);
+    m->ty[EV_ITER_START] = de_engine_register(m->e, ev_iter_start, m);
+    m->ty[EV_STEP_DONE] = de_engine_register(m->e, ev_step_done, m);
+    m->ty[EV_ITER_END] = de_engine_register(m->e, ev_iter_end, m);
+    m->ty[EV_CHANGE] = de_engine_register(m->e, ev_change, m);
+    m->ty[EV_RATE] = de_engine_register(m->e, ev_rate, m);
+    m->ty[EV_PHASE] = de_engine_register(m->e, ev_phase, m);
+    m->ty[EV_WINDOW] = de_engine_register(m->e, ev_window, m);
+    de_state_init(&m->st, s, 0.0);
+    m->pred = de_predictor_model();
+    m->popt = s->planner;
+    m->popt.policy = (de_policy)res->policy;
+    if (!isnan(o->replan_cost_s))
+        m->popt.replan_cost_s = o->replan_cost_s;
+    if (!isnan(o->restart_cost_s))
+        m->popt.restart_cost_s = o->restart_cost_s;
+    if (!isnan(o->switch_gain))
+        m->popt.switch_gain = o->switch_gain;
+    m->cur = -1;
+    de_plan_init(&m->plan);
+    de_plan_init(&m->pending);
+    m->queue = de_calloc((size_t)s->n_jobs + 1, sizeof(int));
+    m->dev = de_calloc((size_t)s->n_devices + 1, sizeof *m->dev);
+    m->task = de_calloc((size_t)s->n_tasks + 1, sizeof *m->task);
+    for (int d = 0; d < s->n_devices; d++) {
+        m->dev[d].rng = de_rng_stream(o->seed, "device", s->devices[d].name);
+        m->dev[d].state = DE_TL_OFF;
+    }
+    for (int t = 0; t < s->n_tasks; t++) {
+        stask *T = &m->task[t];
+        T->rng = de_rng_stream(o->seed, "lc-task", s->tasks[t].name);
+        T->ip = de_catalog_infer(s->catalog, s->devices[s->tasks[t].device].type, s->tasks[t].model);
+        de_hist_init(&T->all);
+        de_hist_init(&T->win);
+        T->next_arrival = exp_draw(T->rng, m->st.rate[t]);
+        const de_rate_trace *tr = s->tasks[t].trace;
+        if (tr) { /* rows after time 0 become rate-change events */
+            int row = 0;
+            while (row < tr->n && tr->time_s[row] <= 0)
+                row++;
+            if (row < tr->n)
+                de_engine_schedule(m->e, tr->time_s[row], m->ty[EV_RATE], (uint32_t)t, (uint64_t)row);
+        }
+    }
+    for (int j = 0; j < s->n_jobs; j++)
+        de_engine_schedule(m->e, s->jobs[j].arrival_s, m->ty[EV_JOB_ARRIVE], (uint32_t)j, 0);
+    setup_changes(m);
+    de_engine_schedule(m->e, o->window_s, m->ty[EV_WINDOW], 0, 0);
+}
+
+/* Closes the books at the end of the run. */
+static void finish(sim *m, de_sim_result *res)
+{
+    const de_scenario *s = m->s;
+    double end = de_engine_now(m->e);
+    res->end_s = end;
+    double wstart = floor(end / m->o->window_s) * m->o->window_s;
+    flush_window(m, wstart < end ? wstart : end - m->o->window_s, end);
+    for (int d = 0; d < s->n_devices; d++)
+        set_state(m, d, DE_TL_OFF);
+    for (int j = 0; j < s->n_jobs; j++)
+        if (!res->jobs[j].finished && j == m->cur)
+            de_plan_copy(&res->jobs[j].plan, &m->plan);
+    static const double ps[3] = {0.5, 0.95, 0.99};
+    for (int t = 0; t < s->n_tasks; t++) {
+        de_sim_task *R = &res->tasks[t];
+        double q[3];
+        de_hist_quantiles(&m->task[t].all, ps, 3, q);
+        R->p50_s = q[0];
+        R->p95_s = q[1];
+        R->p99_s = q[2];
+        R->mean_s = de_hist_mean(&m->task[t].all);
+        R->pct_s = de_hist_quantile(&m->task[t].all, s->tasks[t].percentile);
+    }
+    if (m->o->progress) {
+        progress(m, end);
+        fputc('\n', m->o->progress);
+    }
+    res->queue_bytes = de_engine_bytes(m->e);
+}
+
+static void teardown(sim *m)
+{
+    for (int d = 0; m->dev && d < m->s->n_devices; d++)
+        gsl_rng_free(m->dev[d].rng);
+    for (int t = 0; m->task && t < m->s->n_tasks; t++) {
+        gsl_rng_free(m->task[t].rng);
+        de_hist_free(&m->task[t].all);
+        de_hist_free(&m->task[t].win);
+    }
+    free(m->dev);
+    free(m->task);
+    free(m->queue);
+    free(m->changes);
+    free(m->fired);
+    de_plan_free(&m->plan);
+    de_plan_free(&m->pending);
+    if (m->st.scen)
+        de_state_free(&m->st);
+    de_engine_destroy(m->e);
 }
 
 int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, de_err *err)
 {
     memset(res, 0, sizeof *res);
-    if (!(o->window_s > 0) || !(o->step_cv >= 0) || !(o->replan_cost_s >= 0) || !(o->switch_gain >= 0) ||
-        !(o->until_s >= 0) || (o->policy >= DE_POLICY_COUNT))
-        return de_err_set(err, DE_EINVAL, "sim: invalid options (window > 0, step_cv >= 0, costs >= 0, until >= 0)");
+    if (!(o->window_s > 0) || !(o->step_cv >= 0) || o->replan_cost_s < 0 || o->switch_gain < 0 ||
+        o->switch_gain > 1 || !(o->until_s >= 0) || (o->policy >= DE_POLICY_COUNT))
+        return de_err_set(err, DE_EINVAL,
+                          "sim: invalid options (window > 0, step_cv >= 0, costs >= 0, switch gain in [0, 1], until >= 0)");
     double t_wall = de_now_s();
     sim m;
     memset(&m, 0, sizeof m);
@@ -733,8 +861,10 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
     res->tasks = de_calloc((size_t)s->n_tasks + 1, sizeof *res->tasks);
     res->devices = de_calloc((size_t)s->n_devices + 1, sizeof *res->devices);
     for (int j = 0; j < s->n_jobs; j++) {
-        res->jobs[j].arrival_s = s->jobs[j].arrival_s;
+        const de_job *J = &s->jobs[j];
+        res->jobs[j].arrival_s = J->arrival_s;
         res->jobs[j].start_s = res->jobs[j].end_s = NAN;
+        res->jobs[j].iterations_total = (long long)ceil(total_samples(J) / J->global_batch);
         de_plan_init(&res->jobs[j].plan);
     }
     if (!de_policy_accepts((de_policy)res->policy, s->n_devices)) {
@@ -745,104 +875,21 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
     }
     int rc = open_outputs(&m, err);
     if (rc) {
-        de_err ignore;
-        close_outputs(&m, &ignore);
+        close_outputs(&m, NULL);
         de_sim_result_free(res);
         return rc;
     }
-    m.e = de_engine_create();
-    m.ty[EV_JOB_ARRIVE] = de_engine_register(m.e, ev_job_arrive, &m);
-    m.ty[EV_ITER_START] = de_engine_register(m.e, ev_iter_start, &m);
-    m.ty[EV_STEP_DONE] = de_engine_register(m.e, ev_step_done, &m);
-    m.ty[EV_ITER_END] = de_engine_register(m.e, ev_iter_end, &m);
-    m.ty[EV_FAULT] = de_engine_register(m.e, ev_fault, &m);
-    m.ty[EV_REPAIR] = de_engine_register(m.e, ev_repair, &m);
-    m.ty[EV_RATE] = de_engine_register(m.e, ev_rate, &m);
-    m.ty[EV_WINDOW] = de_engine_register(m.e, ev_window, &m);
-    de_state_init(&m.st, s, 0.0);
-    m.pred = de_predictor_model();
-    m.popt = s->planner;
-    m.popt.policy = (de_policy)res->policy;
-    m.cur = -1;
-    de_plan_init(&m.plan);
-    de_plan_init(&m.pending);
-    m.queue = de_calloc((size_t)s->n_jobs + 1, sizeof(int));
-    m.dev = de_calloc((size_t)s->n_devices + 1, sizeof *m.dev);
-    m.task = de_calloc((size_t)s->n_tasks + 1, sizeof *m.task);
-    for (int d = 0; d < s->n_devices; d++)
-        m.dev[d].rng = de_rng_stream(o->seed, "device", s->devices[d].name);
-    for (int t = 0; t < s->n_tasks; t++) {
-        stask *T = &m.task[t];
-        T->rng = de_rng_stream(o->seed, "lc-task", s->tasks[t].name);
-        T->ip = de_catalog_infer(s->catalog, s->devices[s->tasks[t].device].type, s->tasks[t].model);
-        de_hist_init(&T->all);
-        de_hist_init(&T->win);
-        T->next_arrival = exp_draw(T->rng, m.st.rate[t]);
-        const de_rate_trace *tr = s->tasks[t].trace;
-        if (tr) { /* rows after time 0 become rate-change events */
-            int row = 0;
-            while (row < tr->n && tr->time_s[row] <= 0)
-                row++;
-            if (row < tr->n)
-                de_engine_schedule(m.e, tr->time_s[row], m.ty[EV_RATE], (uint32_t)t, (uint64_t)row);
-        }
-    }
-    for (int j = 0; j < s->n_jobs; j++)
-        de_engine_schedule(m.e, s->jobs[j].arrival_s, m.ty[EV_JOB_ARRIVE], (uint32_t)j, 0);
-    for (int f = 0; f < s->n_faults; f++)
-        de_engine_schedule(m.e, s->faults[f].time_s, m.ty[EV_FAULT], (uint32_t)f, 0);
-    de_engine_schedule(m.e, o->window_s, m.ty[EV_WINDOW], 0, 0);
-
+    setup(&m, s, o, res);
     /* Without --until: until every job is done, at most 24 h after the last arrival. */
     double last_arrival = 0;
     for (int j = 0; j < s->n_jobs; j++)
         if (s->jobs[j].arrival_s > last_arrival)
             last_arrival = s->jobs[j].arrival_s;
     m.horizon = o->until_s > 0 ? o->until_s : INFINITY;
-    double until = o->until_s > 0 ? o->until_s : last_arrival + 86400.0;
-    res->events = de_engine_run(m.e, until);
-    double end = de_engine_now(m.e);
-    res->end_s = end;
-
-    /* Close the books at `end`. */
-    double wstart = floor(end / o->window_s) * o->window_s;
-    flush_window(&m, wstart < end ? wstart : end - o->window_s, end);
-    for (int d = 0; d < s->n_devices; d++)
-        set_state(&m, d, ST_OFF);
-    for (int j = 0; j < s->n_jobs; j++)
-        if (!res->jobs[j].finished && j == m.cur)
-            de_plan_copy(&res->jobs[j].plan, &m.plan);
-    static const double ps[3] = {0.5, 0.95, 0.99};
-    for (int t = 0; t < s->n_tasks; t++) {
-        de_sim_task *R = &res->tasks[t];
-        double q[3];
-        de_hist_quantiles(&m.task[t].all, ps, 3, q);
-        R->p50_s = q[0];
-        R->p95_s = q[1];
-        R->p99_s = q[2];
-        R->mean_s = de_hist_mean(&m.task[t].all);
-        R->pct_s = de_hist_quantile(&m.task[t].all, s->tasks[t].percentile);
-    }
-    if (m.o->progress) {
-        progress(&m, end);
-        fputc('\n', m.o->progress);
-    }
-    res->queue_bytes = de_engine_bytes(m.e);
+    res->events = de_engine_run(m.e, o->until_s > 0 ? o->until_s : last_arrival + 86400.0);
+    finish(&m, res);
     rc = close_outputs(&m, err);
-    for (int d = 0; d < s->n_devices; d++)
-        gsl_rng_free(m.dev[d].rng);
-    for (int t = 0; t < s->n_tasks; t++) {
-        gsl_rng_free(m.task[t].rng);
-        de_hist_free(&m.task[t].all);
-        de_hist_free(&m.task[t].win);
-    }
-    free(m.dev);
-    free(m.task);
-    free(m.queue);
-    de_plan_free(&m.plan);
-    de_plan_free(&m.pending);
-    de_state_free(&m.st);
-    de_engine_destroy(m.e);
+    teardown(&m);
     res->wall_s = de_now_s() - t_wall;
     return rc;
 }
@@ -856,6 +903,7 @@ void de_sim_result_free(de_sim_result *res)
     free(res->jobs);
     free(res->tasks);
     free(res->devices);
+    free(res->decisions);
     memset(res, 0, sizeof *res);
 }
 

@@ -1,6 +1,7 @@
 /* de_sim.h — the edge cluster simulated on the engine: LC request streams served
- * per request, synchronous data-parallel update jobs, checkpoints, faults and
- * re-planning with the same planner the executor calls.
+ * per request, synchronous data-parallel update jobs, checkpoints, and every change
+ * of the world (core/de_change.h) handled by the same rule as in `deepedge run`
+ * (core/de_replan.h).
  *
  * The world:
  *  - LC tasks: Poisson arrivals at the task's current rate (constant, or from its
@@ -9,19 +10,19 @@
  *    gamma(mean s0/speed, scv) alone; when it starts while the device computes a
  *    training step it is x (1 + lc_inflation) plus a uniform wait for the running
  *    kernel of mean blocking_fraction * per_sample_s * b — the expectation of the
- *    planner's model (de_model.h). Requests to a device that is down are dropped
- *    (and count as deadline misses).
- *  - Update jobs, first come first served: the planner (de_plan_compute) chooses
- *    devices and local batches; each iteration every device computes its share for
- *    a step time drawn around the model's (lognormal, coefficient of variation
- *    step_cv; exact when 0), then the ring all-reduce; every checkpoint_interval
- *    iterations a checkpoint of checkpoint_cost_s.
- *  - Faults from the scenario: a crash of a training device loses the work since
- *    the last checkpoint, then the job re-plans on the devices left and restarts
- *    (replan_cost_s + restart_cost_s); repairs, slowdowns, link degradation and
- *    LC rate changes call the planner too, and the job switches plans (at the end
- *    of an iteration, after a checkpoint) when the current plan would break a
- *    deadline or the new one is predicted faster by more than switch_gain.
+ *    planner's model (models/de_model.h). Requests to a device that is down are
+ *    dropped (counted apart, and as violations in the windows).
+ *  - Update jobs, first come first served: each iteration every device of the plan
+ *    computes its share for a step time drawn around the model's (lognormal,
+ *    coefficient of variation step_cv; exact when 0), then the ring all-reduce;
+ *    every checkpoint_interval iterations a checkpoint of checkpoint_cost_s.
+ *  - Changes: the scenario's faults (at their times or iterations), --inject, rate
+ *    trace rows and job arrivals go through de_change_apply and de_replan_decide.
+ *    The decision is carried out as the executor does it: a loss goes back to the
+ *    last checkpoint and restarts on the new plan (replan_cost_s + restart_cost_s);
+ *    a switch waits for the iteration in flight, checkpoints (checkpoint_cost_s),
+ *    re-plans and restarts. The timeline shows those phases as checkpoint, plan
+ *    and recover.
  * Randomness: one GSL stream per LC task and per device (de_rng.h); the same seed
  * gives the same output files byte for byte. */
 #ifndef DE_SIM_H
@@ -30,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "de_change.h"
 #include "de_plan.h"
 #include "de_scenario.h"
 
@@ -39,10 +41,11 @@ typedef struct de_sim_opts {
     double until_s;         /* > 0: simulate [0, until); 0: until every job is done */
     double window_s;        /* metrics window (> 0) */
     double step_cv;         /* step-time variability (>= 0) */
-    double replan_cost_s;   /* time to compute and distribute a plan */
-    double restart_cost_s;  /* time to restart from a checkpoint; < 0: the job's checkpoint_cost_s */
-    double switch_gain;     /* switch plans when predicted >= this fraction faster */
-    const char *out_dir;    /* CSV time series and the event log; NULL: none */
+    /* The re-plan rule's parameters; NAN: the scenario's planner group. */
+    double replan_cost_s, restart_cost_s, switch_gain;
+    const de_change *inject; /* changes added to the scenario's (deepedge sim --inject) */
+    int n_inject;
+    const char *out_dir;    /* the output files (record/de_outputs.h); NULL: none */
     const de_plan *plan;    /* a plan file's plan (de_plan_read) for its job's first start; NULL: plan */
     FILE *progress;         /* progress bar (a terminal), or NULL */
 } de_sim_opts;
@@ -53,23 +56,33 @@ typedef struct de_sim_job {
     double arrival_s, start_s, end_s;  /* start: first iteration; end: NAN if unfinished */
     int finished;
     long long iterations;              /* completed, redone ones included */
-    double samples_done, lost_samples, lost_time_s;
-    double recovery_s;                 /* re-plans, restarts and checkpoints */
+    long long iterations_total;        /* the job's iterations (ceil(E D / B)) */
+    double samples_done;
+    long long lost_iterations;         /* redone after losses */
+    double lost_time_s;
+    double checkpoint_s, planning_s, restart_s; /* time in checkpoints, planning, restarts */
     double compute_s, allreduce_s;     /* summed over iterations (max step, all-reduce) */
     int planner_calls, switches, failures;
     de_plan plan;                      /* the last plan used (predictions under the state then) */
 } de_sim_job;
 
 typedef struct de_sim_task {
-    uint64_t requests, dropped, violations;   /* violations: latency > deadline, or dropped */
+    uint64_t requests, dropped, late;  /* late: served over the deadline */
     double mean_s, p50_s, p95_s, p99_s, pct_s; /* pct: at the task's own percentile */
 } de_sim_task;
 
 typedef struct de_sim_device {
-    double train_s, sync_s, recovery_s, down_s, lc_busy_s;
+    double time_s[8];   /* seconds in each timeline state (record/de_outputs.h: de_tl_state) */
+    double lc_busy_s;
     double batch_sum;   /* sum over iterations of its local batch */
     long long iterations;
 } de_sim_device;
+
+/* One decision of the re-plan rule, as logged. */
+typedef struct de_sim_decision {
+    double time_s;
+    char line[512];     /* de_decision_describe */
+} de_sim_decision;
 
 typedef struct de_sim_result {
     const de_scenario *scen;
@@ -83,6 +96,8 @@ typedef struct de_sim_result {
     de_sim_job *jobs;
     de_sim_task *tasks;
     de_sim_device *devices;
+    de_sim_decision *decisions;
+    int n_decisions;
 } de_sim_result;
 
 /* Runs the simulation; *res is filled (free with de_sim_result_free, also after an

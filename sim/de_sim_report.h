@@ -12,8 +12,13 @@
 /* Summary tables: jobs, LC tasks, devices. */
 void de_report_print(const de_sim_result *r, FILE *out);
 
-/* JSON summary; caller frees (cJSON_Delete). */
+/* The JSON summary (record/de_summary.h, command "sim"); caller frees (cJSON_Delete). */
 cJSON *de_report_json(const de_sim_result *r);
+
+/* LC tasks whose latency at their percentile exceeded the deadline; the fraction of
+ * requests served over the deadline or dropped. */
+int de_report_tasks_missed(const de_sim_result *r);
+double de_report_violation_rate(const de_sim_result *r);
 
 /* One line per run, for comparing policies: header then rows. */
 void de_report_compare_header(FILE *out);

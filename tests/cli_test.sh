@@ -92,27 +92,40 @@ cp "$T/out" "$T/plan.json"
 JSON_CHECK='
 import json, sys
 d = json.load(sys.stdin)
-for k in ("policy", "feasible", "global_batch", "predicted_violations", "iteration_time_s",
-          "retraining_time_s", "devices"):
+for k in ("schema_version", "command", "scenario", "scenario_file", "policy", "verdict", "jobs", "lc_tasks",
+          "devices", "decisions"):
     assert k in d, "missing key " + k
+assert d["command"] == "plan" and d["schema_version"] >= 1
 assert d["policy"] == sys.argv[1], d["policy"]
-assert isinstance(d["devices"], list) and len(d["devices"]) >= 1
-for dev in d["devices"]:
-    for k in ("name", "batch", "step_time_s", "duty_cycle"):
-        assert k in dev, "device misses " + k
-    assert dev["batch"] > 0
-assert sum(dev["batch"] for dev in d["devices"]) == d["global_batch"], "batches do not sum to global_batch"
+job = d["jobs"][0]
+assert job["status"] == "planned" and job["iterations_done"] is None
+p = job["plan"]
+for k in ("policy", "feasible", "shares", "iteration_time_s", "retraining_time_s", "lc_tasks_over_deadline",
+          "lc_tasks_over_margin", "verdict"):
+    assert k in p, "plan misses " + k
+assert isinstance(p["shares"], list) and len(p["shares"]) >= 1
+for sh in p["shares"]:
+    for k in ("device", "type", "batch", "step_time_s", "duty_cycle"):
+        assert k in sh, "share misses " + k
+    assert sh["batch"] > 0
+assert sum(sh["batch"] for sh in p["shares"]) == job["global_batch"], "batches do not sum to global_batch"
+assert sum(dev["batch"] for dev in d["devices"]) == job["global_batch"], "devices[].batch is not the plan"
+assert sum(not t["deadline_met"] for t in d["lc_tasks"]) == p["lc_tasks_over_deadline"]
 if sys.argv[2] == "feasible":
-    assert d["feasible"] is True and d["predicted_violations"] == 0
-    assert d["iteration_time_s"] > 0 and d["retraining_time_s"] >= d["iteration_time_s"]
+    assert p["feasible"] is True and p["lc_tasks_over_deadline"] == 0 and d["verdict"]["ok"] is True
+    assert p["iteration_time_s"] > 0 and p["retraining_time_s"] >= p["iteration_time_s"]
 '
 check "plan --json parses" python3 -c 'import json,sys; d=json.load(sys.stdin)' <"$T/plan.json"
 check "plan --json has the keys; batches sum to global_batch; feasible" \
     python3 -c "$JSON_CHECK" deep-edge feasible <"$T/plan.json"
 check "plan --json: global_batch is the scenario's 128" \
-    python3 -c 'import json,sys; assert json.load(sys.stdin)["global_batch"] == 128' <"$T/plan.json"
+    python3 -c 'import json,sys; assert json.load(sys.stdin)["jobs"][0]["global_batch"] == 128' <"$T/plan.json"
 
-for pol in deep-edge all-uniform proportional fastest-k exact; do
+run "$DE" plan --policy list
+check "plan --policy list prints the policy table" bash -c "grep -q 'LC deadlines' '$T/out' && grep -q lc-free '$T/out'"
+run "$DE" plan "$SCEN" --policy nope
+check "plan --policy nope names the known ones" bash -c "[ $rc -eq 1 ] && grep -q 'lc-free' '$T/err'"
+for pol in deep-edge all-uniform proportional fastest-k exact lc-free; do
     run "$DE" plan "$SCEN" --json --policy "$pol"
     check "plan --policy $pol exits 0 or 2" bash -c "[ $rc -eq 0 ] || [ $rc -eq 2 ]"
     check "plan --policy $pol --json is that policy" python3 -c "$JSON_CHECK" "$pol" any <"$T/out"
@@ -376,12 +389,20 @@ check "sim prints the job summary" out_has "caltech256-ft"
 for f in events.csv iterations.csv timeline.csv lc_windows.csv lc_cdf.csv summary.json; do
     check "sim writes $f" test -s "$T/sim/$f"
 done
-check "sim summary.json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["jobs"][0]["finished"] and "lc_tasks" in d' "$T/sim/summary.json"
+check "sim summary.json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["jobs"][0]["status"]=="finished" and d["command"]=="sim" and d["verdict"]["ok"]' "$T/sim/summary.json"
+check "plan --json and sim's summary.json share the schema" python3 -c '
+import json,sys
+p, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert set(p) <= set(s) and set(s) - set(p) == {"sim"}, (set(p) ^ set(s))
+for k in ("jobs", "lc_tasks", "devices"):
+    assert set(p[k][0]) == set(s[k][0]), (k, set(p[k][0]) ^ set(s[k][0]))
+assert set(p["jobs"][0]["plan"]) == set(s["jobs"][0]["plan"])
+assert s["lc_tasks"][0]["latency_s"] > 0 and p["lc_tasks"][0]["latency_s"] is None' "$T/plan.json" "$T/sim/summary.json"
 run "$DE" sim "$SCEN" --out "$T/sim2" --no-plots
 check "sim: same seed, same event log" cmp "$T/sim/events.csv" "$T/sim2/events.csv"
 check "sim: same seed, same LC windows" cmp "$T/sim/lc_windows.csv" "$T/sim2/lc_windows.csv"
 run "$DE" sim "$SCEN" --json --no-plots --out "$T/sim3"
-check "sim --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["policy"]=="deep-edge" and d["lc_tasks_missed"]==0' "$T/out"
+check "sim --json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["policy"]=="deep-edge" and d["sim"]["lc_tasks_missed"]==0' "$T/out"
 if command -v gnuplot >/dev/null 2>&1; then
     run "$DE" sim "$SCEN" --policy all --out "$T/all-sim"
     check "sim --policy all exits 0" rc_is 0
@@ -392,7 +413,7 @@ fi
 run "$DE" plan "$SCEN" --policy deep-edge -o "$T/dp.cfg"
 run "$DE" sim "$SCEN" --plan "$T/dp.cfg" --out "$T/simplan" --no-plots
 check "sim --plan runs the plan file" rc_is 0
-check "sim --plan starts from the file's plan" grep -q "from-file" "$T/simplan/events.csv"
+check "sim --plan starts from the file's plan" grep -q "from the plan file" "$T/simplan/events.csv"
 run "$DE" sim "$SRC/scenarios/homogeneous.cfg" --plan "$T/dp.cfg" --no-plots --out "$T/simplan2"
 check "sim --plan of another scenario exits 1" rc_is 1
 check "sim --plan names the mismatch" err_has "scenario_checksum"

@@ -9,6 +9,7 @@
 #include "de_csv.h"
 #include "de_profile.h"
 #include "de_scenario.h"
+#include "de_change.h"
 #include "de_test.h"
 #include "de_trace.h"
 
@@ -123,13 +124,13 @@ static void test_fault_trace(void)
     CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
     CU_ASSERT_EQUAL(t->n, 3);
     CU_ASSERT_STRING_EQUAL(t->events[0].device, "gpu-1");
-    CU_ASSERT_EQUAL(t->events[0].kind, DE_FAULT_CRASH);
+    CU_ASSERT_EQUAL(t->events[0].kind, DE_CHANGE_CRASH);
     CU_ASSERT_EQUAL(t->events[0].repair_s, 600);
-    CU_ASSERT_EQUAL(t->events[0].factor, 1.0);
-    CU_ASSERT_EQUAL(t->events[1].kind, DE_FAULT_SLOWDOWN);
+    CU_ASSERT_EQUAL(t->events[0].factor, 0); /* a crash has no factor */
+    CU_ASSERT_EQUAL(t->events[1].kind, DE_CHANGE_SLOWDOWN);
     CU_ASSERT(isinf(t->events[1].repair_s));
     CU_ASSERT_EQUAL(t->events[1].factor, 0.5);
-    CU_ASSERT_EQUAL(t->events[2].kind, DE_FAULT_LINK_DEGRADE);
+    CU_ASSERT_EQUAL(t->events[2].kind, DE_CHANGE_LINK_DEGRADE);
     CU_ASSERT(isinf(t->events[2].repair_s));
     CU_ASSERT_EQUAL(t->events[2].line, 5);
     de_fault_trace_destroy(t);
@@ -146,6 +147,8 @@ static void test_fault_trace(void)
         {"time_s,device,kind,factor\n10,a,slowdown,2\n", ":2:4: factor", "out of range", DE_ERANGE},
         {"time_s,device,kind,factor\n10,a,crash,0.5\n", ":2:4: factor", "a crash takes no factor", DE_EINVAL},
         {"time_s,device,kind,repair_s\n10,a,crash,soon\n", ":2:4: repair_s", "not a number", DE_ESYNTAX},
+        {"time_s,device,kind,repair_s\n10,a,repair,5\n", ":2:4: repair_s", "not undone by a repair_s", DE_EINVAL},
+        {"time_s,device,kind\n10,a,lc-rate\n", ":2:3: kind", "unknown fault kind 'lc-rate'", DE_ERANGE},
         {"time_s,device,kind\n10,,crash\n", ":2:2: device", "empty device name", DE_ESYNTAX},
         {"time_s,device,kind\n-1,a,crash\n", ":2:1: time_s", "out of range", DE_ERANGE},
     };

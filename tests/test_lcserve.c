@@ -124,7 +124,7 @@ static void test_wire(void)
     int sv[2];
     CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     de_net *net = tiny();
-    de_wire_send(sv[0], "rate 0"); /* the coordinator silences the service at once */
+    de_wire_send(sv[0], DE_MSG_RATE, "0"); /* the coordinator silences the service at once */
     de_lc_serve_opts o;
     de_lc_serve_opts_default(&o);
     o.task = "cam";

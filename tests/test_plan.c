@@ -7,6 +7,7 @@
 #include "de_model.h"
 #include "de_plan.h"
 #include "de_planner.h"
+#include "de_summary.h"
 #include "de_test.h"
 #include "de_util.h"
 
@@ -191,24 +192,41 @@ static void test_json_fields(void)
     de_plan_init(&p);
     de_err err;
     CU_ASSERT_FATAL(de_plan_compute(&st, 0, DE_POLICY_ALL_UNIFORM, &s->planner, &pred, &p, &err) == DE_OK);
-    cJSON *o = de_plan_json(&p, &st);
-    const char *keys[] = {"policy", "feasible", "global_batch", "predicted_violations", "iteration_time_s",
-                          "retraining_time_s", "devices", "lc_tasks"};
+    cJSON *o = de_summary_of_plan(&p, &st);
+    const char *keys[] = {"schema_version", "command", "scenario", "policy", "verdict", "jobs", "lc_tasks", "devices",
+                          "decisions"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(o, keys[i]));
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "schema_version")->valueint, DE_SUMMARY_VERSION);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(o, "command")->valuestring, "plan");
     CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(o, "policy")->valuestring, "all-uniform");
-    CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "predicted_violations")->valueint, p.violations);
-    cJSON *devs = cJSON_GetObjectItem(o, "devices");
+    cJSON *job = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "jobs"), 0);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(job, "status")->valuestring, "planned");
+    CU_ASSERT(cJSON_IsNull(cJSON_GetObjectItem(job, "iterations_done"))); /* a plan measures nothing */
+    cJSON *plan = cJSON_GetObjectItem(job, "plan");
+    const char *pkeys[] = {"policy", "feasible", "shares", "iteration_time_s", "retraining_time_s",
+                           "lc_tasks_over_deadline", "lc_tasks_over_margin", "verdict"};
+    for (size_t i = 0; i < sizeof pkeys / sizeof *pkeys; i++)
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItemCaseSensitive(plan, pkeys[i]));
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(plan, "lc_tasks_over_deadline")->valueint, p.violations);
+    /* LC-oblivious: its violations make the verdict not ok, and say which tasks */
+    cJSON *verdict = cJSON_GetObjectItem(o, "verdict");
+    CU_ASSERT_EQUAL(cJSON_IsTrue(cJSON_GetObjectItem(verdict, "ok")), p.feasible);
+    cJSON *devs = cJSON_GetObjectItem(plan, "shares");
     int sum = 0;
     cJSON *d;
     cJSON_ArrayForEach(d, devs)
     {
-        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "name"));
+        CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "device"));
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "step_time_s"));
         CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(d, "duty_cycle"));
         sum += cJSON_GetObjectItem(d, "batch")->valueint;
     }
-    CU_ASSERT_EQUAL(sum, cJSON_GetObjectItem(o, "global_batch")->valueint);
+    CU_ASSERT_EQUAL(sum, cJSON_GetObjectItem(job, "global_batch")->valueint);
+    int over = 0; /* the tasks say the same as the plan */
+    cJSON_ArrayForEach(d, cJSON_GetObjectItem(o, "lc_tasks"))
+        over += !cJSON_IsTrue(cJSON_GetObjectItem(d, "deadline_met"));
+    CU_ASSERT_EQUAL(over, p.violations);
     cJSON_Delete(o);
     de_plan_free(&p);
     de_state_free(&st);

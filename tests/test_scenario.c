@@ -150,7 +150,7 @@ static void test_caltech_values(void)
     CU_ASSERT_EQUAL(s->n_devices, 9);
     CU_ASSERT_EQUAL(s->n_tasks, 6);
     CU_ASSERT_EQUAL(s->n_jobs, 1);
-    CU_ASSERT_EQUAL(s->n_faults, 2);
+    CU_ASSERT_EQUAL(s->n_changes, 4); /* 2 faults, each with its repair */
     CU_ASSERT(s->checksum != 0);
 
     /* Links: Mbit/s -> bytes/s, ms -> s. */
@@ -211,13 +211,25 @@ static void test_caltech_values(void)
     CU_ASSERT_EQUAL(s->planner.policy, DE_POLICY_DEEP_EDGE);
     CU_ASSERT_DOUBLE_EQUAL(s->planner.safety_margin, 0.1, 1e-12);
     CU_ASSERT_EQUAL(s->planner.fastest_k, 0);
-    CU_ASSERT_EQUAL(s->faults[0].kind, DE_FAULT_CRASH);
-    CU_ASSERT_EQUAL(s->faults[0].device, de_scenario_device(s, "gpu-box-2"));
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].time_s, 900.0, 0);
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].repair_s, 600.0, 0);
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].factor, 1.0, 0);
-    CU_ASSERT_EQUAL(s->faults[1].kind, DE_FAULT_LINK_DEGRADE);
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[1].factor, 0.25, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(s->planner.switch_gain, 0.05, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(s->planner.replan_cost_s, 0.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(s->planner.restart_cost_s, -1, 0);
+    const de_change *c = s->changes;
+    CU_ASSERT_EQUAL(c[0].kind, DE_CHANGE_CRASH);
+    CU_ASSERT_EQUAL(c[0].target, de_scenario_device(s, "gpu-box-2"));
+    CU_ASSERT_DOUBLE_EQUAL(c[0].time_s, 900.0, 0);
+    CU_ASSERT_EQUAL(c[0].iteration, -1);
+    CU_ASSERT_STRING_EQUAL(c[0].origin, "faults.[0]");
+    CU_ASSERT_EQUAL(c[1].kind, DE_CHANGE_REPAIR); /* its repair_s */
+    CU_ASSERT_EQUAL(c[1].target, c[0].target);
+    CU_ASSERT_DOUBLE_EQUAL(c[1].time_s, 1500.0, 0);
+    CU_ASSERT_EQUAL(c[1].ends, 0);
+    CU_ASSERT_EQUAL(c[2].kind, DE_CHANGE_LINK_DEGRADE);
+    CU_ASSERT_EQUAL(c[2].target, s->devices[de_scenario_device(s, "xavier-1")].link); /* the device's link */
+    CU_ASSERT_DOUBLE_EQUAL(c[2].value, 0.25, 1e-12);
+    CU_ASSERT_EQUAL(c[3].kind, DE_CHANGE_LINK_DEGRADE);
+    CU_ASSERT_DOUBLE_EQUAL(c[3].value, 1.0, 0); /* back to full bandwidth */
+    CU_ASSERT_DOUBLE_EQUAL(c[3].time_s, 1800.0, 0);
     de_scenario_destroy(s);
 }
 
@@ -236,7 +248,8 @@ static void test_caltech_print(void)
     DE_ASSERT_CONTAINS(buf, "policy=deep-edge");
     DE_ASSERT_CONTAINS(buf, "traffic-cam");
     DE_ASSERT_CONTAINS(buf, "10000.0 Mbit/s");
-    DE_ASSERT_CONTAINS(buf, "link-degrade");
+    DE_ASSERT_CONTAINS(buf, "device gpu-box-2 crashes");
+    DE_ASSERT_CONTAINS(buf, "at 0.25 x bandwidth");
     free(buf);
 
     buf = NULL;
@@ -249,9 +262,9 @@ static void test_caltech_print(void)
     DE_ASSERT_CONTAINS(buf, "safety_margin");
     free(buf);
 
-    CU_ASSERT_STRING_EQUAL(de_fault_kind_name(DE_FAULT_CRASH), "crash");
-    CU_ASSERT_STRING_EQUAL(de_fault_kind_name(DE_FAULT_SLOWDOWN), "slowdown");
-    CU_ASSERT_STRING_EQUAL(de_fault_kind_name(DE_FAULT_LINK_DEGRADE), "link-degrade");
+    CU_ASSERT_STRING_EQUAL(de_change_kind_name(DE_CHANGE_CRASH), "crash");
+    CU_ASSERT_STRING_EQUAL(de_change_kind_name(DE_CHANGE_SLOWDOWN), "slowdown");
+    CU_ASSERT_STRING_EQUAL(de_change_kind_name(DE_CHANGE_LINK_DEGRADE), "link-degrade");
     de_scenario_destroy(s);
     de_scenario_destroy(NULL); /* no-op */
 }
@@ -285,7 +298,7 @@ static void test_defaults(void)
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->n_devices, 2);
-    CU_ASSERT_EQUAL(s->n_faults, 0);
+    CU_ASSERT_EQUAL(s->n_changes, 0);
     CU_ASSERT_STRING_EQUAL(s->description, "");
     CU_ASSERT_STRING_EQUAL(s->catalog_dir, DE_DEFAULT_CATALOG);
     const de_job *j = &s->jobs[0];
@@ -312,10 +325,9 @@ static void test_defaults_partial_planner(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->planner.policy, DE_POLICY_DEEP_EDGE);
     CU_ASSERT_DOUBLE_EQUAL(s->planner.safety_margin, 0.25, 1e-12);
-    CU_ASSERT_EQUAL(s->n_faults, 1);
-    CU_ASSERT(isinf(s->faults[0].repair_s)); /* never repaired */
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].factor, 1.0, 0);
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].time_s, 5.0, 0); /* integer literal for a float key */
+    CU_ASSERT_EQUAL(s->n_changes, 1); /* never repaired: no repair */
+    CU_ASSERT_DOUBLE_EQUAL(s->changes[0].value, 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(s->changes[0].time_s, 5.0, 0); /* integer literal for a float key */
     de_scenario_destroy(s);
 
     text = scen(13, "planner = { policy = \"fastest-k\"; fastest_k = 2; };", 0);
@@ -512,7 +524,7 @@ static void test_err_rate_trace(void)
 static void test_err_faults(void)
 {
     expect_fail(scen(13, "faults = ( { device = \"d1\"; time_s = 1.0; kind = \"explode\"; } );", 0), DE_ERANGE,
-                ":13: faults.[0].kind: unknown fault kind 'explode'", NULL);
+                ":13: faults.[0].kind: unknown kind 'explode'", "lc-rate", NULL);
     expect_fail(scen(13, "faults = ( { device = \"d1\"; time_s = 1.0; kind = \"crash\"; factor = 0.5; } );", 0), DE_EINVAL,
                 ":13: faults.[0].factor: a crash takes no factor", NULL);
     expect_fail(scen(13, "faults = ( { device = \"d1\"; time_s = 1.0; kind = \"slowdown\"; } );", 0), DE_EMISSING,
@@ -520,25 +532,52 @@ static void test_err_faults(void)
     expect_fail(scen(13, "faults = ( { device = \"d1\"; time_s = 1.0; kind = \"link-degrade\"; } );", 0), DE_EMISSING,
                 ":13: faults.[0].factor", "link-degrade", NULL);
     expect_fail(scen(13, "faults = ( { device = \"d1\"; kind = \"crash\"; } );", 0), DE_EMISSING,
-                ":13: faults.[0].time_s: missing required key", NULL);
+                ":13: faults.[0].time_s: missing required key (or iteration)", NULL);
+    expect_fail(scen(13, "faults = ( { device = \"d1\"; kind = \"crash\"; time_s = 1; iteration = 3; } );", 0),
+                DE_EINVAL, ":13: faults.[0].iteration: give time_s or iteration, not both", NULL);
+    expect_fail(scen(13, "faults = ( { task = \"t1\"; kind = \"lc-rate\"; iteration = 3; } );", 0), DE_EMISSING,
+                ":13: faults.[0].rate", "lc-rate", NULL);
+    expect_fail(scen(13, "faults = ( { device = \"d1\"; kind = \"lc-rate\"; rate = 5; iteration = 3; } );", 0),
+                DE_EMISSING, ":13: faults.[0].task", NULL);
+    expect_fail(scen(13, "faults = ( { task = \"nope\"; kind = \"lc-rate\"; rate = 5; iteration = 3; } );", 0),
+                DE_EREF, ":13: faults.[0].task: unknown LC task 'nope'", NULL);
+    expect_fail(scen(13, "faults = ( { device = \"d1\"; kind = \"repair\"; time_s = 1; repair_s = 2; } );", 0),
+                DE_EINVAL, ":13: faults.[0].repair_s", "not undone", NULL);
+    expect_fail(scen(13, "faults = ( { device = \"d1\"; kind = \"crash\"; iteration = 4; repair_s = 2; } );", 0),
+                DE_EINVAL, ":13: faults.[0].repair_s", "goes with time_s", NULL);
+    expect_fail(scen(13, "faults = ( { device = \"d1\"; task = \"t1\"; kind = \"crash\"; time_s = 1; } );", 0),
+                DE_EINVAL, ":13: faults.[0].task: a crash fault takes no task", NULL);
+    expect_fail(scen(13, "faults = ( { kind = \"job-arrival\"; time_s = 1; } );", 0), DE_EINVAL,
+                ":13: faults.[0].kind", "arrival_s", NULL);
 }
 
 static void test_faults_ok(void)
 {
     char *text = scen(13,
                       "faults = ( { device = \"d1\"; time_s = 1.0; kind = \"slowdown\"; factor = 0.5; repair_s = 10; },"
-                      " { device = \"d2\"; time_s = 2.0; kind = \"link-degrade\"; factor = 0.1; } );",
+                      " { device = \"d2\"; time_s = 2.0; kind = \"link-degrade\"; factor = 0.1; },"
+                      " { task = \"t1\"; iteration = 7; kind = \"lc-rate\"; rate = 40; },"
+                      " { device = \"d1\"; iteration = 9; kind = \"repair\"; } );",
                       0);
     de_scenario *s = load_ok(text);
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(s->n_faults, 2);
-    CU_ASSERT_EQUAL(s->faults[0].kind, DE_FAULT_SLOWDOWN);
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].factor, 0.5, 0);
-    CU_ASSERT_DOUBLE_EQUAL(s->faults[0].repair_s, 10.0, 0);
-    CU_ASSERT_EQUAL(s->faults[1].kind, DE_FAULT_LINK_DEGRADE);
-    CU_ASSERT_EQUAL(s->faults[1].device, 1);
-    CU_ASSERT(isinf(s->faults[1].repair_s));
+    CU_ASSERT_EQUAL_FATAL(s->n_changes, 5);
+    const de_change *c = s->changes;
+    CU_ASSERT_EQUAL(c[0].kind, DE_CHANGE_SLOWDOWN);
+    CU_ASSERT_DOUBLE_EQUAL(c[0].value, 0.5, 0);
+    CU_ASSERT_EQUAL(c[1].kind, DE_CHANGE_SLOWDOWN); /* its end, repair_s later */
+    CU_ASSERT_DOUBLE_EQUAL(c[1].value, 1.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(c[1].time_s, 11.0, 0);
+    CU_ASSERT_EQUAL(c[2].kind, DE_CHANGE_LINK_DEGRADE);
+    CU_ASSERT_EQUAL(c[2].target, s->devices[1].link);
+    CU_ASSERT_EQUAL(c[3].kind, DE_CHANGE_LC_RATE);
+    CU_ASSERT_EQUAL(c[3].target, 0);
+    CU_ASSERT_DOUBLE_EQUAL(c[3].value, 40, 0);
+    CU_ASSERT_EQUAL(c[3].iteration, 7);
+    CU_ASSERT(isnan(c[3].time_s));
+    CU_ASSERT_EQUAL(c[4].kind, DE_CHANGE_REPAIR);
+    CU_ASSERT_EQUAL(c[4].iteration, 9);
     de_scenario_destroy(s);
 }
 

@@ -1,0 +1,199 @@
+/* run_internal.h — the coordinator of `deepedge run`, private to exec/: its state and
+ * the functions its files share (de_run.h is the public side).
+ *
+ * One file per concern:
+ *   de_run.c         open, the main loop, close (one cleanup path)
+ *   run_setup.c      options, the plan, the dataset cache, CPU budgets, the listening port
+ *   run_proc.c       child processes: workers through mpiexec, LC services, their supervision
+ *   run_netns.c      network namespaces as hosts, links shaped with tc (--links netns)
+ *   run_intake.c     connections and the lines they send (one handler per message kind)
+ *   run_live.c       the live display and the Prometheus endpoint
+ *   run_recover.c    changes of the world through core's change table and re-plan rule;
+ *                    failures, voluntary switches and restarts
+ *   run_report.c     the output files (record/), the summary, the figures */
+#ifndef RUN_INTERNAL_H
+#define RUN_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "de_change.h"
+#include "de_emulate.h"
+#include "de_hist.h"
+#include "de_outputs.h"
+#include "de_plan.h"
+#include "de_predictor.h"
+#include "de_replan.h"
+#include "de_run.h"
+#include "de_scenario.h"
+#include "de_state.h"
+#include "de_wire.h"
+
+#define RUN_MAX_CONN 1024
+
+/* Why the workers were asked to stop. */
+typedef enum run_stop { RUN_STOP_NONE, RUN_STOP_USER, RUN_STOP_SWITCH } run_stop;
+
+/* One TCP connection: a worker rank or an LC service. */
+typedef struct run_conn {
+    int fd;
+    char buf[8192];
+    size_t len;
+    int rank;          /* worker rank of the current launch, -1 otherwise */
+    int task;          /* LC task, -1 otherwise */
+    int launch;        /* launch the worker belongs to */
+    int bye;           /* it said goodbye: its closing is no failure */
+} run_conn;
+
+/* An LC service. */
+typedef struct run_task {
+    pid_t pid;
+    int conn;          /* connection index, -1 */
+    int down;          /* its device is down: stopped */
+    int restarts;      /* times the coordinator restarted it after it died */
+    de_hist all, alone, win;
+    long n, late, win_late;
+    double dropped, win_dropped;  /* requests that arrived while its device was down (rate x time) */
+    double dropped_until;         /* ... accounted up to this time */
+    double svc_sum, svc_alone_sum; /* forward-pass time alone, next to training */
+    double cpu_s;                 /* from its lcstat lines */
+    long rss_kb;
+    char *log;
+} run_task;
+
+/* A device. */
+typedef struct run_dev {
+    char *cgroup;          /* cgroup directory, NULL */
+    int rank;              /* rank in the current launch, -1 */
+    int batch;
+    double compute, throttle, sync, step, cpu_s;
+    long rss_kb;
+    double sum_compute, sum_sync, sum_step, batch_sum;
+    long iters;
+    long last_g;           /* last iteration it reported in the current launch */
+    double down_since;     /* NAN: up */
+    long pid;              /* its worker in the current launch (from hello), 0 */
+    char backend[8];       /* cpu | cuda, as the worker chose */
+    double time_s[DE_TL_COUNT]; /* its timeline, summed by state */
+} run_dev;
+
+typedef struct run {
+    const de_run_opts *o;
+    FILE *out;
+    de_scenario *s;
+    int job;
+    de_state st;
+    de_predictor pred;
+    de_plan plan;                  /* the plan the workers run */
+    de_plan pending;               /* a switch decided, carried out at the workers' next stop */
+    int has_pending;
+    char *exe, *cache, *run_id, *cg_run;
+    char *plan_path, *resume;      /* the current launch's plan file and checkpoint */
+    de_budget_mode budget;
+    double t0;                     /* de_now_s at start */
+    int lfd, port;
+    int mfd;                       /* Prometheus endpoint (-1: none) */
+    char report[300];
+    run_conn *conns;               /* [RUN_MAX_CONN] */
+    int n_conns;
+    run_task *tasks;
+    run_dev *devs;
+    /* every change: the scenario's, then --inject's, then the rate traces' rows */
+    de_change *changes;
+    int n_changes;
+    unsigned char *fired;
+    /* the current launch */
+    pid_t mpi_pid;
+    int launch;
+    int rank_up;                   /* ranks connected */
+    double launch_t, first_iter_t;
+    double progress_t;             /* when the job last completed an iteration */
+    int killed_stalled;            /* this launch was killed for not starting */
+    long g_done, g_total, g_ckpt, g_launch;
+    int done, stopped, crashed_dev, fail_dev;
+    double fail_t;                 /* when the launch ended early (a failure, a stop) */
+    double plan_s;                 /* the planning time of the coming relaunch */
+    run_stop stop;                 /* a stop requested from the workers */
+    int stop_delivered;            /* "stop" written to rank 0 (it may connect after the request) */
+    int waiting;                   /* no device can take the job: waiting for a change */
+    char stop_cause[32];           /* the change kind behind a switch */
+    double last_loss, val_acc, val_loss;
+    double train_start_t;
+    /* outcome */
+    int restarts, switches, failures;
+    long lost_iters, iters_run;
+    double lost_s, recovery_s_sum, ckpt_s_sum, planning_s_sum;
+    cJSON *events, *recoveries;
+    double *decision_t;
+    char **decision_line;
+    int n_decisions;
+    /* per-iteration aggregates for iterations.csv */
+    double *it_start, *it_end, *it_compute;
+    int *it_ranks;
+    FILE *f_ranks, *f_timeline, *f_windows, *f_events;
+    double win_start;
+    double next_draw;
+    int tty;
+    /* --links netns */
+    int netns;
+    char ns_prefix[16], ns_subnet[32];
+    char *ns_args;                 /* mpiexec arguments from netns-hosts.sh, without --hostfile */
+} run;
+
+/* de_run.c */
+double run_rel(const run *r);
+void run_event(run *r, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+extern volatile int run_signals;
+
+/* run_setup.c */
+int run_check_opts(run *r, de_err *err);
+int run_load_plan(run *r, de_err *err);
+int run_prepare_dataset(run *r, de_err *err);
+int run_setup_budgets(run *r, de_err *err);
+int run_listen(run *r, de_err *err);
+int run_write_plan(run *r, int k, de_err *err);
+
+/* run_proc.c */
+pid_t run_spawn(char *const argv[], const char *log, de_err *err);
+void run_stop_child(pid_t pid, int sig, double grace);
+const char *run_tail_of(const char *path, char *buf, size_t n);
+const char *run_head_of(const char *path, char *buf, size_t n);
+int run_start_lc(run *r, int ti, de_err *err);
+void run_supervise_lc(run *r);
+void run_stop_device_lc(run *r, int d);
+int run_launch(run *r, de_err *err);
+void run_stop_children(run *r);
+
+/* run_netns.c */
+int run_netns_up(run *r, de_err *err);
+int run_netns_shape(run *r, de_err *err);
+void run_netns_down(run *r);
+
+/* run_intake.c */
+void run_pump(run *r, int timeout_ms);
+run_conn *run_rank_conn(run *r, int rank);
+void run_send_ranks(run *r, de_msg m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void run_send_task(run *r, int ti, de_msg m, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* run_live.c */
+void run_draw(run *r);
+void run_serve_metrics(run *r);
+
+/* run_recover.c */
+void run_arm_changes(run *r);
+void run_apply_due_changes(run *r);
+int run_after_launch(run *r, int status, int *completed, de_err *err);
+int run_wait_for_plan(run *r, de_err *err);
+double run_pad_seconds(const run *r);
+
+/* run_report.c */
+int run_open_outputs(run *r, de_err *err);
+void run_timeline(run *r, int d, double t0, double t1, de_tl_state st);
+void run_account_dropped(run *r, int ti, double now);
+void run_window_flush(run *r, double now);
+void run_record_decision(run *r, const de_decision *d, const de_change *c);
+int run_finish(run *r, double train_s, int completed, int interrupted, int failed, cJSON **summary, de_err *err);
+void run_close_outputs(run *r);
+
+#endif
