@@ -31,15 +31,19 @@ static void help(FILE *out)
             "                     --policy list prints the policy table\n"
             "  --plan FILE        start the job from this plan file (deepedge plan -o), unchanged;\n"
             "                     the policy re-plans after faults and load changes\n"
+            "  --inject CHANGE    a change of the world, as `deepedge run --inject` takes it:\n"
+            "                     KIND:TARGET[*FACTOR|=RATE]@ITERATION or @SECONDSs (e.g. crash:gpu-box-2@50,\n"
+            "                     lc-rate:traffic-cam=40@120s); --inject list prints the kinds\n"
             "  --seed N           random seed (default 1): same seed, same output bytes\n"
             "  --until T          simulate [0, T) seconds (default: until every job is done)\n"
             "  --out DIR          output folder (default out/SCENARIO-NAME; per policy with all)\n"
             "  --json             print a JSON summary on stdout instead of the tables\n"
             "  --window S         metrics window in seconds (default 60)\n"
             "  --step-cv X        step-time coefficient of variation (default 0.05; 0: deterministic)\n"
-            "  --replan-cost S    time to re-plan (default 0.5 s)\n"
-            "  --restart-cost S   time to restart from a checkpoint (default: the job's checkpoint cost)\n"
-            "  --switch-gain X    switch plans when predicted this much faster (default 0.05)\n"
+            "  --replan-cost S    time to re-plan (default: planner.replan_cost_s)\n"
+            "  --restart-cost S   time to restart from a checkpoint (default: planner.restart_cost_s)\n"
+            "  --switch-gain X    switch plans when predicted this much faster, costs included\n"
+            "                     (default: planner.switch_gain); the rule is ARCHITECTURE.md's\n"
             "  --no-plots         do not run gnuplot\n"
             "  --catalog DIR      device catalog directory\n"
             "  -h, --help         this text\n\n"
@@ -51,6 +55,8 @@ typedef struct sim_args {
     de_sim_opts o;
     const char *out, *catalog, *plan;
     int json, plots, all;
+    const char *inject[64]; /* --inject values, parsed once the scenario is loaded */
+    int n_inject;
 } sim_args;
 
 /* Parses the options shared by sim and sweep; returns optind or -1. */
@@ -66,6 +72,7 @@ static int parse(int argc, char **argv, sim_args *a, const char *cmd, int sweep,
         {"no-plots", no_argument, 0, 'N'},           {"catalog", required_argument, 0, 'C'},
         {"vary", required_argument, 0, 'v'},         {"seeds", required_argument, 0, 'S'},
         {"jobs", required_argument, 0, 'j'},         {"plan", required_argument, 0, 'P'},
+        {"inject", required_argument, 0, 'i'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     de_sim_opts_default(&a->o);
@@ -129,6 +136,17 @@ static int parse(int argc, char **argv, sim_args *a, const char *cmd, int sweep,
             if (sweep)
                 goto bad;
             a->plan = optarg;
+            break;
+        case 'i':
+            if (strcmp(optarg, "list") == 0) {
+                de_change_print_table(stdout);
+                return 0;
+            }
+            if (a->n_inject >= 64) {
+                de_cli_fail("--inject: at most 64");
+                return -1;
+            }
+            a->inject[a->n_inject++] = optarg;
             break;
         case 'v':
             if (!sweep)
@@ -212,6 +230,14 @@ int de_cmd_sim(int argc, char **argv)
     de_err err;
     if (de_scenario_load(argv[i], a.catalog, &s, &err))
         return de_cli_fail("%s", err.msg);
+    de_change inject[64];
+    for (int k = 0; k < a.n_inject; k++)
+        if (de_change_parse_spec(a.inject[k], s, &inject[k], &err)) {
+            de_scenario_destroy(s);
+            return de_cli_fail("%s", err.msg);
+        }
+    a.o.inject = inject;
+    a.o.n_inject = a.n_inject;
     de_plan given;
     de_plan_init(&given);
     if (a.plan) {
@@ -483,6 +509,14 @@ int de_cmd_sweep(int argc, char **argv)
                 if (pol < 0)
                     pol = (int)s->planner.policy;
                 de_sim_opts o = a.o;
+                de_change inject[64];
+                for (int k = 0; k < a.n_inject; k++)
+                    if (de_change_parse_spec(a.inject[k], s, &inject[k], &err)) {
+                        de_cli_fail("%s", err.msg);
+                        _exit(1);
+                    }
+                o.inject = inject;
+                o.n_inject = a.n_inject;
                 o.seed = (unsigned long)seed;
                 o.policy = pol;
                 o.out_dir = NULL;

@@ -119,8 +119,16 @@ int de_replan_decide(de_state *st, const de_change *c, const de_replan_view *v, 
     if (!rc && out->plan.n_shares > 0 && !same_shares(&out->plan, &now)) {
         out->new_retraining_s = out->plan.retraining_time_s;
         double cost = j->checkpoint_cost_s + opt->replan_cost_s + restart;
-        int better = out->plan.feasible &&
-                     (!now.feasible || out->plan.retraining_time_s + cost < now.retraining_time_s * (1.0 - opt->switch_gain));
+        const de_plan *p = &out->plan;
+        int better;
+        if (!isfinite(p->iteration_time_s))
+            better = 0; /* it could not even progress */
+        else if (p->feasible != now.feasible)
+            better = p->feasible; /* keeping every deadline comes first */
+        else if (p->over_margin != now.over_margin)
+            better = p->over_margin < now.over_margin; /* both break some: fewer */
+        else
+            better = p->retraining_time_s + cost < now.retraining_time_s * (1.0 - opt->switch_gain);
         if (better) {
             out->action = DE_ACTION_SWITCH;
             out->cost_s = cost;

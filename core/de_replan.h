@@ -11,13 +11,14 @@
  *      - a crash of a device the running plan trains on (a loss): RESTART from the
  *        job's last checkpoint with a new plan on the devices left (cost: re-plan +
  *        restart), or WAIT (progress still goes back) when no device can take it;
- *      - otherwise (a voluntary change): the policy plans again; when the new plan
+ *      - otherwise (a voluntary change): the policy plans again. When the new plan
  *        differs from the one the job is heading for (the running plan, or the
- *        pending switch's), is feasible and that one is not (it breaks a deadline now),
- *        or the new one is predicted faster by more than switch_gain including the
- *        cost of switching (a checkpoint + re-plan + restart), SWITCH: the job
- *        checkpoints at the next iteration boundary and continues on the new plan;
- *        else KEEP.
+ *        pending switch's) and is better, SWITCH: the job checkpoints at the next
+ *        iteration boundary and continues on the new plan; else KEEP. Better, in this
+ *        order: it can progress at all (finite iteration time); it keeps every
+ *        deadline and the current one does not; both break some, it fewer (tasks over
+ *        deadline x (1 - margin)); it is predicted faster by more than switch_gain,
+ *        the cost of switching included (a checkpoint + re-plan + restart).
  *   3. the driver carries the action out: the simulator with the costs of the
  *      scenario's planner group (replan_cost_s, restart_cost_s, the job's
  *      checkpoint_cost_s), the executor for real (it stops the workers at a

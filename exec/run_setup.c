@@ -12,7 +12,6 @@
 
 #include "de_dataset.h"
 #include "de_net.h"
-#include "de_planner.h"
 #include "de_util.h"
 #include "de_wire.h"
 #include "run_internal.h"
@@ -84,10 +83,23 @@ int run_load_plan(run *r, de_err *err)
     }
     de_state_init(&r->st, r->s, r->s->jobs[r->job].arrival_s);
     r->pred = de_predictor_model();
-    if (o->plan)
+    if (o->plan) {
         de_plan_evaluate(&r->plan, &r->st, &r->pred, r->s->planner.safety_margin);
-    else if ((rc = de_plan_compute(&r->st, r->job, r->s->planner.policy, &r->s->planner, &r->pred, &r->plan, err)))
-        return rc;
+    } else { /* the job asks to start: the rule's first decision, as in sim */
+        de_replan_view v = {r->job, NULL, NULL, 0, 0};
+        de_decision d;
+        de_decision_init(&d);
+        rc = de_replan_decide(&r->st, NULL, &v, r->s->planner.policy, &r->s->planner, &r->pred, &d, err);
+        if (!rc) {
+            de_plan_copy(&r->plan, &d.plan);
+            r->planning_s_sum += d.plan.planning_time_s;
+            if (d.action == DE_ACTION_START)
+                run_record_decision(r, &d, NULL);
+        }
+        de_decision_free(&d);
+        if (rc)
+            return rc;
+    }
     if (r->plan.n_shares == 0)
         return de_err_set(err, DE_EINFEASIBLE, "%s: no device can train job '%s'%s%s", r->s->path,
                           r->s->jobs[r->job].name, r->plan.verdict ? ": " : "", r->plan.verdict ? r->plan.verdict : "");
