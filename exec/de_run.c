@@ -71,7 +71,7 @@ static void run_init(run *r, const de_run_opts *o, FILE *out)
     r->out = out;
     r->lfd = r->mfd = -1;
     r->t0 = de_now_s();
-    r->fail_t = r->train_start_t = NAN;
+    r->fail_t = r->lost_t = r->train_start_t = NAN;
     r->val_acc = r->val_loss = r->last_loss = NAN;
     r->conns = de_calloc(RUN_MAX_CONN, sizeof *r->conns);
     r->events = cJSON_CreateArray();

@@ -142,6 +142,8 @@ static void on_crash(run *r, run_conn *c, const char *line, double t)
     (void)t;
     char name[128];
     r->crashed_dev = line_device(r, line, name, sizeof name);
+    if (isnan(r->lost_t))
+        r->lost_t = t;
     run_event(r, "crash", "device %s dies before iteration %ld (injected)", name, (long)de_wire_num(line, "g", 0));
 }
 
@@ -358,8 +360,11 @@ static void read_conn(run *r, run_conn *c)
         if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             /* The first worker to vanish without saying goodbye is the failed one. */
             if (c->rank >= 0 && c->launch == r->launch && !c->bye && r->fail_dev < 0 && r->plan.shares &&
-                c->rank < r->plan.n_shares)
+                c->rank < r->plan.n_shares) {
                 r->fail_dev = r->plan.shares[c->rank].device;
+                if (isnan(r->lost_t))
+                    r->lost_t = run_rel(r);
+            }
             close(c->fd);
             c->fd = -1;
         }

@@ -113,6 +113,7 @@ typedef struct run {
     long g_done, g_total, g_ckpt, g_launch;
     int done, stopped, crashed_dev, fail_dev;
     double fail_t;                 /* when the launch ended early (a failure, a stop) */
+    double lost_t;                 /* when the launch was first seen failing (a crash line, a worker gone) */
     double plan_s;                 /* the planning time of the coming relaunch */
     run_stop stop;                 /* a stop requested from the workers */
     int stop_delivered;            /* "stop" written to rank 0 (it may connect after the request) */

@@ -399,6 +399,7 @@ int run_launch(run *r, de_err *err)
     r->stop_delivered = 0;
     r->launch_t = run_rel(r);
     r->first_iter_t = NAN;
+    r->lost_t = NAN;
     r->g_launch = r->g_done;
     r->mpi_pid = run_spawn(l.v, log, err);
     free(log);

@@ -222,6 +222,7 @@ static void apply_change(run *r, int i, long it)
         r->devs[d].down_since = run_rel(r);
         run_stop_device_lc(r, d);
         r->crashed_dev = d;
+        r->lost_t = run_rel(r);
         kill(-r->mpi_pid, SIGKILL);
         return;
     }
@@ -313,7 +314,7 @@ static de_change failure_change(run *r, int dev)
             de_change_describe(c, r->s, what, sizeof what);
             run_event(r, "change", "%s (%s)", what, c->origin);
             de_change_apply(&r->st, c);
-            r->devs[dev].down_since = run_rel(r);
+            r->devs[dev].down_since = r->fail_t;
             run_stop_device_lc(r, dev); /* an injected crash emulates the device's loss */
             return *c;
         }
@@ -322,7 +323,7 @@ static de_change failure_change(run *r, int dev)
     de_change_init(&c, DE_CHANGE_CRASH, dev, 0, r->crashed_dev == dev ? "faults" : "worker lost");
     if (r->st.up[dev]) { /* a worker that died or hung on its own: its device is taken as down */
         de_change_apply(&r->st, &c);
-        r->devs[dev].down_since = run_rel(r);
+        r->devs[dev].down_since = r->fail_t;
     }
     return c;
 }
@@ -344,7 +345,7 @@ static int on_failure(run *r, int status, de_err *err)
                           fd < 0 ? "no device identified" : "too many restarts", mlog,
                           run_tail_of(mlog, tail, sizeof tail));
     r->failures++;
-    r->fail_t = run_rel(r);
+    r->fail_t = isnan(r->lost_t) ? run_rel(r) : r->lost_t; /* mpiexec takes a while to notice */
     long lost = r->g_done - (r->g_ckpt > r->g_launch ? r->g_ckpt : r->g_launch);
     double lost_s = 0;
     for (long k = r->g_done - lost; k < r->g_done && k < r->g_total; k++)

@@ -281,12 +281,15 @@ static void print_summary(run *r, const cJSON *sum, FILE *out, const char *statu
         const run_task *T = &r->tasks[ti];
         char pct[32];
         snprintf(pct, sizeof pct, "p%g %.1f", NUM(it, "percentile"), 1e3 * NUM(it, "latency_s"));
-        double alone = T->alone.n ? de_hist_quantile(&T->alone, s->tasks[ti].percentile) : NAN;
+        double alone = T->alone.n ? de_hist_quantile(&T->alone, s->tasks[ti].percentile) : NAN, pred = NAN;
+        for (int k = 0; k < r->plan.n_tasks; k++)
+            if (r->plan.tasks[k].task == ti)
+                pred = r->plan.tasks[k].latency_s;
         fprintf(out, "  %-12s %-12s %7.0f %7.0f %6.1f ms %6.1f ms %6.1f ms %9s ms %6.1f ms %6.1f ms %6.1f ms %6s\n",
                 cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")),
                 cJSON_GetStringValue(cJSON_GetObjectItem(it, "device")), NUM(it, "requests"),
                 NUM(it, "requests_dropped"), 1e3 * NUM(it, "p50_s"), 1e3 * NUM(it, "p95_s"), 1e3 * NUM(it, "p99_s"),
-                pct, 1e3 * alone, 1e3 * NUM(it, "predicted_latency_s"), 1e3 * NUM(it, "deadline_s"),
+                pct, 1e3 * alone, 1e3 * pred, 1e3 * NUM(it, "deadline_s"),
                 cJSON_IsTrue(cJSON_GetObjectItem(it, "deadline_met")) ? "yes" : "NO");
         ti++;
     }

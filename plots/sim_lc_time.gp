@@ -1,19 +1,25 @@
-# sim_lc_time.gp — each LC task's p95 latency per metrics window over time, with
-# its deadline (dashed, same colour).
-# Called by `deepedge sim` as: gnuplot -e "dir='OUT'; term='...'; ext='png|svg'; tasks='a b c'" sim_lc_time.gp
+# sim_lc_time.gp — each LC task's latency at its own percentile (its deadline's) per
+# metrics window over time, in ms, with its deadline (dashed, same colour). Windows where
+# its device was down and nothing was served have no point (a gap, not a line).
+# Called through record/de_plot.c as:
+#   gnuplot -e "dir='OUT'; term='...'; ext='png|svg'; tasks='a b c'; clock='...'; label='...'" sim_lc_time.gp
 set datafile separator ','
 # rows of other tasks select NaN: missing, so that each task's line joins its own windows
 set datafile missing NaN
 set terminal @term
 set output sprintf('%s/lc_latency.%s', dir, ext)
-set title 'LC p95 latency per window' noenhanced
 if (!exists('clock')) clock = 'simulated'
+if (!exists('label')) label = ''
+set title sprintf('LC latency at each task''s percentile, per window — %s', label) noenhanced
 set xlabel sprintf('%s time (s)', clock)
-set ylabel 'p95 latency (s)'
+set ylabel 'latency at the percentile (ms)'
 set logscale y
 set key outside right top noenhanced
 set grid
 f = sprintf('%s/lc_windows.csv', dir)
 sel(name, col) = strcol(3) eq name ? column(col) : NaN
-plot for [i=1:words(tasks)] f using 2:(sel(word(tasks,i), 8)) skip 1 with linespoints pt 7 ps 0.4 lw 1.5 lc i title word(tasks,i), \
-     for [i=1:words(tasks)] f using 2:(sel(word(tasks,i), 10)) skip 1 with lines dt 2 lc i notitle
+# columns: 2 end_s, 10 pct_s, 11 percentile, 12 deadline_s (record/de_outputs.h)
+plot for [i=1:words(tasks)] f using 2:(1000 * sel(word(tasks,i), 10)) skip 1 with linespoints pt 7 ps 0.4 lw 1.5 lc i \
+         title word(tasks,i), \
+     for [i=1:words(tasks)] f using 2:(1000 * sel(word(tasks,i), 12)) skip 1 with lines dt 2 lc i \
+         title sprintf('%s deadline', word(tasks,i))
