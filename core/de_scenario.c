@@ -78,7 +78,7 @@ static const de_key k_exec[] = {
     {"synth_per_class", DE_KEY_INT, 0, 1, 100000, "60", "", "synthesize: images per class", NULL},
     {"image_size", DE_KEY_INT, 0, 0, 4096, "0", "pixels", "stored image size (0: 9/8 of the network input)", NULL},
     {"val_frac", DE_KEY_FLOAT, 0, 0, 0.9, "0.2", "", "fraction held out for validation", NULL},
-    {"lr", DE_KEY_FLOAT, 0, 1e-9, 10, "0.05", "", "SGD learning rate (momentum 0.9, weight decay 5e-4)", NULL},
+    {"lr", DE_KEY_FLOAT, 0, 1e-9, 10, "0.05", "", "SGD learning rate (momentum and weight decay: the training engine's, train/de_train.h)", NULL},
     {"seed", DE_KEY_INT, 0, 0, 4294967295.0, "1", "", "initial weights, split, shuffling, augmentation, LC arrivals", NULL},
     {"augment", DE_KEY_BOOL, 0, 0, 0, "true", "", "random crop + horizontal flip", NULL},
     {"threads", DE_KEY_INT, 0, 1, 256, "1", "", "kernel threads of each worker and LC service", NULL},

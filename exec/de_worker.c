@@ -84,8 +84,8 @@ static int save_ckpt(worker *w, long g, int spe, int B, double lr, de_err *err)
     m.global_step = g;
     m.batch = B;
     m.lr = lr;
-    m.momentum = 0.9;
-    m.weight_decay = 5e-4;
+    m.momentum = de_train_options(w->tr)->momentum;
+    m.weight_decay = de_train_options(w->tr)->weight_decay;
     int rc = de_train_pull(w->tr, err);
     char *p = de_path_join(w->o->out_dir, DE_RUN_CKPT);
     if (!rc)

@@ -537,7 +537,7 @@ check "profile lc: 3 percentiles alone" test "$(grep -c '^emu-cpu-050,edgenet-s,
 check "profile lc: 3 percentiles with training" test "$(grep -c '^emu-cpu-050,edgenet-s,4,[0-9]*,[0-9.e-]*,edgenet-s,2,1,' "$T/p-lc.csv")" -eq 3
 # Sizes far apart so that the time clearly grows with the bytes even on a busy machine
 # (3 close sizes of a few noisy repetitions can make the bandwidth unidentifiable).
-# MPI ranks: leak checks off under MPI (DESIGN.md), as for the mpi_dp test.
+# MPI ranks: leak checks off under MPI (OpenMPI's own allocations), as for the mpi_dp test.
 run env ASAN_OPTIONS=detect_leaks=0 "$DE" profile --what allreduce --ranks 2 --bytes 262144,2097152,8388608 --reps 5 --out "$T/p"
 check "profile --what allreduce exits 0" rc_is 0
 check "profile allreduce: the allreduce header" grep -qx "link,n_devices,bytes,time_s,sd_s,source" "$T/p-allreduce.csv"

@@ -2,7 +2,7 @@
  * and the OpenBLAS core-type choice.
  *
  * OPENBLAS_CORETYPE: OpenBLAS 0.3.21 picks a generic or wrong kernel set on some of
- * our CPUs (DESIGN.md). A constructor of this file sets OPENBLAS_CORETYPE before the
+ * our CPUs (measured on the development machines). A constructor of this file sets OPENBLAS_CORETYPE before the
  * first BLAS call, unless the user set it: "SkylakeX" where the CPU has AVX-512
  * (F, BW, DQ, VL), "Zen" on AMD family >= 0x17 with AVX2 (0.3.21 labels Zen 3 as
  * Haswell). Verified on this machine: a setenv in a constructor of the executable

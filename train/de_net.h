@@ -22,7 +22,7 @@
  *
  * Batch normalisation uses the statistics of the local batch in training: it breaks
  * the exact equivalence of data-parallel training with weighted gradient averaging
- * (DESIGN.md); networks without BN keep it. */
+ * (README.md, "The planning problem"); networks without BN keep it. */
 #ifndef DE_NET_H
 #define DE_NET_H
 

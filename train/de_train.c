@@ -418,6 +418,8 @@ int de_train_activation(de_trainer *tr, int layer, int n, float *out, de_err *er
 
 float *de_train_momentum(de_trainer *tr) { return tr->mom; }
 
+const de_train_opts *de_train_options(const de_trainer *tr) { return &tr->o; }
+
 int de_train_pull(de_trainer *tr, de_err *err)
 {
 #ifdef DE_HAVE_CUDA

@@ -53,6 +53,9 @@ int de_train_eval(de_trainer *tr, const float *x, const int *labels, int n, doub
                   de_err *err);
 /* Output of layer i (n x its size) from the last forward, copied to out. */
 int de_train_activation(de_trainer *tr, int layer, int n, float *out, de_err *err);
+/* The options the trainer runs with (momentum, weight decay: what a checkpoint records). */
+const de_train_opts *de_train_options(const de_trainer *tr);
+
 /* The momentum buffer (n_params floats, host copy; writable, push after writing). */
 float *de_train_momentum(de_trainer *tr);
 /* CUDA: copies parameters, BN state and momentum device -> host (pull) or host -> device
