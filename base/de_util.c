@@ -211,3 +211,31 @@ int de_mkdir_p(const char *path)
     free(p);
     return rc;
 }
+
+static const char *name_at(const void *first, size_t stride, int i)
+{
+    return *(const char *const *)((const char *)first + (size_t)i * stride);
+}
+
+int de_names_find(const void *first, size_t stride, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(name_at(first, stride, i), name) == 0)
+            return i;
+    return -1;
+}
+
+const char *de_names_join(const void *first, size_t stride, int n, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && at + 4 < len; i++) {
+        int w = snprintf(buf + at, len - at, "%s%s", i ? ", " : "", name_at(first, stride, i));
+        if (w < 0)
+            break;
+        at += (size_t)w;
+    }
+    if (at >= len - 4 && len > 4)
+        strcpy(buf + len - 4, "...");
+    return buf;
+}

@@ -1,4 +1,4 @@
-/* de_util.h — small shared utilities: allocation, paths, checksums, clocks.
+/* de_util.h — small shared utilities: allocation, paths, checksums, clocks, name tables.
  *
  * Allocation failure is fatal (message + abort), as in Redis's zmalloc: every other
  * error is a return code, but out-of-memory on a planning host is not recoverable
@@ -32,6 +32,15 @@ char *de_file_read(const char *path, size_t *len);
 
 /* A name -> index map (open addressing, FNV-1a). Keys are borrowed: they must
  * outlive the map. */
+/* Name tables: an array of n records, each holding a `const char *` name at the same
+ * offset, `stride` bytes apart (first: the address of the first record's name), as the
+ * policy, change-kind and message tables are. de_names_find returns the index of name,
+ * -1 if absent; de_names_join writes "a, b, c" into buf (cut with "..." when full). */
+int de_names_find(const void *first, size_t stride, int n, const char *name);
+const char *de_names_join(const void *first, size_t stride, int n, char *buf, size_t len);
+#define DE_NAMES_FIND(arr, n, name) de_names_find(&(arr)[0].name, sizeof((arr)[0]), (n), (name))
+#define DE_NAMES_JOIN(arr, n, buf) de_names_join(&(arr)[0].name, sizeof((arr)[0]), (n), (buf), sizeof(buf))
+
 typedef struct de_strmap de_strmap;
 de_strmap *de_strmap_create(size_t expected);
 void de_strmap_destroy(de_strmap *m);               /* NULL is a no-op */

@@ -51,22 +51,17 @@ int de_change_repairable(de_change_kind k)
 
 int de_change_kind_parse(const char *name, de_change_kind *out)
 {
-    for (int i = 0; i < DE_CHANGE_COUNT; i++)
-        if (strcmp(name, rows[i].name) == 0) {
-            *out = (de_change_kind)i;
-            return DE_OK;
-        }
-    return DE_ERANGE;
+    int i = DE_NAMES_FIND(rows, DE_CHANGE_COUNT, name);
+    if (i < 0)
+        return DE_ERANGE;
+    *out = (de_change_kind)i;
+    return DE_OK;
 }
 
 const char *de_change_kind_list(void)
 {
     static char buf[256];
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < DE_CHANGE_COUNT && len < sizeof buf; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? ", " : "", rows[i].name);
-    return buf;
+    return DE_NAMES_JOIN(rows, DE_CHANGE_COUNT, buf);
 }
 
 void de_change_print_table(FILE *out)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "de_error.h"
+#include "de_util.h"
 
 typedef struct row {
     const char *name, *help;
@@ -44,22 +45,17 @@ int de_policy_accepts(de_policy p, int n_up)
 
 int de_policy_parse(const char *name, de_policy *out)
 {
-    for (int i = 0; i < DE_POLICY_COUNT; i++)
-        if (strcmp(name, rows[i].name) == 0) {
-            *out = (de_policy)i;
-            return DE_OK;
-        }
-    return DE_EINVAL;
+    int i = DE_NAMES_FIND(rows, DE_POLICY_COUNT, name);
+    if (i < 0)
+        return DE_EINVAL;
+    *out = (de_policy)i;
+    return DE_OK;
 }
 
 const char *de_policy_list(void)
 {
     static char buf[512];
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < DE_POLICY_COUNT && len < sizeof buf; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? ", " : "", rows[i].name);
-    return buf;
+    return DE_NAMES_JOIN(rows, DE_POLICY_COUNT, buf);
 }
 
 void de_policy_print_table(FILE *out)

@@ -125,23 +125,8 @@ static int ref_error(const config_setting_t *g, const char *member, const char *
 }
 
 /* Comma-separated names for messages; static buffer. */
-static const char *names_of(char *const *names, size_t stride, int n)
-{
-    static char buf[512];
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && len + 4 < sizeof buf; i++) {
-        const char *nm = *(char *const *)((const char *)names + (size_t)i * stride);
-        int w = snprintf(buf + len, sizeof buf - len, "%s%s", i ? ", " : "", nm);
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    if (len >= sizeof buf - 4)
-        strcpy(buf + sizeof buf - 5, "...");
-    return buf;
-}
-#define NAMES(arr, n) names_of(&(arr)[0].name, sizeof((arr)[0]), (n))
+static char names_buf[512];
+#define NAMES(arr, n) DE_NAMES_JOIN(arr, n, names_buf)
 
 /* Fails with DE_EDUP when name is already in the index. */
 static int unique(const config_setting_t *g, const char *what, const char *name, const de_strmap *ix, de_err *err)

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "de_util.h"
+
 static int split_hostport(const char *hp, char *host, size_t n, char *port, size_t pn)
 {
     const char *c = strrchr(hp, ':');
@@ -70,11 +72,14 @@ const char *de_msg_name(de_msg m)
 
 de_msg de_wire_msg(const char *line)
 {
+    char kind[16];
     size_t len = strcspn(line, " ");
-    for (int i = 0; i < DE_MSG_COUNT; i++)
-        if (strlen(msg_names[i]) == len && strncmp(line, msg_names[i], len) == 0)
-            return (de_msg)i;
-    return DE_MSG_COUNT;
+    if (len >= sizeof kind)
+        return DE_MSG_COUNT;
+    memcpy(kind, line, len);
+    kind[len] = '\0';
+    int i = de_names_find(msg_names, sizeof msg_names[0], DE_MSG_COUNT, kind);
+    return i < 0 ? DE_MSG_COUNT : (de_msg)i;
 }
 
 int de_wire_send(int fd, de_msg m, const char *fmt, ...)

@@ -14,11 +14,8 @@ DE=$1
 SRC=$2
 SCEN="$SRC/scenarios/caltech-testbed.cfg"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/deepedge-cli-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh"
+de_test_begin cli
 rc=0
 
 # run CMD...: runs it with stdout in $T/out and stderr in $T/err; its status in $rc.
@@ -27,22 +24,11 @@ run() {
     rc=$?
 }
 
-# check NAME CMD...: counts CMD's success as a pass; on failure shows CMD's own stderr
-# and the output of the last run.
-check() {
-    local name=$1
-    shift
-    if "$@" 2>"$T/check.err"; then
-        pass=$((pass + 1))
-        echo "ok   $name"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $name"
-        tail -n 3 "$T/check.err" | sed 's/^/     # /'
-        echo "     (last command exit $rc; its stdout | and stderr ! follow)"
-        head -c 2000 "$T/out" | sed 's/^/     | /'
-        head -c 2000 "$T/err" | sed 's/^/     ! /'
-    fi
+# after a failed check (tests/lib.sh): the output of the last run
+de_test_on_fail() {
+    echo "     (last command exit $rc; its stdout | and stderr ! follow)"
+    head -c 2000 "$T/out" | sed 's/^/     | /'
+    head -c 2000 "$T/err" | sed 's/^/     ! /'
 }
 
 rc_is() { [ "$rc" -eq "$1" ]; }
@@ -561,5 +547,4 @@ check "bench exec exits 0" rc_is 0
 check "bench exec prints the overhead table" out_has "overhead_ms"
 check "bench exec prints the all-reduce table" out_has "2 ranks ms"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+de_test_end

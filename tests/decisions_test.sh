@@ -14,12 +14,8 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 DE=$1
-T=$(mktemp -d "${TMPDIR:-/tmp}/deepedge-decisions-XXXXXX") || exit 2
-cleanup() {
-    pkill -KILL -f "$T/" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+de_test_begin decisions
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0
 
 # Two emulated devices (1 and 1/2 core), a camera next to the faster one; 40 iterations of
@@ -59,19 +55,6 @@ for row in csv.DictReader(open(sys.argv[1])):
     print(" ".join(f[k] for k in ("change", "target", "iteration", "action", "from", "plan")))
 PY
 }
-pass=0
-fail=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        pass=$((pass + 1))
-        echo "ok   $name"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $name"
-    fi
-}
 check "sim completes (exit 0 or 2: the load step breaks the camera's deadline)" bash -c "[ $src -eq 0 ] || [ $src -eq 2 ]"
 check "run completes" [ $rrc -eq 0 ]
 decisions "$T/sim/events.csv" >"$T/sim.dec"
@@ -92,5 +75,4 @@ check "sim carried them out the same way" python3 -c "
 import json; s = json.load(open('$T/sim/summary.json')); d = [x['action'] for x in s['decisions']]
 assert s['jobs'][0]['failures'] == 1 and s['jobs'][0]['plan_switches'] == d.count('switch'), (s['jobs'][0], d)"
 [ $fail -eq 0 ] || tail -20 "$T/run.out"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+de_test_end
