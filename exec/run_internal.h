@@ -1,16 +1,17 @@
 /* run_internal.h — the coordinator of `deepedge run`, private to exec/: its state and
  * the functions its files share (de_run.h is the public side).
  *
- * One file per concern:
- *   de_run.c         open, the main loop, close (one cleanup path)
- *   run_setup.c      options, the plan, the dataset cache, CPU budgets, the listening port
- *   run_proc.c       child processes: workers through mpiexec, LC services, their supervision
- *   run_netns.c      network namespaces as hosts, links shaped with tc (--links netns)
- *   run_intake.c     connections and the lines they send (one handler per message kind)
- *   run_live.c       the live display and the Prometheus endpoint
+ * One file per concern, each using only those listed after it (no file calls back up):
+ *   run_main.c       open, the main loop, close (one cleanup path)
  *   run_recover.c    changes of the world through core's change table and re-plan rule;
  *                    failures, voluntary switches and restarts
- *   run_report.c     the output files (record/), the summary, the figures */
+ *   run_setup.c      options, the plan, the dataset cache, CPU budgets, the listening port
+ *   run_proc.c       child processes: workers through mpiexec, LC services, their supervision
+ *   run_intake.c     connections and the lines they send (one handler per message kind)
+ *   run_netns.c      network namespaces as hosts, links shaped with tc (--links netns)
+ *   run_live.c       the live display and the Prometheus endpoint
+ *   run_report.c     the output files (record/), the summary, the figures
+ *   run_log.c        the clock, the event log, the ends of the children's logs */
 #ifndef RUN_INTERNAL_H
 #define RUN_INTERNAL_H
 
@@ -142,10 +143,11 @@ typedef struct run {
     char *ns_args;                 /* mpiexec arguments from netns-hosts.sh, without --hostfile */
 } run;
 
-/* de_run.c */
+/* run_log.c */
 double run_rel(const run *r);
 void run_event(run *r, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-extern volatile int run_signals;
+const char *run_tail_of(const char *path, char *buf, size_t n);
+const char *run_head_of(const char *path, char *buf, size_t n);
 
 /* run_setup.c */
 int run_check_opts(run *r, de_err *err);
@@ -158,13 +160,12 @@ int run_write_plan(run *r, int k, de_err *err);
 /* run_proc.c */
 pid_t run_spawn(char *const argv[], const char *log, de_err *err);
 void run_stop_child(pid_t pid, int sig, double grace);
-const char *run_tail_of(const char *path, char *buf, size_t n);
-const char *run_head_of(const char *path, char *buf, size_t n);
 int run_start_lc(run *r, int ti, de_err *err);
 void run_supervise_lc(run *r);
 void run_stop_device_lc(run *r, int d);
 int run_launch(run *r, de_err *err);
 void run_stop_children(run *r);
+double run_pad_seconds(const run *r);
 
 /* run_netns.c */
 int run_netns_up(run *r, de_err *err);
@@ -186,7 +187,6 @@ void run_arm_changes(run *r);
 void run_apply_due_changes(run *r);
 int run_after_launch(run *r, int status, int *completed, de_err *err);
 int run_wait_for_plan(run *r, de_err *err);
-double run_pad_seconds(const run *r);
 
 /* run_report.c */
 int run_open_outputs(run *r, de_err *err);

@@ -67,43 +67,6 @@ group:
     kill(-pid, SIGKILL); /* anything left in the group (mpiexec's ranks) */
 }
 
-const char *run_tail_of(const char *path, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return buf;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    long from = sz > (long)n - 1 ? sz - ((long)n - 1) : 0;
-    fseek(f, from, SEEK_SET);
-    size_t k = fread(buf, 1, n - 1, f);
-    buf[k] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* The first lines of a log (mpiexec says what went wrong first, then generic advice). */
-const char *run_head_of(const char *path, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return buf;
-    size_t k = fread(buf, 1, n - 1, f);
-    buf[k] = '\0';
-    fclose(f);
-    char *p = buf; /* up to 8 lines */
-    for (int i = 0; i < 8 && p; i++) {
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    if (p)
-        *p = '\0';
-    return buf;
-}
-
 /* ---- command lines ---- */
 
 typedef struct argl {
@@ -276,6 +239,22 @@ void run_stop_device_lc(run *r, int d)
 }
 
 /* ---- the workers ---- */
+
+/* The all-reduce time the link model predicts for the running plan: what `--links pad`
+ * pads each all-reduce to. */
+double run_pad_seconds(const run *r)
+{
+    if (r->plan.n_shares < 2)
+        return 0;
+    int *devs = de_calloc((size_t)r->plan.n_shares, sizeof(int));
+    for (int k = 0; k < r->plan.n_shares; k++)
+        devs[k] = r->plan.shares[k].device;
+    double bytes = r->s->catalog->networks[r->s->jobs[r->job].network].gradient_bytes;
+    double t = r->pred.ops->allreduce_time(r->pred.ctx, &r->st, devs, r->plan.n_shares, bytes);
+    free(devs);
+    return t;
+}
+
 
 /* The earliest iteration-triggered crash of a device of the plan not yet fired: the
  * worker of that device kills itself right before that iteration (exactly there, as

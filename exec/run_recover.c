@@ -47,21 +47,6 @@ void run_arm_changes(run *r)
     }
 }
 
-/* The all-reduce time the link model predicts for the running plan: what `--links pad`
- * pads each all-reduce to. */
-double run_pad_seconds(const run *r)
-{
-    if (r->plan.n_shares < 2)
-        return 0;
-    int *devs = de_calloc((size_t)r->plan.n_shares, sizeof(int));
-    for (int k = 0; k < r->plan.n_shares; k++)
-        devs[k] = r->plan.shares[k].device;
-    double bytes = r->s->catalog->networks[r->s->jobs[r->job].network].gradient_bytes;
-    double t = r->pred.ops->allreduce_time(r->pred.ctx, &r->st, devs, r->plan.n_shares, bytes);
-    free(devs);
-    return t;
-}
-
 /* ---- relaunching ---- */
 
 static int copy_file(const char *from, const char *to, de_err *err)

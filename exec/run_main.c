@@ -1,9 +1,8 @@
-/* de_run.c — the coordinator of `deepedge run`: open, the main loop, close (see de_run.h;
- * the concerns live in the run_*.c files listed in run_internal.h). */
+/* run_main.c — the coordinator of `deepedge run` (de_run.h): open, the main loop, close;
+ * the concerns live in the run_*.c files listed in run_internal.h. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,7 +12,7 @@
 #include "de_worker.h"
 #include "run_internal.h"
 
-volatile int run_signals;
+static volatile int run_signals;
 
 static void on_signal(int sig)
 {
@@ -32,36 +31,6 @@ void de_run_opts_default(de_run_opts *o)
     o->max_restarts = 3;
     o->stall_timeout_s = 120;
     o->plots = 1;
-}
-
-double run_rel(const run *r)
-{
-    return de_now_s() - r->t0;
-}
-
-void run_event(run *r, const char *kind, const char *fmt, ...)
-{
-    char detail[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    double t = run_rel(r);
-    if (r->f_events) {
-        de_output_event(r->f_events, t, kind, detail);
-        fflush(r->f_events);
-    }
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddNumberToObject(e, "time_s", t);
-    cJSON_AddStringToObject(e, "event", kind);
-    cJSON_AddStringToObject(e, "detail", detail);
-    cJSON_AddItemToArray(r->events, e);
-    if (!r->o->quiet) {
-        if (r->tty)
-            fputs("\r\033[J", stderr);
-        fprintf(stderr, "[%7.1f s] %s: %s\n", t, kind, detail);
-        r->next_draw = 0;
-    }
 }
 
 static void run_init(run *r, const de_run_opts *o, FILE *out)
