@@ -1,6 +1,6 @@
 # sim_lc_time.gp — each LC task's latency at its own percentile (its deadline's) per
-# metrics window over time, in ms, with its deadline (dashed, same colour). Windows where
-# its device was down and nothing was served have no point (a gap, not a line).
+# metrics window over time, in ms, with its deadline (dashed, same colour). A window where
+# its device was down and nothing was served has no point (the line joins its neighbours).
 # Called through record/de_plot.c as:
 #   gnuplot -e "dir='OUT'; term='...'; ext='png|svg'; tasks='a b c'; clock='...'; label='...'" sim_lc_time.gp
 set datafile separator ','
