@@ -2,15 +2,18 @@
 #   make demo   installs missing Debian packages, builds, plans the bundled default scenario
 #               and simulates it under every policy (figures in out/)
 #   make test   installs missing Debian packages, builds, runs every test suite
-#               (a plain build and an ASan+UBSan build)
+#               (a plain build and an ASan+UBSan build), and compiles a Release build (and
+#               a clang build where clang is installed): warnings are errors in all of them
 #   make run    runs the executor on scenarios/local-testbed.cfg (MPI workers + LC services)
 #   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
+BUILD_REL  ?= build-release
+BUILD_CLANG ?= build-clang
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan demo run test test-plain test-asan bench catalog clean
+.PHONY: all deps build build-asan build-release build-clang demo run test test-plain test-asan bench catalog clean
 
 all: build
 
@@ -18,12 +21,24 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDE_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
-	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DDE_SANITIZE=ON >/dev/null
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DDE_SANITIZE=ON -DDE_WERROR=ON >/dev/null
 	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+# What a packager types (-O3, NDEBUG): it must compile without a warning too.
+build-release: deps
+	cmake -S . -B $(BUILD_REL) -DCMAKE_BUILD_TYPE=Release -DDE_WERROR=ON >/dev/null
+	cmake --build $(BUILD_REL) -j $(JOBS)
+
+# The same sources with clang, where it is installed (warnings differ between compilers).
+build-clang: deps
+	@if command -v clang >/dev/null 2>&1; then \
+		CC=clang cmake -S . -B $(BUILD_CLANG) -DCMAKE_BUILD_TYPE=Release -DDE_WERROR=ON >/dev/null && \
+		cmake --build $(BUILD_CLANG) -j $(JOBS); \
+	else echo "build-clang: clang is not installed, skipped"; fi
 
 demo: build
 	./$(BUILD)/deepedge plan $(SCENARIO)
@@ -40,7 +55,7 @@ test-asan: build-asan
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-test: test-plain test-asan
+test: test-plain test-asan build-release build-clang
 
 # Rebuilds models/devices/*.cfg from traces/ (traces/fits.cfg). The recorded fit date is the
 # date of the last commit that touched traces/, so the files are reproducible byte for byte.
@@ -52,4 +67,4 @@ bench: build
 	./$(BUILD)/deepedge bench plan
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_REL) $(BUILD_CLANG)

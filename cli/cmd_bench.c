@@ -542,7 +542,7 @@ static int bench_train(int argc, char **argv)
     const char *dname = dev == DE_BACKEND_CPU ? "cpu" : "cuda";
     for (int ti = 0; ti < nthreads && !rc; ti++)
         for (int bi = 0; bi < nb && !rc; bi++) {
-            double m;
+            double m = NAN; /* set by time_steps when it returns 0 */
             if ((rc = time_steps(net, dev, threads[ti], batches[bi], 1, x, y, t, (int)steps, &m)))
                 break;
             printf("%-8s %7d %6d %10.1f %10.2f %9.1f\n", dname, dev == DE_BACKEND_CPU ? threads[ti] : 0, batches[bi],
@@ -555,7 +555,7 @@ static int bench_train(int argc, char **argv)
     const int ib[2] = {1, 8};
     for (int ti = 0; ti < nthreads && !rc; ti++)
         for (int bi = 0; bi < 2 && !rc; bi++) {
-            double m;
+            double m = NAN; /* set by time_steps when it returns 0 */
             if ((rc = time_steps(net, dev, threads[ti], ib[bi], 0, x, y, t, (int)steps, &m)))
                 break;
             printf("%-8s %7d %6d %10.2f %10.1f\n", dname, dev == DE_BACKEND_CPU ? threads[ti] : 0, ib[bi], 1e3 * m,

@@ -556,8 +556,8 @@ int de_fit_model(const de_profile *prof, const char *group, const char *entry, c
     }
     static const char *const forms[] = {
         "t(b, u) = (overhead_s + per_sample_s * b) * (1 + train_slowdown * u / (1 - u))",
-        "latency percentile of M/G/1 (gamma approx.), service_s and scv alone, training steps at duty d: "
-        "service x (1 + lc_inflation) + blocking_fraction per_sample_s b (de_model_lc_latency_train)",
+        ("latency percentile of M/G/1 (gamma approx.), service_s and scv alone, training steps at duty d: "
+         "service x (1 + lc_inflation) + blocking_fraction per_sample_s b (de_model_lc_latency_train)"),
         "A = 2 (n - 1) alpha_s + 2 (n - 1) / n * bytes / beta_Bps"};
     snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);
     free(y);

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
 
     double floats = 454465, reps_d = 10, max_mbit = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* OPTION VALUE pairs */
         double *dst = !strcmp(argv[i], "--floats")     ? &floats
                       : !strcmp(argv[i], "--reps")     ? &reps_d
                       : !strcmp(argv[i], "--max-mbit") ? &max_mbit
@@ -74,7 +74,6 @@ int main(int argc, char **argv)
             MPI_Finalize();
             return 2;
         }
-        i++;
     }
     if (size < 2) {
         if (rank == 0)

@@ -15,7 +15,7 @@ static void test_kinds(void)
     de_change_kind k;
     for (int i = 0; i < DE_CHANGE_COUNT; i++) { /* every name parses back to its kind */
         CU_ASSERT_EQUAL(de_change_kind_parse(de_change_kind_name((de_change_kind)i), &k), DE_OK);
-        CU_ASSERT_EQUAL(k, i);
+        CU_ASSERT_EQUAL((int)k, i);
         DE_ASSERT_CONTAINS(de_change_kind_list(), de_change_kind_name((de_change_kind)i));
     }
     CU_ASSERT_EQUAL(de_change_kind_parse("explode", &k), DE_ERANGE);
