@@ -60,10 +60,20 @@ int de_wire_connect(const char *hostport, int *fd, de_err *err)
 }
 
 static const char *const msg_names[] = {
-#define DE_X_NAME(id, name, help) name,
+#define DE_X_NAME(id, name, from, help) name,
     DE_MSG_TABLE(DE_X_NAME)
 #undef DE_X_NAME
 };
+static const de_msg_from msg_from[] = {
+#define DE_X_FROM(id, name, from, help) from,
+    DE_MSG_TABLE(DE_X_FROM)
+#undef DE_X_FROM
+};
+
+de_msg_from de_msg_sender(de_msg m)
+{
+    return (unsigned)m < DE_MSG_COUNT ? msg_from[m] : DE_FROM_COORDINATOR;
+}
 
 const char *de_msg_name(de_msg m)
 {

@@ -15,36 +15,41 @@
 
 #include "de_error.h"
 
-/* X(ID, "kind", "who sends it to whom: keys") */
+/* Who sends a kind of line. */
+typedef enum de_msg_from { DE_FROM_WORKER, DE_FROM_LC, DE_FROM_COORDINATOR } de_msg_from;
+
+/* X(ID, "kind", sender, "to whom: keys") */
 #define DE_MSG_TABLE(X)                                                                                          \
-    X(HELLO, "hello", "worker: rank dev pid host batch")                                                         \
-    X(BACKEND, "backend", "worker: rank dev backend (cpu | cuda)")                                               \
-    X(ITER, "iter", "worker, each iteration: rank dev g total epoch batch compute throttle sync mpi pad step loss " \
-                    "cpu_s rss_kb")                                                                               \
-    X(CKPT, "ckpt", "rank 0, a checkpoint written: g s")                                                          \
-    X(CRASH, "crash", "worker, an injected crash (it then dies): rank dev g")                                    \
-    X(DONE, "done", "rank 0, training over: g total stopped val_loss val_acc")                                   \
-    X(BYE, "bye", "worker, leaving cleanly: rank dev")                                                           \
-    X(ERROR, "error", "worker, failing: rank dev msg")                                                           \
-    X(LCHELLO, "lchello", "LC service: task dev pid")                                                            \
-    X(LCREQ, "lcreq", "LC service, each request: task lat svc")                                                  \
-    X(LCSTAT, "lcstat", "LC service, each second: task n cpu_s rss_kb rate")                                     \
-    X(LCBYE, "lcbye", "LC service, leaving cleanly: task n viol p50 p95 p99 svc")                                \
-    X(LCERROR, "lcerror", "LC service, failing: task msg")                                                       \
-    X(STOP, "stop", "coordinator to rank 0 (checkpoint and stop) or to an LC service (stop)")                    \
-    X(RATE, "rate", "coordinator to an LC service: its new request rate (req/s)")                                \
-    X(PAD, "pad", "coordinator to every rank: pad each all-reduce to this many seconds (link emulation)")        \
-    X(CORES, "cores", "coordinator to a worker or LC service: its duty-cycle CPU budget (cores)")                \
+    X(HELLO, "hello", DE_FROM_WORKER, "its first line: rank dev pid host batch")                                 \
+    X(BACKEND, "backend", DE_FROM_WORKER, "rank dev backend (cpu | cuda)")                                       \
+    X(ITER, "iter", DE_FROM_WORKER, "each iteration: rank dev g total epoch batch compute throttle sync mpi pad " \
+                                    "step loss cpu_s rss_kb")                                                     \
+    X(CKPT, "ckpt", DE_FROM_WORKER, "rank 0, a checkpoint written: g s")                                          \
+    X(CRASH, "crash", DE_FROM_WORKER, "an injected crash (it then dies): rank dev g")                            \
+    X(DONE, "done", DE_FROM_WORKER, "rank 0, training over: g total stopped val_loss val_acc")                   \
+    X(BYE, "bye", DE_FROM_WORKER, "leaving cleanly: rank dev")                                                   \
+    X(ERROR, "error", DE_FROM_WORKER, "failing: rank dev msg")                                                   \
+    X(LCHELLO, "lchello", DE_FROM_LC, "its first line: task dev pid")                                            \
+    X(LCREQ, "lcreq", DE_FROM_LC, "each request: task lat svc")                                                  \
+    X(LCSTAT, "lcstat", DE_FROM_LC, "each second: task n cpu_s rss_kb rate")                                     \
+    X(LCBYE, "lcbye", DE_FROM_LC, "leaving cleanly: task n viol p50 p95 p99 svc")                                \
+    X(LCERROR, "lcerror", DE_FROM_LC, "failing: task msg")                                                       \
+    X(STOP, "stop", DE_FROM_COORDINATOR, "to rank 0 (checkpoint and stop) or to an LC service (stop)")           \
+    X(RATE, "rate", DE_FROM_COORDINATOR, "to an LC service: its new request rate (req/s)")                       \
+    X(PAD, "pad", DE_FROM_COORDINATOR, "to every rank: pad each all-reduce to this many seconds (links)")        \
+    X(CORES, "cores", DE_FROM_COORDINATOR, "to a worker or LC service: its duty-cycle CPU budget (cores)")       \
     /* new kinds above this line */
 
 typedef enum de_msg {
-#define DE_X_MSG(id, name, help) DE_MSG_##id,
+#define DE_X_MSG(id, name, from, help) DE_MSG_##id,
     DE_MSG_TABLE(DE_X_MSG)
 #undef DE_X_MSG
     DE_MSG_COUNT /* also: a line of no known kind */
 } de_msg;
 
 const char *de_msg_name(de_msg m);
+/* Who sends kind m (DE_FROM_COORDINATOR for DE_MSG_COUNT). */
+de_msg_from de_msg_sender(de_msg m);
 /* The kind of a line (its first word); DE_MSG_COUNT when it is none of the table's. */
 de_msg de_wire_msg(const char *line);
 

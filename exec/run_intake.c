@@ -1,5 +1,16 @@
 /* run_intake.c — the coordinator's connections and the lines they carry: one handler
- * per message kind of the wire's table (exec/de_wire.h); run_internal.h. */
+ * per message kind of the wire's table (exec/de_wire.h); run_internal.h.
+ *
+ * No line is trusted. A connection is nobody until its first line, a `hello` (a worker
+ * rank of the running launch) or an `lchello` (an LC service); that binds its identity
+ * for good, and no other connection may claim it while it lives. From then on it may only
+ * send the kinds its sender may send (the table's sender column); every field a handler
+ * uses is checked against the run's own state (an iteration within the job and after the
+ * launch's start, a checkpoint at or before the last completed iteration, the batch of
+ * the plan, finite non-negative times) and the coordinator's own figures are never taken
+ * from a peer (the iteration total, a process to signal). A line that fails is refused
+ * (counted, the first few logged) and changes nothing; a connection with too many
+ * refused lines is closed; an over-long line is dropped up to its newline. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -14,44 +25,97 @@
 #include "de_wire.h"
 #include "run_internal.h"
 
-typedef void (*handler)(run *r, run_conn *c, const char *line, double t);
+#define REFUSED_MAX 64 /* refused lines before a connection is closed */
 
-/* A device named by the line's dev= key, -1 when unknown. */
-static int line_device(const run *r, const char *line, char *name, size_t n)
+/* A handler returns NULL when the line was taken, else why it is refused. */
+typedef const char *(*handler)(run *r, run_conn *c, const char *line, double t);
+
+/* A number of the line within [lo, hi]; NAN when absent, malformed or out of range. */
+static double field(const char *line, const char *key, double lo, double hi)
 {
-    de_wire_get(line, "dev", name, n);
-    return de_scenario_device(r->s, name);
+    double v = de_wire_num(line, key, NAN);
+    return v >= lo && v <= hi ? v : NAN;
 }
 
-static void on_hello(run *r, run_conn *c, const char *line, double t)
+/* The device the connection's rank trains in the running plan, -1 if none. */
+static int conn_device(const run *r, const run_conn *c)
+{
+    return c->rank >= 0 && c->rank < r->plan.n_shares && c->launch == r->launch ? r->plan.shares[c->rank].device : -1;
+}
+
+/* A dev= field, when present, must name the connection's own device. */
+static int dev_matches(const run *r, const run_conn *c, const char *line)
+{
+    char name[128];
+    int d = conn_device(r, c);
+    return d >= 0 && (!de_wire_get(line, "dev", name, sizeof name) || strcmp(name, r->s->devices[d].name) == 0);
+}
+
+/* A local process whose command line carries each of the words: how a pid named in a
+ * hello is bound to what the coordinator launched (its report address, its role). */
+static int pid_runs(long pid, const char *w1, const char *w2, const char *w3)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+    FILE *f = pid > 1 ? fopen(path, "r") : NULL;
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++) /* arguments are NUL-separated */
+        if (!buf[i])
+            buf[i] = ' ';
+    buf[n] = '\0';
+    return strstr(buf, w1) && strstr(buf, w2) && (!w3 || strstr(buf, w3));
+}
+
+/* Processes on this host (no --hosts, no --hostfile): their pids can be checked. */
+static int local_peers(const run *r)
+{
+    return !r->o->use_hosts && !r->o->hostfile;
+}
+
+static const char *on_hello(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    char name[128];
-    c->rank = (int)de_wire_num(line, "rank", -1);
+    double rank = field(line, "rank", 0, r->plan.n_shares - 1), pid = field(line, "pid", 2, 4194304);
+    if (r->mpi_pid <= 0 || c->launch != r->launch)
+        return "hello: no launch is running, or the connection predates it";
+    if (isnan(rank) || rint(rank) != rank)
+        return "hello: rank out of the launch";
+    if (run_rank_conn(r, (int)rank))
+        return "hello: that rank is already connected";
+    c->rank = (int)rank;
+    int d = conn_device(r, c);
+    if (!dev_matches(r, c, line) || de_wire_num(line, "batch", -1) != r->plan.shares[c->rank].batch) {
+        c->rank = -1;
+        return "hello: device or batch is not the plan's for that rank";
+    }
+    if (local_peers(r) && !(pid_runs((long)pid, "_worker", r->report, r->plan_path))) {
+        c->rank = -1;
+        return "hello: the pid is not a worker this coordinator launched";
+    }
     r->rank_up++;
-    int d = line_device(r, line, name, sizeof name);
-    long pid = (long)de_wire_num(line, "pid", -1);
-    if (d < 0)
-        return;
-    r->devs[d].pid = pid;
     double cores = r->s->catalog->types[r->s->devices[d].type].emulation_cpu_cores * r->st.speed[d];
     if (r->budget == DE_BUDGET_DUTY && r->st.speed[d] != 1.0 && cores > 0) /* a slowdown in force */
         de_wire_send(c->fd, DE_MSG_CORES, "%.9g", cores);
     /* In a network namespace the worker cannot see the cgroup tree (ip netns exec
      * remounts /sys); the pid is the same, so the coordinator moves it. */
     de_err jerr;
-    if (r->netns && r->devs[d].cgroup && pid > 0 && de_cgroup_join(r->devs[d].cgroup, (pid_t)pid, &jerr))
-        run_event(r, "emulation", "worker of %s not in its CPU budget: %s", name, jerr.msg);
+    if (r->netns && r->devs[d].cgroup && de_cgroup_join(r->devs[d].cgroup, (pid_t)pid, &jerr))
+        run_event(r, "emulation", "worker of %s not in its CPU budget: %s", r->s->devices[d].name, jerr.msg);
+    return NULL;
 }
 
-static void on_backend(run *r, run_conn *c, const char *line, double t)
+static const char *on_backend(run *r, run_conn *c, const char *line, double t)
 {
-    (void)c;
     (void)t;
-    char name[128];
-    int d = line_device(r, line, name, sizeof name);
-    if (d >= 0)
-        de_wire_get(line, "backend", r->devs[d].backend, sizeof r->devs[d].backend);
+    char b[8];
+    de_wire_get(line, "backend", b, sizeof b);
+    if (!dev_matches(r, c, line) || (strcmp(b, "cpu") && strcmp(b, "cuda")))
+        return "backend: not cpu or cuda, or not its device";
+    memcpy(r->devs[conn_device(r, c)].backend, b, sizeof b);
+    return NULL;
 }
 
 /* The first iteration of a launch after a failure or a stop ends its recovery: planning,
@@ -73,21 +137,28 @@ static void end_recovery(run *r, double t)
     r->fail_t = NAN;
 }
 
-static void on_iter(run *r, run_conn *c, const char *line, double t)
+static const char *on_iter(run *r, run_conn *c, const char *line, double t)
 {
-    (void)c;
-    char dev[128];
-    int d = line_device(r, line, dev, sizeof dev);
-    if (d < 0)
-        return;
+    int d = conn_device(r, c);
+    double g = field(line, "g", (double)r->g_launch + 1, (double)r->g_total);
+    static const char *const times[] = {"compute", "throttle", "sync", "mpi", "pad", "step"};
+    double v[6];
+    for (int k = 0; k < 6; k++)
+        v[k] = field(line, times[k], 0, 1e6);
+    if (d < 0 || !dev_matches(r, c, line) || isnan(g) || rint(g) != g)
+        return "iter: not its device, or an iteration outside this launch's";
+    if (de_wire_num(line, "batch", -1) != r->plan.shares[c->rank].batch)
+        return "iter: not the plan's batch";
+    for (int k = 0; k < 6; k++)
+        if (isnan(v[k]))
+            return "iter: a time missing, negative or absurd";
     run_dev *D = &r->devs[d];
-    long g = (long)de_wire_num(line, "g", 0);
-    D->batch = (int)de_wire_num(line, "batch", 0);
-    D->compute = de_wire_num(line, "compute", 0);
-    D->throttle = de_wire_num(line, "throttle", 0);
-    D->sync = de_wire_num(line, "sync", 0) + de_wire_num(line, "pad", 0);
-    D->step = de_wire_num(line, "step", 0);
-    D->cpu_s = de_wire_num(line, "cpu_s", NAN);
+    D->batch = r->plan.shares[c->rank].batch;
+    D->compute = v[0];
+    D->throttle = v[1];
+    D->sync = v[2] + v[4];
+    D->step = v[5];
+    D->cpu_s = field(line, "cpu_s", 0, 1e12);
     D->rss_kb = (long)de_wire_num(line, "rss_kb", -1);
     D->sum_compute += D->compute + D->throttle;
     D->sum_sync += D->sync;
@@ -95,10 +166,9 @@ static void on_iter(run *r, run_conn *c, const char *line, double t)
     D->batch_sum += D->batch;
     D->iters++;
     r->last_loss = de_wire_num(line, "loss", NAN);
-    r->g_total = (long)de_wire_num(line, "total", (double)r->g_total);
-    D->last_g = g;
-    if (g > r->g_done) {
-        r->g_done = g;
+    D->last_g = (long)g;
+    if ((long)g > r->g_done) {
+        r->g_done = (long)g;
         r->progress_t = t;
     }
     if (isnan(r->first_iter_t)) {
@@ -110,60 +180,68 @@ static void on_iter(run *r, run_conn *c, const char *line, double t)
     run_timeline(r, d, start, start + busy, DE_TL_TRAIN);
     run_timeline(r, d, start + busy, t, DE_TL_SYNC);
     if (r->f_ranks)
-        fprintf(r->f_ranks, "%.6f,%d,%s,%ld,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%ld\n", t,
-                (int)de_wire_num(line, "rank", -1), dev, g, D->batch, D->compute, D->throttle,
-                de_wire_num(line, "sync", 0), de_wire_num(line, "mpi", 0), de_wire_num(line, "pad", 0), D->step,
-                r->last_loss, D->cpu_s, D->rss_kb);
-    if (g >= 1 && g <= r->g_total && r->it_start) {
-        long k = g - 1;
-        if (!r->it_ranks[k])
-            r->iters_run++;
-        r->it_start[k] = r->it_ranks[k] ? fmin(r->it_start[k], start) : start;
-        r->it_end[k] = fmax(r->it_end[k], t);
-        r->it_compute[k] = fmax(r->it_compute[k], busy);
-        r->it_ranks[k]++;
-    }
+        fprintf(r->f_ranks, "%.6f,%d,%s,%ld,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%ld\n", t, c->rank,
+                r->s->devices[d].name, (long)g, D->batch, v[0], v[1], v[2], v[3], v[4], v[5], r->last_loss, D->cpu_s,
+                D->rss_kb);
+    long k = (long)g - 1;
+    if (!r->it_ranks[k])
+        r->iters_run++;
+    r->it_start[k] = r->it_ranks[k] ? fmin(r->it_start[k], start) : start;
+    r->it_end[k] = fmax(r->it_end[k], t);
+    r->it_compute[k] = fmax(r->it_compute[k], busy);
+    r->it_ranks[k]++;
+    return NULL;
 }
 
-static void on_ckpt(run *r, run_conn *c, const char *line, double t)
+static const char *on_ckpt(run *r, run_conn *c, const char *line, double t)
 {
-    (void)c;
-    double s = de_wire_num(line, "s", 0);
-    r->g_ckpt = (long)de_wire_num(line, "g", 0);
-    r->ckpt_s_sum += s;
-    run_event(r, "checkpoint", "job=%s iteration=%ld (%.0f ms)", r->s->jobs[r->job].name, r->g_ckpt, 1e3 * s);
-    if (r->plan.n_shares) /* rank 0 writes it */
-        run_timeline(r, r->plan.shares[0].device, t - s, t, DE_TL_CHECKPOINT);
+    double g = field(line, "g", fmax(1, (double)r->g_launch), (double)r->g_done), sec = field(line, "s", 0, 1e6);
+    if (c->rank != 0 || isnan(g) || rint(g) != g || isnan(sec))
+        return "ckpt: not rank 0, or not at or before the last completed iteration";
+    r->g_ckpt = (long)g;
+    r->ckpt_s_sum += sec;
+    run_event(r, "checkpoint", "job=%s iteration=%ld (%.0f ms)", r->s->jobs[r->job].name, r->g_ckpt, 1e3 * sec);
+    run_timeline(r, conn_device(r, c), t - sec, t, DE_TL_CHECKPOINT); /* rank 0 writes it */
+    return NULL;
 }
 
-static void on_crash(run *r, run_conn *c, const char *line, double t)
+static const char *on_crash(run *r, run_conn *c, const char *line, double t)
 {
-    (void)c;
-    (void)t;
-    char name[128];
-    r->crashed_dev = line_device(r, line, name, sizeof name);
+    double g = field(line, "g", (double)r->g_launch, (double)r->g_total);
+    if (!dev_matches(r, c, line) || isnan(g))
+        return "crash: not its device, or an iteration outside the job";
+    r->crashed_dev = conn_device(r, c);
     if (isnan(r->lost_t))
         r->lost_t = t;
-    run_event(r, "crash", "device %s dies before iteration %ld (injected)", name, (long)de_wire_num(line, "g", 0));
+    run_event(r, "crash", "device %s dies before iteration %ld (injected)", r->s->devices[r->crashed_dev].name,
+              (long)g);
+    return NULL;
 }
 
-static void on_done(run *r, run_conn *c, const char *line, double t)
+static const char *on_done(run *r, run_conn *c, const char *line, double t)
 {
-    (void)c;
     (void)t;
-    r->stopped = (int)de_wire_num(line, "stopped", 0);
+    double g = field(line, "g", (double)r->g_launch, (double)r->g_total), stopped = field(line, "stopped", 0, 1);
+    if (c->rank != 0 || r->done_seen || isnan(g) || isnan(stopped) || rint(g) != g)
+        return "done: not rank 0, a second one, or an iteration outside the job";
+    if (!stopped && (long)g != r->g_total)
+        return "done: finished before the last iteration";
+    r->done_seen = 1;
+    r->stopped = (int)stopped;
     r->done = !r->stopped;
-    r->g_done = (long)de_wire_num(line, "g", (double)r->g_done);
-    r->val_acc = de_wire_num(line, "val_acc", NAN);
-    r->val_loss = de_wire_num(line, "val_loss", NAN);
+    r->g_done = (long)g;
+    r->val_acc = field(line, "val_acc", 0, 1);
+    r->val_loss = field(line, "val_loss", 0, INFINITY);
+    return NULL;
 }
 
-static void on_bye(run *r, run_conn *c, const char *line, double t)
+static const char *on_bye(run *r, run_conn *c, const char *line, double t)
 {
     (void)r;
     (void)line;
     (void)t;
     c->bye = 1;
+    return NULL;
 }
 
 /* A free-text field (spaces sent as '_'). */
@@ -175,32 +253,34 @@ static void text_of(const char *line, const char *key, char *out, size_t n)
             *p = ' ';
 }
 
-static void on_error(run *r, run_conn *c, const char *line, double t)
+static const char *on_error(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    char msg[1024], name[128];
+    char msg[1024];
     text_of(line, "msg", msg, sizeof msg);
-    de_wire_get(line, "dev", name, sizeof name);
-    run_event(r, "worker-error", "%s: %s", name, msg);
+    int d = conn_device(r, c);
+    run_event(r, "worker-error", "%s: %s", d >= 0 ? r->s->devices[d].name : "?", msg);
     c->bye = 1;
+    return NULL;
 }
 
-static int line_task(const run *r, const char *line)
-{
-    char name[128];
-    de_wire_get(line, "task", name, sizeof name);
-    return de_strmap_get(r->s->task_ix, name);
-}
-
-static void on_lchello(run *r, run_conn *c, const char *line, double t)
+static const char *on_lchello(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    int ti = line_task(r, line);
-    long pid = (long)de_wire_num(line, "pid", -1);
+    char name[128], arg[160];
+    de_wire_get(line, "task", name, sizeof name);
+    int ti = de_strmap_get(r->s->task_ix, name);
+    long pid = (long)field(line, "pid", 2, 4194304);
     if (ti < 0)
-        return;
+        return "lchello: no such LC task";
+    run_task *T = &r->tasks[ti];
+    if (T->conn >= 0 && r->conns[T->conn].fd >= 0)
+        return "lchello: that LC task is already connected";
+    snprintf(arg, sizeof arg, "--task %s ", name);
+    if (local_peers(r) && !pid_runs(pid, "_lc", r->report, arg))
+        return "lchello: the pid is not an LC service this coordinator launched";
     c->task = ti;
-    r->tasks[ti].conn = (int)(c - r->conns);
+    T->conn = (int)(c - r->conns);
     int d = r->s->tasks[ti].device;
     double cores = r->s->catalog->types[r->s->devices[d].type].emulation_cpu_cores * r->st.speed[d];
     if (r->budget == DE_BUDGET_DUTY && r->st.speed[d] != 1.0 && cores > 0) /* a slowdown in force */
@@ -210,23 +290,21 @@ static void on_lchello(run *r, run_conn *c, const char *line, double t)
     const char *cg = r->devs[d].cgroup;
     de_err jerr;
     if (r->netns && cg && pid > 0 && de_cgroup_join(cg, (pid_t)pid, &jerr))
-        run_event(r, "emulation", "LC service %s not in its device's CPU budget: %s", r->s->tasks[ti].name, jerr.msg);
+        run_event(r, "emulation", "LC service %s not in its device's CPU budget: %s", name, jerr.msg);
+    return NULL;
 }
 
-static void on_lcreq(run *r, run_conn *c, const char *line, double t)
+static const char *on_lcreq(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    if (c->task < 0)
-        return;
     run_task *T = &r->tasks[c->task];
-    double lat = de_wire_num(line, "lat", NAN);
-    if (!isfinite(lat))
-        return;
-    double svc = de_wire_num(line, "svc", 0);
+    double lat = field(line, "lat", 0, 1e6), svc = field(line, "svc", 0, 1e6);
+    if (isnan(lat) || isnan(svc))
+        return "lcreq: latency or service time missing, negative or absurd";
     if (isnan(r->train_start_t)) {
         de_hist_add(&T->alone, lat); /* warm-up: the service alone */
         T->svc_alone_sum += svc;
-        return;
+        return NULL;
     }
     int late = lat > r->s->tasks[c->task].deadline_s;
     T->svc_sum += svc;
@@ -235,30 +313,29 @@ static void on_lcreq(run *r, run_conn *c, const char *line, double t)
     T->win_late += late;
     T->n++;
     T->late += late;
+    return NULL;
 }
 
-static void on_lcstat(run *r, run_conn *c, const char *line, double t)
+static const char *on_lcstat(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    if (c->task < 0)
-        return;
-    r->tasks[c->task].cpu_s = de_wire_num(line, "cpu_s", NAN);
-    r->tasks[c->task].rss_kb = (long)de_wire_num(line, "rss_kb", -1);
+    r->tasks[c->task].cpu_s = field(line, "cpu_s", 0, 1e12);
+    r->tasks[c->task].rss_kb = (long)field(line, "rss_kb", 0, 1e12);
+    return NULL;
 }
 
-static void on_lcbye(run *r, run_conn *c, const char *line, double t)
+static const char *on_lcbye(run *r, run_conn *c, const char *line, double t)
 {
-    on_bye(r, c, line, t);
+    return on_bye(r, c, line, t);
 }
 
-static void on_lcerror(run *r, run_conn *c, const char *line, double t)
+static const char *on_lcerror(run *r, run_conn *c, const char *line, double t)
 {
-    (void)c;
     (void)t;
-    char msg[1024], name[128];
+    char msg[1024];
     text_of(line, "msg", msg, sizeof msg);
-    de_wire_get(line, "task", name, sizeof name);
-    run_event(r, "lc-error", "%s: %s", name, msg);
+    run_event(r, "lc-error", "%s: %s", r->s->tasks[c->task].name, msg);
+    return NULL;
 }
 
 /* What the coordinator does with each kind it receives; NULL: a kind it only sends. */
@@ -270,11 +347,35 @@ static const handler handlers[DE_MSG_COUNT] = {
     [DE_MSG_LCERROR] = on_lcerror,
 };
 
+/* A refused line: counted; the first ones logged; a connection over the bound is closed. */
+static void refuse(run *r, run_conn *c, const char *why, const char *line)
+{
+    c->refused++;
+    r->refused++;
+    run_event(r, "intake", "refused (%s): %.80s", why, line);
+    if (c->refused == REFUSED_MAX) {
+        run_event(r, "intake", "connection closed after %d refused lines", REFUSED_MAX);
+        shutdown(c->fd, SHUT_RDWR);
+    }
+}
+
 static void handle_line(run *r, run_conn *c, const char *line)
 {
     de_msg m = de_wire_msg(line);
-    if (m < DE_MSG_COUNT && handlers[m])
-        handlers[m](r, c, line, run_rel(r));
+    const char *why = NULL;
+    int bound = c->rank >= 0 || c->task >= 0, first = m == DE_MSG_HELLO || m == DE_MSG_LCHELLO;
+    if (m == DE_MSG_COUNT || !handlers[m])
+        why = "not a kind the coordinator receives";
+    else if (first && bound)
+        why = "a second hello on one connection";
+    else if (!first && !bound)
+        why = "a connection must say hello first";
+    else if (!first && de_msg_sender(m) != (c->rank >= 0 ? DE_FROM_WORKER : DE_FROM_LC))
+        why = "not a kind this sender may send";
+    else
+        why = handlers[m](r, c, line, run_rel(r));
+    if (why)
+        refuse(r, c, why, line);
 }
 
 static void accept_all(run *r)
@@ -283,13 +384,18 @@ static void accept_all(run *r)
         int fd = accept(r->lfd, NULL, NULL);
         if (fd < 0)
             return;
-        if (r->n_conns >= RUN_MAX_CONN) {
+        int slot = 0; /* the slot of a closed connection, or a new one */
+        while (slot < r->n_conns && r->conns[slot].fd >= 0)
+            slot++;
+        if (slot >= RUN_MAX_CONN) {
             close(fd);
             continue;
         }
+        if (slot == r->n_conns)
+            r->n_conns++;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         fcntl(fd, F_SETFD, FD_CLOEXEC);
-        run_conn *c = &r->conns[r->n_conns++];
+        run_conn *c = &r->conns[slot];
         memset(c, 0, sizeof *c);
         c->fd = fd;
         c->rank = -1;
@@ -337,37 +443,58 @@ void run_send_task(run *r, int ti, de_msg m, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Reads a connection until it would block; complete lines are handled. */
+/* Handles the complete lines of c's buffer; an over-long line is dropped up to its newline. */
+static void take_lines(run *r, run_conn *c)
+{
+    char *start = c->buf, *nl;
+    while ((nl = memchr(start, '\n', c->len - (size_t)(start - c->buf)))) {
+        *nl = '\0';
+        if (c->discarding)
+            c->discarding = 0; /* the end of the over-long line */
+        else
+            handle_line(r, c, start);
+        start = nl + 1;
+        if (c->fd < 0)
+            return;
+    }
+    c->len -= (size_t)(start - c->buf);
+    memmove(c->buf, start, c->len);
+    if (c->len >= sizeof c->buf - 1) {
+        if (!c->discarding)
+            refuse(r, c, "a line over 8 KiB", "");
+        c->discarding = 1;
+        c->len = 0;
+    }
+}
+
+static void close_conn(run *r, run_conn *c)
+{
+    /* The first worker to vanish without saying goodbye is the failed one. */
+    if (c->rank >= 0 && c->launch == r->launch && !c->bye && r->fail_dev < 0 && c->rank < r->plan.n_shares) {
+        r->fail_dev = r->plan.shares[c->rank].device;
+        if (isnan(r->lost_t))
+            r->lost_t = run_rel(r);
+    }
+    if (c->task >= 0 && r->tasks[c->task].conn == (int)(c - r->conns))
+        r->tasks[c->task].conn = -1; /* the slot may serve another connection */
+    close(c->fd);
+    c->fd = -1;
+}
+
+/* Reads a connection until it would block. */
 static void read_conn(run *r, run_conn *c)
 {
     for (;;) {
         ssize_t got = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
         if (got > 0) {
             c->len += (size_t)got;
-            c->buf[c->len] = '\0';
-            char *start = c->buf, *nl;
-            while ((nl = strchr(start, '\n'))) {
-                *nl = '\0';
-                handle_line(r, c, start);
-                start = nl + 1;
-            }
-            c->len -= (size_t)(start - c->buf);
-            memmove(c->buf, start, c->len);
-            if (c->len >= sizeof c->buf - 1)
-                c->len = 0; /* an over-long line: dropped */
+            take_lines(r, c);
+            if (c->fd < 0)
+                return;
             continue;
         }
-        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            /* The first worker to vanish without saying goodbye is the failed one. */
-            if (c->rank >= 0 && c->launch == r->launch && !c->bye && r->fail_dev < 0 && r->plan.shares &&
-                c->rank < r->plan.n_shares) {
-                r->fail_dev = r->plan.shares[c->rank].device;
-                if (isnan(r->lost_t))
-                    r->lost_t = run_rel(r);
-            }
-            close(c->fd);
-            c->fd = -1;
-        }
+        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            close_conn(r, c);
         return;
     }
 }

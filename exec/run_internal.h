@@ -45,6 +45,8 @@ typedef struct run_conn {
     int task;          /* LC task, -1 otherwise */
     int launch;        /* launch the worker belongs to */
     int bye;           /* it said goodbye: its closing is no failure */
+    int refused;       /* lines refused (unknown, malformed, out of range, not its to send) */
+    int discarding;    /* inside an over-long line: dropped up to the next newline */
 } run_conn;
 
 /* An LC service. */
@@ -113,6 +115,7 @@ typedef struct run {
     int killed_stalled;            /* this launch was killed for not starting */
     long g_done, g_total, g_ckpt, g_launch;
     int done, stopped, crashed_dev, fail_dev;
+    int done_seen;                 /* rank 0's `done` of this launch came (one is taken) */
     double fail_t;                 /* when the launch ended early (a failure, a stop) */
     double lost_t;                 /* when the launch was first seen failing (a crash line, a worker gone) */
     double plan_s;                 /* the planning time of the coming relaunch */
@@ -127,6 +130,9 @@ typedef struct run {
     long lost_iters, iters_run;
     double lost_s, recovery_s_sum, ckpt_s_sum, planning_s_sum;
     cJSON *events, *recoveries;
+    long refused;                  /* lines refused by the intake, all connections */
+    struct { const char *kind; long n; } event_count[32]; /* events per kind (repeats past a bound are counted only) */
+    int n_event_kinds;
     double *decision_t;
     char **decision_line;
     int n_decisions;
@@ -145,7 +151,10 @@ typedef struct run {
 
 /* run_log.c */
 double run_rel(const run *r);
+/* An event: events.csv, the summary's events, stderr; past EVENTS_PER_KIND of a kind,
+ * counted only, and run_event_tally writes how many were not. */
 void run_event(run *r, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void run_event_tally(run *r);
 const char *run_tail_of(const char *path, char *buf, size_t n);
 const char *run_head_of(const char *path, char *buf, size_t n);
 

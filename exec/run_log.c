@@ -13,8 +13,39 @@ double run_rel(const run *r)
     return de_now_s() - r->t0;
 }
 
+/* How many events of one kind are written; the rest are counted (run_event_tally). A run
+ * has a few dozen of each kind; a flood (a peer repeating a refused line) stays bounded. */
+#define EVENTS_PER_KIND 200
+
+/* Counts an event of `kind`; 1 when it is still to be written. */
+static int count_event(run *r, const char *kind)
+{
+    int i = 0;
+    while (i < r->n_event_kinds && strcmp(r->event_count[i].kind, kind))
+        i++;
+    if (i == r->n_event_kinds) {
+        if (i == (int)(sizeof r->event_count / sizeof r->event_count[0]))
+            return 1; /* more kinds than the table: written (kinds are the code's own words) */
+        r->event_count[r->n_event_kinds].kind = kind;
+        r->event_count[r->n_event_kinds++].n = 0;
+    }
+    return ++r->event_count[i].n <= EVENTS_PER_KIND;
+}
+
+void run_event_tally(run *r)
+{
+    for (int i = 0; i < r->n_event_kinds; i++)
+        if (r->event_count[i].n > EVENTS_PER_KIND) {
+            long more = r->event_count[i].n - EVENTS_PER_KIND;
+            r->event_count[i].n = 0; /* this line itself is written */
+            run_event(r, "suppressed", "%ld more '%s' events were counted, not written", more, r->event_count[i].kind);
+        }
+}
+
 void run_event(run *r, const char *kind, const char *fmt, ...)
 {
+    if (!count_event(r, kind))
+        return;
     char detail[1024];
     va_list ap;
     va_start(ap, fmt);

@@ -372,7 +372,7 @@ int run_launch(run *r, de_err *err)
     free(cmd);
     r->rank_up = 0;
     r->killed_stalled = 0;
-    r->done = r->stopped = 0;
+    r->done = r->stopped = r->done_seen = 0;
     r->crashed_dev = r->fail_dev = -1;
     r->stop = RUN_STOP_NONE;
     r->stop_delivered = 0;

@@ -140,6 +140,7 @@ static cJSON *run_fields(run *r)
     cJSON_AddItemToObject(x, "val_accuracy", de_summary_num(r->val_acc));
     cJSON_AddItemToObject(x, "predicted_iteration_time_s", de_summary_num(r->plan.iteration_time_s));
     cJSON_AddNumberToObject(x, "restarts", r->restarts);
+    cJSON_AddNumberToObject(x, "lines_refused", (double)r->refused);
     cJSON_AddNumberToObject(x, "recovery_time_s", r->recovery_s_sum);
     cJSON_AddItemToObject(x, "recoveries", cJSON_Duplicate(r->recoveries, 1));
     cJSON *devs = cJSON_AddArrayToObject(x, "devices");
@@ -303,6 +304,9 @@ int run_finish(run *r, double train_s, int completed, int interrupted, int faile
 {
     const de_scenario *s = r->s;
     double now = run_rel(r);
+    run_event_tally(r);
+    if (r->refused)
+        run_event(r, "intake", "%ld lines refused in all (see the first ones above)", r->refused);
     run_window_flush(r, now);
     for (int d = 0; d < s->n_devices; d++)
         if (!isnan(r->devs[d].down_since))
