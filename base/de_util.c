@@ -3,11 +3,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "de_error.h"
 
@@ -238,4 +241,35 @@ const char *de_names_join(const void *first, size_t stride, int n, char *buf, si
     if (at >= len - 4 && len > 4)
         strcpy(buf + len - 4, "...");
     return buf;
+}
+
+int de_pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int de_remove_stale_tmp(const char *path)
+{
+    char *dir = de_path_dirname(path);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *stem = de_sprintf("%s.tmp.", base);
+    size_t sl = strlen(stem);
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end;
+        if (strncmp(e->d_name, stem, sl) != 0)
+            continue;
+        long pid = strtol(e->d_name + sl, &end, 10);
+        if (end == e->d_name + sl || *end || de_pid_alive(pid))
+            continue;
+        char *p = de_path_join(dir, e->d_name);
+        n += unlink(p) == 0;
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    free(stem);
+    free(dir);
+    return n;
 }

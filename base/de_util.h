@@ -32,6 +32,13 @@ char *de_file_read(const char *path, size_t *len);
 
 /* A name -> index map (open addressing, FNV-1a). Keys are borrowed: they must
  * outlive the map. */
+/* 1 when process pid exists (it may belong to another user). */
+int de_pid_alive(long pid);
+
+/* Removes the temporary files "<path>.tmp.<pid>" of writers of path whose process is gone
+ * (a writer killed between creating and renaming its temporary file); returns how many. */
+int de_remove_stale_tmp(const char *path);
+
 /* Name tables: an array of n records, each holding a `const char *` name at the same
  * offset, `stride` bytes apart (first: the address of the first record's name), as the
  * policy, change-kind and message tables are. de_names_find returns the index of name,

@@ -202,7 +202,8 @@ static void run_help(FILE *out)
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
             "                    [--inject KIND:TARGET[*FACTOR|=RATE]@ITER|@SECONDSs] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
-            "                    [--metrics-port P]\n\n"
+            "                    [--metrics-port P]\n"
+            "       deepedge run --cleanup [--out DIR]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
             "scenario runs as a real inference service fed by an open-loop load generator at its rate.\n"
@@ -234,6 +235,8 @@ static void run_help(FILE *out)
             "model.weights, iterations.csv, ranks.csv, timeline.csv, lc_windows.csv, lc_cdf.csv,\n"
             "events.csv, logs, and the simulator's figures (timeline, lc_cdf, lc_latency .png/.svg).\n"
             "--metrics-port P serves the live metrics in Prometheus text format on 127.0.0.1:P.\n"
+            "What a coordinator that died leaves behind (cgroups, network namespaces, temporary files of\n"
+            "interrupted writes) is removed when the next run starts; --cleanup does only that.\n"
             "Exit status: 0 completed, 1 error or interrupted.\n");
 }
 
@@ -264,11 +267,12 @@ int de_cmd_run(int argc, char **argv)
         {"lc-warmup", required_argument, 0, 'w'}, {"window", required_argument, 0, 'W'},
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
         {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'},
-        {"stall-timeout", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"stall-timeout", required_argument, 0, 'T'}, {"cleanup", no_argument, 0, 'K'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     de_run_opts o;
     de_run_opts_default(&o);
     const char *inject[64];
-    int json = 0, c;
+    int json = 0, cleanup = 0, c;
     long long v;
     const char *scen = NULL;
     de_err err;
@@ -319,9 +323,17 @@ int de_cmd_run(int argc, char **argv)
                 return DE_EXIT_ERROR;
             o.metrics_port = (int)v;
             break;
+        case 'K': cleanup = 1; break;
         case 'h': run_help(stdout); return DE_EXIT_OK;
         default: run_help(stderr); return DE_EXIT_ERROR;
         }
+    }
+    if (cleanup) {
+        if (optind != argc)
+            return de_cli_fail("run --cleanup takes no SCENARIO");
+        if (de_run_cleanup(&o, stdout, &err))
+            return de_cli_fail("%s", err.msg);
+        return DE_EXIT_OK;
     }
     if (optind != argc - 1) {
         run_help(stderr);

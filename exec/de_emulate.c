@@ -74,6 +74,24 @@ int de_cgroup_set_cores(const char *path, double cores, de_err *err)
     return rc;
 }
 
+/* The cpu controller's directory (DEEPEDGE_CGROUP_ROOT overrides), NULL if none; *v2: cgroup v2. */
+static char *cgroup_base(int *v2)
+{
+    const char *root = getenv("DEEPEDGE_CGROUP_ROOT");
+    char *v2probe = de_path_join(root ? root : "/sys/fs/cgroup", "cgroup.controllers");
+    *v2 = access(v2probe, F_OK) == 0;
+    free(v2probe);
+    if (root)
+        return de_strdup(root);
+    if (*v2)
+        return de_strdup("/sys/fs/cgroup");
+    if (is_dir("/sys/fs/cgroup/cpu"))
+        return de_strdup("/sys/fs/cgroup/cpu");
+    if (is_dir("/sys/fs/cgroup/cpu,cpuacct"))
+        return de_strdup("/sys/fs/cgroup/cpu,cpuacct");
+    return NULL;
+}
+
 int de_cgroup_create(const char *run, const char *device, double cores, de_budget_mode *mode, char **path,
                      de_err *err)
 {
@@ -81,20 +99,9 @@ int de_cgroup_create(const char *run, const char *device, double cores, de_budge
     *mode = DE_BUDGET_DUTY;
     if (!(cores > 0))
         return de_err_set(err, DE_EINVAL, "cgroup %s/%s: cores must be > 0 (got %g)", run, device, cores);
-    const char *root = getenv("DEEPEDGE_CGROUP_ROOT");
-    char *v2probe = de_path_join(root ? root : "/sys/fs/cgroup", "cgroup.controllers");
-    int v2 = access(v2probe, F_OK) == 0;
-    free(v2probe);
-    char *base;
-    if (root)
-        base = de_strdup(root);
-    else if (v2)
-        base = de_strdup("/sys/fs/cgroup");
-    else if (is_dir("/sys/fs/cgroup/cpu"))
-        base = de_strdup("/sys/fs/cgroup/cpu");
-    else if (is_dir("/sys/fs/cgroup/cpu,cpuacct"))
-        base = de_strdup("/sys/fs/cgroup/cpu,cpuacct");
-    else
+    int v2;
+    char *base = cgroup_base(&v2);
+    if (!base)
         return de_err_set(err, DE_EIO, "no cgroup cpu controller under /sys/fs/cgroup");
     char *top = de_path_join(base, "deepedge");
     char *rund = de_path_join(top, run);
@@ -209,4 +216,39 @@ long de_proc_rss_kb(void)
     int ok = fscanf(f, "%ld %ld", &pages, &rss) == 2;
     fclose(f);
     return ok ? rss * (sysconf(_SC_PAGESIZE) / 1024) : -1;
+}
+
+int de_cgroup_sweep(void)
+{
+    int v2, n = 0;
+    char *base = cgroup_base(&v2);
+    char *top = base ? de_path_join(base, "deepedge") : NULL;
+    DIR *d = top ? opendir(top) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end;
+        if (strncmp(e->d_name, "run-", 4) != 0)
+            continue;
+        long pid = strtol(e->d_name + 4, &end, 10);
+        if (end == e->d_name + 4 || *end || de_pid_alive(pid))
+            continue;
+        char *rund = de_path_join(top, e->d_name);
+        DIR *rd = opendir(rund);
+        for (struct dirent *g; rd && (g = readdir(rd));) {
+            char *dev = de_path_join(rund, g->d_name);
+            if (g->d_name[0] != '.' && is_dir(dev))
+                de_cgroup_remove(dev); /* its processes back to the root, the group away */
+            free(dev);
+        }
+        if (rd)
+            closedir(rd);
+        n += rmdir(rund) == 0 || errno == ENOENT;
+        free(rund);
+    }
+    if (d)
+        closedir(d);
+    if (top)
+        rmdir(top); /* when no other run is there */
+    free(top);
+    free(base);
+    return n;
 }

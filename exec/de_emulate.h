@@ -36,6 +36,10 @@ int de_cgroup_join(const char *path, pid_t pid, de_err *err);
  * directory when it is empty). Quiet: a group that is gone is fine. */
 void de_cgroup_remove(const char *path);
 
+/* Removes the groups of runs whose coordinator is gone (run-PID with no process PID), and
+ * their processes go back to the root group; returns how many runs were cleaned. */
+int de_cgroup_sweep(void);
+
 /* Duty-cycle throttling of one process to `cores` CPUs (cores >= 1 or <= 0: none). */
 typedef struct de_throttle {
     double cores;

@@ -61,4 +61,9 @@ void de_run_opts_default(de_run_opts *o);
  * was interrupted or failed beyond max_restarts. */
 int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err);
 
+/* What coordinators that died left behind — cgroups (run-PID groups with no process PID),
+ * network namespaces (dr<PID>x<i>), temporary files of interrupted writes in o->out_dir —
+ * removed; every run does it at its start. One line on out says what was removed. */
+int de_run_cleanup(const de_run_opts *o, FILE *out, de_err *err);
+
 #endif

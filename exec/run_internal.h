@@ -180,6 +180,8 @@ double run_pad_seconds(const run *r);
 int run_netns_up(run *r, de_err *err);
 int run_netns_shape(run *r, de_err *err);
 void run_netns_down(run *r);
+/* Removes the namespaces of coordinators that died (dr<PID>x<i> with no process PID). */
+int run_netns_sweep(run *r);
 
 /* run_intake.c */
 void run_pump(run *r, int timeout_ms);

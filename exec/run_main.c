@@ -96,6 +96,42 @@ static void run_free(run *r)
     de_scenario_destroy(r->s);
 }
 
+/* What coordinators that died (SIGKILL, a power cut) left behind: their cgroups, network
+ * namespaces, and temporary files of interrupted writes in this output folder. */
+static int run_sweep(run *r)
+{
+    int cg = de_cgroup_sweep(), ns = run_netns_sweep(r), tmp = 0;
+    static const char *const files[] = {DE_RUN_CKPT, DE_RUN_WEIGHTS, "summary.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *p = de_path_join(r->o->out_dir, files[i]);
+        tmp += de_remove_stale_tmp(p);
+        free(p);
+    }
+    if (cg || ns || tmp)
+        run_event(r, "cleanup", "left by coordinators that died: %d cgroup run(s), %d namespace set(s) and %d "
+                  "temporary file(s) removed", cg, ns, tmp);
+    return cg + ns + tmp;
+}
+
+int de_run_cleanup(const de_run_opts *o, FILE *out, de_err *err)
+{
+    run R, *r = &R;
+    de_run_opts quiet = *o;
+    quiet.quiet = 1; /* the one line below says it */
+    run_init(r, &quiet, NULL);
+    int rc = DE_OK;
+    if (de_mkdir_p(o->out_dir) != 0)
+        rc = de_err_set(err, DE_EIO, "%s: cannot create the output folder", o->out_dir);
+    int n = rc ? 0 : run_sweep(r);
+    if (!rc && out) {
+        const cJSON *e = cJSON_GetArrayItem(r->events, 0);
+        fprintf(out, "%s\n", n ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "detail"))
+                              : "nothing left by coordinators that died");
+    }
+    run_free(r);
+    return rc;
+}
+
 /* Everything that starts no process: the scenario, the options, the output files, the
  * plan, the dataset cache, the listening port. */
 static int run_open(run *r, de_err *err)
@@ -140,6 +176,7 @@ static int run_open(run *r, de_err *err)
 static int run_start(run *r, de_err *err)
 {
     const de_scenario *s = r->s;
+    run_sweep(r);
     int rc = run_setup_budgets(r, err);
     if (!rc)
         rc = run_write_plan(r, 0, err);

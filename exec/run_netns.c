@@ -65,7 +65,8 @@ int run_netns_shape(run *r, de_err *err)
 int run_netns_up(run *r, de_err *err)
 {
     const de_scenario *s = r->s;
-    snprintf(r->ns_prefix, sizeof r->ns_prefix, "dr%ldx", (long)getpid() % 100000);
+    /* the coordinator's pid in the name: the namespaces of one that died can be found */
+    snprintf(r->ns_prefix, sizeof r->ns_prefix, "dr%ldx", (long)getpid());
     snprintf(r->ns_subnet, sizeof r->ns_subnet, "10.%d.%d", 80 + (int)(getpid() % 40), (int)(getpid() / 40 % 250));
     char *out = NULL;
     int rc = netns_up_args(r, &out, err);
@@ -104,4 +105,34 @@ void run_netns_down(run *r)
     netns_script(r, args, NULL, &nerr);
     free(args);
     r->netns = 0;
+}
+
+int run_netns_sweep(run *r)
+{
+    FILE *p = geteuid() == 0 ? popen("ip netns list 2>/dev/null", "r") : NULL;
+    char line[256], seen[64][16];
+    int n = 0, ns = 0;
+    while (p && fgets(line, sizeof line, p)) {
+        long pid;
+        int k = 0;
+        if (sscanf(line, "dr%ldx%*d%n", &pid, &k) != 1 || !k || de_pid_alive(pid))
+            continue;
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "dr%ldx", pid);
+        int dup = 0;
+        for (int i = 0; i < ns; i++)
+            dup |= strcmp(seen[i], prefix) == 0;
+        if (dup || ns == 64)
+            continue;
+        memcpy(seen[ns++], prefix, sizeof prefix);
+    }
+    if (p)
+        pclose(p);
+    for (int i = 0; i < ns; i++) {
+        char *args = de_sprintf("down --prefix %s --kill", seen[i]);
+        de_err nerr;
+        n += netns_script(r, args, NULL, &nerr) == DE_OK;
+        free(args);
+    }
+    return n;
 }

@@ -153,6 +153,40 @@ sleep 0.5
 check "SIGINT: no orphan worker or LC service" no_children "$T/"
 check "SIGINT: stopped status in the summary" json "$T/r4/summary.json" "s['jobs'][0]['status']=='stopped' and 0 < s['jobs'][0]['iterations_done'] < 400"
 
+# 3b. A coordinator killed with SIGKILL: its workers and LC services notice and exit by
+#     themselves (bounded time), and what it left (cgroups; namespaces under --links netns)
+#     is removed when the next run starts (or by `run --cleanup`).
+cgroup_of() { find /sys/fs/cgroup -maxdepth 3 -type d -name "run-$1" 2>/dev/null | head -1; }
+gone_within() { # gone_within SECONDS: no child of this test's runs is left by then
+    for _ in $(seq 1 $((10 * $1))); do no_children "$T/" && return 0; sleep 0.1; done
+    return 1
+}
+"$DE" run "$T/long.cfg" --out "$T/r4k" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
+kpid=$!
+wait_iterations "$T/r4k" 4
+left_cg=$(cgroup_of $kpid)
+kill -KILL $kpid
+wait $kpid 2>/dev/null
+check "SIGKILLed coordinator: workers and LC services exit within 20 s" gone_within 20
+"$DE" run "$T/tiny.cfg" --out "$T/r4n" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err"
+check "the next run completes" [ $? -eq 0 ]
+if [ -n "$left_cg" ]; then
+    check "the next run removed the dead coordinator's cgroups" bash -c "[ ! -d '$left_cg' ] && grep -q ',cleanup,' '$T/r4n/events.csv'"
+else
+    echo "skip cgroup leftovers (no cgroup budgets here)"
+fi
+if [ "$(id -u)" -eq 0 ] && "$SRC/scripts/netns-hosts.sh" check >/dev/null 2>&1; then
+    "$DE" run "$T/long.cfg" --links netns --out "$T/r4x" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
+    kpid=$!
+    wait_iterations "$T/r4x" 4
+    kill -KILL $kpid
+    wait $kpid 2>/dev/null
+    check "SIGKILLed coordinator under netns: its processes exit within 20 s" gone_within 20
+    check "its namespaces are left behind" bash -c "ip netns list | grep -q '^dr${kpid}x'"
+    "$DE" run --cleanup --out "$T/r4x" >"$T/out" 2>"$T/err"
+    check "run --cleanup removes them and says so" bash -c "! ip netns list | grep -q '^dr${kpid}x' && grep -q '1 namespace set' '$T/out'"
+fi
+
 # 4. Bad input: clear errors, nothing started.
 sed 's/rate = 20.0/rate = 21.0/' "$T/tiny.cfg" >"$T/other.cfg"
 "$DE" run "$T/r1/plan-0.cfg" --scenario "$T/other.cfg" --out "$T/r5" --quiet >"$T/out" 2>"$T/err"

@@ -1,7 +1,11 @@
-/* test_util.c — small utilities: the name index, paths, checksums. */
+/* test_util.c — small utilities: the name index, paths, checksums, stale temporary files. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "de_net.h"
 #include "de_test.h"
 #include "de_util.h"
 
@@ -62,12 +66,50 @@ static void test_fnv(void)
     CU_ASSERT_EQUAL(de_file_checksum("/nonexistent/x", &h), DE_EIO);
 }
 
+/* A writer killed between creating its temporary file and renaming it leaves
+ * PATH.tmp.PID behind: the next successful write removes it (a live writer's stays). */
+static void test_stale_tmp(void)
+{
+    char dir[] = "/tmp/deepedge-tmp-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char *path = de_path_join(dir, "checkpoint.deckpt");
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0); /* a pid that is gone */
+    char *dead = de_sprintf("%s.tmp.%ld", path, (long)child), *live = de_sprintf("%s.tmp.%ld", path, (long)getppid());
+    char *other = de_sprintf("%s/other.tmp.%ld", dir, (long)child);
+    const char *const files[] = {dead, live, other};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(files[i], "w");
+        CU_ASSERT_FATAL(f != NULL);
+        fclose(f);
+    }
+    CU_ASSERT(de_pid_alive(getppid())); /* a live writer: not this process, whose own name the write uses */
+    CU_ASSERT(!de_pid_alive(child));
+    de_err err;
+    CU_ASSERT_EQUAL(de_net_write_atomic(path, "x", 1, &err), DE_OK);
+    CU_ASSERT(access(dead, F_OK) != 0);  /* removed by the next write */
+    CU_ASSERT(access(live, F_OK) == 0);  /* a writer still at work keeps its file */
+    CU_ASSERT(access(other, F_OK) == 0); /* another file's is not touched */
+    CU_ASSERT(access(path, F_OK) == 0);
+    for (int i = 0; i < 3; i++)
+        unlink(files[i]);
+    unlink(path);
+    rmdir(dir);
+    free(dead);
+    free(live);
+    free(other);
+    free(path);
+}
+
 int main(void)
 {
     static const de_test_case cases[] = {
         {"name index", test_strmap},
         {"paths and strings", test_paths},
         {"FNV-1a checksums", test_fnv},
+        {"stale temporary files of killed writers are removed", test_stale_tmp},
         {NULL, NULL}};
     de_test_suite("util", cases);
     return de_test_run();

@@ -344,6 +344,8 @@ int de_dataset_build_cache(const char *dir, const char *cache, int size, de_data
         rc = de_err_set(err, DE_EIO, "%s: cannot rename the cache into place: %s", cache, strerror(errno));
     if (rc && out)
         unlink(tmp);
+    if (!rc)
+        de_remove_stale_tmp(cache); /* of builders killed mid-write */
     free(tmp);
     free(img);
     free(labels);

@@ -478,6 +478,7 @@ int de_net_write_atomic(const char *path, const void *data, size_t n, de_err *er
         return de_err_set(err, DE_EIO, "%s: rename failed: %s; the previous file is intact", path, strerror(e));
     }
     free(tmp);
+    de_remove_stale_tmp(path); /* of writers killed mid-write */
     char *dir = de_path_dirname(path);
     int dfd = open(dir, O_RDONLY);
     if (dfd >= 0) {
