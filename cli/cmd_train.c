@@ -202,7 +202,10 @@ int de_cmd_train(int argc, char **argv)
         } else {
             if (!cpath)
                 cpath = de_sprintf("%s.%d.decache", data, store);
-            if (!is_file(cpath)) {
+            de_dataset *old = NULL;
+            int stale = is_file(cpath) && de_dataset_open(cpath, &old, &err) == DE_EVERSION;
+            de_dataset_destroy(old);
+            if (!is_file(cpath) || stale) { /* none yet, or one of an older format: decoded again */
                 de_dataset_report rep;
                 if (!t.json)
                     fprintf(stderr, "deepedge: decoding %s into %s (%dx%d)\n", data, cpath, store, store);

@@ -108,6 +108,16 @@ static void test_round_trip(void)
     fclose(f);
     CU_ASSERT(de_dataset_open(cache, &ds, &err) == DE_EIO);
     DE_ASSERT_CONTAINS(err.msg, "checksum");
+    /* a header field changed (the checksum covers the header too) */
+    bytes[100] ^= 1;
+    bytes[8 + 4 * 5] ^= 0x02; /* classes */
+    f = fopen(cache, "wb");
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+    CU_ASSERT(de_dataset_open(cache, &ds, &err) == DE_EIO);
+    DE_ASSERT_CONTAINS(err.msg, "checksum");
+    bytes[8 + 4 * 5] ^= 0x02;
+    bytes[100] ^= 1;
     /* truncated */
     f = fopen(cache, "wb");
     fwrite(bytes, 1, len - 7, f);

@@ -319,6 +319,24 @@ static void test_bad_checkpoints(void)
     bytes[len / 2] ^= 0x10;
     CU_ASSERT(de_ckpt_load(bad, net, mom, &m, &err) == DE_EIO);
     DE_ASSERT_CONTAINS(err.msg, "checksum");
+    /* a checksum that vouches for an impossible header (a forged file): the field is named */
+    CU_ASSERT_FATAL(de_ckpt_load(good, net, mom, &m, &err) == 0);
+    de_ckpt_meta forged = m;
+    forged.global_step = -5;
+    CU_ASSERT_FATAL(de_ckpt_save(bad, net, mom, &forged, &err) == 0);
+    CU_ASSERT(de_ckpt_load(bad, net, mom, &m, &err) == DE_ERANGE);
+    DE_ASSERT_CONTAINS(err.msg, "field global_step");
+    forged = m;
+    forged.momentum = 7;
+    CU_ASSERT_FATAL(de_ckpt_save(bad, net, mom, &forged, &err) == 0);
+    CU_ASSERT(de_ckpt_load(bad, net, mom, &m, &err) == DE_ERANGE);
+    DE_ASSERT_CONTAINS(err.msg, "field momentum");
+    memcpy(de_net_params(net), before, np * 4);
+    /* a header claiming another size: refused before the file is read whole */
+    bytes[16 + 8] ^= 0x40; /* n_params */
+    write_bytes(bad, bytes, len);
+    bytes[16 + 8] ^= 0x40;
+    CU_ASSERT(de_ckpt_load(bad, net, mom, &m, &err) == DE_EMISMATCH);
     /* not a checkpoint */
     write_bytes(bad, "hello", 5);
     CU_ASSERT(de_ckpt_load(bad, net, mom, &m, &err) == DE_EIO);

@@ -22,7 +22,7 @@
 #include "de_util.h"
 
 #define DMAGIC "DEDSET\0\0"
-#define DVERSION 1u
+#define DVERSION 2u /* 2: the checksum covers the header too */
 #define HDR 64
 
 typedef struct dhdr {
@@ -332,7 +332,8 @@ int de_dataset_build_cache(const char *dir, const char *cache, int size, de_data
         h.classes = (uint32_t)r.classes;
         h.names_bytes = (uint32_t)nlen;
         h.skipped = (uint32_t)r.skipped;
-        h.checksum = sum;
+        h.checksum = 0;
+        h.checksum = de_fnv1a64(&h, sizeof h, sum); /* body, then the header with checksum 0 */
         if (fwrite(labels, sizeof *labels, (size_t)r.images, out) != (size_t)r.images ||
             fwrite(names, 1, nlen, out) != nlen || fseek(out, 0, SEEK_SET) != 0 || fwrite(&h, sizeof h, 1, out) != 1 ||
             fflush(out) != 0 || fsync(fileno(out)) != 0)
@@ -375,17 +376,26 @@ int de_dataset_open(const char *cache, de_dataset **out, de_err *err)
     memcpy(&h, map, sizeof h);
     int rc = 0;
     size_t isz = (size_t)h.c * h.h * h.w;
+    uint64_t want = h.checksum;
+    h.checksum = 0;
     if (memcmp(h.magic, DMAGIC, 8) != 0)
         rc = de_err_set(err, DE_EIO, "%s: not a dataset cache (bad magic)", cache);
     else if (h.version != DVERSION)
         rc = de_err_set(err, DE_EVERSION, "%s: cache version %u, this program reads version %u (rebuild it)", cache,
                         h.version, DVERSION);
-    else if (h.c == 0 || h.h == 0 || h.w == 0 || h.c > 16 || h.h > 4096 || h.w > 4096 || h.classes == 0 ||
+    else if (h.c == 0 || h.h == 0 || h.w == 0 || h.c > 16 || h.h > 4096 || h.w > 4096 ||
              len != HDR + (size_t)h.count * isz + 4 * (size_t)h.count + h.names_bytes)
         rc = de_err_set(err, DE_EIO, "%s: truncated or inconsistent cache (%zu bytes for %u images of %ux%ux%u)",
                         cache, len, h.count, h.c, h.h, h.w);
-    else if (de_fnv1a64((const char *)map + HDR, len - HDR, DE_FNV1A64_INIT) != h.checksum)
+    else if (de_fnv1a64(&h, sizeof h, de_fnv1a64((const char *)map + HDR, len - HDR, DE_FNV1A64_INIT)) != want)
         rc = de_err_set(err, DE_EIO, "%s: checksum mismatch: the cache is corrupted (rebuild it)", cache);
+    else if (h.count == 0 || h.count > INT32_MAX)
+        rc = de_err_set(err, DE_ERANGE, "%s: header field count: %u images (1 to 2^31 - 1)", cache, h.count);
+    else if (h.classes == 0 || h.classes > h.names_bytes || h.classes > h.count)
+        rc = de_err_set(err, DE_ERANGE, "%s: header field classes: %u (1 to min(images %u, name bytes %u))", cache,
+                        h.classes, h.count, h.names_bytes);
+    else if (h.skipped > INT32_MAX)
+        rc = de_err_set(err, DE_ERANGE, "%s: header field skipped: %u", cache, h.skipped);
     de_dataset *ds = NULL;
     if (!rc) {
         ds = de_calloc(1, sizeof *ds);
