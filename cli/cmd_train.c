@@ -192,6 +192,13 @@ int de_cmd_train(int argc, char **argv)
     de_net_input(probe, &C, &H, &W);
     de_net_destroy(probe);
     int store = H + H / 8;
+    double synth_gib = (double)classes * (double)per * C * store * store / 1073741824.0;
+    if (synthetic && (classes * per > 2000000000LL || synth_gib > 8)) {
+        free(ftext);
+        return de_cli_fail("--synthetic: %lld x %lld images of %dx%dx%d would take %.1f GiB of memory (at most 8 GiB "
+                           "and 2e9 images in memory: use `dataset synth` and --data for more)",
+                           classes, per, C, store, store, synth_gib);
+    }
     if (synthetic) {
         ds = de_dataset_synthetic((int)classes, (int)per, C, store, (uint64_t)seed);
     } else {

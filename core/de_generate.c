@@ -105,19 +105,29 @@ int de_generate(const de_catalog *cat, const de_gen_opts *o, FILE *out, de_err *
             trate[t] = o->max_rate;
         tpct[t] = pcts[gsl_rng_uniform_int(r, 4)];
     }
-    /* Deadlines: above the latency each task has with no training on its device. */
+    /* Deadlines: above the latency each task has with no training on its device. The
+     * tasks of each device in task order (a counting sort: linear in devices + tasks). */
+    int *first = de_calloc((size_t)o->devices + 1, sizeof(int)), *order = de_calloc((size_t)ntasks + 1, sizeof(int));
+    for (int t = 0; t < ntasks; t++)
+        first[tdev[t] + 1]++;
+    for (int d = 0; d < o->devices; d++)
+        first[d + 1] += first[d];
+    int *fill = de_calloc((size_t)o->devices + 1, sizeof(int));
+    for (int t = 0; t < ntasks; t++)
+        order[first[tdev[t]] + fill[tdev[t]]++] = t;
+    free(fill);
     for (int d = 0; d < o->devices; d++) {
         de_lc_class cls[64];
         int idx[64], n = 0;
-        for (int t = 0; t < ntasks && n < 64; t++)
-            if (tdev[t] == d) {
-                const de_infer_params *ip = de_catalog_infer(cat, type[d], tmodel[t]);
-                cls[n].rate = trate[t];
-                cls[n].service_s = ip->service_s;
-                cls[n].scv = ip->scv;
-                cls[n].percentile = tpct[t] / 100.0;
-                idx[n++] = t;
-            }
+        for (int k = first[d]; k < first[d + 1] && n < 64; k++) {
+            int t = order[k];
+            const de_infer_params *ip = de_catalog_infer(cat, type[d], tmodel[t]);
+            cls[n].rate = trate[t];
+            cls[n].service_s = ip->service_s;
+            cls[n].scv = ip->scv;
+            cls[n].percentile = tpct[t] / 100.0;
+            idx[n++] = t;
+        }
         if (n == 0)
             continue;
         double lat[64];
@@ -125,6 +135,8 @@ int de_generate(const de_catalog *cat, const de_gen_opts *o, FILE *out, de_err *
         for (int k = 0; k < n; k++)
             tdead[idx[k]] = lat[k] * (1.25 + 4.75 * gsl_rng_uniform(r)) / (1.0 - o->safety_margin);
     }
+    free(first);
+    free(order);
     /* Tasks beyond 64 on one device (only in absurd configurations) get a loose deadline. */
     for (int t = 0; t < ntasks; t++)
         if (tdead[t] == 0)

@@ -7,29 +7,47 @@
 
 #include "de_util.h"
 
+#define N_BLOCKS (DE_HIST_EMAX - DE_HIST_EMIN)
+
 void de_hist_init(de_hist *h)
 {
     memset(h, 0, sizeof *h);
-    h->count = de_calloc(DE_HIST_BUCKETS, sizeof *h->count);
     h->lo = DE_HIST_BUCKETS;
     h->hi = -1;
 }
 
 void de_hist_free(de_hist *h)
 {
-    free(h->count);
-    h->count = NULL;
+    for (int b = 0; b < N_BLOCKS; b++) {
+        free(h->block[b]);
+        h->block[b] = NULL;
+    }
 }
 
 void de_hist_reset(de_hist *h)
 {
-    uint32_t *c = h->count;
-    if (h->hi >= h->lo)
-        memset(c + h->lo, 0, (size_t)(h->hi - h->lo + 1) * sizeof *c);
-    memset(h, 0, sizeof *h);
-    h->count = c;
+    for (int b = h->hi >= h->lo ? h->lo / DE_HIST_SUB : N_BLOCKS; b <= h->hi / DE_HIST_SUB; b++)
+        if (h->block[b])
+            memset(h->block[b], 0, DE_HIST_SUB * sizeof *h->block[b]); /* kept for the next window */
+    h->n = h->clamped = 0;
+    h->sum = h->max = 0;
     h->lo = DE_HIST_BUCKETS;
     h->hi = -1;
+}
+
+/* Count of bucket k (0 when its block was never used). */
+static uint32_t count_of(const de_hist *h, int k)
+{
+    const uint32_t *b = h->block[k / DE_HIST_SUB];
+    return b ? b[k % DE_HIST_SUB] : 0;
+}
+
+static void count_add(de_hist *h, int k, uint32_t n)
+{
+    uint32_t **b = &h->block[k / DE_HIST_SUB];
+    if (!*b)
+        *b = de_calloc(DE_HIST_SUB, sizeof **b);
+    (*b)[k % DE_HIST_SUB] += n;
 }
 
 /* Bucket of v from its IEEE-754 bits: the binary exponent and the top 7 bits of
@@ -59,7 +77,7 @@ void de_hist_add(de_hist *h, double v)
         k = DE_HIST_BUCKETS - 1;
         h->clamped++;
     }
-    h->count[k]++;
+    count_add(h, k, 1);
     if (k < h->lo)
         h->lo = k;
     if (k > h->hi)
@@ -73,7 +91,8 @@ void de_hist_add(de_hist *h, double v)
 void de_hist_merge(de_hist *dst, const de_hist *src)
 {
     for (int k = src->lo; k <= src->hi; k++)
-        dst->count[k] += src->count[k];
+        if (count_of(src, k))
+            count_add(dst, k, count_of(src, k));
     if (src->lo < dst->lo)
         dst->lo = src->lo;
     if (src->hi > dst->hi)
@@ -97,7 +116,7 @@ void de_hist_quantiles(const de_hist *h, const double *ps, int n, double *out)
     uint64_t cum = 0;
     if (h->n > 0)
         for (int k = h->lo; k <= h->hi && i < n; k++) {
-            cum += h->count[k];
+            cum += count_of(h, k);
             /* the smallest bucket whose cumulative count reaches ceil(p n) */
             while (i < n) {
                 uint64_t need = (uint64_t)ceil(ps[i] * (double)h->n);
@@ -128,9 +147,10 @@ void de_hist_write_cdf(FILE *f, const char *label, const de_hist *h, double dead
 {
     uint64_t cum = 0;
     for (int k = h->lo; k <= h->hi; k++) {
-        if (!h->count[k])
+        uint32_t c = count_of(h, k);
+        if (!c)
             continue;
-        cum += h->count[k];
+        cum += c;
         fprintf(f, "%s,%.6g,%.6f,%.6g,%g\n", label, de_hist_edge(k + 1), (double)cum / (double)h->n, deadline_s,
                 percentile);
     }

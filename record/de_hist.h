@@ -5,7 +5,9 @@
  * the top 7 bits of its mantissa pick the bucket, so a bucket's width is at most
  * 1/128 of its lower edge and a reported percentile is within 0.4% of the true
  * sample quantile. Range 2^-20 s (~1 us) to 2^14 s; values outside are clamped to
- * the end buckets, and counted. */
+ * the end buckets, and counted. The buckets of one power of two (512 bytes) are allocated
+ * when a value first falls there: a task whose latencies span a few powers of two costs
+ * a few KiB, so 10^5 LC tasks fit in a few hundred MB. */
 #ifndef DE_HIST_H
 #define DE_HIST_H
 
@@ -23,10 +25,10 @@ typedef struct de_hist {
     double sum;                /* exact sum (for the mean) */
     double max;
     int lo, hi;                /* buckets touched: [lo, hi] (lo > hi when empty) */
-    uint32_t *count;           /* [DE_HIST_BUCKETS] */
+    uint32_t *block[DE_HIST_EMAX - DE_HIST_EMIN]; /* DE_HIST_SUB counts each, NULL until used */
 } de_hist;
 
-void de_hist_init(de_hist *h);
+void de_hist_init(de_hist *h);   /* allocates nothing */
 void de_hist_free(de_hist *h);
 void de_hist_reset(de_hist *h);   /* cost proportional to the buckets touched */
 void de_hist_add(de_hist *h, double v);

@@ -437,6 +437,9 @@ run "$DE" train --synthetic --classes 4 --per-class 30 --net-file "$NETF" --batc
     --checkpoint "$T/run.ckpt"
 check "train --synthetic exits 0" rc_is 0
 check "train --synthetic learns (val_acc >= 0.9)" awk -F': ' '/"val_acc"/ { exit !($2 + 0 >= 0.9) }' "$T/out"
+run "$DE" train --synthetic --classes 100000 --per-class 1000000 --epochs 1
+check "train --synthetic refuses a dataset that cannot fit in memory, saying how much" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'GiB of memory' '$T/err'"
 check "train writes the checkpoint" test -s "$T/run.ckpt"
 run "$DE" train --synthetic --classes 4 --per-class 30 --net-file "$NETF" --batch 8 --epochs 4 --lr 0.05 \
     --resume "$T/run.ckpt" --quiet
