@@ -873,6 +873,22 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
                           de_policy_name((de_policy)res->policy), de_policy_max_devices((de_policy)res->policy),
                           s->n_devices);
     }
+    /* A horizon the simulator can serve: it draws every LC request (about 8 million a second
+     * on one core, `deepedge bench sim-scale`), so rates x horizon beyond 1e11 requests would
+     * take hours; said before anything runs. */
+    double last_arrival = 0, reqs = 0;
+    for (int j = 0; j < s->n_jobs; j++)
+        last_arrival = fmax(last_arrival, s->jobs[j].arrival_s);
+    double horizon = o->until_s > 0 ? o->until_s : last_arrival + 86400.0;
+    for (int t = 0; t < s->n_tasks; t++)
+        reqs += (s->tasks[t].trace ? de_rate_trace_peak(s->tasks[t].trace) : s->tasks[t].rate) * horizon;
+    if (reqs > DE_SIM_MAX_REQUESTS) {
+        de_sim_result_free(res);
+        return de_err_set(err, DE_ERANGE,
+                          "sim: about %.3g LC requests in %.3g simulated s (rates x horizon), above the %.0e this "
+                          "simulator serves in a few hours; shorten --until or lower the rates",
+                          reqs, horizon, DE_SIM_MAX_REQUESTS);
+    }
     int rc = open_outputs(&m, err);
     if (rc) {
         close_outputs(&m, NULL);
@@ -881,12 +897,8 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
     }
     setup(&m, s, o, res);
     /* Without --until: until every job is done, at most 24 h after the last arrival. */
-    double last_arrival = 0;
-    for (int j = 0; j < s->n_jobs; j++)
-        if (s->jobs[j].arrival_s > last_arrival)
-            last_arrival = s->jobs[j].arrival_s;
     m.horizon = o->until_s > 0 ? o->until_s : INFINITY;
-    res->events = de_engine_run(m.e, o->until_s > 0 ? o->until_s : last_arrival + 86400.0);
+    res->events = de_engine_run(m.e, horizon);
     finish(&m, res);
     rc = close_outputs(&m, err);
     teardown(&m);

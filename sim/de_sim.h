@@ -35,6 +35,10 @@
 #include "de_plan.h"
 #include "de_scenario.h"
 
+/* The most LC requests a run may have to draw (the sum of the tasks' peak rates times the
+ * horizon): beyond it de_sim_run refuses with DE_ERANGE before simulating. */
+#define DE_SIM_MAX_REQUESTS 1e11
+
 typedef struct de_sim_opts {
     int policy;             /* a de_policy, or -1 for the scenario's planner.policy */
     unsigned long seed;

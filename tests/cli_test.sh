@@ -403,6 +403,8 @@ check "sim --plan starts from the file's plan" grep -q "from the plan file" "$T/
 run "$DE" sim "$SRC/scenarios/homogeneous.cfg" --plan "$T/dp.cfg" --no-plots --out "$T/simplan2"
 check "sim --plan of another scenario exits 1" rc_is 1
 check "sim --plan names the mismatch" err_has "scenario_checksum"
+run "$DE" sim "$SCEN" --until 1e12 --no-plots --out "$T/simbig"
+check "sim --until 1e12 is refused, saying how many requests that is" bash -c "[ $rc -eq 1 ] && grep -q 'LC requests in 1e+12' '$T/err'"
 run "$DE" sim "$SCEN" --window 0
 check "sim --window 0 exits 1" rc_is 1
 run "$DE" sim "$SRC/scenarios/nope.cfg"
