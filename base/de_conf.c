@@ -49,6 +49,9 @@ int de_conf_read(config_t *cfg, const char *path, de_err *err)
         return de_err_set(err, DE_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return de_err_set(err, DE_EIO, "%s: not a regular file", path);
+    if (sb.st_size > DE_CONF_MAX_BYTES) /* a generated 10^6-device scenario is 128 MB */
+        return de_err_set(err, DE_ERANGE, "%s: %lld bytes, more than the %d MiB a configuration file may have", path,
+                          (long long)sb.st_size, DE_CONF_MAX_BYTES >> 20);
     FILE *f = fopen(path, "r");
     if (!f)
         return de_err_set(err, DE_EIO, "%s: cannot open: %s", path, strerror(errno));

@@ -39,6 +39,9 @@ typedef struct de_key {
     const char *(*choices)(void);
 } de_key;
 
+/* The largest configuration file read (scenarios, catalogs, plans): 1 GiB. */
+#define DE_CONF_MAX_BYTES (1 << 30)
+
 /* Reads a libconfig file (integer-to-float autoconversion on). On a syntax error,
  * returns DE_ESYNTAX with "FILE:LINE: message"; DE_EIO when it cannot be read.
  * cfg is initialised here and must be destroyed with config_destroy() by the caller

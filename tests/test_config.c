@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "de_conf.h"
+#include <unistd.h>
+
 #include "de_test.h"
 
 /* The table every getter test reads through. */
@@ -108,6 +110,21 @@ static void test_read_file_syntax(void)
     char want[4200];
     snprintf(want, sizeof want, "%s:4:", path);
     DE_ASSERT_CONTAINS(err.msg, want);
+    config_destroy(&cfg);
+    de_test_unlink(path);
+}
+
+/* A file larger than any configuration (a sparse one: nothing is written) is refused
+ * before libconfig reads it. */
+static void test_read_file_huge(void)
+{
+    char *path = de_test_tmpfile("", ".cfg");
+    CU_ASSERT_FATAL(truncate(path, (off_t)DE_CONF_MAX_BYTES + 1) == 0);
+    config_t cfg;
+    de_err err;
+    CU_ASSERT_EQUAL(de_conf_read(&cfg, path, &err), DE_ERANGE);
+    DE_ASSERT_CONTAINS(err.msg, path);
+    DE_ASSERT_CONTAINS(err.msg, "1024 MiB");
     config_destroy(&cfg);
     de_test_unlink(path);
 }
@@ -686,6 +703,7 @@ int main(void)
         {"read file", test_read_file_ok},
         {"read file: syntax error names FILE:LINE", test_read_file_syntax},
         {"read file: missing file", test_read_file_missing},
+        {"read file: larger than any configuration", test_read_file_huge},
         {NULL, NULL},
     };
     static const de_test_case path_tests[] = {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "de_prng.h"
@@ -548,9 +549,15 @@ int de_net_save_weights(de_net *net, const char *path, de_err *err)
 int de_net_load_weights(de_net *net, const char *path, int partial, int *loaded, de_err *err)
 {
     size_t len;
-    char *buf = de_file_read(path, &len);
+    struct stat sb;
     if (loaded)
         *loaded = 0;
+    /* Weights of a layer of this network or of another one (partial loading): never more
+     * than 4 GiB for the networks the engine builds (ResNet-18: 45 MB), refused unread. */
+    if (stat(path, &sb) == 0 && sb.st_size > (1LL << 32))
+        return de_err_set(err, DE_ERANGE, "%s: %lld bytes: not a weight file of a network this engine builds", path,
+                          (long long)sb.st_size);
+    char *buf = de_file_read(path, &len);
     if (!buf)
         return de_err_set(err, DE_EIO, "%s: cannot read: %s", path, strerror(errno));
     int rc = 0, nload = 0;
