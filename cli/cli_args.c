@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -46,15 +47,35 @@ int de_cli_float(const char *opt, const char *s, double min, double max, double 
     return 0;
 }
 
-int de_cli_backend(const char *s, de_backend *out)
+const char *de_cli_companion_path(void)
 {
-    if (strcmp(s, "cpu") == 0)
-        *out = DE_BACKEND_CPU;
-    else if (strcmp(s, "cuda") == 0)
-        *out = DE_BACKEND_CUDA;
-    else {
-        de_cli_fail("--device: '%s' is not cpu or cuda", s);
-        return -1;
-    }
-    return 0;
+    static char path[4096];
+    const char *env = getenv("DEEPEDGE_EXEC");
+    if (env && *env)
+        return env;
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+    if (n <= 0)
+        return "deepedge-exec"; /* from PATH */
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    strcpy(slash ? slash + 1 : path, "deepedge-exec");
+    return path;
+}
+
+int de_cli_companion(int argc, char **argv, const char *cmd)
+{
+    const char *exe = de_cli_companion_path();
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    if (!args)
+        return de_cli_fail("out of memory");
+    args[0] = (char *)exe;
+    args[1] = (char *)cmd;
+    for (int i = 1; i < argc; i++)
+        args[i + 1] = argv[i];
+    fflush(NULL);
+    execvp(exe, args);
+    int e = errno;
+    free(args);
+    return de_cli_fail("%s: cannot start %s (%s); it is built next to deepedge (set DEEPEDGE_EXEC to its path)", cmd,
+                       exe, strerror(e));
 }

@@ -1,8 +1,12 @@
-/* cmd_bench.c — `deepedge bench plan`: planning time and optimality gap.
+/* cmd_bench.c — `deepedge bench plan|sim-engine|sim-scale|startup`: planning time and
+ * optimality gap, the event engine, a simulated day, start-up cost. `bench train` and
+ * `bench exec` run in deepedge-exec (cmd_bench_train.c, cmd_bench_exec.c).
  *
  * Speed goals live here, never in unit tests. Figures are wall-clock medians on
  * this machine, one core, over generated scenarios (de_generate.h). */
+#define _DEFAULT_SOURCE /* wait4: a child's own peak memory (bench startup) */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -18,10 +22,6 @@
 #include "de_sim.h"
 #include "de_planner.h"
 #include "de_util.h"
-#include "de_layers_cpu.h"
-#include "de_net.h"
-#include "de_prng.h"
-#include "de_train.h"
 
 static void help(FILE *out)
 {
@@ -29,19 +29,24 @@ static void help(FILE *out)
             "usage: deepedge bench plan [--reps N] [--gap-instances N] [--seed S] [--batch B]\n"
             "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n"
             "       deepedge bench sim-scale [--devices N] [--lc-tasks M] [--max-rate R] [--hours H]\n"
+            "       deepedge bench startup [--reps N]\n"
             "       deepedge bench train [--net NAME] [--batch 8,32,64] [--threads 1,2] [--steps N] [--device cpu|cuda]\n");
-    de_bench_exec_help(out);
+    fprintf(out, "       deepedge bench exec [--ranks 2,3,4] [--batch 32] [--iters N] [--warmup N] [--net NAME]\n"
+                 "                           [--bytes LIST] [--reps N]   (deepedge bench exec --help)\n");
     fprintf(out, "\n"
             "train times SGD steps (forward, backward, momentum update) of the network on random data and\n"
             "prints the median over --steps (default 50, after 5 warm-up steps): images/s, ms/step and\n"
             "GFLOP/s counting a training step as 3x the forward's FLOPs (edgenet-s: 120.4 MFLOP/image\n"
             "forward, 361 MFLOP/image per step), then inference latency (forward only) at batch 1 and 8.\n"
-            "Figures to beat (PyTorch 1.13 CPU, same network; exec/bench/pytorch_edgenet.py measures them\n"
+            "Figures to beat (PyTorch 1.13 CPU, same network; train/bench/pytorch_edgenet.py measures them\n"
             "side by side): >= 1.0x PyTorch's images/s at batch 32, batch-1 latency <= PyTorch's.\n\n"
             "sim-engine runs the PHOLD model (lookahead 0.1, mean 1.0) on the six standard\n"
             "configurations, each in a child process, and prints events, wall time, events/s and\n"
             "peak memory (max RSS of the child), next to ROSS's sequential scheduler on this kind of\n"
             "machine (remote 0.25). Targets: >= 10 M events/s at 1024x1 and >= 5x ROSS everywhere.\n"
+            "startup times whole invocations of deepedge (version, plan --json, scenario check) and of\n"
+            "deepedge-exec, which loads MPI, BLAS and CUDA: median wall and peak resident memory.\n"
+            "Target: plan --json <= 20 ms and <= 30 MB.\n"
             "sim-scale simulates a generated cluster (default 1,000 devices, 500 LC tasks at <= 20 req/s,\n"
             "ResNet-50 fine-tuning) request by request over 24 simulated hours, in a child process,\n"
             "and prints wall time, requests and events per second, and peak memory. Target: < 1 min.\n\n"
@@ -437,134 +442,81 @@ static int bench_sim_scale(int argc, char **argv)
     return DE_EXIT_OK;
 }
 
-/* Parses "8,32,64" into v (at most 16 values in [lo, hi]); returns the count or -1. */
-static int int_list(const char *opt, const char *s, long long lo, long long hi, int *v)
+/* Runs argv (stdout and stderr to /dev/null) and returns its wall seconds; *rss_kb: its
+ * peak resident memory. */
+static double timed_run(char *const argv[], long *rss_kb)
 {
-    int n = 0;
-    char *copy = de_strdup(s), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        long long x;
-        if (n == 16 || de_cli_int(opt, t, lo, hi, &x)) {
-            free(copy);
-            return -1;
+    double t0 = de_now_s();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int nul = open("/dev/null", O_WRONLY);
+        if (nul >= 0) {
+            dup2(nul, 1);
+            dup2(nul, 2);
         }
-        v[n++] = (int)x;
+        execv(argv[0], argv);
+        _exit(127);
     }
-    free(copy);
-    return n;
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+        return NAN;
+    *rss_kb = ru.ru_maxrss;
+    return de_now_s() - t0;
 }
 
-static double median(double *t, int n)
+/* `deepedge bench startup`: what one invocation costs, for the commands that need neither
+ * MPI nor the training engine, against deepedge-exec, which loads them (MPI, OpenBLAS,
+ * libjpeg, and CUDA where it was built with it). */
+static int bench_startup(int argc, char **argv)
 {
-    qsort(t, (size_t)n, sizeof *t, cmp_d);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
-/* Median seconds of `steps` training steps (train != 0: gradient + SGD) or forward passes
- * (eval mode) at `batch`, after 5 warm-up runs; t has room for steps values. */
-static int time_steps(de_net *net, de_backend dev, int threads, int batch, int train, const float *x, const int *y,
-                      double *t, int steps, double *med)
-{
-    de_train_opts o;
-    de_train_opts_default(&o);
-    o.max_batch = batch;
-    o.device = dev;
-    o.threads = threads;
-    de_trainer *tr;
-    de_err err;
-    if (de_train_create(net, &o, &tr, &err))
-        return de_cli_fail("%s", err.msg);
-    int rc = 0;
-    for (int s = -5; s < steps && !rc; s++) {
-        double t0 = de_now_s();
-        rc = train ? (de_train_grad(tr, x, y, batch, NULL, NULL, &err) || de_train_step(tr, NULL, 1e-4, &err))
-                   : de_train_eval(tr, x, y, batch, NULL, NULL, NULL, &err);
-        if (s >= 0)
-            t[s] = de_now_s() - t0;
-    }
-    de_train_destroy(tr);
-    if (rc)
-        return de_cli_fail("%s", err.msg);
-    *med = median(t, steps);
-    return 0;
-}
-
-static int bench_train(int argc, char **argv)
-{
-    static const struct option opts[] = {{"net", required_argument, 0, 'n'},   {"batch", required_argument, 0, 'b'},
-                                         {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 's'},
-                                         {"device", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *netname = "edgenet-s";
-    int batches[16] = {8, 32, 64}, nb = 3, threads[16] = {1, 2}, nt = 2;
-    long long steps = 50;
-    de_backend dev = DE_BACKEND_CPU;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n': netname = optarg; break;
-        case 'b': if ((nb = int_list("--batch", optarg, 1, 1024, batches)) < 0) return DE_EXIT_ERROR; break;
-        case 't': if ((nt = int_list("--threads", optarg, 1, 256, threads)) < 0) return DE_EXIT_ERROR; break;
-        case 's': if (de_cli_int("--steps", optarg, 1, 100000, &steps)) return DE_EXIT_ERROR; break;
-        case 'd': if (de_cli_backend(optarg, &dev)) return DE_EXIT_ERROR; break;
-        case 'h': help(stdout); return DE_EXIT_OK;
-        default: help(stderr); return DE_EXIT_ERROR;
+    long long reps = 20;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+            if (de_cli_int("--reps", argv[++i], 1, 10000, &reps))
+                return DE_EXIT_ERROR;
+        } else {
+            return de_cli_fail("bench startup: [--reps N] (default 20)");
         }
     }
-    de_err err;
-    de_net *net;
-    if (de_net_builtin(netname, 0, &net, &err))
-        return de_cli_fail("%s", err.msg);
-    de_net_init(net, 1);
-    int C, H, W, maxb = 8;
-    de_net_input(net, &C, &H, &W);
-    for (int i = 0; i < nb; i++)
-        maxb = batches[i] > maxb ? batches[i] : maxb;
-    int K = de_net_classes(net);
-    float *x = de_calloc((size_t)maxb * C * H * W, sizeof(float));
-    int *y = de_calloc((size_t)maxb, sizeof(int));
-    uint64_t r = 7;
-    for (size_t i = 0; i < (size_t)maxb * C * H * W; i++)
-        x[i] = (float)de_prng_normal(&r);
-    for (int i = 0; i < maxb; i++)
-        y[i] = (int)de_prng_below(&r, (uint32_t)K);
-    double flops = de_net_flops(net);
-    printf("bench train: %s, %zu parameters, forward %.1f MFLOP/image, training step counted as 3x = %.1f MFLOP/image\n",
-           netname, de_net_n_params(net), flops / 1e6, 3 * flops / 1e6);
-    if (dev == DE_BACKEND_CPU)
-        printf("CPU: OpenBLAS core %s (%s); median of %lld steps after 5 warm-up steps\n\n", de_layers_cpu_blas_core(),
-               de_layers_cpu_coretype_note(), steps);
-    printf("%-8s %7s %6s %10s %10s %9s\n", "device", "threads", "batch", "images/s", "ms/step", "GFLOP/s");
-    double *t = de_calloc((size_t)steps, sizeof(double));
-    int rc = 0;
-    int nthreads = dev == DE_BACKEND_CPU ? nt : 1;
-    const char *dname = dev == DE_BACKEND_CPU ? "cpu" : "cuda";
-    for (int ti = 0; ti < nthreads && !rc; ti++)
-        for (int bi = 0; bi < nb && !rc; bi++) {
-            double m = NAN; /* set by time_steps when it returns 0 */
-            if ((rc = time_steps(net, dev, threads[ti], batches[bi], 1, x, y, t, (int)steps, &m)))
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return de_cli_fail("bench startup: cannot find this program (/proc/self/exe)");
+    self[n] = '\0';
+    char *scen = de_path_join(DE_SOURCE_SCENARIOS, "caltech-testbed.cfg");
+    char *exe = de_strdup(de_cli_companion_path());
+    char *const cmds[][6] = {{self, "version", NULL},
+                             {self, "plan", scen, "--json", NULL},
+                             {self, "scenario", "check", scen, NULL},
+                             {exe, "bench", "train", "--help", NULL}};
+    const char *names[] = {"deepedge version", "deepedge plan caltech-testbed --json", "deepedge scenario check",
+                           "deepedge-exec (MPI, BLAS, CUDA loaded)"};
+    printf("start-up: median wall and peak resident memory of %lld runs of each command, one after another\n\n"
+           "%-40s %10s %10s %10s\n", reps, "command", "median_ms", "max_ms", "peak_MB");
+    double *t = de_calloc((size_t)reps, sizeof *t);
+    int rc = DE_EXIT_OK;
+    for (int c = 0; c < 4 && !rc; c++) {
+        long peak = 0;
+        for (long long k = 0; k < reps; k++) {
+            long rss = 0;
+            t[k] = timed_run(cmds[c], &rss);
+            if (isnan(t[k])) {
+                rc = de_cli_fail("bench startup: cannot run %s", cmds[c][0]);
                 break;
-            printf("%-8s %7d %6d %10.1f %10.2f %9.1f\n", dname, dev == DE_BACKEND_CPU ? threads[ti] : 0, batches[bi],
-                   batches[bi] / m, 1e3 * m, 3 * flops * batches[bi] / m / 1e9);
-            fflush(stdout);
+            }
+            peak = rss > peak ? rss : peak;
         }
-    if (!rc)
-        printf("\ninference (forward only, eval mode), median of %lld\n%-8s %7s %6s %10s %10s\n", steps, "device",
-               "threads", "batch", "ms", "images/s");
-    const int ib[2] = {1, 8};
-    for (int ti = 0; ti < nthreads && !rc; ti++)
-        for (int bi = 0; bi < 2 && !rc; bi++) {
-            double m = NAN; /* set by time_steps when it returns 0 */
-            if ((rc = time_steps(net, dev, threads[ti], ib[bi], 0, x, y, t, (int)steps, &m)))
-                break;
-            printf("%-8s %7d %6d %10.2f %10.1f\n", dname, dev == DE_BACKEND_CPU ? threads[ti] : 0, ib[bi], 1e3 * m,
-                   ib[bi] / m);
-        }
+        if (rc)
+            break;
+        qsort(t, (size_t)reps, sizeof *t, cmp_d);
+        printf("%-40s %10.2f %10.2f %10.1f\n", names[c], 1e3 * t[reps / 2], 1e3 * t[reps - 1], peak / 1024.0);
+    }
+    printf("\ntarget: deepedge plan ... --json <= 20 ms and <= 30 MB resident where CUDA and MPI are installed\n");
     free(t);
-    free(x);
-    free(y);
-    de_net_destroy(net);
+    free(scen);
+    free(exe);
     return rc;
 }
 
@@ -577,14 +529,14 @@ int de_cmd_bench(int argc, char **argv)
         return bench_sim_engine(argc - 1, argv + 1);
     if (strcmp(b, "sim-scale") == 0)
         return bench_sim_scale(argc - 1, argv + 1);
-    if (strcmp(b, "train") == 0)
-        return bench_train(argc - 1, argv + 1);
-    if (strcmp(b, "exec") == 0)
-        return de_bench_exec(argc - 1, argv + 1);
+    if (strcmp(b, "startup") == 0)
+        return bench_startup(argc - 1, argv + 1);
+    if (strcmp(b, "train") == 0 || strcmp(b, "exec") == 0)
+        return de_cli_companion(argc, argv, "bench"); /* the training engine, MPI: deepedge-exec */
     if (strcmp(b, "--help") == 0 || strcmp(b, "-h") == 0) {
         help(stdout);
         return DE_EXIT_OK;
     }
     help(stderr);
-    return de_cli_fail("bench: which benchmark? plan, sim-engine, sim-scale, train or exec");
+    return de_cli_fail("bench: which benchmark? plan, sim-engine, sim-scale, startup, train or exec");
 }

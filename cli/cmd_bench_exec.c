@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli_exec.h"
 #include "de_dp.h"
 #include "de_net.h"
 #include "de_probe.h"

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli_exec.h"
 #include "de_net.h"
 #include "de_probe.h"
 #include "de_util.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli_exec.h"
 #include "de_conf.h"
 #include "de_emulate.h"
 #include "de_lcserve.h"

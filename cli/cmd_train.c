@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli_exec.h"
 #include "de_dataset.h"
 #include "de_layers_cpu.h"
 #include "de_net.h"
@@ -41,6 +41,19 @@ static void dataset_help(FILE *out)
                  "synth writes a Caltech-layout folder of generated, learnable JPEGs (class-dependent colour\n"
                  "and stripes with noise). cache decodes a Caltech folder into a binary cache of SxS images\n"
                  "(default 72), reporting and counting the files it skips.\n");
+}
+
+int de_cli_backend(const char *s, de_backend *out)
+{
+    if (strcmp(s, "cpu") == 0)
+        *out = DE_BACKEND_CPU;
+    else if (strcmp(s, "cuda") == 0)
+        *out = DE_BACKEND_CUDA;
+    else {
+        de_cli_fail("--device: '%s' is not cpu or cuda", s);
+        return -1;
+    }
+    return 0;
 }
 
 static void skip_report(void *ud, const char *path, const char *why)

@@ -1,4 +1,5 @@
-/* main.c — the `deepedge` command: one program, its subcommands in one table (cli.h). */
+/* main.c — the `deepedge` command: its subcommands in one table (cli.h); those of
+ * deepedge-exec are handed to it (main_exec.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,21 +16,14 @@ static const de_cli_command commands[] = {
     {"fit", "TRACE --model K", "fit a performance model to a trace; fit --all rebuilds the catalog", de_cmd_fit},
     {"sim", "SCENARIO", "simulate: LC requests, update jobs, faults, re-planning; metrics + figures", de_cmd_sim},
     {"sweep", "SCENARIO", "what-if grid of simulations (--vary KEY=V1,V2,...) in parallel", de_cmd_sweep},
-    {"train", "--data DIR|--synthetic", "train a CNN (CPU or CUDA): loss/accuracy per epoch, checkpoints",
-     de_cmd_train},
-    {"dataset", "synth|cache DIR", "generate a Caltech-layout folder / decode one into a cache", de_cmd_dataset},
-    {"run", "SCENARIO|PLAN", "execute a plan: MPI workers train the CNN next to real LC services", de_cmd_run},
-    {"profile", "--out PREFIX", "measure this host under emulated CPU budgets into step/lc/allreduce traces",
-     de_cmd_profile},
-    {"bench", "plan|sim-engine|sim-scale|train|exec", "benchmarks (planning, PHOLD, 1,000-device day, training, "
-                                                      "executor overhead)", de_cmd_bench},
+    {"train", "--data DIR|--synthetic", "train a CNN (CPU or CUDA): loss/accuracy per epoch, checkpoints", NULL},
+    {"dataset", "synth|cache DIR", "generate a Caltech-layout folder / decode one into a cache", NULL},
+    {"run", "SCENARIO|PLAN", "execute a plan: MPI workers train the CNN next to real LC services", NULL},
+    {"profile", "--out PREFIX", "measure this host under emulated CPU budgets into step/lc/allreduce traces", NULL},
+    {"bench", "plan|sim-engine|sim-scale|startup|train|exec",
+     "benchmarks (planning, PHOLD, 1,000-device day, start-up, training, executor overhead)", de_cmd_bench},
     {"help", "", "this text", cmd_help},
     {"version", "", "the version", cmd_version},
-    /* internal */
-    {"_worker", NULL, NULL, de_cmd_worker},
-    {"_lc", NULL, NULL, de_cmd_lc},
-    {"_allreduce", NULL, NULL, de_cmd_allreduce},
-    {"_bench-exec", NULL, NULL, de_cmd_bench_exec_rank},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -84,7 +78,7 @@ int main(int argc, char **argv)
         cmd = "version";
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return commands[i].run ? commands[i].run(argc - 1, argv + 1) : de_cli_companion(argc - 1, argv + 1, cmd);
     de_cli_fail("unknown command '%s'", cmd);
     usage(stderr);
     return DE_EXIT_ERROR;

@@ -37,6 +37,16 @@ err_has() { grep -q -- "$1" "$T/err"; }
 err_nonempty() { [ -s "$T/err" ]; }
 out_empty() { [ ! -s "$T/out" ]; }
 
+# ---- a lean start-up: deepedge itself loads neither MPI nor the training engine nor CUDA ----
+check "deepedge links no MPI, CUDA, BLAS or JPEG library (deepedge-exec does)" \
+    bash -c "! ldd '$DE' | grep -qE 'libmpi|libcuda|libcudart|libcublas|libcudnn|openblas|libjpeg'"
+run "$DE" bench startup --reps 3
+check "bench startup prints plan's start-up next to deepedge-exec's" \
+    bash -c "[ $rc -eq 0 ] && grep -q 'deepedge plan caltech-testbed --json' '$T/out' && grep -q 'deepedge-exec' '$T/out'"
+DEEPEDGE_EXEC=/nonexistent/deepedge-exec run "$DE" train --synthetic
+check "a missing deepedge-exec is named, with how to point at it" \
+    bash -c "[ $rc -eq 1 ] && grep -q '/nonexistent/deepedge-exec' '$T/err' && grep -q DEEPEDGE_EXEC '$T/err'"
+
 # ---- help, version, unknown command ----
 run "$DE" --help
 check "--help exits 0" rc_is 0
