@@ -6,14 +6,20 @@
 #               a clang build where clang is installed): warnings are errors in all of them
 #   make run    runs the executor on scenarios/local-testbed.cfg (MPI workers + LC services)
 #   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
+#   make fuzz   coverage-guided fuzzing of every reader of outside input (libFuzzer, clang,
+#               ASan + UBSan), FUZZ_SECONDS per target (tests/fuzz/README.md); make test
+#               runs it for FUZZ_CI_SECONDS per target
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 BUILD_REL  ?= build-release
 BUILD_CLANG ?= build-clang
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 8
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan build-release build-clang demo run test test-plain test-asan bench catalog clean
+.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci demo run test test-plain test-asan bench catalog clean
 
 all: build
 
@@ -40,6 +46,18 @@ build-clang: deps
 		cmake --build $(BUILD_CLANG) -j $(JOBS); \
 	else echo "build-clang: clang is not installed, skipped"; fi
 
+# The fuzz targets linked with libFuzzer: clang, ASan + UBSan, coverage instrumentation.
+build-fuzz: deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDE_FUZZ=ON -DDE_WERROR=ON >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_targets
+
+fuzz: build-fuzz
+	scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# CI's share: every target for a few seconds (all together about two minutes).
+fuzz-ci: build-fuzz
+	scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_CI_SECONDS)
+
 demo: build
 	./$(BUILD)/deepedge plan $(SCENARIO)
 	./$(BUILD)/deepedge sim $(SCENARIO) --policy all
@@ -55,7 +73,7 @@ test-asan: build-asan
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-test: test-plain test-asan build-release build-clang
+test: test-plain test-asan build-release build-clang fuzz-ci
 
 # Rebuilds models/devices/*.cfg from traces/ (traces/fits.cfg). The recorded fit date is the
 # date of the last commit that touched traces/, so the files are reproducible byte for byte.
@@ -67,4 +85,4 @@ bench: build
 	./$(BUILD)/deepedge bench plan
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_REL) $(BUILD_CLANG)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_REL) $(BUILD_CLANG) $(BUILD_FUZZ)

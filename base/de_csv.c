@@ -203,7 +203,7 @@ int de_csv_load(const char *path, const de_csv_col *cols, int n_cols, int flags,
     size_t len;
     char *text = de_file_read(path, &len);
     if (!text)
-        return de_err_set(err, DE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        return de_err_set(err, DE_EIO, "%s: cannot read: %s", path, de_file_strerror(errno));
     de_csv *t = de_calloc(1, sizeof *t);
     t->path = de_strdup(path);
     t->cols = cols;

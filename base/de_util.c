@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -89,11 +90,37 @@ uint64_t de_fnv1a64(const void *data, size_t n, uint64_t h)
     return h;
 }
 
+int de_open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = S_ISREG(sb.st_mode) ? errno : EINVAL;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
 char *de_file_read(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = de_open_regular(path);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > DE_FILE_MAX_BYTES) {
+        close(fd);
+        errno = EFBIG;
         return NULL;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
     size_t cap = 1 << 16, n = 0;
     char *buf = de_calloc(cap, 1);
     for (;;) {
@@ -101,6 +128,12 @@ char *de_file_read(const char *path, size_t *len)
         n += r;
         if (n + 1 < cap)
             break;
+        if ((long long)n > DE_FILE_MAX_BYTES) { /* it grew while read */
+            fclose(f);
+            free(buf);
+            errno = EFBIG;
+            return NULL;
+        }
         cap *= 2;
         buf = de_realloc(buf, cap);
     }
@@ -114,6 +147,11 @@ char *de_file_read(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+const char *de_file_strerror(int e)
+{
+    return e == EINVAL ? "not a regular file" : e == EFBIG ? "more than the 4 GiB a file read whole may have" : strerror(e);
 }
 
 int de_file_checksum(const char *path, uint64_t *out)

@@ -27,8 +27,16 @@ uint64_t de_fnv1a64(const void *data, size_t n, uint64_t seed);
 /* FNV-1a of a whole file; returns 0 (DE_OK) or DE_EIO. */
 int de_file_checksum(const char *path, uint64_t *out);
 
-/* Reads a whole file into a NUL-terminated buffer; NULL on error (errno set). */
+/* Reads a whole regular file of at most DE_FILE_MAX_BYTES into a NUL-terminated buffer;
+ * NULL on error with errno set: fopen's, EINVAL for anything but a regular file (a
+ * device such as /dev/zero, a FIFO, a folder: they could be read forever), EFBIG over
+ * the limit. de_file_strerror says which in words. */
+#define DE_FILE_MAX_BYTES (4LL << 30)
 char *de_file_read(const char *path, size_t *len);
+/* Opens a regular file for reading (a FIFO does not block the call); -1 with errno set,
+ * EINVAL for anything but a regular file. */
+int de_open_regular(const char *path);
+const char *de_file_strerror(int e);
 
 /* A name -> index map (open addressing, FNV-1a). Keys are borrowed: they must
  * outlive the map. */

@@ -1,5 +1,6 @@
 /* cmd_train.c — `deepedge train` (the CNN trainer on a Caltech folder, a cache or synthetic
  * data) and `deepedge dataset synth|cache` (Caltech-layout folders and binary caches). */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -190,7 +191,7 @@ int de_cmd_train(int argc, char **argv)
     if (netfile) {
         ftext = de_file_read(netfile, NULL);
         if (!ftext)
-            return de_cli_fail("%s: cannot read the network description", netfile);
+            return de_cli_fail("%s: cannot read the network description: %s", netfile, de_file_strerror(errno));
         desc = ftext;
         netname = netfile;
     } else if (!desc) {

@@ -484,7 +484,13 @@ static int load_fault_trace(de_scenario *s, config_setting_t *root, const char *
 {
     char *path = de_path_join(dir, file);
     de_fault_trace *t = NULL;
-    int rc = de_fault_trace_load(path, &t, err);
+    de_err terr;
+    int rc = de_fault_trace_load(path, &t, &terr);
+    if (rc) {
+        char loc[1024];
+        where_key(root, "fault_trace", loc, sizeof loc);
+        rc = de_err_set(err, rc, "%s: %s", loc, terr.msg);
+    }
     for (int i = 0; !rc && i < t->n; i++) {
         const de_fault_event *e = &t->events[i];
         int d = de_strmap_get(s->device_ix, e->device);

@@ -70,16 +70,20 @@ int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err)
     double next = next_arrival(o, &rng, rate, t_start, t_start);
     double last_stat = t_start;
     int stopped = 0;
+    de_wire_reader rd;
+    de_wire_reader_init(&rd);
     while (!rc && !stopped) {
         if (o->stop && *o->stop)
             break;
         if (o->fd >= 0) {
-            char line[256];
+            char *line;
+            de_msg m;
+            double v;
             int r;
-            while ((r = de_wire_poll_line(o->fd, line, sizeof line)) == 1) {
-                de_msg m = de_wire_msg(line);
-                double v = strtod(line + strcspn(line, " "), NULL);
-                if (m == DE_MSG_RATE && !o->trace && v >= 0) {
+            while ((r = de_wire_next(&rd, o->fd, &line)) == DE_WIRE_LINE || r == DE_WIRE_LONG) {
+                if (r == DE_WIRE_LONG || de_wire_control(line, &m, &v))
+                    continue; /* not a control line: ignored */
+                if (m == DE_MSG_RATE && !o->trace) {
                     rate = v;
                     next = next_arrival(o, &rng, rate, de_now_s(), t_start);
                 } else if (m == DE_MSG_CORES && thr.cores > 0 && v > 0) {
@@ -88,7 +92,7 @@ int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err)
                     stopped = 1;
                 }
             }
-            if (r < 0)
+            if (r == DE_WIRE_CLOSED)
                 stopped = 1; /* the coordinator is gone */
         }
         double now = de_now_s();

@@ -119,25 +119,70 @@ int de_wire_send(int fd, de_msg m, const char *fmt, ...)
     return 0;
 }
 
-int de_wire_poll_line(int fd, char *buf, size_t n)
+void de_wire_reader_init(de_wire_reader *rd)
 {
-    /* Control lines are rare and short: peek for a newline, then read exactly one line. */
-    char tmp[512];
-    ssize_t r = recv(fd, tmp, sizeof tmp, MSG_PEEK | MSG_DONTWAIT);
-    if (r == 0)
+    memset(rd, 0, sizeof *rd);
+}
+
+int de_wire_next(de_wire_reader *rd, int fd, char **line)
+{
+    for (int reads = 0;;) {
+        char *start = rd->buf + rd->next, *nl = memchr(start, '\n', rd->len - rd->next);
+        if (nl) {
+            *nl = '\0';
+            rd->next = (size_t)(nl + 1 - rd->buf);
+            if (rd->discarding) { /* the end of an over-long line */
+                rd->discarding = 0;
+                continue;
+            }
+            *line = start;
+            return DE_WIRE_LINE;
+        }
+        rd->len -= rd->next; /* an unfinished line to the front */
+        memmove(rd->buf, start, rd->len);
+        rd->next = 0;
+        if (rd->len == sizeof rd->buf) { /* full, and no newline */
+            rd->len = 0;
+            if (!rd->discarding) {
+                rd->discarding = 1;
+                return DE_WIRE_LONG;
+            }
+        }
+        if (rd->closed)
+            return DE_WIRE_CLOSED;
+        if (reads++ == 32)
+            return DE_WIRE_NONE; /* the rest on the next call: others are waiting too */
+        ssize_t got = recv(fd, rd->buf + rd->len, sizeof rd->buf - rd->len, MSG_DONTWAIT);
+        if (got > 0)
+            rd->len += (size_t)got;
+        else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return DE_WIRE_NONE;
+        else
+            rd->closed = 1;
+    }
+}
+
+int de_wire_control(const char *line, de_msg *m, double *v)
+{
+    de_msg k = de_wire_msg(line);
+    if (k == DE_MSG_COUNT || de_msg_sender(k) != DE_FROM_COORDINATOR)
         return -1;
-    if (r < 0)
-        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
-    char *nl = memchr(tmp, '\n', (size_t)r);
-    if (!nl)
+    const char *arg = line + strcspn(line, " ");
+    arg += strspn(arg, " ");
+    if (k == DE_MSG_STOP) {
+        if (*arg)
+            return -1;
+        *m = k;
+        *v = 0;
         return 0;
-    size_t len = (size_t)(nl - tmp) + 1;
-    if (recv(fd, tmp, len, MSG_DONTWAIT) != (ssize_t)len)
+    }
+    char *end;
+    double x = strtod(arg, &end);
+    if (end == arg || *end || !isfinite(x) || x < 0 || x > 1e6)
         return -1;
-    size_t c = len - 1 < n - 1 ? len - 1 : n - 1;
-    memcpy(buf, tmp, c);
-    buf[c] = '\0';
-    return 1;
+    *m = k;
+    *v = x;
+    return 0;
 }
 
 int de_wire_listen(const char *host, int want_port, int *fd, int *port, de_err *err)

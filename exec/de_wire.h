@@ -59,9 +59,32 @@ int de_wire_send(int fd, de_msg m, const char *fmt, ...) __attribute__((format(p
 
 /* Connects to "HOST:PORT" (numeric or resolvable host). *fd: the socket. */
 int de_wire_connect(const char *hostport, int *fd, de_err *err);
-/* Reads one complete control line if one is waiting (non-blocking), into buf without
- * the newline: 1 a line, 0 nothing yet, -1 the peer closed the connection. */
-int de_wire_poll_line(int fd, char *buf, size_t n);
+/* Lines read from a connection without blocking, by the coordinator (every worker and
+ * LC service) and by its processes (the control lines). A line has at most
+ * DE_WIRE_LINE_MAX - 1 bytes before its newline; a longer one is dropped whole, up to
+ * its newline, and reported once. */
+#define DE_WIRE_LINE_MAX 8192
+typedef struct de_wire_reader {
+    char buf[DE_WIRE_LINE_MAX];
+    size_t len, next;  /* bytes held; the start of the next line among them */
+    int discarding;    /* inside an over-long line */
+    int closed;        /* the peer closed or the connection failed: no more bytes come */
+} de_wire_reader;
+
+enum { DE_WIRE_NONE, DE_WIRE_LINE, DE_WIRE_LONG, DE_WIRE_CLOSED };
+
+void de_wire_reader_init(de_wire_reader *rd);
+/* The next line of fd: DE_WIRE_LINE (*line, without its newline, is valid until the next
+ * call), DE_WIRE_LONG (an over-long line is being dropped), DE_WIRE_NONE (no complete
+ * line yet: call again when fd is readable) or DE_WIRE_CLOSED (the peer closed, after
+ * its last complete line; an unfinished one is dropped). Reads at most 256 KiB a call,
+ * so that one sender cannot hold the reader. */
+int de_wire_next(de_wire_reader *rd, int fd, char **line);
+
+/* A control line from the coordinator (a kind of DE_FROM_COORDINATOR): its kind and its
+ * value (0 for stop; rate: req/s, pad: s, cores: cores, a finite number in [0, 1e6]).
+ * Returns 0, or -1 for any other line, which its receiver ignores. */
+int de_wire_control(const char *line, de_msg *m, double *v);
 
 /* Listens on addr ("HOST:PORT"; port 0 picks a free one). *port gets the bound port. */
 int de_wire_listen(const char *host, int want_port, int *fd, int *port, de_err *err);

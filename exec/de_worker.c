@@ -30,6 +30,7 @@ void de_worker_opts_default(de_worker_opts *o)
 typedef struct worker {
     const de_worker_opts *o;
     int rank, size, fd;
+    de_wire_reader rd;         /* the coordinator's control lines */
     de_scenario *scen;
     de_plan plan;
     int have_plan;
@@ -223,19 +224,21 @@ static int train(worker *w, de_err *err)
         }
         int control = 0;
         if (w->fd >= 0) { /* the coordinator's control lines (de_wire.h) */
-            char line[128];
+            char *line;
+            de_msg m;
+            double v;
             int r;
-            while ((r = de_wire_poll_line(w->fd, line, sizeof line)) == 1) {
-                de_msg m = de_wire_msg(line);
-                double v = strtod(line + strcspn(line, " "), NULL);
+            while ((r = de_wire_next(&w->rd, w->fd, &line)) == DE_WIRE_LINE || r == DE_WIRE_LONG) {
+                if (r == DE_WIRE_LONG || de_wire_control(line, &m, &v))
+                    continue; /* not a control line: ignored */
                 if (m == DE_MSG_STOP && w->rank == 0)
                     control = 1;
-                else if (m == DE_MSG_PAD && v >= 0 && o->pad_s > 0 && w->size > 1)
+                else if (m == DE_MSG_PAD && o->pad_s > 0 && w->size > 1)
                     pad_to = v; /* a link changed under the running plan */
                 else if (m == DE_MSG_CORES && v > 0 && thr.cores > 0)
                     thr.cores = v; /* a slowdown under duty-cycle throttling */
             }
-            if (r < 0 && w->rank == 0)
+            if (r == DE_WIRE_CLOSED && w->rank == 0)
                 control = 1; /* the coordinator is gone: checkpoint and stop */
         }
         if (o->stop_after > 0 && g + 1 >= o->stop_after && w->rank == 0)
@@ -303,6 +306,7 @@ int de_worker_run(const de_worker_opts *o, MPI_Comm comm, de_err *err)
     memset(&w, 0, sizeof w);
     w.o = o;
     w.fd = -1;
+    de_wire_reader_init(&w.rd);
     MPI_Comm_rank(comm, &w.rank);
     MPI_Comm_size(comm, &w.size);
     int rc = DE_OK;

@@ -26,6 +26,7 @@
 #include "run_internal.h"
 
 #define REFUSED_MAX 64 /* refused lines before a connection is closed */
+#define PID_MAX 4194304 /* Linux's largest pid_max */
 
 /* A handler returns NULL when the line was taken, else why it is refused. */
 typedef const char *(*handler)(run *r, run_conn *c, const char *line, double t);
@@ -35,6 +36,14 @@ static double field(const char *line, const char *key, double lo, double hi)
 {
     double v = de_wire_num(line, key, NAN);
     return v >= lo && v <= hi ? v : NAN;
+}
+
+/* An integer of the line within [lo, hi]; def when absent, malformed, fractional or out of
+ * range (a number cast to an integer type only once it is known to fit). */
+static long count_field(const char *line, const char *key, long lo, long hi, long def)
+{
+    double v = field(line, key, (double)lo, (double)hi);
+    return isnan(v) || rint(v) != v ? def : (long)v;
 }
 
 /* The device the connection's rank trains in the running plan, -1 if none. */
@@ -78,11 +87,13 @@ static int local_peers(const run *r)
 static const char *on_hello(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    double rank = field(line, "rank", 0, r->plan.n_shares - 1), pid = field(line, "pid", 2, 4194304);
+    long rank = count_field(line, "rank", 0, r->plan.n_shares - 1, -1), pid = count_field(line, "pid", 2, PID_MAX, 0);
     if (r->mpi_pid <= 0 || c->launch != r->launch)
         return "hello: no launch is running, or the connection predates it";
-    if (isnan(rank) || rint(rank) != rank)
+    if (rank < 0)
         return "hello: rank out of the launch";
+    if (!pid)
+        return "hello: pid missing or out of range";
     if (run_rank_conn(r, (int)rank))
         return "hello: that rank is already connected";
     c->rank = (int)rank;
@@ -91,7 +102,7 @@ static const char *on_hello(run *r, run_conn *c, const char *line, double t)
         c->rank = -1;
         return "hello: device or batch is not the plan's for that rank";
     }
-    if (local_peers(r) && !(pid_runs((long)pid, "_worker", r->report, r->plan_path))) {
+    if (local_peers(r) && !(pid_runs(pid, "_worker", r->report, r->plan_path))) {
         c->rank = -1;
         return "hello: the pid is not a worker this coordinator launched";
     }
@@ -159,7 +170,7 @@ static const char *on_iter(run *r, run_conn *c, const char *line, double t)
     D->sync = v[2] + v[4];
     D->step = v[5];
     D->cpu_s = field(line, "cpu_s", 0, 1e12);
-    D->rss_kb = (long)de_wire_num(line, "rss_kb", -1);
+    D->rss_kb = count_field(line, "rss_kb", 0, 1L << 40, -1);
     D->sum_compute += D->compute + D->throttle;
     D->sum_sync += D->sync;
     D->sum_step += D->step;
@@ -221,8 +232,9 @@ static const char *on_crash(run *r, run_conn *c, const char *line, double t)
 static const char *on_done(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
-    double g = field(line, "g", (double)r->g_launch, (double)r->g_total), stopped = field(line, "stopped", 0, 1);
-    if (c->rank != 0 || r->done_seen || isnan(g) || isnan(stopped) || rint(g) != g)
+    double g = field(line, "g", (double)r->g_launch, (double)r->g_total);
+    long stopped = count_field(line, "stopped", 0, 1, -1);
+    if (c->rank != 0 || r->done_seen || isnan(g) || stopped < 0 || rint(g) != g)
         return "done: not rank 0, a second one, or an iteration outside the job";
     if (!stopped && (long)g != r->g_total)
         return "done: finished before the last iteration";
@@ -270,9 +282,11 @@ static const char *on_lchello(run *r, run_conn *c, const char *line, double t)
     char name[128], arg[160];
     de_wire_get(line, "task", name, sizeof name);
     int ti = de_strmap_get(r->s->task_ix, name);
-    long pid = (long)field(line, "pid", 2, 4194304);
+    long pid = count_field(line, "pid", 2, PID_MAX, 0);
     if (ti < 0)
         return "lchello: no such LC task";
+    if (!pid)
+        return "lchello: pid missing or out of range";
     run_task *T = &r->tasks[ti];
     if (T->conn >= 0 && r->conns[T->conn].fd >= 0)
         return "lchello: that LC task is already connected";
@@ -289,7 +303,7 @@ static const char *on_lchello(run *r, run_conn *c, const char *line, double t)
         de_wire_send(c->fd, DE_MSG_RATE, "%.9g", r->st.rate[ti]);
     const char *cg = r->devs[d].cgroup;
     de_err jerr;
-    if (r->netns && cg && pid > 0 && de_cgroup_join(cg, (pid_t)pid, &jerr))
+    if (r->netns && cg && de_cgroup_join(cg, (pid_t)pid, &jerr))
         run_event(r, "emulation", "LC service %s not in its device's CPU budget: %s", name, jerr.msg);
     return NULL;
 }
@@ -320,7 +334,7 @@ static const char *on_lcstat(run *r, run_conn *c, const char *line, double t)
 {
     (void)t;
     r->tasks[c->task].cpu_s = field(line, "cpu_s", 0, 1e12);
-    r->tasks[c->task].rss_kb = (long)field(line, "rss_kb", 0, 1e12);
+    r->tasks[c->task].rss_kb = count_field(line, "rss_kb", 0, 1L << 40, -1);
     return NULL;
 }
 
@@ -378,30 +392,34 @@ static void handle_line(run *r, run_conn *c, const char *line)
         refuse(r, c, why, line);
 }
 
+run_conn *run_adopt(run *r, int fd)
+{
+    int slot = 0; /* the slot of a closed connection, or a new one */
+    while (slot < r->n_conns && r->conns[slot].fd >= 0)
+        slot++;
+    if (slot >= RUN_MAX_CONN) {
+        close(fd);
+        return NULL;
+    }
+    if (slot == r->n_conns)
+        r->n_conns++;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    run_conn *c = &r->conns[slot];
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    de_wire_reader_init(&c->rd);
+    c->rank = -1;
+    c->task = -1;
+    c->launch = r->launch;
+    return c;
+}
+
 static void accept_all(run *r)
 {
-    for (;;) {
-        int fd = accept(r->lfd, NULL, NULL);
-        if (fd < 0)
-            return;
-        int slot = 0; /* the slot of a closed connection, or a new one */
-        while (slot < r->n_conns && r->conns[slot].fd >= 0)
-            slot++;
-        if (slot >= RUN_MAX_CONN) {
-            close(fd);
-            continue;
-        }
-        if (slot == r->n_conns)
-            r->n_conns++;
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        run_conn *c = &r->conns[slot];
-        memset(c, 0, sizeof *c);
-        c->fd = fd;
-        c->rank = -1;
-        c->task = -1;
-        c->launch = r->launch;
-    }
+    int fd;
+    while ((fd = accept(r->lfd, NULL, NULL)) >= 0)
+        run_adopt(r, fd);
 }
 
 run_conn *run_rank_conn(run *r, int rank)
@@ -443,30 +461,6 @@ void run_send_task(run *r, int ti, de_msg m, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Handles the complete lines of c's buffer; an over-long line is dropped up to its newline. */
-static void take_lines(run *r, run_conn *c)
-{
-    char *start = c->buf, *nl;
-    while ((nl = memchr(start, '\n', c->len - (size_t)(start - c->buf)))) {
-        *nl = '\0';
-        if (c->discarding)
-            c->discarding = 0; /* the end of the over-long line */
-        else
-            handle_line(r, c, start);
-        start = nl + 1;
-        if (c->fd < 0)
-            return;
-    }
-    c->len -= (size_t)(start - c->buf);
-    memmove(c->buf, start, c->len);
-    if (c->len >= sizeof c->buf - 1) {
-        if (!c->discarding)
-            refuse(r, c, "a line over 8 KiB", "");
-        c->discarding = 1;
-        c->len = 0;
-    }
-}
-
 static void close_conn(run *r, run_conn *c)
 {
     /* The first worker to vanish without saying goodbye is the failed one. */
@@ -481,21 +475,20 @@ static void close_conn(run *r, run_conn *c)
     c->fd = -1;
 }
 
-/* Reads a connection until it would block. */
+/* Reads a connection until it would block (or has sent its share), handling each line. */
 static void read_conn(run *r, run_conn *c)
 {
     for (;;) {
-        ssize_t got = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
-        if (got > 0) {
-            c->len += (size_t)got;
-            take_lines(r, c);
-            if (c->fd < 0)
-                return;
-            continue;
-        }
-        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        char *line;
+        int k = de_wire_next(&c->rd, c->fd, &line);
+        if (k == DE_WIRE_LINE)
+            handle_line(r, c, line);
+        else if (k == DE_WIRE_LONG)
+            refuse(r, c, "a line over 8 KiB", "");
+        else if (k == DE_WIRE_CLOSED)
             close_conn(r, c);
-        return;
+        if (k == DE_WIRE_NONE || c->fd < 0)
+            return;
     }
 }
 

@@ -39,14 +39,12 @@ typedef enum run_stop { RUN_STOP_NONE, RUN_STOP_USER, RUN_STOP_SWITCH } run_stop
 /* One TCP connection: a worker rank or an LC service. */
 typedef struct run_conn {
     int fd;
-    char buf[8192];
-    size_t len;
+    de_wire_reader rd; /* its lines */
     int rank;          /* worker rank of the current launch, -1 otherwise */
     int task;          /* LC task, -1 otherwise */
     int launch;        /* launch the worker belongs to */
     int bye;           /* it said goodbye: its closing is no failure */
     int refused;       /* lines refused (unknown, malformed, out of range, not its to send) */
-    int discarding;    /* inside an over-long line: dropped up to the next newline */
 } run_conn;
 
 /* An LC service. */
@@ -149,6 +147,13 @@ typedef struct run {
     char *ns_args;                 /* mpiexec arguments from netns-hosts.sh, without --hostfile */
 } run;
 
+/* run_main.c: a coordinator's life. run_open does everything that starts no process and
+ * opens no port (the scenario, the options, the output files, the plan, the dataset
+ * cache); run_free releases what run_init and run_open made, whatever step failed. */
+void run_init(run *r, const de_run_opts *o, FILE *out);
+int run_open(run *r, de_err *err);
+void run_free(run *r);
+
 /* run_log.c */
 double run_rel(const run *r);
 /* An event: events.csv, the summary's events, stderr; past EVENTS_PER_KIND of a kind,
@@ -185,6 +190,9 @@ int run_netns_sweep(run *r);
 
 /* run_intake.c */
 void run_pump(run *r, int timeout_ms);
+/* A connected socket taken as a new connection of the current launch, nobody until its
+ * first line (NULL, fd closed: no free slot). */
+run_conn *run_adopt(run *r, int fd);
 run_conn *run_rank_conn(run *r, int rank);
 void run_send_ranks(run *r, de_msg m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void run_send_task(run *r, int ti, de_msg m, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

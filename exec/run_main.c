@@ -33,7 +33,7 @@ void de_run_opts_default(de_run_opts *o)
     o->plots = 1;
 }
 
-static void run_init(run *r, const de_run_opts *o, FILE *out)
+void run_init(run *r, const de_run_opts *o, FILE *out)
 {
     memset(r, 0, sizeof *r);
     r->o = o;
@@ -51,7 +51,7 @@ static void run_init(run *r, const de_run_opts *o, FILE *out)
     run_signals = 0;
 }
 
-static void run_free(run *r)
+void run_free(run *r)
 {
     for (int i = 0; i < r->n_conns; i++)
         if (r->conns[i].fd >= 0)
@@ -132,9 +132,9 @@ int de_run_cleanup(const de_run_opts *o, FILE *out, de_err *err)
     return rc;
 }
 
-/* Everything that starts no process: the scenario, the options, the output files, the
- * plan, the dataset cache, the listening port. */
-static int run_open(run *r, de_err *err)
+/* Everything that starts no process and opens no port: the scenario, the options, the
+ * output files, the plan, the dataset cache. */
+int run_open(run *r, de_err *err)
 {
     const de_run_opts *o = r->o;
     int rc = de_scenario_load(o->scenario, NULL, &r->s, err);
@@ -168,7 +168,7 @@ static int run_open(run *r, de_err *err)
     r->it_compute = de_calloc((size_t)r->g_total + 1, sizeof(double));
     r->it_ranks = de_calloc((size_t)r->g_total + 1, sizeof(int));
     run_arm_changes(r);
-    return run_listen(r, err);
+    return DE_OK;
 }
 
 /* Children from here on: CPU budgets, the first plan file, the LC services and their
@@ -310,6 +310,8 @@ int de_run(const de_run_opts *o, FILE *out, cJSON **summary, de_err *err)
     run R, *r = &R;
     run_init(r, o, out);
     int rc = run_open(r, err);
+    if (!rc)
+        rc = run_listen(r, err);
     /* From here on children may exist: every exit goes through run_stop_children. */
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);

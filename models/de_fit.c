@@ -461,11 +461,10 @@ static int decide_free(de_fit_result *r, kind_ctx *k, de_err *err)
     return DE_OK;
 }
 
-int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
-                 de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
-                 de_err *err)
+static int fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
+                     de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
+                     de_err *err)
 {
-    memset(res, 0, sizeof *res);
     res->prof = prof;
     res->par = *start;
     if (start->kind != prof->kind)
@@ -562,6 +561,17 @@ int de_fit_model(const de_profile *prof, const char *group, const char *entry, c
     snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);
     free(y);
     free(w);
+    return rc;
+}
+
+int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
+                 de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
+                 de_err *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = fit_model(prof, group, entry, start, per_sample, ps_ctx, opts, res, err);
+    if (rc)
+        de_fit_result_free(res); /* a failed fit holds nothing */
     return rc;
 }
 

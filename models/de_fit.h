@@ -113,8 +113,9 @@ typedef struct de_fit_result {
  * blocking_fraction rows with training at two or more batch sizes; alpha_s and
  * beta_Bps are always free). For lc, per_sample(ctx, device, network) gives the
  * step model of a co-located training network (its per_sample_s makes the blocking
- * term, its step time the length of the training phases); NULL elsewhere. Fitted values outside the catalog's ranges are refused. On success res
- * is filled (free with de_fit_result_free). */
+ * term, its step time the length of the training phases); NULL elsewhere. Fitted values
+ * outside the catalog's ranges are refused. On success res is filled (free with
+ * de_fit_result_free); on failure it holds nothing (freeing it again is harmless). */
 typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, de_fit_train *out);
 int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
                  de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,

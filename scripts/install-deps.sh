@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libgsl-dev libconfig-dev libcunit1-dev libcjson-dev
       gnuplot-nox libopenmpi-dev openmpi-bin
-      libjpeg62-turbo-dev libopenblas-dev)
+      libjpeg62-turbo-dev libopenblas-dev
+      clang libclang-rt-dev)  # the clang build and libFuzzer (make fuzz)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,7 +1,9 @@
 /* test_util.c — small utilities: the name index, paths, checksums, stale temporary files. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +68,32 @@ static void test_fnv(void)
     CU_ASSERT_EQUAL(de_file_checksum("/nonexistent/x", &h), DE_EIO);
 }
 
+/* Files read whole are regular files: a device such as /dev/zero would be read forever
+ * and opening a FIFO would wait for a writer, so both are refused at once. */
+static void test_regular_only(void)
+{
+    char dir[] = "/tmp/deepedge-fifo-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char *fifo = de_path_join(dir, "trace.csv");
+    CU_ASSERT_FATAL(mkfifo(fifo, 0600) == 0);
+    size_t len;
+    errno = 0;
+    CU_ASSERT_PTR_NULL(de_file_read(fifo, &len));
+    CU_ASSERT_EQUAL(errno, EINVAL);
+    CU_ASSERT_EQUAL(de_open_regular(fifo), -1);
+    CU_ASSERT_PTR_NULL(de_file_read("/dev/zero", &len));
+    CU_ASSERT_STRING_EQUAL(de_file_strerror(errno), "not a regular file");
+    CU_ASSERT_PTR_NULL(de_file_read(dir, &len));
+    char *path = de_test_tmpfile("a,b\n", ".csv");
+    char *text = de_file_read(path, &len);
+    CU_ASSERT(text && len == 4 && strcmp(text, "a,b\n") == 0);
+    free(text);
+    de_test_unlink(path);
+    unlink(fifo);
+    rmdir(dir);
+    free(fifo);
+}
+
 /* A writer killed between creating its temporary file and renaming it leaves
  * PATH.tmp.PID behind: the next successful write removes it (a live writer's stays). */
 static void test_stale_tmp(void)
@@ -109,6 +137,7 @@ int main(void)
         {"name index", test_strmap},
         {"paths and strings", test_paths},
         {"FNV-1a checksums", test_fnv},
+        {"only regular files are read whole (no device, FIFO or folder)", test_regular_only},
         {"stale temporary files of killed writers are removed", test_stale_tmp},
         {NULL, NULL}};
     de_test_suite("util", cases);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "de_util.h"
 
@@ -66,9 +67,14 @@ int de_ckpt_load(const char *path, de_net *net, float *momentum, de_ckpt_meta *m
     de_ckpt_meta m;
     uint32_t v[2];
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return de_err_set(err, DE_EIO, "%s: cannot read checkpoint: %s", path, strerror(errno));
+    int fd = de_open_regular(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return de_err_set(err, DE_EIO, "%s: cannot read checkpoint: %s", path, de_file_strerror(e));
+    }
     size_t got = fread(head, 1, sizeof head, f);
     int sized = fstat(fileno(f), &st) == 0;
     fclose(f);
@@ -89,7 +95,7 @@ int de_ckpt_load(const char *path, de_net *net, float *momentum, de_ckpt_meta *m
     size_t len;
     char *buf = de_file_read(path, &len);
     if (!buf)
-        return de_err_set(err, DE_EIO, "%s: cannot read checkpoint: %s", path, strerror(errno));
+        return de_err_set(err, DE_EIO, "%s: cannot read checkpoint: %s", path, de_file_strerror(errno));
     int rc = 0;
     uint64_t sum;
     if (len != want) {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,12 +357,28 @@ int de_dataset_build_cache(const char *dir, const char *cache, int size, de_data
     return rc;
 }
 
+uint64_t de_dataset_cache_checksum(const void *cache, size_t len)
+{
+    dhdr h;
+    memcpy(&h, cache, sizeof h);
+    h.checksum = 0;
+    return de_fnv1a64(&h, sizeof h, de_fnv1a64((const char *)cache + HDR, len - HDR, DE_FNV1A64_INIT));
+}
+
+void de_dataset_cache_seal(void *cache, size_t len)
+{
+    if (len < HDR)
+        return;
+    uint64_t sum = de_dataset_cache_checksum(cache, len);
+    memcpy((char *)cache + offsetof(dhdr, checksum), &sum, sizeof sum);
+}
+
 int de_dataset_open(const char *cache, de_dataset **out, de_err *err)
 {
     *out = NULL;
-    int fd = open(cache, O_RDONLY);
+    int fd = de_open_regular(cache);
     if (fd < 0)
-        return de_err_set(err, DE_EIO, "%s: cannot open the dataset cache: %s", cache, strerror(errno));
+        return de_err_set(err, DE_EIO, "%s: cannot open the dataset cache: %s", cache, de_file_strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < HDR) {
         close(fd);
@@ -387,7 +404,7 @@ int de_dataset_open(const char *cache, de_dataset **out, de_err *err)
              len != HDR + (size_t)h.count * isz + 4 * (size_t)h.count + h.names_bytes)
         rc = de_err_set(err, DE_EIO, "%s: truncated or inconsistent cache (%zu bytes for %u images of %ux%ux%u)",
                         cache, len, h.count, h.c, h.h, h.w);
-    else if (de_fnv1a64(&h, sizeof h, de_fnv1a64((const char *)map + HDR, len - HDR, DE_FNV1A64_INIT)) != want)
+    else if (de_dataset_cache_checksum(map, len) != want)
         rc = de_err_set(err, DE_EIO, "%s: checksum mismatch: the cache is corrupted (rebuild it)", cache);
     else if (h.count == 0 || h.count > INT32_MAX)
         rc = de_err_set(err, DE_ERANGE, "%s: header field count: %u images (1 to 2^31 - 1)", cache, h.count);

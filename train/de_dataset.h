@@ -18,6 +18,7 @@
 #ifndef DE_DATASET_H
 #define DE_DATASET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "de_error.h"
@@ -44,6 +45,11 @@ int de_dataset_build_cache(const char *dir, const char *cache, int size, de_data
 
 /* Maps a cache, verifying magic, version, size and checksum. */
 int de_dataset_open(const char *cache, de_dataset **out, de_err *err);
+/* The checksum of a cache image of len >= 64 bytes in memory (the body, then the header
+ * with its checksum field 0), and the same written into its header (tools and fuzzing:
+ * a cache whose fields are changed on purpose, then sealed). */
+uint64_t de_dataset_cache_checksum(const void *cache, size_t len);
+void de_dataset_cache_seal(void *cache, size_t len);
 /* An in-memory dataset with the synthetic generator (no JPEG), images c x size x size. */
 de_dataset *de_dataset_synthetic(int classes, int per_class, int c, int size, uint64_t seed);
 void de_dataset_destroy(de_dataset *ds); /* NULL is a no-op */

@@ -559,7 +559,7 @@ int de_net_load_weights(de_net *net, const char *path, int partial, int *loaded,
                           (long long)sb.st_size);
     char *buf = de_file_read(path, &len);
     if (!buf)
-        return de_err_set(err, DE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        return de_err_set(err, DE_EIO, "%s: cannot read: %s", path, de_file_strerror(errno));
     int rc = 0, nload = 0;
     if (len < 24 || memcmp(buf, WMAGIC, 8) != 0) {
         rc = de_err_set(err, DE_EIO, "%s: not a deepedge weight file (bad magic or too short)", path);
