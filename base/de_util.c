@@ -311,3 +311,54 @@ int de_remove_stale_tmp(const char *path)
     free(dir);
     return n;
 }
+
+int de_file_write_atomic(const char *path, const void *data, size_t n, de_err *err)
+{
+    char *tmp = de_sprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return de_err_set(err, DE_EIO, "%s: cannot create its temporary file: %s (is the directory writable?)", path,
+                          strerror(e));
+    }
+    const char *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t k = write(fd, p, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return de_err_set(err, DE_EIO, "%s: write failed: %s (disk full?); the previous file is intact", path,
+                              strerror(e));
+        }
+        p += k;
+        left -= (size_t)k;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return de_err_set(err, DE_EIO, "%s: fsync failed: %s; the previous file is intact", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return de_err_set(err, DE_EIO, "%s: rename failed: %s; the previous file is intact", path, strerror(e));
+    }
+    free(tmp);
+    de_remove_stale_tmp(path); /* of writers killed mid-write */
+    char *dir = de_path_dirname(path);
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return 0;
+}

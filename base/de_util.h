@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct de_err;
+
 void *de_calloc(size_t n, size_t size);
 void *de_realloc(void *p, size_t size);
 char *de_strdup(const char *s);                 /* NULL → NULL */
@@ -42,6 +44,12 @@ const char *de_file_strerror(int e);
  * outlive the map. */
 /* 1 when process pid exists (it may belong to another user). */
 int de_pid_alive(long pid);
+
+/* Writes the n bytes of data to path atomically (checkpoints, weight files, plan files,
+ * summaries): to path.tmp.PID, fsynced, renamed over path, the folder fsynced; the
+ * temporaries of writers that died are removed. The previous file at path stays intact
+ * on any failure, and a reader never sees half a file. */
+int de_file_write_atomic(const char *path, const void *data, size_t n, struct de_err *err);
 
 /* Removes the temporary files "<path>.tmp.<pid>" of writers of path whose process is gone
  * (a writer killed between creating and renaming its temporary file); returns how many. */

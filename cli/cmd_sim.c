@@ -193,19 +193,14 @@ static int run_one(const de_scenario *s, sim_args *a, const char *dir, de_sim_re
     if (dir) {
         cJSON *j = de_report_json(r);
         char *text = cJSON_Print(j);
-        char *p = de_path_join(dir, "summary.json");
-        FILE *f = fopen(p, "w");
-        int bad = !f || fprintf(f, "%s\n", text) < 0;
-        if (f && fclose(f))
-            bad = 1;
+        char *p = de_path_join(dir, "summary.json"), *line = de_sprintf("%s\n", text);
+        int bad = de_file_write_atomic(p, line, strlen(line), &err);
+        free(line);
         free(text);
         cJSON_Delete(j);
-        if (bad) {
-            de_cli_fail("%s: cannot write", p);
-            free(p);
-            return DE_EXIT_ERROR;
-        }
         free(p);
+        if (bad)
+            return de_cli_fail("%s", err.msg);
         char *label = de_sprintf("%s, %s", s->name, de_policy_name((de_policy)r->policy));
         int prc = a->plots ? de_plot_run_figures(s, dir, "simulated", label, &err) : DE_OK;
         free(label);
@@ -462,6 +457,8 @@ int de_cmd_sweep(int argc, char **argv)
     char *csv_path = out ? de_path_join(out, "sweep.csv") : NULL;
     if (!rc && !(csv = fopen(csv_path, "w")))
         rc = de_cli_fail("%s: cannot write", csv_path);
+    if (!rc)
+        setvbuf(csv, NULL, _IOLBF, 0); /* one row per finished run, whole even if the sweep is killed */
     if (!rc) {
         for (int k = 0; k < nvary; k++)
             fprintf(csv, "%s,", ax[k].key);

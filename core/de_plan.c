@@ -226,6 +226,25 @@ void de_plan_print(const de_plan *p, const de_state *st, FILE *out)
 }
 
 
+/* The checksum of what decides a plan: FNV-1a 64 of one canonical line of the version,
+ * the scenario's checksum, the job, the policy, the global batch and the shares in order.
+ * The writer and the reader compute it alike, from the values, not from the text. */
+static uint64_t plan_digest(const char *scen_sum, const char *job, const char *policy, long long gb,
+                            const char *const *devs, const long long *batches, int n)
+{
+    char head[512];
+    int k = snprintf(head, sizeof head, "deepedge plan %d|%s|%s|%s|%lld", DE_PLAN_VERSION, scen_sum, job, policy, gb);
+    uint64_t h = de_fnv1a64(head, (size_t)(k < (int)sizeof head ? k : (int)sizeof head - 1), DE_FNV1A64_INIT);
+    for (int i = 0; i < n; i++) {
+        char b[32];
+        int m = snprintf(b, sizeof b, ":%lld", batches[i]);
+        h = de_fnv1a64("|", 1, h);
+        h = de_fnv1a64(devs[i], strlen(devs[i]), h);
+        h = de_fnv1a64(b, (size_t)m, h);
+    }
+    return h;
+}
+
 int de_plan_write(const de_plan *p, const de_state *st, const char *path, de_err *err)
 {
     const de_scenario *s = st->scen;
@@ -248,6 +267,19 @@ int de_plan_write(const de_plan *p, const de_state *st, const char *path, de_err
         config_setting_set_string(config_setting_add(e, "device", CONFIG_TYPE_STRING), s->devices[p->shares[i].device].name);
         config_setting_set_int(config_setting_add(e, "batch", CONFIG_TYPE_INT), p->shares[i].batch);
     }
+    const char **names = de_calloc((size_t)p->n_shares + 1, sizeof *names);
+    long long *batches = de_calloc((size_t)p->n_shares + 1, sizeof *batches);
+    for (int i = 0; i < p->n_shares; i++) {
+        names[i] = s->devices[p->shares[i].device].name;
+        batches[i] = p->shares[i].batch;
+    }
+    char digest[40];
+    snprintf(digest, sizeof digest, "fnv1a64:%016" PRIx64,
+             plan_digest(sum, s->jobs[p->job].name, de_policy_name(p->policy), p->global_batch, names, batches,
+                         p->n_shares));
+    free(names);
+    free(batches);
+    config_setting_set_string(config_setting_add(g, "checksum", CONFIG_TYPE_STRING), digest);
     config_setting_t *pr = config_setting_add(g, "predicted", CONFIG_TYPE_GROUP);
     config_setting_set_bool(config_setting_add(pr, "feasible", CONFIG_TYPE_BOOL), p->feasible);
     config_setting_set_int(config_setting_add(pr, "violations", CONFIG_TYPE_INT), p->violations);
@@ -256,26 +288,25 @@ int de_plan_write(const de_plan *p, const de_state *st, const char *path, de_err
     config_setting_set_float(config_setting_add(pr, "retraining_time_s", CONFIG_TYPE_FLOAT),
                              isfinite(p->retraining_time_s) ? p->retraining_time_s : -1.0);
 
-    /* Atomic: write a temporary file, then rename over the target. */
-    char *tmp = de_sprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    /* The text in memory, then one atomic write (a reader never sees half a plan). */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     int rc = DE_OK;
     if (!f) {
-        rc = de_err_set(err, DE_EIO, "%s: cannot write plan file", tmp);
+        rc = de_err_set(err, DE_EIO, "%s: cannot write plan file: out of memory", path);
     } else {
         fprintf(f, "# deepedge plan (version %d): written by `deepedge plan`, loaded unchanged by sim and run.\n"
-                   "# Only `shares` decides the plan; `predicted` is recomputed by every reader.\n",
+                   "# Only `shares` decides the plan; `predicted` is recomputed by every reader. `checksum`\n"
+                   "# covers what decides it: a damaged file is refused; after an edit by hand, delete it.\n",
                 DE_PLAN_VERSION);
         config_write(&cfg, f);
-        if (fflush(f) || ferror(f))
-            rc = de_err_set(err, DE_EIO, "%s: write failed", tmp);
-        fclose(f);
-        if (!rc && rename(tmp, path))
-            rc = de_err_set(err, DE_EIO, "%s: cannot rename to %s", tmp, path);
-        if (rc)
-            remove(tmp);
+        if (fclose(f) != 0)
+            rc = de_err_set(err, DE_EIO, "%s: cannot write plan file: out of memory", path);
+        else
+            rc = de_file_write_atomic(path, text, len, err);
     }
-    free(tmp);
+    free(text);
     config_destroy(&cfg);
     return rc;
 }
@@ -292,6 +323,9 @@ static const de_key k_plan[] = {
     {"policy", DE_KEY_STRING, 1, 0, 0, NULL, "", "policy that made it", de_policy_list},
     {"global_batch", DE_KEY_INT, 1, 1, 1e6, NULL, "samples", "B", NULL},
     {"shares", DE_KEY_LIST, 1, 0, 0, NULL, "", "device/batch pairs", NULL},
+    {"checksum", DE_KEY_STRING, 0, 0, 0, NULL, "fnv1a64:hex",
+     "of the version, scenario checksum, job, policy, global batch and shares (absent: not checked, a plan "
+     "written or edited by hand)", NULL},
     {"predicted", DE_KEY_GROUP, 0, 0, 0, NULL, "", "informational predictions", NULL},
 };
 static const de_key k_share[] = {
@@ -347,6 +381,8 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
         return plan_err(g, "global_batch", DE_EMISMATCH, "differs from the job's global_batch", err);
     int n = config_setting_length(shares);
     int *devs = de_calloc((size_t)n + 1, sizeof(int)), *bs = de_calloc((size_t)n + 1, sizeof(int));
+    const char **names = de_calloc((size_t)n + 1, sizeof *names);
+    long long *batches = de_calloc((size_t)n + 1, sizeof *batches);
     long long sumb = 0;
     for (int i = 0; i < n && !rc; i++) {
         config_setting_t *e = config_setting_get_elem(shares, (unsigned)i);
@@ -358,6 +394,8 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
             break;
         devs[i] = de_scenario_device(s, dev);
         bs[i] = (int)b;
+        names[i] = dev;
+        batches[i] = b;
         sumb += b;
         if (devs[i] < 0)
             rc = plan_err(e, "device", DE_EMISMATCH, "no such device in the scenario", err);
@@ -370,12 +408,25 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
         snprintf(msg, sizeof msg, "local batches sum to %lld, must equal global_batch %lld", sumb, gb);
         rc = plan_err(g, "shares", DE_ERANGE, msg, err);
     }
+    const char *digest = NULL;
+    if (!rc)
+        rc = de_conf_get_string(g, DE_CONF_KEY(k_plan, "checksum"), &digest, err);
+    if (!rc && digest) {
+        char got[40];
+        snprintf(got, sizeof got, "fnv1a64:%016" PRIx64, plan_digest(sum, job, policy, gb, names, batches, n));
+        if (strcmp(digest, got) != 0)
+            rc = plan_err(g, "checksum", DE_EIO,
+                          "does not match the plan's job, policy and shares: a damaged file, or one edited by hand "
+                          "(delete the checksum line to accept an edit)", err);
+    }
     if (!rc) {
         p->global_batch = (int)gb;
         de_plan_set_shares(p, devs, bs, n);
     }
     free(devs);
     free(bs);
+    free(names);
+    free(batches);
     return rc;
 }
 

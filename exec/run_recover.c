@@ -55,7 +55,7 @@ static int copy_file(const char *from, const char *to, de_err *err)
     char *data = de_file_read(from, &n);
     if (!data)
         return de_err_set(err, DE_EIO, "%s: cannot read", from);
-    int rc = de_net_write_atomic(to, data, n, err);
+    int rc = de_file_write_atomic(to, data, n, err);
     free(data);
     return rc;
 }

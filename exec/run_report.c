@@ -17,12 +17,12 @@ int run_open_outputs(run *r, de_err *err)
     const char *dir = r->o->out_dir;
     if (de_mkdir_p(dir) != 0)
         return de_err_set(err, DE_EIO, "%s: cannot create the output folder", dir);
-    if (!(r->f_events = de_output_open(dir, DE_OUT_EVENTS, err)) ||
-        !(r->f_ranks = de_output_open(dir, DE_OUT_RANKS, err)) ||
-        !(r->f_timeline = de_output_open(dir, DE_OUT_TIMELINE, err)) ||
-        !(r->f_windows = de_output_open(dir, DE_OUT_LC_WINDOWS, err)))
+    /* followed live (tail -f, the live display, tests), and whole rows only if killed */
+    if (!(r->f_events = de_output_open_live(dir, DE_OUT_EVENTS, err)) ||
+        !(r->f_ranks = de_output_open_live(dir, DE_OUT_RANKS, err)) ||
+        !(r->f_timeline = de_output_open_live(dir, DE_OUT_TIMELINE, err)) ||
+        !(r->f_windows = de_output_open_live(dir, DE_OUT_LC_WINDOWS, err)))
         return DE_EIO;
-    setvbuf(r->f_ranks, NULL, _IOLBF, 0); /* followed live (tail -f, tests) */
     return DE_OK;
 }
 
@@ -319,7 +319,7 @@ int run_finish(run *r, double train_s, int completed, int interrupted, int faile
     char *txt = cJSON_Print(sum);
     char *p = de_path_join(r->o->out_dir, "summary.json");
     de_err werr;
-    if (de_net_write_atomic(p, txt, strlen(txt), &werr))
+    if (de_file_write_atomic(p, txt, strlen(txt), &werr))
         fprintf(stderr, "deepedge run: %s\n", werr.msg);
     free(p);
     free(txt);

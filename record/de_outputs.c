@@ -1,9 +1,14 @@
 /* de_outputs.c — the output files and their rows (see de_outputs.h). */
 #include "de_outputs.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "de_csv.h"
+#include "de_util.h"
 
 static const char *const names[] = {
 #define DE_X_NAME(id, name, header) name,
@@ -31,19 +36,50 @@ const char *de_tl_name(de_tl_state s)
     return (unsigned)s < DE_TL_COUNT ? tl_names[s] : "off";
 }
 
+static char *tmp_name(de_output o)
+{
+    return de_sprintf("%s.tmp.%ld", names[o], (long)getpid());
+}
+
 FILE *de_output_open(const char *dir, de_output o, de_err *err)
 {
+    char *final = de_path_join(dir, names[o]), *tmp = tmp_name(o);
+    de_remove_stale_tmp(final);
     int rc = DE_OK;
-    return de_csv_create(dir, names[o], headers[o], err, &rc);
+    FILE *f = de_csv_create(dir, tmp, headers[o], err, &rc);
+    free(final);
+    free(tmp);
+    return f;
 }
 
 int de_output_close(FILE *f, const char *dir, de_output o, de_err *err)
 {
     if (!f)
         return DE_OK;
+    char *final = de_path_join(dir, names[o]), *name = tmp_name(o), *tmp = de_path_join(dir, name);
+    int rc = DE_OK;
     if (ferror(f) | fclose(f))
-        return de_err_set(err, DE_EIO, "%s/%s: write failed", dir, names[o]);
-    return DE_OK;
+        rc = de_err_set(err, DE_EIO, "%s: write failed", final);
+    else if (rename(tmp, final) != 0)
+        rc = de_err_set(err, DE_EIO, "%s: cannot rename %s to it: %s", final, tmp, strerror(errno));
+    if (rc)
+        remove(tmp);
+    free(final);
+    free(name);
+    free(tmp);
+    return rc;
+}
+
+FILE *de_output_open_live(const char *dir, de_output o, de_err *err)
+{
+    char *p = de_path_join(dir, names[o]);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        de_err_set(err, DE_EIO, "%s: cannot write: %s", p, strerror(errno));
+    else if (setvbuf(f, NULL, _IOLBF, 0) != 0 || fprintf(f, "%s\n", headers[o]) < 0)
+        de_err_set(err, DE_EIO, "%s: cannot write", p);
+    free(p);
+    return f;
 }
 
 void de_output_event(FILE *f, double t, const char *event, const char *detail)

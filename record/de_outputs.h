@@ -65,10 +65,18 @@ typedef enum de_tl_state {
 
 const char *de_tl_name(de_tl_state s);
 
-/* Creates dir/<name> with its header. NULL and err (DE_EIO, naming the file) on failure. */
+/* An output written whole: its rows go to dir/<name>.tmp.<pid> (the temporaries of
+ * writers that died are removed first), and de_output_close renames it to dir/<name>, so
+ * a reader never finds half a file, even after a SIGKILL. NULL and err (DE_EIO, naming the
+ * file) on failure. */
 FILE *de_output_open(const char *dir, de_output o, de_err *err);
-/* Closes f (NULL is fine); DE_EIO naming dir/<name> when anything failed to be written. */
+/* Closes an output of de_output_open (NULL is fine) and puts it in place; DE_EIO naming
+ * dir/<name> when anything failed to be written (the temporary is then removed). */
 int de_output_close(FILE *f, const char *dir, de_output o, de_err *err);
+/* An output followed while it grows (`deepedge run`'s time series): dir/<name> itself,
+ * line-buffered, so that each row reaches the file whole in one write and a process
+ * killed at any moment leaves complete rows only. Closed with fclose. */
+FILE *de_output_open_live(const char *dir, de_output o, de_err *err);
 
 /* One row each; f may be NULL (nothing written). */
 void de_output_event(FILE *f, double t, const char *event, const char *detail);

@@ -182,6 +182,123 @@ static void test_file_errors(void)
     de_scenario_destroy(s);
 }
 
+/* text with the first `from` replaced by `to` (a copy; the same text when absent). */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    if (!at)
+        return de_strdup(text);
+    return de_sprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+/* Every truncation and every single flipped bit of a plan file written by `plan -o` is
+ * refused with a message naming the file, or read as the very same plan: a flip in a
+ * comment, in whitespace or in the informational keys changes nothing, and the checksum
+ * catches any change to what decides the plan (job, policy, shares) that parses. */
+static void test_every_damage(void)
+{
+    de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
+    de_state st;
+    de_state_init(&st, s, 0);
+    de_predictor pred = de_predictor_model();
+    de_plan p, q;
+    de_plan_init(&p);
+    de_err err;
+    CU_ASSERT_FATAL(de_plan_compute(&st, 0, DE_POLICY_DEEP_EDGE, &s->planner, &pred, &p, &err) == DE_OK);
+    char *good = de_test_tmpfile("", ".plan"), *bad = de_test_tmpfile("", ".plan");
+    CU_ASSERT_FATAL(de_plan_write(&p, &st, good, &err) == DE_OK);
+    size_t len;
+    char *bytes = de_file_read(good, &len);
+    CU_ASSERT_FATAL(bytes != NULL);
+    int changed = 0, unnamed = 0, refused = 0, tried = 0;
+    for (size_t i = 0; i <= 8 * len; i++) {
+        FILE *f = fopen(bad, "wb");
+        if (i < len) { /* truncated to i bytes */
+            fwrite(bytes, 1, i, f);
+        } else { /* one bit flipped */
+            size_t k = (i - len) / 8;
+            if (k >= len)
+                break;
+            bytes[k] ^= (char)(1 << ((i - len) % 8));
+            fwrite(bytes, 1, len, f);
+            bytes[k] ^= (char)(1 << ((i - len) % 8));
+        }
+        fclose(f);
+        tried++;
+        if (de_plan_read(bad, s, &q, &err) != DE_OK) {
+            refused++;
+            unnamed += strstr(err.msg, bad) == NULL;
+            continue;
+        }
+        int same = q.job == p.job && q.policy == p.policy && q.global_batch == p.global_batch && q.n_shares == p.n_shares;
+        for (int j = 0; same && j < p.n_shares; j++)
+            same = q.shares[j].device == p.shares[j].device && q.shares[j].batch == p.shares[j].batch;
+        changed += !same;
+        de_plan_free(&q);
+    }
+    CU_ASSERT(tried > 8 * 500);
+    CU_ASSERT(refused > tried / 2);
+    CU_ASSERT_EQUAL(changed, 0);
+    CU_ASSERT_EQUAL(unnamed, 0);
+
+    /* Changes that parse and pass every other check are caught by the checksum: two batches
+     * moved together (the sum kept), a device swapped for one outside the plan, another
+     * policy. With the checksum line deleted, an edit is taken as written. */
+    CU_ASSERT_FATAL(p.n_shares >= 2);
+    char from[64], to[64], *edited;
+    int outside = -1;
+    for (int d = 0; d < s->n_devices && outside < 0; d++) {
+        int used = 0;
+        for (int j = 0; j < p.n_shares; j++)
+            used |= p.shares[j].device == d;
+        outside = used ? -1 : d;
+    }
+    CU_ASSERT_FATAL(outside >= 0);
+    for (int k = 0; k < 3; k++) {
+        if (k == 0) {
+            snprintf(from, sizeof from, "batch = %d;", p.shares[0].batch);
+            snprintf(to, sizeof to, "batch = %d;", p.shares[0].batch + 1);
+            char *once = replace_once(bytes, from, to);
+            snprintf(from, sizeof from, "batch = %d;", p.shares[1].batch);
+            snprintf(to, sizeof to, "batch = %d;", p.shares[1].batch - 1);
+            edited = replace_once(once, from, to);
+            free(once);
+        } else if (k == 1) {
+            snprintf(from, sizeof from, "\"%s\"", s->devices[p.shares[p.n_shares - 1].device].name);
+            snprintf(to, sizeof to, "\"%s\"", s->devices[outside].name);
+            edited = replace_once(bytes, from, to);
+        } else {
+            edited = replace_once(bytes, "\"deep-edge\"", "\"proportional\"");
+        }
+        CU_ASSERT_FATAL(strcmp(edited, bytes) != 0);
+        FILE *f = fopen(bad, "wb");
+        fputs(edited, f);
+        fclose(f);
+        CU_ASSERT_EQUAL(de_plan_read(bad, s, &q, &err), DE_EIO);
+        DE_ASSERT_CONTAINS(err.msg, "plan.checksum");
+        DE_ASSERT_CONTAINS(err.msg, "edited by hand");
+        if (k == 0) { /* the same edit without the checksum line: taken as written */
+            char *line = strstr(edited, "  checksum = "), *end = line ? strchr(line, '\n') : NULL;
+            CU_ASSERT_FATAL(end != NULL);
+            memmove(line, end + 1, strlen(end + 1) + 1);
+            f = fopen(bad, "wb");
+            fputs(edited, f);
+            fclose(f);
+            CU_ASSERT_EQUAL_FATAL(de_plan_read(bad, s, &q, &err), DE_OK);
+            CU_ASSERT_EQUAL(q.shares[0].batch, p.shares[0].batch + 1);
+            CU_ASSERT_EQUAL(q.shares[1].batch, p.shares[1].batch - 1);
+            de_plan_free(&q);
+        }
+        free(edited);
+    }
+    free(bytes);
+    de_test_unlink(good);
+    de_test_unlink(bad);
+    de_plan_free(&p);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
 static void test_json_fields(void)
 {
     de_scenario *s = de_test_scenario("scenarios/caltech-testbed.cfg");
@@ -240,6 +357,7 @@ int main(void)
         {"violations are counted", test_violation_counted},
         {"plan file round trip", test_file_round_trip},
         {"plan file errors", test_file_errors},
+        {"every truncation and flipped bit of a plan file: refused or the same plan", test_every_damage},
         {"JSON summary fields", test_json_fields},
         {NULL, NULL}};
     de_test_suite("plan", cases);

@@ -364,6 +364,63 @@ static void test_bad_checkpoints(void)
     de_dataset_destroy(ds);
 }
 
+/* Every truncation and every single flipped bit of a checkpoint is refused, with a message
+ * naming the file, and leaves the network and the momentum untouched (a network small
+ * enough to try them all: 12 params' worth of bytes per bit). */
+static void test_every_damage_refused(void)
+{
+    de_net *net;
+    CU_ASSERT_FATAL(de_net_parse("t", "input 2 4 4; conv 2 3 1 1; bn; relu; gap; fc 3", &net, NULL) == 0);
+    de_net_init(net, 5);
+    size_t np = de_net_n_params(net), ns = de_net_n_state(net);
+    float *mom = de_calloc(np, 4), *p0 = de_calloc(np, 4), *m0 = de_calloc(np, 4), *s0 = de_calloc(ns, 4);
+    for (size_t i = 0; i < np; i++)
+        mom[i] = 0.01f * (float)i;
+    de_ckpt_meta m = {0}, got;
+    m.global_step = m.step = 7;
+    m.batch = 16;
+    m.lr = 0.01;
+    m.momentum = 0.9;
+    char *good = de_test_tmpfile("", ".ckpt"), *bad = de_test_tmpfile("", ".ckpt");
+    de_err err;
+    CU_ASSERT_FATAL(de_ckpt_save(good, net, mom, &m, &err) == 0);
+    size_t len;
+    char *bytes = de_file_read(good, &len);
+    CU_ASSERT_FATAL(bytes != NULL);
+    memcpy(p0, de_net_params(net), np * 4);
+    memcpy(m0, mom, np * 4);
+    memcpy(s0, de_net_state(net), ns * 4);
+    int accepted = 0, unnamed = 0;
+    for (size_t cut = 0; cut < len; cut++) {
+        write_bytes(bad, bytes, cut);
+        if (de_ckpt_load(bad, net, mom, &got, &err) == 0)
+            accepted++;
+        else if (!strstr(err.msg, bad))
+            unnamed++;
+    }
+    for (size_t i = 0; i < len; i++)
+        for (int b = 0; b < 8; b++) {
+            bytes[i] ^= (char)(1 << b);
+            write_bytes(bad, bytes, len);
+            bytes[i] ^= (char)(1 << b);
+            if (de_ckpt_load(bad, net, mom, &got, &err) == 0)
+                accepted++;
+            else if (!strstr(err.msg, bad))
+                unnamed++;
+        }
+    CU_ASSERT_EQUAL(accepted, 0);
+    CU_ASSERT_EQUAL(unnamed, 0);
+    CU_ASSERT(memcmp(p0, de_net_params(net), np * 4) == 0);
+    CU_ASSERT(memcmp(m0, mom, np * 4) == 0);
+    CU_ASSERT(memcmp(s0, de_net_state(net), ns * 4) == 0);
+    CU_ASSERT_EQUAL(de_ckpt_load(good, net, mom, &got, &err), 0); /* the good one still loads */
+    CU_ASSERT_EQUAL(got.global_step, 7);
+    free(bytes), free(mom), free(p0), free(m0), free(s0);
+    de_test_unlink(good);
+    de_test_unlink(bad);
+    de_net_destroy(net);
+}
+
 static void test_frozen(void)
 {
     de_dataset *ds = de_dataset_synthetic(4, 3, 3, 16, 9);
@@ -399,6 +456,8 @@ int main(void)
                                      {"network gradient = finite differences", test_network_gradient},
                                      {"resume is bit-identical", test_resume_bit_identical},
                                      {"bad checkpoints refused, last good intact", test_bad_checkpoints},
+                                     {"every truncation and every flipped bit of a checkpoint is refused",
+                                      test_every_damage_refused},
                                      {"frozen layers", test_frozen},
                                      {"two threads: deterministic, = one thread", test_two_threads},
                                      {"fused conv+ReLU: the conv's own activation", test_fused_activation},

@@ -116,7 +116,7 @@ static void test_stale_tmp(void)
     CU_ASSERT(de_pid_alive(getppid())); /* a live writer: not this process, whose own name the write uses */
     CU_ASSERT(!de_pid_alive(child));
     de_err err;
-    CU_ASSERT_EQUAL(de_net_write_atomic(path, "x", 1, &err), DE_OK);
+    CU_ASSERT_EQUAL(de_file_write_atomic(path, "x", 1, &err), DE_OK);
     CU_ASSERT(access(dead, F_OK) != 0);  /* removed by the next write */
     CU_ASSERT(access(live, F_OK) == 0);  /* a writer still at work keeps its file */
     CU_ASSERT(access(other, F_OK) == 0); /* another file's is not touched */

@@ -37,7 +37,7 @@ int de_ckpt_save(const char *path, de_net *net, const float *momentum, const de_
     p += 4 * ns;
     uint64_t sum = de_fnv1a64(buf, (size_t)(p - buf), DE_FNV1A64_INIT);
     memcpy(p, &sum, 8);
-    int rc = de_net_write_atomic(path, buf, len, err);
+    int rc = de_file_write_atomic(path, buf, len, err);
     free(buf);
     return rc;
 }

@@ -4,7 +4,7 @@
  *   magic[8] u32 version u32 header_bytes, the de_ckpt_meta record, then n_params
  *   floats of weights, n_params floats of momentum, n_state floats of BN statistics,
  *   and a final u64 FNV-1a of every byte before it.
- * Saving is atomic (temporary file, fsync, rename: de_net_write_atomic), so a crash
+ * Saving is atomic (temporary file, fsync, rename: de_file_write_atomic), so a crash
  * during a save leaves the previous checkpoint intact. Loading verifies size, magic,
  * version, checksum and that the checkpoint belongs to this architecture before it
  * touches the network: a truncated or corrupted file is refused with a message naming

@@ -439,57 +439,6 @@ size_t de_net_n_trainable(const de_net *net)
 
 /* ---- atomic writes ---- */
 
-int de_net_write_atomic(const char *path, const void *data, size_t n, de_err *err)
-{
-    char *tmp = de_sprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return de_err_set(err, DE_EIO, "%s: cannot create its temporary file: %s (is the directory writable?)", path,
-                          strerror(e));
-    }
-    const char *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t k = write(fd, p, left);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return de_err_set(err, DE_EIO, "%s: write failed: %s (disk full?); the previous file is intact", path,
-                              strerror(e));
-        }
-        p += k;
-        left -= (size_t)k;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return de_err_set(err, DE_EIO, "%s: fsync failed: %s; the previous file is intact", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return de_err_set(err, DE_EIO, "%s: rename failed: %s; the previous file is intact", path, strerror(e));
-    }
-    free(tmp);
-    de_remove_stale_tmp(path); /* of writers killed mid-write */
-    char *dir = de_path_dirname(path);
-    int dfd = open(dir, O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
-    return 0;
-}
-
 /* ---- weight files ----
  * "DEWGHT\0\0" u32 version u32 n_layers, then per parameterised layer:
  * char name[32] u32 kind u32 reserved u64 w_n u64 b_n u64 s_n, floats w, b, s;
@@ -541,7 +490,7 @@ int de_net_save_weights(de_net *net, const char *path, de_err *err)
     uint64_t sum = de_fnv1a64(buf, (size_t)(p - buf), DE_FNV1A64_INIT);
     memcpy(p, &sum, 8);
     p += 8;
-    int rc = de_net_write_atomic(path, buf, (size_t)(p - buf), err);
+    int rc = de_file_write_atomic(path, buf, (size_t)(p - buf), err);
     free(buf);
     return rc;
 }

@@ -108,9 +108,4 @@ size_t de_net_n_trainable(const de_net *net);
 int de_net_save_weights(de_net *net, const char *path, de_err *err);
 int de_net_load_weights(de_net *net, const char *path, int partial, int *loaded, de_err *err);
 
-/* Atomic file write used by weight files and checkpoints: writes the n bytes of data
- * to path.tmp.PID, fsyncs it, renames it over path and fsyncs the directory. The
- * previous file at path stays intact on any failure. */
-int de_net_write_atomic(const char *path, const void *data, size_t n, de_err *err);
-
 #endif

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,8 +59,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     standin = fork();
     if (standin < 0)
         de_fuzz_die("fork");
-    if (standin == 0) {
+    if (standin == 0) { /* it dies with the target, even when a crash skips atexit */
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(0);
         for (;;)
             pause();
     }
