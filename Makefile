@@ -6,6 +6,8 @@
 #               a clang build where clang is installed): warnings are errors in all of them
 #   make run    runs the executor on scenarios/local-testbed.cfg (MPI workers + LC services)
 #   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
+#   make soak   a simulated week of a 1,000-device cluster and a 30-minute `deepedge run` with LC
+#               load changes and crashes, memory and open files sampled (scripts/soak.sh)
 #   make fuzz   coverage-guided fuzzing of every reader of outside input (libFuzzer, clang,
 #               ASan + UBSan), FUZZ_SECONDS per target (tests/fuzz/README.md); make test
 #               runs it for FUZZ_CI_SECONDS per target
@@ -19,7 +21,7 @@ FUZZ_CI_SECONDS ?= 8
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci demo run test test-plain test-asan bench catalog clean
+.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo run test test-plain test-asan bench catalog clean
 
 all: build
 
@@ -57,6 +59,11 @@ fuzz: build-fuzz
 # CI's share: every target for a few seconds (all together about two minutes).
 fuzz-ci: build-fuzz
 	scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_CI_SECONDS)
+
+# Long runs, memory and open files sampled (scripts/soak.sh; about 40 minutes).
+soak: build
+	scripts/soak.sh sim 168 out/soak-sim
+	scripts/soak.sh run 30 out/soak-run
 
 demo: build
 	./$(BUILD)/deepedge plan $(SCENARIO)
