@@ -6,6 +6,7 @@
 
 #include "de_fuzz.h"
 #include "de_net.h"
+#include "de_train.h"
 #include "de_util.h"
 
 #include <string.h>
@@ -20,6 +21,20 @@ static inline de_net *de_fuzz_tiny(void)
         de_fuzz_die("the tiny network does not parse: %s", err.msg);
     de_net_init(net, 7);
     return net;
+}
+
+/* The tiny network and a CPU trainer for it (batch <= 2, one thread): what a target that
+ * reads into the network then trains or evaluates with. */
+static inline void de_fuzz_tiny_trainer(de_net **net, de_trainer **tr)
+{
+    *net = de_fuzz_tiny();
+    de_train_opts o;
+    de_train_opts_default(&o);
+    o.max_batch = 2;
+    o.threads = 1;
+    de_err err;
+    if (de_train_create(*net, &o, tr, &err))
+        de_fuzz_die("trainer: %s", err.msg);
 }
 
 /* Files that end in an FNV-1a of everything before: when the first input byte is odd the

@@ -14,14 +14,7 @@ static de_trainer *tr;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    net = de_fuzz_tiny();
-    de_train_opts o;
-    de_train_opts_default(&o);
-    o.max_batch = 2;
-    o.threads = 1;
-    de_err err;
-    if (de_train_create(net, &o, &tr, &err))
-        de_fuzz_die("trainer: %s", err.msg);
+    de_fuzz_tiny_trainer(&net, &tr);
     return 0;
 }
 
