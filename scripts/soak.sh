@@ -158,7 +158,7 @@ if command -v gnuplot >/dev/null; then
     {
         echo "set terminal pngcairo size 1100,700; set output '$OUT/soak.png'"
         echo "set multiplot layout 2,1 title 'soak $what: $LEN $([ "$what" = sim ] && echo 'simulated hours' || echo minutes)'"
-        echo "set xlabel 'wall time (min)'; set ylabel 'resident memory (MB)'; set key outside right; set grid"
+        echo "set xlabel 'wall time (min)'; set ylabel 'resident memory (MB)'; set key outside right; set grid; set yrange [0:*]"
         printf "plot "
         for f in "$OUT"/soak-*.dat; do n=$(basename "$f" .dat); printf "'%s' using 1:2 with lines title '%s', " "$f" "${n#soak-}"; done
         echo ""
