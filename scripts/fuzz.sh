@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
     log="$BUILD/fuzz-logs/$t.log"
     mkdir -p "$corpus" "$out" "$(dirname "$log")"
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    LSAN_OPTIONS=suppressions="$ROOT/tests/fuzz/lsan.supp" \
+    LSAN_OPTIONS=suppressions="$ROOT/tests/lsan.supp" \
     OMP_NUM_THREADS=1 "$bin" -max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT" -rss_limit_mb="$RSS" \
         -print_final_stats=1 -artifact_prefix="$out/" "$corpus" "$ROOT/tests/fuzz/$t" >"$log" 2>&1
     rc=$?
