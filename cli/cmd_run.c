@@ -14,6 +14,7 @@
 #include "de_conf.h"
 #include "de_emulate.h"
 #include "de_lcserve.h"
+#include "de_exec_net.h"
 #include "de_net.h"
 #include "de_run.h"
 #include "de_prng.h"
@@ -145,9 +146,8 @@ int de_cmd_lc(int argc, char **argv)
     }
     const de_lc_task *t = &s->tasks[ti];
     const de_device_type *type = &s->catalog->types[s->devices[t->device].type];
-    const char *model = s->catalog->lc_models[t->model].name;
-    if (de_net_builtin(model, 10, &net, &err)) {
-        rc = de_cli_fail("%s: LC task '%s': model '%s' cannot be executed: %s", scen_path, task, model, err.msg);
+    if (de_exec_lc_model(&s->catalog->lc_models[t->model], 10, &net, &err)) {
+        rc = de_cli_fail("%s: LC task '%s': %s", scen_path, task, err.msg);
         goto done;
     }
     de_net_init(net, (uint64_t)seed);

@@ -195,7 +195,7 @@ int de_cmd_train(int argc, char **argv)
         desc = ftext;
         netname = netfile;
     } else if (!desc) {
-        return de_cli_fail("--net %s: unknown network (built-ins: edgenet-s, resnet18; or --net-file F)", netname);
+        return de_cli_fail("--net %s: unknown network (built-ins: %s; or --net-file F)", netname, de_net_builtin_list());
     }
     de_net *probe = NULL;
     if (de_net_parse(netname, desc, &probe, &err)) {

@@ -83,6 +83,7 @@ static const de_key k_exec[] = {
     {"augment", DE_KEY_BOOL, 0, 0, 0, "true", "", "random crop + horizontal flip", NULL},
     {"threads", DE_KEY_INT, 0, 1, 256, "1", "", "kernel threads of each worker and LC service", NULL},
     {"backend", DE_KEY_STRING, 0, 0, 0, "auto", "", "auto (CUDA on physical gpu/jetson devices when available) | cpu | cuda", NULL},
+    {"weights", DE_KEY_STRING, 0, 0, 0, NULL, "path", "initial weights (`deepedge train --save-weights`), relative to this file: every layer of the file whose name and sizes match is loaded, the others (a new head) keep their start from seed (absent: all from seed)", NULL},
 };
 
 void de_scenario_print_keys(FILE *out)
@@ -531,7 +532,7 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
     de_exec_spec *e = &s->exec;
     if (!g)
         return DE_OK;
-    const char *ds;
+    const char *ds, *weights;
     long long classes, per_class, size, seed, threads;
     int rc = de_conf_check_keys(g, k_exec, DE_NKEYS(k_exec), err);
     if (rc)
@@ -546,6 +547,7 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
     DE_CONF_GET(int, g, k_exec, "seed", &seed);
     DE_CONF_GET(bool, g, k_exec, "augment", &e->augment);
     DE_CONF_GET(int, g, k_exec, "threads", &threads);
+    DE_CONF_GET(string, g, k_exec, "weights", &weights);
     const char *backend;
     DE_CONF_GET(string, g, k_exec, "backend", &backend);
     if (strcmp(backend, "auto") && strcmp(backend, "cpu") && strcmp(backend, "cuda")) {
@@ -556,6 +558,7 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
     snprintf(e->backend, sizeof e->backend, "%s", backend);
     e->present = 1;
     e->dataset = de_path_join(dir, ds);
+    e->weights = weights ? de_path_join(dir, weights) : NULL;
     e->synth_classes = (int)classes;
     e->synth_per_class = (int)per_class;
     e->image_size = (int)size;
@@ -692,6 +695,7 @@ void de_scenario_destroy(de_scenario *s)
     free(s->description);
     free(s->catalog_dir);
     free(s->exec.dataset);
+    free(s->exec.weights);
     free(s);
 }
 
@@ -765,4 +769,6 @@ void de_scenario_print(const de_scenario *s, FILE *out)
                 e->dataset, e->synthesize ? " (synthesized if missing)" : "", e->synth_classes, e->synth_per_class,
                 e->image_size, e->val_frac, e->lr, (unsigned long long)e->seed, e->augment ? "yes" : "no",
                 e->threads, e->backend);
+    if (e->present && e->weights)
+        fprintf(out, "          initial weights %s\n", e->weights);
 }

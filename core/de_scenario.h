@@ -66,6 +66,7 @@ typedef struct de_planner_opts {
 typedef struct de_exec_spec {
     int present;            /* the group is there (run refuses scenarios without it) */
     char *dataset;          /* Caltech-layout folder, resolved against the scenario's directory */
+    char *weights;          /* initial weights (resolved likewise), NULL: from seed */
     int synthesize;         /* generate a synthetic folder there if missing */
     int synth_classes, synth_per_class;
     int image_size;         /* stored size; 0: 9/8 of the network input */

@@ -11,6 +11,7 @@
 #include "de_dataset.h"
 #include "de_dp.h"
 #include "de_emulate.h"
+#include "de_exec_net.h"
 #include "de_plan.h"
 #include "de_prng.h"
 #include "de_scenario.h"
@@ -127,11 +128,11 @@ static int setup(worker *w, de_err *err)
     }
     if ((rc = de_dataset_open(o->cache, &w->ds, err)))
         return rc;
-    const char *netname = s->catalog->networks[w->job->network].name;
-    if ((rc = de_net_builtin(netname, de_dataset_classes(w->ds), &w->net, err)))
-        return de_err_set(err, rc, "%s: job '%s': network '%s' cannot be executed: %s", o->scenario, w->job->name,
-                          netname, err->msg);
+    if ((rc = de_exec_network(&s->catalog->networks[w->job->network], de_dataset_classes(w->ds), &w->net, err)))
+        return de_err_set(err, rc, "%s: job '%s': %s", o->scenario, w->job->name, err->msg);
     de_net_init(w->net, s->exec.seed);
+    if (s->exec.weights && (rc = de_exec_load_weights(w->net, s->exec.weights, err)))
+        return rc;
     de_net_input(w->net, &w->C, &w->H, &w->W);
     int n = de_dataset_count(w->ds);
     w->train = de_calloc((size_t)n, sizeof(int));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "de_dataset.h"
+#include "de_exec_net.h"
 #include "de_net.h"
 #include "de_util.h"
 #include "de_wire.h"
@@ -49,14 +50,13 @@ int run_check_opts(run *r, de_err *err)
                               o->inject[i]);
     }
     for (int ti = 0; ti < s->n_tasks; ti++) {
-        const char *model = s->catalog->lc_models[s->tasks[ti].model].name;
         de_net *probe = NULL;
         de_err nerr;
-        int bad = de_net_builtin(model, 10, &probe, &nerr);
+        int bad = de_exec_lc_model(&s->catalog->lc_models[s->tasks[ti].model], 10, &probe, &nerr);
         de_net_destroy(probe);
         if (bad)
-            return de_err_set(err, DE_EREF, "%s: lc_tasks.[%d].model: task '%s' serves '%s', which deepedge run cannot "
-                                            "execute: %s", s->path, ti, s->tasks[ti].name, model, nerr.msg);
+            return de_err_set(err, DE_EREF, "%s: lc_tasks.[%d].model: task '%s': deepedge run cannot execute it: %s",
+                              s->path, ti, s->tasks[ti].name, nerr.msg);
     }
     if (o->exe) {
         r->exe = de_strdup(o->exe);
@@ -137,14 +137,17 @@ int run_prepare_dataset(run *r, de_err *err)
     } else if (!S_ISDIR(sb.st_mode)) {
         return de_err_set(err, DE_EINVAL, "%s: exec.dataset: '%s' is not a folder", r->s->path, e->dataset);
     }
-    const char *netname = r->s->catalog->networks[r->s->jobs[r->job].network].name;
     de_net *probe = NULL;
-    int rc = de_net_builtin(netname, 0, &probe, err);
+    int rc = de_exec_network(&r->s->catalog->networks[r->s->jobs[r->job].network], 0, &probe, err);
     if (rc)
-        return de_err_set(err, rc, "%s: job '%s': network '%s' cannot be executed: %s", r->s->path,
-                          r->s->jobs[r->job].name, netname, err->msg);
+        return de_err_set(err, rc, "%s: job '%s': deepedge run cannot execute it: %s", r->s->path,
+                          r->s->jobs[r->job].name, err->msg);
     int C, H, W;
     de_net_input(probe, &C, &H, &W);
+    if (e->weights && (rc = de_exec_load_weights(probe, e->weights, err))) { /* refused here, not in every worker */
+        de_net_destroy(probe);
+        return de_err_set(err, rc, "%s: %s", r->s->path, err->msg);
+    }
     de_net_destroy(probe);
     int size = e->image_size > 0 ? e->image_size : H + H / 8;
     if (size < H)

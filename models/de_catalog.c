@@ -20,11 +20,23 @@ static const de_key k_network[] = {
     {"description", DE_KEY_STRING, 1, 0, 0, NULL, "", "what it is", NULL},
     {"parameters", DE_KEY_FLOAT, 1, 1, 1e12, NULL, "count", "all parameters", NULL},
     {"trainable_parameters", DE_KEY_FLOAT, 1, 1, 1e12, NULL, "count", "parameters updated (all-reduced)", NULL},
+    {"forward_gflop", DE_KEY_FLOAT, 0, 0, 1e6, "0", "GFLOP",
+     "one image's forward pass, 2 FLOP per multiply-add (0: not stated; the executor's network is checked against it)",
+     NULL},
+    {"architecture", DE_KEY_STRING, 0, 0, 0, NULL, "",
+     "the executor's built-in network (train/de_net.h) that deepedge run trains (absent: the name)", NULL},
+    {"freeze", DE_KEY_STRING, 0, 0, 0, "", "",
+     "layers the executor does not update: `upto:LAYER` or comma-separated names (trainable_parameters counts the rest)",
+     NULL},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "where the counts come from", NULL},
 };
 static const de_key k_lc_model[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name", NULL},
     {"description", DE_KEY_STRING, 1, 0, 0, NULL, "", "what it is", NULL},
+    {"forward_gflop", DE_KEY_FLOAT, 0, 0, 1e6, "0", "GFLOP", "one request's forward pass at batch 1 (0: not stated)",
+     NULL},
+    {"architecture", DE_KEY_STRING, 0, 0, 0, NULL, "",
+     "the executor's built-in network (train/de_net.h) that its LC service runs (absent: the name)", NULL},
 };
 static const de_key k_type[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique name (= file name without .cfg)", NULL},
@@ -220,12 +232,16 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
     for (int i = 0; i < nn; i++) {
         config_setting_t *g = config_setting_get_elem(nets, (unsigned)i);
         de_network *n = &cat->networks[i];
-        const char *name, *desc, *src;
+        const char *name, *desc, *src, *arch = NULL, *freeze = "";
+        double gflop;
         if ((rc = de_conf_check_keys(g, k_network, DE_NKEYS(k_network), err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "name"), &name, err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "description"), &desc, err)) ||
             (rc = de_conf_get_float(g, DE_CONF_KEY(k_network, "parameters"), &n->parameters, err)) ||
             (rc = de_conf_get_float(g, DE_CONF_KEY(k_network, "trainable_parameters"), &n->trainable_parameters, err)) ||
+            (rc = de_conf_get_float(g, DE_CONF_KEY(k_network, "forward_gflop"), &gflop, err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "architecture"), &arch, err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "freeze"), &freeze, err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_network, "source"), &src, err)))
             goto out;
         if (de_catalog_network(cat, name) >= 0) {
@@ -241,6 +257,9 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
         }
         n->name = de_strdup(name);
         n->description = de_strdup(desc);
+        n->architecture = de_strdup(arch ? arch : name);
+        n->freeze = de_strdup(freeze ? freeze : "");
+        n->forward_flops = 1e9 * gflop;
         n->source = de_strdup(src);
         n->gradient_bytes = 4.0 * n->trainable_parameters;
         n->checkpoint_bytes = 4.0 * (n->parameters + n->trainable_parameters);
@@ -248,10 +267,13 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
     }
     for (int i = 0; i < nl; i++) {
         config_setting_t *g = config_setting_get_elem(lcs, (unsigned)i);
-        const char *name, *desc;
+        const char *name, *desc, *arch = NULL;
+        double gflop;
         if ((rc = de_conf_check_keys(g, k_lc_model, DE_NKEYS(k_lc_model), err)) ||
             (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "name"), &name, err)) ||
-            (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "description"), &desc, err)))
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "description"), &desc, err)) ||
+            (rc = de_conf_get_float(g, DE_CONF_KEY(k_lc_model, "forward_gflop"), &gflop, err)) ||
+            (rc = de_conf_get_string(g, DE_CONF_KEY(k_lc_model, "architecture"), &arch, err)))
             goto out;
         if (de_catalog_lc_model(cat, name) >= 0) {
             rc = dup_name(g, "LC model", name, err);
@@ -259,6 +281,8 @@ static int load_networks(de_catalog *cat, const char *path, de_err *err)
         }
         cat->lc_models[i].name = de_strdup(name);
         cat->lc_models[i].description = de_strdup(desc);
+        cat->lc_models[i].architecture = de_strdup(arch ? arch : name);
+        cat->lc_models[i].forward_flops = 1e9 * gflop;
         cat->n_lc_models = i + 1;
     }
 out:
@@ -503,11 +527,14 @@ void de_catalog_destroy(de_catalog *cat)
     for (int i = 0; i < cat->n_networks; i++) {
         free(cat->networks[i].name);
         free(cat->networks[i].description);
+        free(cat->networks[i].architecture);
+        free(cat->networks[i].freeze);
         free(cat->networks[i].source);
     }
     for (int i = 0; i < cat->n_lc_models; i++) {
         free(cat->lc_models[i].name);
         free(cat->lc_models[i].description);
+        free(cat->lc_models[i].architecture);
     }
     for (int i = 0; i < cat->n_types; i++)
         free_type(&cat->types[i]);

@@ -22,6 +22,9 @@ typedef struct de_network {
     double trainable_parameters;  /* parameters updated by fine-tuning (count) */
     double gradient_bytes;        /* all-reduced per iteration: 4 B x trainable (fp32) */
     double checkpoint_bytes;      /* weights + momentum: 4 B x (parameters + trainable) */
+    double forward_flops;         /* one image's forward pass, FLOP (2 per multiply-add) */
+    char *architecture;           /* the executor's built-in network (train/de_net.h) */
+    char *freeze;                 /* layers the executor does not update ("": none) */
     char *source;
 } de_network;
 
@@ -29,6 +32,8 @@ typedef struct de_network {
 typedef struct de_lc_model {
     char *name;
     char *description;
+    double forward_flops;  /* one request's forward pass at batch 1, FLOP */
+    char *architecture;    /* the executor's built-in network its LC service runs */
 } de_lc_model;
 
 /* Quality of the fit an entry comes from (points 0: not fitted, hand-set). */

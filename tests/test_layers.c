@@ -45,7 +45,7 @@ static void fwd(probe *p)
     static double ws[1 << 16];
     switch (L->kind) {
     case DE_LAYER_CONV:
-        de_layers_cpu_conv_fwd_d(L, p->n, p->x, p->w, p->b, p->y, ws, 700); /* small ws: exercises chunking */
+        de_layers_cpu_conv_fwd_d(L, p->n, p->x, p->w, L->b_n ? p->b : NULL, p->y, ws, 700); /* small ws: exercises chunking */
         break;
     case DE_LAYER_FC:
         de_layers_cpu_fc_fwd_d(L, p->n, p->x, p->w, p->b, p->y);
@@ -167,6 +167,7 @@ static void test_conv(void)
     check("input 3 5 5; conv 2 1", 2);            /* 1x1 */
     check("input 1 6 6; conv 2 4 2 3", 1);        /* pad larger than half the kernel */
     check("input 2 4 4; conv 3 2 1 0", 1);        /* even kernel, one image (no chunk) */
+    check("input 2 6 6; conv 3 3 2 1 nobias", 2); /* no biases (before batch norm) */
 }
 
 static void test_fc(void) { check("input 3 2 2; fc 5", 4); }
@@ -281,6 +282,13 @@ static void test_builtins(void)
      * always carry a bias (redundant before BN): + 64 + 4*64 + 5*128 + 5*256 + 5*512 = 4,800 */
     CU_ASSERT_EQUAL(de_net_n_params(net), 11308353 + 4800);
     CU_ASSERT(de_net_has_bn(net));
+    de_net_destroy(net);
+    CU_ASSERT_FATAL(de_net_builtin("resnet50-ft", 0, &net, &err) == 0);
+    /* torchvision resnet50: 25,557,032 with 1,000 classes; with 257: 24,034,625 (no conv
+     * biases); 4.0877 G multiply-adds forward */
+    CU_ASSERT_EQUAL(de_net_n_params(net), 24034625);
+    CU_ASSERT(fabs(de_net_flops(net) - 8.1753e9) < 0.001e9);
+    CU_ASSERT_EQUAL(de_net_n_layers(net), 174);
     de_net_destroy(net);
     CU_ASSERT(de_net_builtin("nope", 0, &net, &err) == DE_EREF);
     DE_ASSERT_CONTAINS(err.msg, "edgenet-s");

@@ -593,7 +593,8 @@ static int forward(de_cuda_net *c, int n, int train, de_err *err)
             CKDNN(cudnnConvolutionForward(c->dnn, &one, d->x, x, d->w, c->params + L->w_off, d->conv, d->fwd, c->ws,
                                           c->ws_bytes, &zero, d->y, y),
                   "convolution forward");
-            CKDNN(cudnnAddTensor(c->dnn, &one, d->b, c->params + L->b_off, &one, d->y, y), "bias");
+            if (L->b_n) /* a convolution without biases (`conv ... nobias`) has none to add */
+                CKDNN(cudnnAddTensor(c->dnn, &one, d->b, c->params + L->b_off, &one, d->y, y), "bias");
             break;
         }
         case DE_LAYER_FC: {
@@ -656,8 +657,9 @@ static int backward(de_cuda_net *c, int n, de_err *err)
         case DE_LAYER_CONV: {
             convd *d = &c->cv[i];
             if (tw) {
-                CKDNN(cudnnConvolutionBackwardBias(c->dnn, &one, d->y, dy, &zero, d->b, c->grad + L->b_off),
-                      "bias gradient");
+                if (L->b_n)
+                    CKDNN(cudnnConvolutionBackwardBias(c->dnn, &one, d->y, dy, &zero, d->b, c->grad + L->b_off),
+                          "bias gradient");
                 CKDNN(cudnnConvolutionBackwardFilter(c->dnn, &one, d->x, x, d->y, dy, d->conv, d->bwd_filter, c->ws,
                                                      c->ws_bytes, &zero, d->w, c->grad + L->w_off),
                       "filter gradient");

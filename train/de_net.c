@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,58 +33,121 @@ static const char EDGENET_S[] =
     "conv4: conv 256 3 1 1\nrelu4: relu\n"
     "gap: gap\nfc: fc 257\n";
 
+/* Appends printf output to a description buffer (static storage, large enough for the
+ * built-ins below: resnet50 is about 9 KB). */
+typedef struct desc_buf {
+    char *p;
+    size_t left;
+} desc_buf;
+
+static void emit(desc_buf *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(desc_buf *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(d->p, d->left, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= d->left)
+        abort(); /* a built-in outgrew its buffer: a programming error */
+    d->p += k;
+    d->left -= (size_t)k;
+}
+
 static char resnet18_desc[4096];
 
+/* ResNet-18 as the engine first built it: convolutions WITH biases (kept so that its
+ * weight files and checkpoints stay valid). */
 static const char *resnet18(void)
 {
     if (resnet18_desc[0])
         return resnet18_desc;
-    char *p = resnet18_desc;
-    size_t left = sizeof resnet18_desc;
-#define EMIT(...)                                        \
-    do {                                                 \
-        int k_ = snprintf(p, left, __VA_ARGS__);         \
-        p += k_;                                         \
-        left -= (size_t)k_;                              \
-    } while (0)
-    EMIT("# resnet18: ResNet-18 (He et al. 2016) with batch norm, 3x224x224\n"
-         "input 3 224 224\nconv1: conv 64 7 2 3\nbn1: bn\nrelu1: relu\npool1: maxpool 3 2 1\n");
+    desc_buf d = {resnet18_desc, sizeof resnet18_desc};
+    emit(&d, "# resnet18: ResNet-18 (He et al. 2016) with batch norm, 3x224x224\n"
+             "input 3 224 224\nconv1: conv 64 7 2 3\nbn1: bn\nrelu1: relu\npool1: maxpool 3 2 1\n");
     const int ch[4] = {64, 128, 256, 512};
-    const char *prev = "pool1";
-    char prevbuf[32];
+    char prev[32] = "pool1";
     for (int s = 0; s < 4; s++)
         for (int b = 0; b < 2; b++) {
             int down = s > 0 && b == 0;
             char n[16];
             snprintf(n, sizeof n, "l%d.%d", s + 1, b);
-            EMIT("%s.conv1: conv %d 3 %d 1 from=%s\n%s.bn1: bn\n%s.relu1: relu\n", n, ch[s], down ? 2 : 1, prev, n,
+            emit(&d, "%s.conv1: conv %d 3 %d 1 from=%s\n%s.bn1: bn\n%s.relu1: relu\n", n, ch[s], down ? 2 : 1, prev, n,
                  n);
-            EMIT("%s.conv2: conv %d 3 1 1\n%s.bn2: bn\n", n, ch[s], n);
+            emit(&d, "%s.conv2: conv %d 3 1 1\n%s.bn2: bn\n", n, ch[s], n);
             if (down) {
-                EMIT("%s.down: conv %d 1 2 0 from=%s\n%s.downbn: bn\n", n, ch[s], prev, n);
-                EMIT("%s.add: add %s.bn2\n", n, n);
+                emit(&d, "%s.down: conv %d 1 2 0 from=%s\n%s.downbn: bn\n", n, ch[s], prev, n);
+                emit(&d, "%s.add: add %s.bn2\n", n, n);
             } else {
-                EMIT("%s.add: add %s\n", n, prev);
+                emit(&d, "%s.add: add %s\n", n, prev);
             }
-            EMIT("%s.relu: relu\n", n);
-            snprintf(prevbuf, sizeof prevbuf, "%s.relu", n);
-            prev = prevbuf;
+            emit(&d, "%s.relu: relu\n", n);
+            snprintf(prev, sizeof prev, "%s.relu", n);
         }
-    EMIT("gap: gap\nfc: fc 257\n");
-#undef EMIT
+    emit(&d, "gap: gap\nfc: fc 257\n");
     return resnet18_desc;
 }
+
+static char resnet50_desc[16384];
+
+/* ResNet-50 as torchvision builds it (v1.5: the stride sits in each bottleneck's 3x3
+ * convolution; convolutions without biases, each followed by batch norm), 3x224x224, a
+ * 257-class head (Caltech-256 with its clutter class). Parameters: 23,508,032 in the
+ * backbone + 2048x257 + 257 = 24,034,625, the catalog's resnet50-ft (models/networks.cfg);
+ * 4.09 G multiply-adds per image forward. Blocks are l<stage>.<block>; stage 4 is
+ * l4.0..l4.2, so `upto:l3.5.relu` freezes everything but the last stage and the head. */
+static const char *resnet50(void)
+{
+    if (resnet50_desc[0])
+        return resnet50_desc;
+    desc_buf d = {resnet50_desc, sizeof resnet50_desc};
+    emit(&d, "# resnet50: ResNet-50 (He et al. 2016), torchvision v1.5, with batch norm, 3x224x224\n"
+             "input 3 224 224\nconv1: conv 64 7 2 3 nobias\nbn1: bn\nrelu1: relu\npool1: maxpool 3 2 1\n");
+    const int width[4] = {64, 128, 256, 512}, blocks[4] = {3, 4, 6, 3};
+    char prev[32] = "pool1";
+    for (int s = 0; s < 4; s++)
+        for (int b = 0; b < blocks[s]; b++) {
+            int stride = s > 0 && b == 0 ? 2 : 1, w = width[s];
+            char n[16];
+            snprintf(n, sizeof n, "l%d.%d", s + 1, b);
+            emit(&d, "%s.conv1: conv %d 1 1 0 nobias from=%s\n%s.bn1: bn\n%s.relu1: relu\n", n, w, prev, n, n);
+            emit(&d, "%s.conv2: conv %d 3 %d 1 nobias\n%s.bn2: bn\n%s.relu2: relu\n", n, w, stride, n, n);
+            emit(&d, "%s.conv3: conv %d 1 1 0 nobias\n%s.bn3: bn\n", n, 4 * w, n);
+            if (b == 0) { /* the shortcut changes width (and, past stage 1, resolution) */
+                emit(&d, "%s.down: conv %d 1 %d 0 nobias from=%s\n%s.downbn: bn\n", n, 4 * w, stride, prev, n);
+                emit(&d, "%s.add: add %s.bn3\n", n, n);
+            } else {
+                emit(&d, "%s.add: add %s\n", n, prev);
+            }
+            emit(&d, "%s.relu: relu\n", n);
+            snprintf(prev, sizeof prev, "%s.relu", n);
+        }
+    emit(&d, "gap: gap\nfc: fc 257\n");
+    return resnet50_desc;
+}
+
+/* The built-ins, by the names the catalog uses (models/networks.cfg: training networks
+ * and LC models); the executor trains and serves exactly these. */
+static const struct {
+    const char *name;
+    const char *(*desc)(void);
+} BUILTINS[] = {
+    {"edgenet-s", NULL},
+    {"resnet18", resnet18},
+    {"resnet50", resnet50},    /* the LC model (inference at batch 1) */
+    {"resnet50-ft", resnet50}, /* the case study's training network */
+};
 
 const char *de_net_builtin_desc(const char *name)
 {
     if (!name)
         return NULL;
-    if (strcmp(name, "edgenet-s") == 0)
-        return EDGENET_S;
-    if (strcmp(name, "resnet18") == 0)
-        return resnet18();
+    for (size_t i = 0; i < sizeof BUILTINS / sizeof BUILTINS[0]; i++)
+        if (strcmp(name, BUILTINS[i].name) == 0)
+            return BUILTINS[i].desc ? BUILTINS[i].desc() : EDGENET_S;
     return NULL;
 }
+
+const char *de_net_builtin_list(void) { return "edgenet-s, resnet18, resnet50, resnet50-ft"; }
 
 void de_net_destroy(de_net *net)
 {
@@ -184,6 +248,11 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
         nt--;
     }
     const char *kind = tok[t0];
+    int nobias = 0;
+    if (strcmp(kind, "conv") == 0 && nt - 1 > t0 && strcmp(tok[nt - 1], "nobias") == 0) {
+        nobias = 1; /* a convolution followed by batch norm needs no bias (torchvision's ResNets) */
+        nt--;
+    }
     int na = nt - t0 - 1;
     char **a = tok + t0 + 1;
     shape_of(net, L.in, &L.c, &L.h, &L.w);
@@ -194,7 +263,7 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
         int base = conv ? 1 : 0;
         if (na < base + 1 || na > base + 3)
             return de_err_set(err, DE_ESYNTAX, "%s:%d: %s: expected '%s' arguments", ctx, lineno, kind,
-                              conv ? "conv OUT K [STRIDE [PAD]]" : "K [STRIDE [PAD]]");
+                              conv ? "conv OUT K [STRIDE [PAD]] [nobias]" : "K [STRIDE [PAD]]");
         if (conv && parse_int(a[0], 1, 65536, &L.oc))
             return de_err_set(err, DE_ERANGE, "%s:%d: conv OUT '%s' not in [1, 65536]", ctx, lineno, a[0]);
         if (parse_int(a[base], 1, 64, &L.k))
@@ -211,7 +280,7 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
         L.ow = (L.w + 2 * L.pad - L.k) / L.stride + 1;
         if (conv) {
             L.w_n = (size_t)L.oc * L.c * L.k * L.k;
-            L.b_n = (size_t)L.oc;
+            L.b_n = nobias ? 0 : (size_t)L.oc;
         }
     } else if (strcmp(kind, "relu") == 0 || strcmp(kind, "gap") == 0 || strcmp(kind, "bn") == 0) {
         if (na)
@@ -297,8 +366,8 @@ int de_net_builtin(const char *name, int classes, de_net **out, de_err *err)
     *out = NULL;
     const char *d = de_net_builtin_desc(name);
     if (!d)
-        return de_err_set(err, DE_EREF, "--net %s: unknown network (built-ins: edgenet-s, resnet18)",
-                          name ? name : "(null)");
+        return de_err_set(err, DE_EREF, "--net %s: unknown network (built-ins: %s)",
+                          name ? name : "(null)", de_net_builtin_list());
     if (classes <= 0)
         return de_net_parse(name, d, out, err);
     /* Replace the head's width: the description ends with "fc 257\n". */
@@ -395,7 +464,8 @@ uint64_t de_net_hash(const de_net *net)
     h = de_fnv1a64(in, sizeof in, h);
     for (int i = 0; i < net->n; i++) {
         const de_layer *L = &net->layers[i];
-        int v[11] = {(int)L->kind, L->in, L->in2, L->c, L->h, L->w, L->oc, L->oh, L->ow, L->k * 4096 + L->stride,
+        int kind = (int)L->kind + (L->kind == DE_LAYER_CONV && L->b_n == 0 ? 64 : 0); /* nobias */
+        int v[11] = {kind, L->in, L->in2, L->c, L->h, L->w, L->oc, L->oh, L->ow, L->k * 4096 + L->stride,
                      L->pad};
         h = de_fnv1a64(v, sizeof v, h);
     }

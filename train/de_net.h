@@ -1,7 +1,7 @@
 /* de_net.h — a CNN described as a list of layers: shapes, parameters, weight files.
  *
  * A network is parsed from a small text description (or taken from the built-ins
- * `edgenet-s` and `resnet18`), its shapes are inferred, and every trainable tensor
+ * `edgenet-s`, `resnet18`, `resnet50` and `resnet50-ft`), its shapes are inferred, and every trainable tensor
  * gets an offset into ONE contiguous float array of parameters, so that a gradient
  * or an optimizer state is one array of the same length (what the executor
  * all-reduces). Activations are NCHW, fp32. The loss (softmax cross-entropy) is
@@ -9,7 +9,8 @@
  *
  * Description: one layer per line (or separated by ';'), '#' starts a comment:
  *     input C H W                       (first line, once)
- *     [NAME:] conv OUT K [STRIDE [PAD]] (K x K convolution with bias; stride 1, pad 0)
+ *     [NAME:] conv OUT K [STRIDE [PAD]] [nobias]
+ *                                       (K x K convolution with bias unless nobias; stride 1, pad 0)
  *     [NAME:] relu
  *     [NAME:] maxpool K [STRIDE [PAD]]  (stride defaults to K; padding never wins)
  *     [NAME:] avgpool K [STRIDE [PAD]]  (averages the taps inside the image only)
@@ -61,12 +62,16 @@ typedef struct de_net de_net;
 /* Parses a description (see above). name is copied (NULL: "custom"). On error *out is
  * NULL and err names the line. Parameters are zero until de_net_init. */
 int de_net_parse(const char *name, const char *desc, de_net **out, de_err *err);
-/* A built-in network: "edgenet-s" (3x64x64, 257 classes, 454,465 parameters) or
- * "resnet18" (ResNet-18 with BN, 3x224x224, 257 classes); classes > 0 replaces the
- * number of classes. DE_EREF for an unknown name (the message lists the built-ins). */
+/* A built-in network, by its catalog name (models/networks.cfg): "edgenet-s" (3x64x64,
+ * 257 classes, 454,465 parameters), "resnet18" (ResNet-18 with BN, 3x224x224, 257 classes),
+ * "resnet50" and "resnet50-ft" (torchvision's ResNet-50 with BN, 3x224x224, 257 classes,
+ * 24,034,625 parameters: the LC model and the case study's training network); classes > 0
+ * replaces the number of classes. DE_EREF for an unknown name (the message lists them). */
 int de_net_builtin(const char *name, int classes, de_net **out, de_err *err);
 /* The description text of a built-in (static storage), NULL if unknown. */
 const char *de_net_builtin_desc(const char *name);
+/* The built-ins' names, comma-separated (for messages). */
+const char *de_net_builtin_list(void);
 void de_net_destroy(de_net *net);  /* NULL is a no-op */
 /* A deep copy (parameters, state, frozen flags). */
 de_net *de_net_clone(const de_net *net);

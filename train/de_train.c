@@ -58,6 +58,8 @@ void de_train_run_opts_default(de_train_run_opts *o)
 }
 
 static int trainable(const de_layer *L) { return !L->frozen && (L->w_n + L->b_n) > 0; }
+/* A layer's biases in P, NULL for a convolution without them (`conv ... nobias`). */
+static const float *bias_of(const de_layer *L, const float *P) { return L->b_n ? P + L->b_off : NULL; }
 
 int de_train_create(de_net *net, const de_train_opts *o, de_trainer **out, de_err *err)
 {
@@ -181,10 +183,10 @@ static void cpu_forward(de_trainer *tr, const float *x, int n, int train)
         switch (L->kind) {
         case DE_LAYER_CONV:
             if (tr->fused[i])
-                de_layers_cpu_conv_fwd_ex(L, n, in, P + L->w_off, P + L->b_off, tr->act[i + 1], tr->ws, tr->ws_n,
+                de_layers_cpu_conv_fwd_ex(L, n, in, P + L->w_off, bias_of(L, P), tr->act[i + 1], tr->ws, tr->ws_n,
                                           DE_CPU_RELU);
             else
-                de_layers_cpu_conv_fwd(L, n, in, P + L->w_off, P + L->b_off, y, tr->ws, tr->ws_n);
+                de_layers_cpu_conv_fwd(L, n, in, P + L->w_off, bias_of(L, P), y, tr->ws, tr->ws_n);
             break;
         case DE_LAYER_FC:
             de_layers_cpu_fc_fwd(L, n, in, P + L->w_off, P + L->b_off, y);
@@ -244,7 +246,7 @@ static void cpu_backward(de_trainer *tr, int n)
         float *dx = L->in >= 0 ? tr->dact[L->in] : NULL;
         size_t nin = L->in >= 0 ? (size_t)n * tr->osz[L->in] : 0;
         float *dw = trainable(L) ? tr->grad + L->w_off : NULL;
-        float *db = trainable(L) ? tr->grad + L->b_off : NULL;
+        float *db = trainable(L) && L->b_n ? tr->grad + L->b_off : NULL;
         size_t cnt = (size_t)n * tr->osz[i];
         switch (L->kind) {
         case DE_LAYER_CONV:
@@ -409,7 +411,7 @@ int de_train_activation(de_trainer *tr, int layer, int n, float *out, de_err *er
         /* a conv fused with its ReLU keeps only the ReLU's output: recompute its own */
         const de_layer *L = de_net_layer(tr->net, layer);
         float *P = de_net_params(tr->net);
-        de_layers_cpu_conv_fwd(L, n, input_of(tr, L->in), P + L->w_off, P + L->b_off, out, tr->ws, tr->ws_n);
+        de_layers_cpu_conv_fwd(L, n, input_of(tr, L->in), P + L->w_off, bias_of(L, P), out, tr->ws, tr->ws_n);
         return 0;
     }
     memcpy(out, tr->act[layer], (size_t)n * tr->osz[layer] * sizeof(float));
