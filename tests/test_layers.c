@@ -50,8 +50,14 @@ static void fwd(probe *p)
     case DE_LAYER_FC:
         de_layers_cpu_fc_fwd_d(L, p->n, p->x, p->w, p->b, p->y);
         break;
+    case DE_LAYER_DWCONV:
+        de_layers_cpu_dwconv_fwd_d(L, p->n, p->x, p->w, L->b_n ? p->b : NULL, p->y);
+        break;
     case DE_LAYER_RELU:
         de_layers_cpu_relu_fwd_d(p->nx, p->x, p->y);
+        break;
+    case DE_LAYER_RELU6:
+        de_layers_cpu_relu6_fwd_d(p->nx, p->x, p->y);
         break;
     case DE_LAYER_BN:
         de_layers_cpu_bn_fwd_d(L, p->n, p->x, p->w, p->b, p->y, p->saved, p->running, 1);
@@ -82,8 +88,14 @@ static void bwd(probe *p, double *dx, double *dw, double *db)
     case DE_LAYER_FC:
         de_layers_cpu_fc_bwd_d(L, p->n, p->x, p->w, p->r, dx, dw, db);
         break;
+    case DE_LAYER_DWCONV:
+        de_layers_cpu_dwconv_bwd_d(L, p->n, p->x, p->w, p->r, dx, dw, db);
+        break;
     case DE_LAYER_RELU:
         de_layers_cpu_relu_bwd_d(p->nx, p->y, p->r, dx);
+        break;
+    case DE_LAYER_RELU6:
+        de_layers_cpu_relu6_bwd_d(p->nx, p->y, p->r, dx);
         break;
     case DE_LAYER_BN:
         de_layers_cpu_bn_bwd_d(L, p->n, p->x, p->w, p->saved, p->r, dx, dw, db);
@@ -136,10 +148,15 @@ static void check(const char *desc, int n)
     p.nx = (size_t)n * L->c * L->h * L->w;
     p.ny = (size_t)n * L->oc * L->oh * L->ow;
     p.x = rnd(p.nx, -1, 1);
-    if (L->kind == DE_LAYER_RELU)
-        for (size_t i = 0; i < p.nx; i++)
+    if (L->kind == DE_LAYER_RELU || L->kind == DE_LAYER_RELU6) /* away from the kinks at 0 (and 6) */
+        for (size_t i = 0; i < p.nx; i++) {
+            if (L->kind == DE_LAYER_RELU6)
+                p.x[i] *= 8; /* some inputs above 6 */
             if (fabs(p.x[i]) < 0.05)
                 p.x[i] = p.x[i] < 0 ? -0.05 - p.x[i] : 0.05 + p.x[i];
+            if (fabs(p.x[i] - 6) < 0.05)
+                p.x[i] = 6.1;
+        }
     p.w = rnd(L->w_n, -0.5, 0.5);
     p.b = rnd(L->b_n, -0.5, 0.5);
     if (L->kind == DE_LAYER_BN)
@@ -171,7 +188,17 @@ static void test_conv(void)
 }
 
 static void test_fc(void) { check("input 3 2 2; fc 5", 4); }
-static void test_relu(void) { check("input 2 3 3; relu", 3); }
+static void test_relu(void)
+{
+    check("input 2 3 3; relu", 3);
+    check("input 2 3 3; relu6", 3);
+}
+static void test_dwconv(void)
+{
+    check("input 3 5 5; dwconv 3 1 1", 2);        /* same padding */
+    check("input 4 7 6; dwconv 3 2 1 nobias", 3); /* stride 2, no biases (MobileNet-v2) */
+    check("input 2 4 4; dwconv 2", 1);            /* even kernel, one image */
+}
 static void test_maxpool(void)
 {
     check("input 2 4 4; maxpool 2", 2);
@@ -289,6 +316,12 @@ static void test_builtins(void)
     CU_ASSERT_EQUAL(de_net_n_params(net), 24034625);
     CU_ASSERT(fabs(de_net_flops(net) - 8.1753e9) < 0.001e9);
     CU_ASSERT_EQUAL(de_net_n_layers(net), 174);
+    de_net_destroy(net);
+    CU_ASSERT_FATAL(de_net_builtin("mobilenet-v2", 0, &net, &err) == 0);
+    /* torchvision mobilenet_v2: 3,504,872 with 1,000 classes; with 257: 3,504,872 -
+     * 1281 x 1000 + 1281 x 257 = 2,553,089; 299.8 M multiply-adds forward */
+    CU_ASSERT_EQUAL(de_net_n_params(net), 2553089);
+    CU_ASSERT(fabs(de_net_flops(net) - 0.5996e9) < 0.0005e9);
     de_net_destroy(net);
     CU_ASSERT(de_net_builtin("nope", 0, &net, &err) == DE_EREF);
     DE_ASSERT_CONTAINS(err.msg, "edgenet-s");
@@ -421,7 +454,8 @@ int main(void)
 {
     static const de_test_case t[] = {{"conv", test_conv},
                                      {"fc", test_fc},
-                                     {"relu", test_relu},
+                                     {"relu, relu6", test_relu},
+                                     {"depthwise conv", test_dwconv},
                                      {"maxpool", test_maxpool},
                                      {"avgpool", test_avgpool},
                                      {"gap", test_gap},

@@ -59,6 +59,12 @@ const char *de_layers_cpu_coretype_note(void);
                                    T *db);                                                                        \
     void de_layers_cpu_relu_fwd##SFX(size_t count, const T *x, T *y);                                             \
     void de_layers_cpu_relu_bwd##SFX(size_t count, const T *y, const T *dy, T *dx);                               \
+    void de_layers_cpu_relu6_fwd##SFX(size_t count, const T *x, T *y);                                            \
+    void de_layers_cpu_relu6_bwd##SFX(size_t count, const T *y, const T *dy, T *dx);                              \
+    /* Depthwise convolution (DE_LAYER_DWCONV; b, db may be NULL: no biases). */                                 \
+    void de_layers_cpu_dwconv_fwd##SFX(const de_layer *L, int n, const T *x, const T *w, const T *b, T *y);      \
+    void de_layers_cpu_dwconv_bwd##SFX(const de_layer *L, int n, const T *x, const T *w, const T *dy, T *dx,     \
+                                       T *dw, T *db);                                                             \
     /* MAXPOOL, AVGPOOL or GAP according to L->kind. */                                                           \
     void de_layers_cpu_pool_fwd##SFX(const de_layer *L, int n, const T *x, T *y);                                 \
     void de_layers_cpu_pool_bwd##SFX(const de_layer *L, int n, const T *x, const T *dy, T *dx);                   \

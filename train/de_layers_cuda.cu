@@ -92,6 +92,20 @@ __global__ void k_relu_bwd(size_t n, const float *y, const float *dy, float *dx)
         dx[i] += y[i] > 0 ? dy[i] : 0;
 }
 
+__global__ void k_relu6_fwd(size_t n, const float *x, float *y)
+{
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n)
+        y[i] = x[i] > 0 ? (x[i] < 6 ? x[i] : 6) : 0;
+}
+
+__global__ void k_relu6_bwd(size_t n, const float *y, const float *dy, float *dx)
+{
+    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i < n)
+        dx[i] += y[i] > 0 && y[i] < 6 ? dy[i] : 0;
+}
+
 __global__ void k_add_fwd(size_t n, const float *a, const float *b, float *y)
 {
     size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
@@ -375,7 +389,7 @@ static int set_batch(de_cuda_net *c, int n, de_err *err)
         return 0;
     for (int i = 0; i < c->nl; i++) {
         const de_layer *L = de_net_layer(c->net, i);
-        if (L->kind != DE_LAYER_CONV)
+        if (!de_layer_is_conv(L))
             continue;
         convd *d = &c->cv[i];
         CKDNN(cudnnSetTensor4dDescriptor(d->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, L->c, L->h, L->w), "input shape");
@@ -478,8 +492,10 @@ static int setup(de_cuda_net *c, de_err *err)
             c->bn_off[i] = bn;
             bn += 2 * (size_t)L->c;
         }
-        if (L->kind == DE_LAYER_CONV) {
+        if (de_layer_is_conv(L)) {
             convd *d = &c->cv[i];
+            /* a depthwise convolution is cuDNN's grouped one with a group per channel */
+            const int groups = L->kind == DE_LAYER_DWCONV ? L->c : 1;
             CKDNN(cudnnCreateTensorDescriptor(&d->x), "descriptor");
             CKDNN(cudnnCreateTensorDescriptor(&d->y), "descriptor");
             CKDNN(cudnnCreateTensorDescriptor(&d->b), "descriptor");
@@ -489,12 +505,14 @@ static int setup(de_cuda_net *c, de_err *err)
             CKDNN(cudnnSetTensor4dDescriptor(d->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, L->oc, L->oh, L->ow),
                   "shape");
             CKDNN(cudnnSetTensor4dDescriptor(d->b, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, L->oc, 1, 1), "shape");
-            CKDNN(cudnnSetFilter4dDescriptor(d->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, L->oc, L->c, L->k, L->k),
+            CKDNN(cudnnSetFilter4dDescriptor(d->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, L->oc, L->c / groups, L->k,
+                                             L->k),
                   "filter shape");
             CKDNN(cudnnSetConvolution2dDescriptor(d->conv, L->pad, L->pad, L->stride, L->stride, 1, 1,
                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
                   "convolution parameters");
             CKDNN(cudnnSetConvolutionMathType(d->conv, CUDNN_FMA_MATH), "FP32 math (no TF32)");
+            CKDNN(cudnnSetConvolutionGroupCount(d->conv, groups), "group count");
             int rc = choose_algos(c, i, err);
             if (rc)
                 return rc;
@@ -588,7 +606,8 @@ static int forward(de_cuda_net *c, int n, int train, de_err *err)
         float *y = c->act[i];
         size_t cnt = (size_t)n * c->osz[i];
         switch (L->kind) {
-        case DE_LAYER_CONV: {
+        case DE_LAYER_CONV:
+        case DE_LAYER_DWCONV: {
             convd *d = &c->cv[i];
             CKDNN(cudnnConvolutionForward(c->dnn, &one, d->x, x, d->w, c->params + L->w_off, d->conv, d->fwd, c->ws,
                                           c->ws_bytes, &zero, d->y, y),
@@ -609,6 +628,10 @@ static int forward(de_cuda_net *c, int n, int train, de_err *err)
         case DE_LAYER_RELU:
             k_relu_fwd<<<blocks(cnt), TPB>>>(cnt, x, y);
             CKLAUNCH("relu");
+            break;
+        case DE_LAYER_RELU6:
+            k_relu6_fwd<<<blocks(cnt), TPB>>>(cnt, x, y);
+            CKLAUNCH("relu6");
             break;
         case DE_LAYER_MAXPOOL:
         case DE_LAYER_AVGPOOL:
@@ -654,7 +677,8 @@ static int backward(de_cuda_net *c, int n, de_err *err)
         int tw = trainable(L);
         size_t cnt = (size_t)n * c->osz[i];
         switch (L->kind) {
-        case DE_LAYER_CONV: {
+        case DE_LAYER_CONV:
+        case DE_LAYER_DWCONV: {
             convd *d = &c->cv[i];
             if (tw) {
                 if (L->b_n)
@@ -689,6 +713,12 @@ static int backward(de_cuda_net *c, int n, de_err *err)
             if (dx) {
                 k_relu_bwd<<<blocks(cnt), TPB>>>(cnt, c->act[i], dy, dx);
                 CKLAUNCH("relu backward");
+            }
+            break;
+        case DE_LAYER_RELU6:
+            if (dx) {
+                k_relu6_bwd<<<blocks(cnt), TPB>>>(cnt, c->act[i], dy, dx);
+                CKLAUNCH("relu6 backward");
             }
             break;
         case DE_LAYER_MAXPOOL:

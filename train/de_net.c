@@ -125,6 +125,49 @@ static const char *resnet50(void)
     return resnet50_desc;
 }
 
+static char mobilenet_v2_desc[16384];
+
+/* MobileNet-v2 as torchvision builds it (Sandler et al. 2018; width 1.0): inverted residual
+ * blocks (1x1 expansion by t, 3x3 depthwise with the stride, 1x1 linear projection; a
+ * residual where the stride is 1 and the width stays), convolutions without biases, each
+ * followed by batch norm, ReLU6, 3x224x224, a 257-class head (dropout is not applied: the
+ * engine serves it in inference). Parameters: 2,223,872 in the features + 1280 x 257 + 257
+ * = 2,553,089 (torchvision's 3,504,872 with 1,000 classes); 0.2998 G multiply-adds. */
+static const char *mobilenet_v2(void)
+{
+    if (mobilenet_v2_desc[0])
+        return mobilenet_v2_desc;
+    desc_buf d = {mobilenet_v2_desc, sizeof mobilenet_v2_desc};
+    emit(&d, "# mobilenet-v2: MobileNet-v2 (Sandler et al. 2018), torchvision, with batch norm, 3x224x224\n"
+             "input 3 224 224\nconv0: conv 32 3 2 1 nobias\nbn0: bn\nrelu0: relu6\n");
+    /* expansion t, output width c, repeats n, first stride s (the paper's Table 2) */
+    static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2},  {6, 64, 4, 2},
+                                  {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+    char prev[32] = "relu0";
+    int in = 32, blk = 0;
+    for (int g = 0; g < 7; g++)
+        for (int r = 0; r < cfg[g][2]; r++, blk++) {
+            int t = cfg[g][0], out = cfg[g][1], stride = r == 0 ? cfg[g][3] : 1, hid = in * t;
+            char n[16];
+            snprintf(n, sizeof n, "b%d", blk);
+            if (t != 1)
+                emit(&d, "%s.expand: conv %d 1 1 0 nobias from=%s\n%s.bn1: bn\n%s.relu1: relu6\n", n, hid, prev, n,
+                     n);
+            emit(&d, "%s.dw: dwconv 3 %d 1 nobias%s%s\n%s.bn2: bn\n%s.relu2: relu6\n", n, stride,
+                 t != 1 ? "" : " from=", t != 1 ? "" : prev, n, n);
+            emit(&d, "%s.project: conv %d 1 1 0 nobias\n%s.bn3: bn\n", n, out, n);
+            if (stride == 1 && in == out) {
+                emit(&d, "%s.add: add %s\n", n, prev);
+                snprintf(prev, sizeof prev, "%s.add", n);
+            } else {
+                snprintf(prev, sizeof prev, "%s.bn3", n);
+            }
+            in = out;
+        }
+    emit(&d, "head: conv 1280 1 1 0 nobias from=%s\nhead.bn: bn\nhead.relu: relu6\ngap: gap\nfc: fc 257\n", prev);
+    return mobilenet_v2_desc;
+}
+
 /* The built-ins, by the names the catalog uses (models/networks.cfg: training networks
  * and LC models); the executor trains and serves exactly these. */
 static const struct {
@@ -135,6 +178,7 @@ static const struct {
     {"resnet18", resnet18},
     {"resnet50", resnet50},    /* the LC model (inference at batch 1) */
     {"resnet50-ft", resnet50}, /* the case study's training network */
+    {"mobilenet-v2", mobilenet_v2},
 };
 
 const char *de_net_builtin_desc(const char *name)
@@ -147,7 +191,7 @@ const char *de_net_builtin_desc(const char *name)
     return NULL;
 }
 
-const char *de_net_builtin_list(void) { return "edgenet-s, resnet18, resnet50, resnet50-ft"; }
+const char *de_net_builtin_list(void) { return "edgenet-s, resnet18, resnet50, resnet50-ft, mobilenet-v2"; }
 
 void de_net_destroy(de_net *net)
 {
@@ -249,7 +293,7 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
     }
     const char *kind = tok[t0];
     int nobias = 0;
-    if (strcmp(kind, "conv") == 0 && nt - 1 > t0 && strcmp(tok[nt - 1], "nobias") == 0) {
+    if ((strcmp(kind, "conv") == 0 || strcmp(kind, "dwconv") == 0) && nt - 1 > t0 && strcmp(tok[nt - 1], "nobias") == 0) {
         nobias = 1; /* a convolution followed by batch norm needs no bias (torchvision's ResNets) */
         nt--;
     }
@@ -257,18 +301,21 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
     char **a = tok + t0 + 1;
     shape_of(net, L.in, &L.c, &L.h, &L.w);
     L.oc = L.c, L.oh = L.h, L.ow = L.w;
-    if (strcmp(kind, "conv") == 0 || strcmp(kind, "maxpool") == 0 || strcmp(kind, "avgpool") == 0) {
-        int conv = kind[0] == 'c';
-        L.kind = conv ? DE_LAYER_CONV : kind[0] == 'm' ? DE_LAYER_MAXPOOL : DE_LAYER_AVGPOOL;
+    if (strcmp(kind, "conv") == 0 || strcmp(kind, "dwconv") == 0 || strcmp(kind, "maxpool") == 0 ||
+        strcmp(kind, "avgpool") == 0) {
+        int conv = kind[0] == 'c', dw = kind[0] == 'd';
+        L.kind = conv ? DE_LAYER_CONV : dw ? DE_LAYER_DWCONV : kind[0] == 'm' ? DE_LAYER_MAXPOOL : DE_LAYER_AVGPOOL;
         int base = conv ? 1 : 0;
         if (na < base + 1 || na > base + 3)
             return de_err_set(err, DE_ESYNTAX, "%s:%d: %s: expected '%s' arguments", ctx, lineno, kind,
-                              conv ? "conv OUT K [STRIDE [PAD]] [nobias]" : "K [STRIDE [PAD]]");
+                              conv ? "conv OUT K [STRIDE [PAD]] [nobias]"
+                              : dw ? "dwconv K [STRIDE [PAD]] [nobias]"
+                                   : "K [STRIDE [PAD]]");
         if (conv && parse_int(a[0], 1, 65536, &L.oc))
             return de_err_set(err, DE_ERANGE, "%s:%d: conv OUT '%s' not in [1, 65536]", ctx, lineno, a[0]);
         if (parse_int(a[base], 1, 64, &L.k))
             return de_err_set(err, DE_ERANGE, "%s:%d: %s K '%s' not in [1, 64]", ctx, lineno, kind, a[base]);
-        L.stride = conv ? 1 : L.k;
+        L.stride = conv || dw ? 1 : L.k;
         if (na > base + 1 && parse_int(a[base + 1], 1, 64, &L.stride))
             return de_err_set(err, DE_ERANGE, "%s:%d: %s STRIDE '%s' not in [1, 64]", ctx, lineno, kind, a[base + 1]);
         if (na > base + 2 && parse_int(a[base + 2], 0, L.k - 1, &L.pad))
@@ -281,11 +328,18 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
         if (conv) {
             L.w_n = (size_t)L.oc * L.c * L.k * L.k;
             L.b_n = nobias ? 0 : (size_t)L.oc;
+        } else if (dw) { /* one K x K filter per channel */
+            L.w_n = (size_t)L.c * L.k * L.k;
+            L.b_n = nobias ? 0 : (size_t)L.c;
         }
-    } else if (strcmp(kind, "relu") == 0 || strcmp(kind, "gap") == 0 || strcmp(kind, "bn") == 0) {
+    } else if (strcmp(kind, "relu") == 0 || strcmp(kind, "relu6") == 0 || strcmp(kind, "gap") == 0 ||
+               strcmp(kind, "bn") == 0) {
         if (na)
             return de_err_set(err, DE_ESYNTAX, "%s:%d: %s takes no arguments", ctx, lineno, kind);
-        L.kind = kind[0] == 'r' ? DE_LAYER_RELU : kind[0] == 'g' ? DE_LAYER_GAP : DE_LAYER_BN;
+        L.kind = strcmp(kind, "relu6") == 0 ? DE_LAYER_RELU6
+                 : kind[0] == 'r'           ? DE_LAYER_RELU
+                 : kind[0] == 'g'           ? DE_LAYER_GAP
+                                            : DE_LAYER_BN;
         if (L.kind == DE_LAYER_GAP)
             L.oh = L.ow = 1;
         if (L.kind == DE_LAYER_BN) {
@@ -314,7 +368,7 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
                               a[0], L.c, L.h, L.w, c2, h2, w2);
     } else {
         return de_err_set(err, DE_ESYNTAX,
-                          "%s:%d: unknown layer kind '%s' (conv, relu, maxpool, avgpool, gap, fc, bn, add)", ctx,
+                          "%s:%d: unknown layer kind '%s' (conv, dwconv, relu, relu6, maxpool, avgpool, gap, fc, bn, add)", ctx,
                           lineno, kind);
     }
     L.w_off = net->n_params;
@@ -406,7 +460,7 @@ void de_net_init(de_net *net, uint64_t seed)
     for (int i = 0; i < net->n; i++) {
         de_layer *L = &net->layers[i];
         float *w = net->params + L->w_off, *b = net->params + L->b_off;
-        if (L->kind == DE_LAYER_CONV || L->kind == DE_LAYER_FC) {
+        if (de_layer_is_conv(L) || L->kind == DE_LAYER_FC) {
             double fan_in = (double)L->w_n / (double)L->oc;
             double sd = sqrt(2.0 / fan_in);
             for (size_t j = 0; j < L->w_n; j++)
@@ -451,8 +505,8 @@ double de_net_flops(const de_net *net)
     double f = 0;
     for (int i = 0; i < net->n; i++) {
         const de_layer *L = &net->layers[i];
-        if (L->kind == DE_LAYER_CONV || L->kind == DE_LAYER_FC)
-            f += 2.0 * (double)L->w_n * (L->kind == DE_LAYER_CONV ? (double)L->oh * L->ow : 1.0);
+        if (de_layer_is_conv(L) || L->kind == DE_LAYER_FC)
+            f += 2.0 * (double)L->w_n * (de_layer_is_conv(L) ? (double)L->oh * L->ow : 1.0);
     }
     return f;
 }
@@ -464,7 +518,7 @@ uint64_t de_net_hash(const de_net *net)
     h = de_fnv1a64(in, sizeof in, h);
     for (int i = 0; i < net->n; i++) {
         const de_layer *L = &net->layers[i];
-        int kind = (int)L->kind + (L->kind == DE_LAYER_CONV && L->b_n == 0 ? 64 : 0); /* nobias */
+        int kind = (int)L->kind + (de_layer_is_conv(L) && L->b_n == 0 ? 64 : 0); /* nobias */
         int v[11] = {kind, L->in, L->in2, L->c, L->h, L->w, L->oc, L->oh, L->ow, L->k * 4096 + L->stride,
                      L->pad};
         h = de_fnv1a64(v, sizeof v, h);

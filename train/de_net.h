@@ -1,7 +1,7 @@
 /* de_net.h — a CNN described as a list of layers: shapes, parameters, weight files.
  *
  * A network is parsed from a small text description (or taken from the built-ins
- * `edgenet-s`, `resnet18`, `resnet50` and `resnet50-ft`), its shapes are inferred, and every trainable tensor
+ * `edgenet-s`, `resnet18`, `resnet50`, `resnet50-ft` and `mobilenet-v2`), its shapes are inferred, and every trainable tensor
  * gets an offset into ONE contiguous float array of parameters, so that a gradient
  * or an optimizer state is one array of the same length (what the executor
  * all-reduces). Activations are NCHW, fp32. The loss (softmax cross-entropy) is
@@ -11,7 +11,10 @@
  *     input C H W                       (first line, once)
  *     [NAME:] conv OUT K [STRIDE [PAD]] [nobias]
  *                                       (K x K convolution with bias unless nobias; stride 1, pad 0)
+ *     [NAME:] dwconv K [STRIDE [PAD]] [nobias]
+ *                                       (depthwise: one K x K filter per channel, C -> C)
  *     [NAME:] relu
+ *     [NAME:] relu6                     (min(max(x, 0), 6), MobileNet's)
  *     [NAME:] maxpool K [STRIDE [PAD]]  (stride defaults to K; padding never wins)
  *     [NAME:] avgpool K [STRIDE [PAD]]  (averages the taps inside the image only)
  *     [NAME:] gap                       (global average pool -> C x 1 x 1)
@@ -40,7 +43,9 @@ typedef enum de_layer_kind {
     DE_LAYER_GAP,
     DE_LAYER_FC,
     DE_LAYER_BN,
-    DE_LAYER_ADD
+    DE_LAYER_ADD,
+    DE_LAYER_DWCONV, /* depthwise convolution (groups = channels) */
+    DE_LAYER_RELU6
 } de_layer_kind;
 
 /* One layer, shapes per image. Read-only for users of a net. */
@@ -50,12 +55,15 @@ typedef struct de_layer {
     int in, in2;         /* producer layers (-1: the network input); in2 only for ADD */
     int c, h, w;         /* input shape */
     int oc, oh, ow;      /* output shape */
-    int k, stride, pad;  /* CONV, MAXPOOL, AVGPOOL */
-    size_t w_off, w_n;   /* weights in the parameter array: CONV OC*C*K*K, FC OUT*IN, BN gamma C */
+    int k, stride, pad;  /* CONV, DWCONV, MAXPOOL, AVGPOOL */
+    size_t w_off, w_n;   /* weights in the parameter array: CONV OC*C*K*K, DWCONV C*K*K, FC OUT*IN, BN gamma C */
     size_t b_off, b_n;   /* biases: CONV OC, FC OUT, BN beta C */
     size_t s_off;        /* BN: running mean (C) then running variance (C) in the state array */
     int frozen;          /* 1: its parameters are not updated (no gradient is computed) */
 } de_layer;
+
+/* A convolution of either kind (weights OC x C/groups x K x K, optional biases). */
+static inline int de_layer_is_conv(const de_layer *L) { return L->kind == DE_LAYER_CONV || L->kind == DE_LAYER_DWCONV; }
 
 typedef struct de_net de_net;
 
@@ -65,7 +73,8 @@ int de_net_parse(const char *name, const char *desc, de_net **out, de_err *err);
 /* A built-in network, by its catalog name (models/networks.cfg): "edgenet-s" (3x64x64,
  * 257 classes, 454,465 parameters), "resnet18" (ResNet-18 with BN, 3x224x224, 257 classes),
  * "resnet50" and "resnet50-ft" (torchvision's ResNet-50 with BN, 3x224x224, 257 classes,
- * 24,034,625 parameters: the LC model and the case study's training network); classes > 0
+ * 24,034,625 parameters: the LC model and the case study's training network),
+ * "mobilenet-v2" (torchvision's, 257 classes, 2,553,089 parameters); classes > 0
  * replaces the number of classes. DE_EREF for an unknown name (the message lists them). */
 int de_net_builtin(const char *name, int classes, de_net **out, de_err *err);
 /* The description text of a built-in (static storage), NULL if unknown. */

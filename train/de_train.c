@@ -188,11 +188,17 @@ static void cpu_forward(de_trainer *tr, const float *x, int n, int train)
             else
                 de_layers_cpu_conv_fwd(L, n, in, P + L->w_off, bias_of(L, P), y, tr->ws, tr->ws_n);
             break;
+        case DE_LAYER_DWCONV:
+            de_layers_cpu_dwconv_fwd(L, n, in, P + L->w_off, bias_of(L, P), y);
+            break;
         case DE_LAYER_FC:
             de_layers_cpu_fc_fwd(L, n, in, P + L->w_off, P + L->b_off, y);
             break;
         case DE_LAYER_RELU:
             de_layers_cpu_relu_fwd(cnt, in, y);
+            break;
+        case DE_LAYER_RELU6:
+            de_layers_cpu_relu6_fwd(cnt, in, y);
             break;
         case DE_LAYER_MAXPOOL:
         case DE_LAYER_AVGPOOL:
@@ -258,10 +264,19 @@ static void cpu_backward(de_trainer *tr, int n)
                 first_write(tr, L->in, nin, 0);
             de_layers_cpu_fc_bwd(L, n, in, P + L->w_off, dy, dx, dw, db);
             break;
+        case DE_LAYER_DWCONV:
+            if (dx)
+                first_write(tr, L->in, nin, 0);
+            de_layers_cpu_dwconv_bwd(L, n, in, P + L->w_off, dy, dx, dw, db);
+            break;
         case DE_LAYER_RELU:
+        case DE_LAYER_RELU6:
             if (dx) {
                 first_write(tr, L->in, nin, 0);
-                de_layers_cpu_relu_bwd(cnt, tr->act[i], dy, dx);
+                if (L->kind == DE_LAYER_RELU)
+                    de_layers_cpu_relu_bwd(cnt, tr->act[i], dy, dx);
+                else
+                    de_layers_cpu_relu6_bwd(cnt, tr->act[i], dy, dx);
             }
             break;
         case DE_LAYER_MAXPOOL:
