@@ -202,7 +202,7 @@ static void run_help(FILE *out)
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
             "                    [--inject KIND:TARGET[*FACTOR|=RATE]@ITER|@SECONDSs] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
-            "                    [--metrics-port P]\n"
+            "                    [--listen ADDR] [--metrics-port P [--metrics-listen ADDR]]\n"
             "       deepedge run --cleanup [--out DIR]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
@@ -234,7 +234,13 @@ static void run_help(FILE *out)
             "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
             "model.weights, iterations.csv, ranks.csv, timeline.csv, lc_windows.csv, lc_cdf.csv,\n"
             "events.csv, logs, and the simulator's figures (timeline, lc_cdf, lc_latency .png/.svg).\n"
-            "--metrics-port P serves the live metrics in Prometheus text format on 127.0.0.1:P.\n"
+            "--metrics-port P serves the live metrics in Prometheus text format on ADDR:P\n"
+            "(--metrics-listen, default 127.0.0.1; 0.0.0.0 for a central Prometheus server).\n"
+            "The coordinator listens for its workers and LC services on --listen ADDR (default: loopback,\n"
+            "or every interface with --hosts, --hostfile or --report-host). Every connection must prove\n"
+            "the run's secret (256 random bits the coordinator hands its processes through the\n"
+            "environment, never on a command line) before anything else; others are closed and counted\n"
+            "(summary.json run.auth_refused).\n"
             "What a coordinator that died leaves behind (cgroups, network namespaces, temporary files of\n"
             "interrupted writes) is removed when the next run starts; --cleanup does only that.\n"
             "Exit status: 0 completed, 1 error or interrupted.\n");
@@ -267,6 +273,7 @@ int de_cmd_run(int argc, char **argv)
         {"lc-warmup", required_argument, 0, 'w'}, {"window", required_argument, 0, 'W'},
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
         {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'},
+        {"listen", required_argument, 0, 'L'},   {"metrics-listen", required_argument, 0, 'A'},
         {"stall-timeout", required_argument, 0, 'T'}, {"cleanup", no_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     de_run_opts o;
@@ -295,6 +302,8 @@ int de_cmd_run(int argc, char **argv)
             o.ranks_per_host = (int)v;
             break;
         case 'a': o.report_host = optarg; break;
+        case 'L': o.listen = optarg; break;
+        case 'A': o.metrics_listen = optarg; break;
         case 'm': o.mpi_args = optarg; break;
         case 'e': o.emulate = optarg; break;
         case 'l': o.links = optarg; break;

@@ -48,7 +48,10 @@ typedef struct de_run_opts {
     int max_restarts;          /* restarts after failures before giving up (default 3) */
     double stall_timeout_s;    /* no iteration for this long: the least recent device is lost (0: never) */
     int quiet;                 /* no live progress */
-    int metrics_port;          /* > 0: Prometheus text-format metrics on 127.0.0.1:PORT (/metrics) */
+    int metrics_port;          /* > 0: Prometheus text-format metrics on metrics_listen:PORT (/metrics) */
+    const char *metrics_listen; /* the metrics endpoint's address (NULL: 127.0.0.1) */
+    const char *listen;        /* the address the coordinator listens on for its processes (NULL: 127.0.0.1,
+                                * or 0.0.0.0 with hosts, a hostfile or a report host) */
     int plots;                 /* render the gnuplot figures */
     const char *exe;           /* the deepedge binary (NULL: /proc/self/exe) */
 } de_run_opts;

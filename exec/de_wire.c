@@ -11,7 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "de_util.h"
@@ -25,6 +31,82 @@ static int split_hostport(const char *hp, char *host, size_t n, char *port, size
     host[c - hp] = '\0';
     strcpy(port, c + 1);
     return 0;
+}
+
+int de_wire_random_hex(char *out, size_t n, de_err *err)
+{
+    unsigned char buf[64];
+    if (n > sizeof buf)
+        return de_err_set(err, DE_EINVAL, "de_wire_random_hex: %zu bytes asked, at most %zu", n, sizeof buf);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = getrandom(buf + got, n - got, 0);
+        if (k < 0 && errno != EINTR)
+            return de_err_set(err, DE_EIO, "getrandom: %s", strerror(errno));
+        got += k > 0 ? (size_t)k : 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", buf[i]);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return DE_OK;
+}
+
+void de_wire_mac(const char *secret, const char *nonce, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)nonce, strlen(nonce), mac, &len);
+    for (unsigned i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[64] = '\0';
+}
+
+int de_wire_auth_ok(const char *line, const char *secret, const char *nonce)
+{
+    char got[80], want[65];
+    if (de_wire_msg(line) != DE_MSG_AUTH || !de_wire_get(line, "mac", got, sizeof got) || strlen(got) != 64)
+        return 0;
+    de_wire_mac(secret, nonce, want);
+    return CRYPTO_memcmp(got, want, 64) == 0;
+}
+
+/* The coordinator's challenge on a fresh connection, answered: at most 10 s. */
+static int answer_challenge(int s, const char *hostport, de_err *err)
+{
+    const char *secret = getenv(DE_RUN_SECRET_ENV);
+    if (!secret || strlen(secret) != 2 * DE_WIRE_SECRET_BYTES)
+        return de_err_set(err, DE_EINVAL,
+                          "no run secret in the environment (%s): only the processes deepedge run starts can report "
+                          "to it",
+                          DE_RUN_SECRET_ENV);
+    de_wire_reader rd;
+    de_wire_reader_init(&rd);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        char *line;
+        int k = de_wire_next(&rd, s, &line);
+        if (k == DE_WIRE_LINE) {
+            char nonce[2 * DE_WIRE_NONCE_BYTES + 8], mac[65];
+            if (de_wire_msg(line) != DE_MSG_CHALLENGE || !de_wire_get(line, "nonce", nonce, sizeof nonce) ||
+                strlen(nonce) != 2 * DE_WIRE_NONCE_BYTES)
+                return de_err_set(err, DE_EIO, "%s: expected the coordinator's challenge, got another line",
+                                  hostport);
+            de_wire_mac(secret, nonce, mac);
+            if (de_wire_send(s, DE_MSG_AUTH, "mac=%s", mac))
+                return de_err_set(err, DE_EIO, "%s: the coordinator closed the connection", hostport);
+            return DE_OK;
+        }
+        if (k == DE_WIRE_LONG || k == DE_WIRE_CLOSED)
+            return de_err_set(err, DE_EIO, "%s: no challenge from the coordinator (connection %s)", hostport,
+                              k == DE_WIRE_CLOSED ? "closed" : "flooded");
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double left = 10.0 - ((double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec));
+        if (left <= 0)
+            return de_err_set(err, DE_EIO, "%s: no challenge from the coordinator within 10 s", hostport);
+        struct pollfd pf = {s, POLLIN, 0};
+        poll(&pf, 1, (int)(left * 1000) + 1);
+    }
 }
 
 int de_wire_connect(const char *hostport, int *fd, de_err *err)
@@ -55,6 +137,11 @@ int de_wire_connect(const char *hostport, int *fd, de_err *err)
         return de_err_set(err, DE_EIO, "cannot connect to the coordinator at %s: %s", hostport, strerror(e));
     int one = 1;
     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int rc = answer_challenge(s, hostport, err);
+    if (rc) {
+        close(s);
+        return rc;
+    }
     *fd = s;
     return DE_OK;
 }
@@ -165,7 +252,7 @@ int de_wire_next(de_wire_reader *rd, int fd, char **line)
 int de_wire_control(const char *line, de_msg *m, double *v)
 {
     de_msg k = de_wire_msg(line);
-    if (k == DE_MSG_COUNT || de_msg_sender(k) != DE_FROM_COORDINATOR)
+    if (k == DE_MSG_COUNT || k == DE_MSG_CHALLENGE || de_msg_sender(k) != DE_FROM_COORDINATOR)
         return -1;
     const char *arg = line + strcspn(line, " ");
     arg += strspn(arg, " ");

@@ -15,11 +15,13 @@
 
 #include "de_error.h"
 
-/* Who sends a kind of line. */
-typedef enum de_msg_from { DE_FROM_WORKER, DE_FROM_LC, DE_FROM_COORDINATOR } de_msg_from;
+/* Who sends a kind of line (DE_FROM_PEER: a worker or an LC service, before it says who). */
+typedef enum de_msg_from { DE_FROM_WORKER, DE_FROM_LC, DE_FROM_COORDINATOR, DE_FROM_PEER } de_msg_from;
 
 /* X(ID, "kind", sender, "to whom: keys") */
 #define DE_MSG_TABLE(X)                                                                                          \
+    X(CHALLENGE, "challenge", DE_FROM_COORDINATOR, "to every new connection, first: nonce (128 random bits, hex)") \
+    X(AUTH, "auth", DE_FROM_PEER, "its first line: mac = HMAC-SHA256(run secret, nonce), hex")                    \
     X(HELLO, "hello", DE_FROM_WORKER, "its first line: rank dev pid host batch")                                 \
     X(BACKEND, "backend", DE_FROM_WORKER, "rank dev backend (cpu | cuda)")                                       \
     X(ITER, "iter", DE_FROM_WORKER, "each iteration: rank dev g total epoch batch compute throttle sync mpi pad " \
@@ -57,7 +59,26 @@ de_msg de_wire_msg(const char *line);
  * a '\n'. Returns 0, or -1 when the peer is gone (no SIGPIPE) or fd < 0. */
 int de_wire_send(int fd, de_msg m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Connects to "HOST:PORT" (numeric or resolvable host). *fd: the socket. */
+/* ---- authentication ----
+ * Every run has a secret of 256 random bits (getrandom), which the coordinator hands to
+ * the processes it starts through the environment (DE_RUN_SECRET_ENV; mpiexec forwards
+ * it with -x), never on a command line. On every connection the coordinator first sends
+ * `challenge nonce=N` (128 fresh random bits); the peer's first line must be
+ * `auth mac=M` with M = HMAC-SHA256(secret, N): the secret never travels, and a captured
+ * reply is worth nothing on another connection. Anything else closes the connection. */
+#define DE_RUN_SECRET_ENV "DEEPEDGE_RUN_SECRET"
+#define DE_WIRE_SECRET_BYTES 32
+#define DE_WIRE_NONCE_BYTES 16
+/* n random bytes (getrandom) as 2n lowercase hex digits and a NUL in out. */
+int de_wire_random_hex(char *out, size_t n, de_err *err);
+/* HMAC-SHA256(secret, nonce) as 64 hex digits and a NUL. */
+void de_wire_mac(const char *secret, const char *nonce, char out[65]);
+/* 1 when line is `auth mac=M` with the right M for secret and nonce (constant time). */
+int de_wire_auth_ok(const char *line, const char *secret, const char *nonce);
+
+/* Connects to "HOST:PORT" (numeric or resolvable host) and answers the coordinator's
+ * challenge with the run secret of the environment (DE_EINVAL without one: only the
+ * processes `deepedge run` starts can report to it). *fd: the socket. */
 int de_wire_connect(const char *hostport, int *fd, de_err *err);
 /* Lines read from a connection without blocking, by the coordinator (every worker and
  * LC service) and by its processes (the control lines). A line has at most

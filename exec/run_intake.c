@@ -1,7 +1,10 @@
 /* run_intake.c — the coordinator's connections and the lines they carry: one handler
  * per message kind of the wire's table (exec/de_wire.h); run_internal.h.
  *
- * No line is trusted. A connection is nobody until its first line, a `hello` (a worker
+ * No line is trusted. A connection must first answer the coordinator's challenge with
+ * the run secret (de_wire.h): a wrong or missing answer, an over-long first line or 10 s
+ * of silence closes it (counted in run.auth_refused). Then it is nobody until its next
+ * line, a `hello` (a worker
  * rank of the running launch) or an `lchello` (an LC service); that binds its identity
  * for good, and no other connection may claim it while it lives. From then on it may only
  * send the kinds its sender may send (the table's sender column); every field a handler
@@ -373,8 +376,26 @@ static void refuse(run *r, run_conn *c, const char *why, const char *line)
     }
 }
 
+/* A connection that did not prove the run secret: closed and counted, the first ones logged. */
+static void refuse_auth(run *r, run_conn *c, const char *why)
+{
+    r->auth_refused++;
+    run_event(r, "auth", "connection closed: %s", why);
+    shutdown(c->fd, SHUT_RDWR);
+    c->refused = REFUSED_MAX; /* nothing more from it */
+}
+
 static void handle_line(run *r, run_conn *c, const char *line)
 {
+    if (!c->authed) {
+        if (c->refused >= REFUSED_MAX)
+            return; /* closing */
+        if (de_wire_auth_ok(line, r->secret, c->nonce))
+            c->authed = 1;
+        else
+            refuse_auth(r, c, de_wire_msg(line) == DE_MSG_AUTH ? "wrong run secret" : "its first line is no auth");
+        return;
+    }
     de_msg m = de_wire_msg(line);
     const char *why = NULL;
     int bound = c->rank >= 0 || c->task >= 0, first = m == DE_MSG_HELLO || m == DE_MSG_LCHELLO;
@@ -412,6 +433,13 @@ run_conn *run_adopt(run *r, int fd)
     c->rank = -1;
     c->task = -1;
     c->launch = r->launch;
+    c->opened_t = run_rel(r);
+    de_err err;
+    if (de_wire_random_hex(c->nonce, DE_WIRE_NONCE_BYTES, &err) || de_wire_send(fd, DE_MSG_CHALLENGE, "nonce=%s", c->nonce)) {
+        close(fd);
+        c->fd = -1;
+        return NULL;
+    }
     return c;
 }
 
@@ -483,6 +511,8 @@ static void read_conn(run *r, run_conn *c)
         int k = de_wire_next(&c->rd, c->fd, &line);
         if (k == DE_WIRE_LINE)
             handle_line(r, c, line);
+        else if (k == DE_WIRE_LONG && !c->authed)
+            refuse_auth(r, c, "an over-long first line");
         else if (k == DE_WIRE_LONG)
             refuse(r, c, "a line over 8 KiB", "");
         else if (k == DE_WIRE_CLOSED)
@@ -508,7 +538,14 @@ void run_pump(run *r, int timeout_ms)
             pf[n].events = POLLIN;
             map[n++] = i;
         }
-    if (poll(pf, (nfds_t)n, timeout_ms) <= 0)
+    int ready = poll(pf, (nfds_t)n, timeout_ms);
+    double now = run_rel(r);
+    for (int i = 0; i < r->n_conns; i++) { /* silent strangers do not keep a slot */
+        run_conn *c = &r->conns[i];
+        if (c->fd >= 0 && !c->authed && c->refused < REFUSED_MAX && now - c->opened_t > 10.0)
+            refuse_auth(r, c, "no auth within 10 s");
+    }
+    if (ready <= 0)
         return;
     if (pf[0].revents)
         accept_all(r);

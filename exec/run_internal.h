@@ -45,6 +45,9 @@ typedef struct run_conn {
     int launch;        /* launch the worker belongs to */
     int bye;           /* it said goodbye: its closing is no failure */
     int refused;       /* lines refused (unknown, malformed, out of range, not its to send) */
+    int authed;        /* answered the challenge with the run secret */
+    char nonce[2 * DE_WIRE_NONCE_BYTES + 1]; /* its challenge */
+    double opened_t;   /* when it was accepted (an unauthenticated one is closed after 10 s) */
 } run_conn;
 
 /* An LC service. */
@@ -129,6 +132,8 @@ typedef struct run {
     double lost_s, recovery_s_sum, ckpt_s_sum, planning_s_sum;
     cJSON *events, *recoveries;
     long refused;                  /* lines refused by the intake, all connections */
+    long auth_refused;             /* connections closed for not proving the run secret */
+    char secret[2 * DE_WIRE_SECRET_BYTES + 1]; /* the run secret (de_wire.h), hex */
     struct { const char *kind; long n; } event_count[32]; /* events per kind (repeats past a bound are counted only) */
     int n_event_kinds;
     double *decision_t;

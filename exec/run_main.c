@@ -142,6 +142,8 @@ int run_open(run *r, de_err *err)
         rc = run_check_opts(r, err);
     if (rc)
         return rc;
+    if ((rc = de_wire_random_hex(r->secret, DE_WIRE_SECRET_BYTES, err)))
+        return rc;
     const de_scenario *s = r->s;
     r->tasks = de_calloc((size_t)s->n_tasks + 1, sizeof *r->tasks);
     r->devs = de_calloc((size_t)s->n_devices + 1, sizeof *r->devs);

@@ -148,6 +148,8 @@ static void mpiexec_globals(const run *r, argl *l)
     arg(l, "none");
     arg(l, "-x");
     arg(l, "OMP_NUM_THREADS");
+    arg(l, "-x");
+    arg(l, DE_RUN_SECRET_ENV); /* the value travels in mpiexec's environment, not on a command line */
     arg_words(l, r->o->mpi_args);
 }
 

@@ -141,6 +141,7 @@ static cJSON *run_fields(run *r)
     cJSON_AddItemToObject(x, "predicted_iteration_time_s", de_summary_num(r->plan.iteration_time_s));
     cJSON_AddNumberToObject(x, "restarts", r->restarts);
     cJSON_AddNumberToObject(x, "lines_refused", (double)r->refused);
+    cJSON_AddNumberToObject(x, "auth_refused", (double)r->auth_refused);
     cJSON_AddNumberToObject(x, "recovery_time_s", r->recovery_s_sum);
     cJSON_AddItemToObject(x, "recoveries", cJSON_Duplicate(r->recoveries, 1));
     cJSON *devs = cJSON_AddArrayToObject(x, "devices");

@@ -276,22 +276,27 @@ int run_listen(run *r, de_err *err)
         snprintf(host, sizeof host, "%s", o->report_host);
     else if (o->hostfile || o->use_hosts)
         gethostname(host, sizeof host);
-    rc = de_wire_listen(o->hostfile || o->use_hosts || o->report_host || r->netns ? "0.0.0.0" : "127.0.0.1", 0,
-                        &r->lfd, &r->port, err);
-    if (rc)
-        return rc;
+    const char *bind = o->listen                                                          ? o->listen
+                       : o->hostfile || o->use_hosts || o->report_host || r->netns ? "0.0.0.0"
+                                                                                  : "127.0.0.1";
+    if ((rc = de_wire_listen(bind, 0, &r->lfd, &r->port, err)))
+        return de_err_set(err, rc, "--listen %s: %s", bind, err->msg);
     snprintf(r->report, sizeof r->report, "%s:%d", host, r->port);
+    run_event(r, "listen", "workers and LC services report to %s (bound to %s:%d; each proves the run secret)",
+              r->report, bind, r->port);
     if (o->metrics_port > 0) {
         int mport;
-        if ((rc = de_wire_listen("127.0.0.1", o->metrics_port, &r->mfd, &mport, err)))
-            return rc;
-        run_event(r, "metrics", "Prometheus text format on http://127.0.0.1:%d/metrics", mport);
+        const char *maddr = o->metrics_listen ? o->metrics_listen : "127.0.0.1";
+        if ((rc = de_wire_listen(maddr, o->metrics_port, &r->mfd, &mport, err)))
+            return de_err_set(err, rc, "--metrics-listen %s: %s", maddr, err->msg);
+        run_event(r, "metrics", "Prometheus text format on http://%s:%d/metrics", maddr, mport);
     }
     /* Kernel threads, and OpenMPI's consent to run as root (workers and LC services
      * placed on hosts both go through mpiexec). */
     char ts[16];
     snprintf(ts, sizeof ts, "%d", r->s->exec.threads);
     setenv("OMP_NUM_THREADS", ts, 1);
+    setenv(DE_RUN_SECRET_ENV, r->secret, 1); /* the children's proof (de_wire.h); never on a command line */
     if (geteuid() == 0) {
         setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
         setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);

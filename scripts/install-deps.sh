@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
-      libgsl-dev libconfig-dev libcunit1-dev libcjson-dev
+      libgsl-dev libconfig-dev libcunit1-dev libcjson-dev libssl-dev
       gnuplot-nox libopenmpi-dev openmpi-bin
       libjpeg62-turbo-dev libopenblas-dev
       clang libclang-rt-dev)  # the clang build and libFuzzer (make fuzz)

@@ -2,7 +2,9 @@
  * (exec/run_intake.c). A coordinator is opened for a two-device scenario (everything but
  * processes and a port: run_open), a launch is marked as running, and four connections
  * (socket pairs, run_adopt) send the input's lines: a line starting with 0-3 goes to
- * that connection, "x" and a digit closes one, any other line goes to connection 0. The
+ * that connection, "x" and a digit closes one, any other line goes to connection 0.
+ * Connections 0-2 have answered the coordinator's challenge with the run secret, as the
+ * run's own processes do; connection 3 has not (its first line meets the challenge). The
  * devices are placed on hosts (--hosts), where a hello's pid cannot be checked: the
  * intake's other rules are all that hold a forger back. */
 #include <signal.h>
@@ -87,9 +89,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     int peer[NCONN];
     for (int i = 0; i < NCONN; i++) {
         int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || !run_adopt(r, sv[0]))
+        run_conn *c;
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || !(c = run_adopt(r, sv[0])))
             de_fuzz_die("socketpair");
         peer[i] = sv[1];
+        if (i < NCONN - 1) { /* these answer the challenge as the run's processes do */
+            char mac[65], line[128];
+            de_wire_mac(r->secret, c->nonce, mac);
+            int k = snprintf(line, sizeof line, "auth mac=%s\n", mac);
+            (void)!send(peer[i], line, (size_t)k, MSG_NOSIGNAL);
+        }
     }
     for (size_t at = 0; at < n;) {
         const uint8_t *nl = memchr(data + at, '\n', n - at);
