@@ -14,6 +14,7 @@
 #include "de_conf.h"
 #include "de_emulate.h"
 #include "de_lcserve.h"
+#include "de_lcwatch.h"
 #include "de_exec_net.h"
 #include "de_net.h"
 #include "de_run.h"
@@ -95,6 +96,78 @@ static void on_term(int sig)
     lc_stop = 1;
 }
 
+/* Reports a failure of the LC process to the coordinator (fd may be -1) and on stderr. */
+static int lc_fail(int fd, const char *task, const char *msg)
+{
+    char m[1024];
+    de_wire_text(msg, m, sizeof m);
+    de_wire_send(fd, DE_MSG_LCERROR, "task=%s msg=%s", task, m);
+    return de_cli_fail("LC task '%s': %s", task, msg);
+}
+
+/* An LC task that stands for an existing service (lc_tasks.[i].service): its latencies are
+ * observed (exec/de_lcwatch.h) and reported as the synthetic service's are; the service
+ * joins its device's cgroup when it names its pid. */
+static int observe(const de_scenario *s, const de_lc_task *t, const char *report, const char *cgroup, int duty,
+                   double duration, uint64_t seed)
+{
+    de_err err;
+    de_err_clear(&err);
+    int fd = -1;
+    if (report && de_wire_connect(report, &fd, &err))
+        return de_cli_fail("LC task '%s': %s", t->name, err.msg);
+    const de_lc_service *v = &t->svc;
+    int rc = DE_EXIT_OK;
+    if (v->pid_file && (cgroup || duty)) {
+        char *text = de_file_read(v->pid_file, NULL);
+        char *end = NULL;
+        long pid = text ? strtol(text, &end, 10) : 0;
+        int ok = text && end != text && pid > 1 && pid <= 4194304 && kill((pid_t)pid, 0) == 0;
+        free(text);
+        char m[1200];
+        if (!ok) {
+            snprintf(m, sizeof m, "service.pid_file %s: no running process's pid in it", v->pid_file);
+            rc = lc_fail(fd, t->name, m);
+            goto out;
+        }
+        if (!cgroup) {
+            snprintf(m, sizeof m,
+                     "service pid %ld runs outside its device's CPU budget: duty-cycle emulation throttles only "
+                     "deepedge's own processes (use cgroup emulation)",
+                     pid);
+            de_wire_text(m, m, sizeof m);
+            de_wire_send(fd, DE_MSG_LCERROR, "task=%s msg=%s", t->name, m);
+        } else if (de_cgroup_join(cgroup, (pid_t)pid, &err)) {
+            snprintf(m, sizeof m, "service pid %ld: %s", pid, err.msg);
+            rc = lc_fail(fd, t->name, m);
+            goto out;
+        }
+    }
+    de_wire_send(fd, DE_MSG_LCHELLO, "task=%s dev=%s pid=%ld", t->name, s->devices[t->device].name, (long)getpid());
+    de_lc_watch_opts o;
+    memset(&o, 0, sizeof o);
+    o.task = t->name;
+    o.svc = v;
+    o.rate = t->rate;
+    o.trace = t->trace;
+    o.deadline_s = t->deadline_s;
+    o.duration_s = duration;
+    o.seed = de_prng_seed(s->exec.seed ^ seed, (uint64_t)(t - s->tasks));
+    o.fd = fd;
+    o.stop = &lc_stop;
+    de_lc_serve_stats st;
+    if (de_lc_watch(&o, &st, &err)) {
+        rc = lc_fail(fd, t->name, err.msg);
+        goto out;
+    }
+    de_wire_send(fd, DE_MSG_LCBYE, "task=%s n=%ld viol=%ld p50=%.6f p95=%.6f p99=%.6f svc=%.6f", t->name, st.requests,
+                 st.violations, st.p50_s, st.p95_s, st.p99_s, st.service_mean_s);
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 int de_cmd_lc(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -146,6 +219,10 @@ int de_cmd_lc(int argc, char **argv)
     }
     const de_lc_task *t = &s->tasks[ti];
     const de_device_type *type = &s->catalog->types[s->devices[t->device].type];
+    if (t->svc.kind != DE_LC_SVC_NONE) {
+        rc = observe(s, t, report, cgroup, duty, duration, (uint64_t)seed);
+        goto done;
+    }
     if (de_exec_lc_model(&s->catalog->lc_models[t->model], 10, &net, &err)) {
         rc = de_cli_fail("%s: LC task '%s': %s", scen_path, task, err.msg);
         goto done;

@@ -41,6 +41,20 @@ static const de_key k_task[] = {
     {"rate_trace", DE_KEY_STRING, 0, 0, 0, NULL, "path", "CSV time_s,rate_rps, relative to this file (or rate)", NULL},
     {"deadline_ms", DE_KEY_FLOAT, 1, 1e-3, 1e7, NULL, "ms", "latency deadline at the percentile", NULL},
     {"percentile", DE_KEY_FLOAT, 0, 1, 99.999, "95", "%", "latency percentile the deadline applies to", NULL},
+    {"service", DE_KEY_GROUP, 0, 0, 0, NULL, "", "deepedge run: observe an existing service instead of serving the model (the planner still predicts it as the model)", NULL},
+};
+static const de_key k_service[] = {
+    {"probe", DE_KEY_STRING, 0, 0, 0, NULL, "", "http | tcp: deepedge sends the task's requests (open loop, at its rate) to address and times each reply", NULL},
+    {"address", DE_KEY_STRING, 0, 0, 0, NULL, "HOST:PORT", "probe: where the service listens", NULL},
+    {"path", DE_KEY_STRING, 0, 0, 0, "/", "", "probe http: the path requested (GET; a reply not 2xx counts as a failed request)", NULL},
+    {"request", DE_KEY_STRING, 0, 0, 0, "ping", "", "probe tcp: the line sent; the reply is one line back", NULL},
+    {"log", DE_KEY_STRING, 0, 0, 0, NULL, "path", "a latency log the service appends to, one request per line, relative to this file", NULL},
+    {"column", DE_KEY_INT, 0, 1, 64, "1", "", "log: the whitespace-separated column holding the latency", NULL},
+    {"metrics", DE_KEY_STRING, 0, 0, 0, NULL, "URL", "a Prometheus endpoint (http://HOST:PORT/PATH) with the service's latency histogram", NULL},
+    {"histogram", DE_KEY_STRING, 0, 0, 0, NULL, "", "metrics: the histogram's name (its _bucket series, le in seconds)", NULL},
+    {"unit", DE_KEY_STRING, 0, 0, 0, "ms", "", "log: unit of the latencies, s | ms | us", NULL},
+    {"interval_s", DE_KEY_FLOAT, 0, 0.05, 3600, "1", "s", "metrics: scrape period; log: how often the file is read", NULL},
+    {"pid_file", DE_KEY_STRING, 0, 0, 0, NULL, "path", "a file holding the service's pid: under cgroup emulation the service joins its device's CPU budget", NULL},
 };
 static const de_key k_job[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique job name", NULL},
@@ -92,6 +106,7 @@ void de_scenario_print_keys(FILE *out)
     de_conf_print_table(out, "links.[i]", k_link, DE_NKEYS(k_link));
     de_conf_print_table(out, "devices.[i]", k_device, DE_NKEYS(k_device));
     de_conf_print_table(out, "lc_tasks.[i]", k_task, DE_NKEYS(k_task));
+    de_conf_print_table(out, "lc_tasks.[i].service", k_service, DE_NKEYS(k_service));
     de_conf_print_table(out, "jobs.[i]", k_job, DE_NKEYS(k_job));
     de_conf_print_table(out, "planner", k_planner, DE_NKEYS(k_planner));
     de_conf_print_table(out, "faults.[i]", k_fault, DE_NKEYS(k_fault));
@@ -196,6 +211,77 @@ static int load_devices(de_scenario *s, config_setting_t *list, de_err *err)
     return DE_OK;
 }
 
+static const char *const SERVICE_KINDS[] = {"", "probe http", "probe tcp", "log", "metrics"};
+
+const char *de_lc_service_kind_name(de_lc_service_kind k)
+{
+    return (unsigned)k < sizeof SERVICE_KINDS / sizeof SERVICE_KINDS[0] ? SERVICE_KINDS[k] : "?";
+}
+
+/* An observed service (lc_tasks.[i].service): exactly one of probe, log and metrics, with
+ * what that kind needs; paths resolved against the scenario's folder. */
+static int load_service(config_setting_t *g, de_lc_service *v, const char *dir, de_err *err)
+{
+    memset(v, 0, sizeof *v);
+    if (!g)
+        return DE_OK;
+    char loc[1024];
+    const char *probe, *address, *path, *request, *log, *metrics, *histogram, *unit, *pid_file;
+    long long column;
+    int rc = de_conf_check_keys(g, k_service, DE_NKEYS(k_service), err);
+    if (rc)
+        return rc;
+    DE_CONF_GET(string, g, k_service, "probe", &probe);
+    DE_CONF_GET(string, g, k_service, "address", &address);
+    DE_CONF_GET(string, g, k_service, "path", &path);
+    DE_CONF_GET(string, g, k_service, "request", &request);
+    DE_CONF_GET(string, g, k_service, "log", &log);
+    DE_CONF_GET(int, g, k_service, "column", &column);
+    DE_CONF_GET(string, g, k_service, "metrics", &metrics);
+    DE_CONF_GET(string, g, k_service, "histogram", &histogram);
+    DE_CONF_GET(string, g, k_service, "unit", &unit);
+    DE_CONF_GET(float, g, k_service, "interval_s", &v->interval_s);
+    DE_CONF_GET(string, g, k_service, "pid_file", &pid_file);
+    if (!!probe + !!log + !!metrics != 1) {
+        where_key(g, NULL, loc, sizeof loc);
+        return de_err_set(err, DE_EMISSING, "%s: exactly one of 'probe' (http | tcp), 'log' (path) and 'metrics' (URL)",
+                          loc);
+    }
+    if (probe) {
+        if (strcmp(probe, "http") && strcmp(probe, "tcp")) {
+            where_key(g, "probe", loc, sizeof loc);
+            return de_err_set(err, DE_ERANGE, "%s: '%s' is not http or tcp", loc, probe);
+        }
+        if (!address || !strchr(address, ':')) {
+            where_key(g, address ? "address" : NULL, loc, sizeof loc);
+            return de_err_set(err, DE_EMISSING, "%s: probe %s needs address = \"HOST:PORT\"", loc, probe);
+        }
+        v->kind = probe[0] == 'h' ? DE_LC_SVC_HTTP : DE_LC_SVC_TCP;
+    } else if (log) {
+        double scale = strcmp(unit, "s") == 0 ? 1 : strcmp(unit, "ms") == 0 ? 1e-3 : strcmp(unit, "us") == 0 ? 1e-6 : 0;
+        if (!scale) {
+            where_key(g, "unit", loc, sizeof loc);
+            return de_err_set(err, DE_ERANGE, "%s: '%s' is not s, ms or us", loc, unit);
+        }
+        v->kind = DE_LC_SVC_LOG;
+        v->log = de_path_join(dir, log);
+        v->column = (int)column;
+        v->unit_s = scale;
+    } else {
+        if (strncmp(metrics, "http://", 7) != 0 || !histogram || !*histogram) {
+            where_key(g, histogram ? "metrics" : NULL, loc, sizeof loc);
+            return de_err_set(err, DE_EINVAL, "%s: metrics needs an http:// URL and histogram = \"NAME\"", loc);
+        }
+        v->kind = DE_LC_SVC_METRICS;
+        v->histogram = de_strdup(histogram);
+    }
+    v->address = address ? de_strdup(address) : NULL;
+    v->path = de_strdup(metrics ? metrics : path);
+    v->request = de_strdup(request);
+    v->pid_file = pid_file ? de_path_join(dir, pid_file) : NULL;
+    return DE_OK;
+}
+
 static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const char *dir, de_err *err)
 {
     const de_catalog *cat = s->catalog;
@@ -243,7 +329,7 @@ static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const c
     t->name = de_strdup(name);
     t->deadline_s = deadline_ms * 1e-3;
     t->percentile = pct / 100.0;
-    return DE_OK;
+    return load_service(config_setting_get_member(g, "service"), &t->svc, dir, err);
 }
 
 static int load_tasks(de_scenario *s, config_setting_t *list, const char *dir, de_err *err)
@@ -675,6 +761,8 @@ void de_scenario_destroy(de_scenario *s)
     for (int i = 0; i < s->n_tasks; i++) {
         free(s->tasks[i].name);
         de_rate_trace_destroy(s->tasks[i].trace);
+        de_lc_service *v = &s->tasks[i].svc;
+        free(v->address), free(v->path), free(v->request), free(v->log), free(v->histogram), free(v->pid_file);
     }
     for (int i = 0; i < s->n_jobs; i++)
         free(s->jobs[i].name);

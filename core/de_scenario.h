@@ -31,6 +31,33 @@ typedef struct de_device {
     char *host;             /* its host for `deepedge run --hosts` (NULL: none) */
 } de_device;
 
+/* An existing service an LC task stands for (lc_tasks.[i].service): `deepedge run`
+ * observes it instead of serving the task's model; the planner and the simulator still
+ * predict it as the model. */
+typedef enum de_lc_service_kind {
+    DE_LC_SVC_NONE = 0, /* deepedge serves the model itself */
+    DE_LC_SVC_HTTP,     /* deepedge sends GET path to address at the task's rate, times each reply */
+    DE_LC_SVC_TCP,      /* deepedge sends the request line to address, times the reply line */
+    DE_LC_SVC_LOG,      /* the service's latency log, read as it grows */
+    DE_LC_SVC_METRICS   /* the service's Prometheus latency histogram, scraped */
+} de_lc_service_kind;
+
+typedef struct de_lc_service {
+    de_lc_service_kind kind;
+    char *address;      /* probes: HOST:PORT */
+    char *path;         /* http: the path; metrics: the URL */
+    char *request;      /* tcp: the line sent */
+    char *log;          /* log: the file (resolved) */
+    int column;         /* log: 1-based column of the latency */
+    double unit_s;      /* log: seconds per unit */
+    char *histogram;    /* metrics: the histogram's name */
+    double interval_s;  /* metrics: scrape period; log: read period */
+    char *pid_file;     /* the service's pid, for its device's CPU budget (NULL: none) */
+} de_lc_service;
+
+/* "probe http", "log", ... ("" for none). */
+const char *de_lc_service_kind_name(de_lc_service_kind k);
+
 typedef struct de_lc_task {
     char *name;
     int device;             /* index into devices */
@@ -39,6 +66,7 @@ typedef struct de_lc_task {
     de_rate_trace *trace;   /* or a rate trace (owned) */
     double deadline_s;
     double percentile;      /* fraction in (0,1), e.g. 0.95 */
+    de_lc_service svc;      /* deepedge run: an existing service to observe (kind NONE: serve the model) */
 } de_lc_task;
 
 typedef struct de_job {

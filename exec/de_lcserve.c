@@ -29,21 +29,26 @@ static double gap(uint64_t *rng, double r)
     return -log1p(-de_prng_uniform(rng)) / r;
 }
 
-/* The next arrival after t: Poisson at the current rate, or thinning against the trace's peak. */
-static double next_arrival(const de_lc_serve_opts *o, uint64_t *rng, double rate, double t, double t_start)
+double de_lc_next_arrival(const de_rate_trace *trace, double trace_t0_s, uint64_t *rng, double rate, double t,
+                          double t_start)
 {
-    if (!o->trace)
+    if (!trace)
         return t + gap(rng, rate);
-    double peak = de_rate_trace_peak(o->trace);
+    double peak = de_rate_trace_peak(trace);
     for (int guard = 0; guard < 1000000; guard++) {
         t += gap(rng, peak);
         if (!isfinite(t))
             return t;
-        double r = de_rate_trace_at(o->trace, o->trace_t0_s + (t - t_start));
+        double r = de_rate_trace_at(trace, trace_t0_s + (t - t_start));
         if (de_prng_uniform(rng) * peak < r)
             return t;
     }
     return INFINITY;
+}
+
+static double next_arrival(const de_lc_serve_opts *o, uint64_t *rng, double rate, double t, double t_start)
+{
+    return de_lc_next_arrival(o->trace, o->trace_t0_s, rng, rate, t, t_start);
 }
 
 int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err)

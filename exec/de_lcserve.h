@@ -47,4 +47,9 @@ typedef struct de_lc_serve_stats {
 /* Serves until the duration ends or it is stopped. */
 int de_lc_serve(const de_lc_serve_opts *o, de_lc_serve_stats *st, de_err *err);
 
+/* The open-loop arrival after t: Poisson at rate, or (trace != NULL) the trace's rate at
+ * trace_t0_s + (t - t_start) by thinning against its peak. INFINITY when none comes. */
+double de_lc_next_arrival(const de_rate_trace *trace, double trace_t0_s, uint64_t *rng, double rate, double t,
+                          double t_start);
+
 #endif

@@ -324,6 +324,7 @@ static const char *on_lcreq(run *r, run_conn *c, const char *line, double t)
         return NULL;
     }
     int late = lat > r->s->tasks[c->task].deadline_s;
+    T->failed += count_field(line, "fail", 0, 1, 0); /* an observed service's failed request (de_lcwatch.h) */
     T->svc_sum += svc;
     de_hist_add(&T->all, lat);
     de_hist_add(&T->win, lat);

@@ -58,6 +58,7 @@ typedef struct run_task {
     int restarts;      /* times the coordinator restarted it after it died */
     de_hist all, alone, win;
     long n, late, win_late;
+    long failed;       /* requests an observed service failed (counted late too) */
     double dropped, win_dropped;  /* requests that arrived while its device was down (rate x time) */
     double dropped_until;         /* ... accounted up to this time */
     double svc_sum, svc_alone_sum; /* forward-pass time alone, next to training */

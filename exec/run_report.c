@@ -239,6 +239,15 @@ static cJSON *summarize(run *r, double train_s, const char *status)
     de_summary sm = {"run", r->plan.policy, 1, &J, T, D, r->n_decisions, r->decision_t,
                      (const char *const *)r->decision_line};
     cJSON *o = de_summary_json(&sm, &r->st);
+    cJSON *tasks = cJSON_GetObjectItem(o, "lc_tasks");
+    for (int t = 0; t < s->n_tasks && tasks; t++) { /* run only: what served the task */
+        cJSON *it = cJSON_GetArrayItem(tasks, t);
+        const de_lc_service *v = &s->tasks[t].svc;
+        if (!it)
+            continue;
+        cJSON_AddStringToObject(it, "served_by", v->kind == DE_LC_SVC_NONE ? "deepedge" : de_lc_service_kind_name(v->kind));
+        cJSON_AddNumberToObject(it, "failed", (double)r->tasks[t].failed);
+    }
     cJSON_AddItemToObject(o, "run", run_fields(r));
     free(T);
     free(D);

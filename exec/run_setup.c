@@ -50,6 +50,8 @@ int run_check_opts(run *r, de_err *err)
                               o->inject[i]);
     }
     for (int ti = 0; ti < s->n_tasks; ti++) {
+        if (s->tasks[ti].svc.kind != DE_LC_SVC_NONE)
+            continue; /* an existing service, observed: the engine need not run its model */
         de_net *probe = NULL;
         de_err nerr;
         int bad = de_exec_lc_model(&s->catalog->lc_models[s->tasks[ti].model], 10, &probe, &nerr);

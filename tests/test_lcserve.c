@@ -11,10 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "de_emulate.h"
 #include "de_lcserve.h"
+#include "de_lcwatch.h"
 #include "de_test.h"
 #include "de_trace.h"
 #include "de_util.h"
@@ -154,6 +157,78 @@ static void test_wire(void)
     de_net_destroy(net);
 }
 
+/* A Prometheus exposition: every label set of a bound summed, bounds sorted, +Inf last,
+ * other series (NAME_count, NAME_sum, another histogram whose name extends it) ignored. */
+static void test_prom_histogram(void)
+{
+    const char *text = "# HELP app_seconds latency\n# TYPE app_seconds histogram\n"
+                       "app_seconds_bucket{path=\"/a\",le=\"0.1\"} 3\n"
+                       "app_seconds_bucket{path=\"/b\",le=\"0.1\"} 2\n"
+                       "app_seconds_bucket{path=\"/a\",le=\"+Inf\"} 4\n"
+                       "app_seconds_bucket{path=\"/b\",le=\"+Inf\"} 2\n"
+                       "app_seconds_bucket{path=\"/a\",le=\"0.01\"} 1\n"
+                       "app_seconds_bucket{path=\"/b\",le=\"0.01\"} 0\n"
+                       "app_seconds_count 6\napp_seconds_sum 0.4\n"
+                       "app_seconds_total_bucket{le=\"0.1\"} 99\n";
+    double le[8], c[8];
+    int n = de_prom_histogram(text, "app_seconds", le, c, 8);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT_DOUBLE_EQUAL(le[0], 0.01, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c[0], 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(le[1], 0.1, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c[1], 5, 0);
+    CU_ASSERT(isinf(le[2]));
+    CU_ASSERT_DOUBLE_EQUAL(c[2], 6, 0);
+    CU_ASSERT_EQUAL(de_prom_histogram(text, "absent", le, c, 8), 0);
+    CU_ASSERT_EQUAL(de_prom_histogram("garbage\n{}}\nle=\"\n", "app_seconds", le, c, 8), 0);
+}
+
+/* A latency log read as it grows: lines written before the watcher started do not count,
+ * a truncated and a rotated file are followed, a line without a number is skipped. */
+static void test_watch_log(void)
+{
+    char dir[] = "/tmp/de-watch-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char *log = de_path_join(dir, "lat.log"), *moved = de_path_join(dir, "lat.log.1");
+    FILE *f = fopen(log, "w");
+    fputs("old 999\n", f); /* before the watcher: not counted */
+    fclose(f);
+    pid_t w = fork();
+    if (w == 0) { /* the application: 3 lines, a truncation, 2 lines, a rotation, 1 line */
+        de_sleep_s(0.3, NULL);
+        FILE *g = fopen(log, "a");
+        fputs("t 10\nt 20\nt nope\nt 30\n", g);
+        fclose(g);
+        de_sleep_s(0.3, NULL);
+        g = fopen(log, "w");
+        fputs("t 40\nt 50\n", g);
+        fclose(g);
+        de_sleep_s(0.3, NULL);
+        rename(log, moved);
+        g = fopen(log, "w");
+        fputs("t 60\n", g);
+        fclose(g);
+        _exit(0);
+    }
+    de_lc_service v = {.kind = DE_LC_SVC_LOG, .log = log, .column = 2, .unit_s = 1e-3, .interval_s = 0.05};
+    de_lc_watch_opts o;
+    memset(&o, 0, sizeof o);
+    o.task = "t";
+    o.svc = &v;
+    o.deadline_s = 0.045;
+    o.duration_s = 1.4;
+    o.fd = -1;
+    de_lc_serve_stats st;
+    de_err err;
+    CU_ASSERT_EQUAL(de_lc_watch(&o, &st, &err), DE_OK);
+    waitpid(w, NULL, 0);
+    CU_ASSERT_EQUAL(st.requests, 6);   /* 10 20 30 | 40 50 | 60 */
+    CU_ASSERT_EQUAL(st.violations, 2); /* 50 and 60 ms over 45 */
+    CU_ASSERT_DOUBLE_EQUAL(st.max_s, 0.060, 1e-9);
+    unlink(log), unlink(moved), rmdir(dir);
+    free(log), free(moved);
+}
+
 int main(void)
 {
     static const de_test_case cases[] = {
@@ -161,6 +236,8 @@ int main(void)
         {"open loop: queueing behind a stall is latency", test_queueing_open_loop},
         {"rate trace switches the load", test_rate_trace},
         {"wire: requests reported, rate changed", test_wire},
+        {"an observed service: Prometheus histogram", test_prom_histogram},
+        {"an observed service: latency log, truncated and rotated", test_watch_log},
         {NULL, NULL}};
     de_test_suite("lcserve", cases);
     return de_test_run();

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# cross-aarch64.sh — cross-builds deepedge for aarch64 (the Jetson boards) and runs its unit
+# suites under qemu-user (`make cross-aarch64`, README.md).
+#   1. installs what is missing: the arm64 architecture in dpkg, Debian's cross toolchain
+#      (crossbuild-essential-arm64), qemu-user, and the -dev packages of the build as :arm64
+#   2. configures build-aarch64/ with cmake/aarch64-linux-gnu.cmake (CUDA off, warnings are errors)
+#   3. builds everything (programs, suites, fuzz replayers)
+#   4. runs the CUnit suites (tests/test_*.c) through ctest, each binary under qemu-aarch64
+# and prints how long each step took. Exits non-zero on the first failure.
+# Environment: BUILD_AARCH64 (build-aarch64), BUILD_TYPE (RelWithDebInfo), JOBS (2),
+# NICE (10: the niceness of the build and the tests).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD="${BUILD_AARCH64:-build-aarch64}"
+BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}"
+JOBS="${JOBS:-2}"
+NICE="${NICE:-10}"
+TOOLCHAIN="$PWD/cmake/aarch64-linux-gnu.cmake"
+
+declare -a STEP_NAMES=() STEP_SECS=()
+step_start=0
+begin() { step_start=$(date +%s.%N); echo "== cross-aarch64: $1" >&2; }
+end() {
+    local secs
+    secs=$(awk -v a="$step_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    STEP_NAMES+=("$1")
+    STEP_SECS+=("$secs")
+    echo "== cross-aarch64: $1 took ${secs} s" >&2
+}
+summary() {
+    local rc=$?
+    if [ ${#STEP_NAMES[@]} -gt 0 ]; then
+        echo "== cross-aarch64: step times" >&2
+        for i in "${!STEP_NAMES[@]}"; do
+            printf '   %-10s %8s s\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}" >&2
+        done
+    fi
+    [ "$rc" -eq 0 ] || echo "== cross-aarch64: FAILED (exit $rc)" >&2
+}
+trap summary EXIT
+
+# ---- 1. packages ----
+begin install
+HOST_PKGS=(cmake pkg-config gnuplot-nox crossbuild-essential-arm64 qemu-user)
+ARM64_PKGS=(libgsl-dev libconfig-dev libcunit1-dev libcjson-dev libssl-dev
+            libopenmpi-dev libopenblas-dev libjpeg62-turbo-dev)
+SUDO=""
+need_root() {
+    if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "cross-aarch64: need root or sudo to $1" >&2; exit 1; }
+        SUDO=sudo
+    fi
+}
+updated=0
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    need_root "add the arm64 architecture to dpkg"
+    echo "cross-aarch64: dpkg --add-architecture arm64" >&2
+    $SUDO dpkg --add-architecture arm64
+fi
+missing=()
+for p in "${HOST_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for p in "${ARM64_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p:arm64" 2>/dev/null | grep -q "install ok installed" || missing+=("$p:arm64")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    need_root "install: ${missing[*]}"
+    echo "cross-aarch64: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    updated=1
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+[ "$updated" -eq 1 ] || echo "cross-aarch64: nothing to install" >&2
+end install
+
+# ---- 2. configure: CUDA off (a cross build must not look for nvcc), warnings are errors ----
+begin configure
+cmake -S . -B "$BUILD" -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+    -DDE_CUDA=OFF -DDE_WERROR=ON >/dev/null
+end configure
+
+# ---- 3. build ----
+begin build
+nice -n "$NICE" cmake --build "$BUILD" -j "$JOBS"
+end build
+
+# ---- 4. the unit suites under qemu-user ----
+# Only the CUnit binaries (one per tests/test_NAME.c, registered as NAME). Left out: the shell
+# end-to-end tests (cli, run, decisions, hostile, torture, netns) and mpi_dp, which start the
+# programs through a native mpiexec or take far too long under emulation, and the fuzz_*
+# corpus replays (every native build runs them).
+begin test
+suites=()
+for src in tests/test_*.c; do
+    name=${src#tests/test_}
+    suites+=("${name%.c}")
+done
+regex="^($(IFS='|'; echo "${suites[*]}"))\$"
+(cd "$BUILD" && nice -n "$NICE" ctest --output-on-failure -j "$JOBS" -R "$regex")
+end test
