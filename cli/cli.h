@@ -34,6 +34,7 @@ int de_cmd_bench(int argc, char **argv);
 int de_cmd_sim(int argc, char **argv);
 int de_cmd_sweep(int argc, char **argv);
 int de_cmd_fit(int argc, char **argv);
+int de_cmd_inject(int argc, char **argv); /* also `admit` */
 
 /* ---- cli_args.c ---- */
 

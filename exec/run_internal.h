@@ -107,6 +107,8 @@ typedef struct run {
     /* every change: the scenario's, then --inject's, then the rate traces' rows */
     de_change *changes;
     int n_changes;
+    char *inbox;                   /* OUT/inbox: the operator's changes (run_read_inbox) */
+    long long inbox_pos;           /* bytes of it read */
     unsigned char *fired;
     /* the current launch */
     pid_t mpi_pid;
@@ -210,6 +212,8 @@ void run_serve_metrics(run *r);
 /* run_recover.c */
 void run_arm_changes(run *r);
 void run_apply_due_changes(run *r);
+/* New lines of the operator's inbox (OUT/inbox), armed as changes. */
+void run_read_inbox(run *r);
 int run_after_launch(run *r, int status, int *completed, de_err *err);
 int run_wait_for_plan(run *r, de_err *err);
 

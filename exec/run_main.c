@@ -53,6 +53,7 @@ void run_init(run *r, const de_run_opts *o, FILE *out)
 
 void run_free(run *r)
 {
+    free(r->inbox);
     for (int i = 0; i < r->n_conns; i++)
         if (r->conns[i].fd >= 0)
             close(r->conns[i].fd);
@@ -277,6 +278,7 @@ static int run_loop(run *r, int *completed, int *interrupted, de_err *err)
         double now = run_rel(r);
         if (now - r->win_start >= r->o->window_s)
             run_window_flush(r, now);
+        run_read_inbox(r);
         run_apply_due_changes(r);
         run_supervise_lc(r);
         check_stalls(r, now);

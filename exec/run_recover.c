@@ -47,6 +47,55 @@ void run_arm_changes(run *r)
     }
 }
 
+/* ---- the operator's inbox ----
+ * OUT/inbox: lines in --inject syntax that an operator appends while the run goes on
+ * (`deepedge admit DEVICE`, `deepedge inject SPEC`); without `@WHEN` a change is due now.
+ * Who may write it is who may write the output folder. Each complete new line is parsed
+ * against the scenario, armed like the scenario's changes and goes through the same
+ * re-plan rule; a line that does not parse is refused with the reason (events). */
+void run_read_inbox(run *r)
+{
+    if (!r->inbox)
+        return;
+    FILE *f = fopen(r->inbox, "r");
+    if (!f)
+        return;
+    char line[512];
+    if (fseeko(f, (off_t)r->inbox_pos, SEEK_SET) == 0)
+        while (fgets(line, sizeof line, f)) {
+            size_t len = strlen(line);
+            if (line[len - 1] != '\n') {
+                if (len < sizeof line - 1)
+                    break; /* not complete yet: read again next time */
+                run_event(r, "inbox", "refused: a line over %zu bytes", sizeof line - 2);
+                int ch;
+                while ((ch = fgetc(f)) != EOF && ch != '\n')
+                    len++;
+                r->inbox_pos += (long long)len + 1;
+                continue;
+            }
+            r->inbox_pos += (long long)len;
+            line[len - 1] = '\0';
+            if (!line[strspn(line, " \t\r")])
+                continue;
+            char spec[600];
+            snprintf(spec, sizeof spec, "%s%s", line, strchr(line, '@') ? "" : "@0s");
+            de_change c;
+            de_err err;
+            if (de_change_parse_spec(spec, r->s, &c, &err)) {
+                run_event(r, "inbox", "refused '%s': %s", line, err.msg);
+                continue;
+            }
+            snprintf(c.origin, sizeof c.origin, "operator");
+            r->changes = de_realloc(r->changes, (size_t)(r->n_changes + 1) * sizeof *r->changes);
+            r->fired = de_realloc(r->fired, (size_t)(r->n_changes + 1));
+            r->changes[r->n_changes] = c;
+            r->fired[r->n_changes++] = 0;
+            run_event(r, "inbox", "accepted '%s'", line);
+        }
+    fclose(f);
+}
+
 /* ---- relaunching ---- */
 
 static int copy_file(const char *from, const char *to, de_err *err)

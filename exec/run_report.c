@@ -2,9 +2,12 @@
  * (the simulator's, plus ranks.csv), the decisions, the summary in the schema shared with
  * plan and sim (record/de_summary.h), the table on stdout and the figures
  * (run_internal.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "de_net.h"
 #include "de_plot.h"
@@ -23,6 +26,12 @@ int run_open_outputs(run *r, de_err *err)
         !(r->f_timeline = de_output_open_live(dir, DE_OUT_TIMELINE, err)) ||
         !(r->f_windows = de_output_open_live(dir, DE_OUT_LC_WINDOWS, err)))
         return DE_EIO;
+    /* the operator's inbox (run_read_inbox), empty at each start; only its owner writes it */
+    r->inbox = de_path_join(dir, "inbox");
+    int fd = open(r->inbox, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return de_err_set(err, DE_EIO, "%s: cannot create the run's inbox: %s", r->inbox, strerror(errno));
+    close(fd);
     return DE_OK;
 }
 

@@ -41,10 +41,21 @@ summary() {
 trap summary EXIT
 
 # ---- 1. packages ----
+# Debian 12 cannot install three of the build's arm64 packages next to the host's amd64 ones:
+# libgsl-dev is not Multi-Arch: same (the :arm64 one would remove the host's), libopenmpi-dev
+# depends on gfortran-12 of its architecture (gfortran-12:arm64 conflicts with the host's
+# compilers), and libopenmpi3 needs libpmix2 -> libmunge2, which is not Multi-Arch: same
+# either. Their arm64 packages (and the two GSL libraries libgsl-dev points at) are
+# downloaded with apt-get and unpacked into $OVERLAY instead, outside dpkg's database; the
+# toolchain file searches there after / (DE_AARCH64_OVERLAY). Every other package is a
+# regular multiarch install. The libraries' own dependencies that the overlay needs at link
+# and load time (hwloc, libevent, zlib) are installed as :arm64 packages.
 begin install
 HOST_PKGS=(cmake pkg-config gnuplot-nox crossbuild-essential-arm64 qemu-user)
-ARM64_PKGS=(libgsl-dev libconfig-dev libcunit1-dev libcjson-dev libssl-dev
-            libopenmpi-dev libopenblas-dev libjpeg62-turbo-dev)
+ARM64_PKGS=(libconfig-dev libcunit1-dev libcjson-dev libssl-dev libopenblas-dev libjpeg62-turbo-dev
+            libhwloc15 libevent-core-2.1-7 libevent-pthreads-2.1-7 zlib1g)
+OVERLAY_PKGS=(libgsl-dev libgsl27 libgslcblas0 libopenmpi-dev libopenmpi3)
+OVERLAY="$PWD/$BUILD/overlay"
 SUDO=""
 need_root() {
     if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
@@ -52,26 +63,55 @@ need_root() {
         SUDO=sudo
     fi
 }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+export DEBIAN_FRONTEND=noninteractive
 updated=0
+apt_update() {
+    if [ "$updated" -eq 0 ]; then
+        $SUDO apt-get update -qq
+        updated=1
+    fi
+}
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     need_root "add the arm64 architecture to dpkg"
     echo "cross-aarch64: dpkg --add-architecture arm64" >&2
     $SUDO dpkg --add-architecture arm64
 fi
 missing=()
-for p in "${HOST_PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-for p in "${ARM64_PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p:arm64" 2>/dev/null | grep -q "install ok installed" || missing+=("$p:arm64")
-done
+for p in "${HOST_PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+for p in "${ARM64_PKGS[@]}"; do installed "$p:arm64" || missing+=("$p:arm64"); done
 if [ ${#missing[@]} -gt 0 ]; then
     need_root "install: ${missing[*]}"
     echo "cross-aarch64: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    updated=1
+    apt_update
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The overlay: unpacked again whenever a candidate version changes (its .stamp lists them).
+overlay_versions() {
+    local p v
+    for p in "${OVERLAY_PKGS[@]}"; do
+        v=$(apt-cache show --no-all-versions "$p:arm64" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+        [ -n "$v" ] || return 1
+        printf '%s=%s\n' "$p" "$v"
+    done
+}
+if ! want=$(overlay_versions); then
+    need_root "update the package lists"
+    apt_update
+    want=$(overlay_versions)
+fi
+if [ "$(cat "$OVERLAY/.stamp" 2>/dev/null)" != "$want" ]; then
+    echo "cross-aarch64: unpacking ${OVERLAY_PKGS[*]} (arm64) into $OVERLAY" >&2
+    rm -rf "$OVERLAY" "$OVERLAY.debs"
+    mkdir -p "$OVERLAY" "$OVERLAY.debs"
+    # as root, apt would download as the _apt user, who cannot write here
+    sandbox=()
+    [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
+    mapfile -t specs < <(printf '%s\n' "$want" | sed 's/=/:arm64=/')
+    (cd "$OVERLAY.debs" && apt-get download -qq "${sandbox[@]}" "${specs[@]}")
+    for deb in "$OVERLAY.debs"/*.deb; do dpkg-deb -x "$deb" "$OVERLAY"; done
+    rm -rf "$OVERLAY.debs"
+    printf '%s\n' "$want" >"$OVERLAY/.stamp"
 fi
 [ "$updated" -eq 1 ] || echo "cross-aarch64: nothing to install" >&2
 end install
@@ -79,7 +119,7 @@ end install
 # ---- 2. configure: CUDA off (a cross build must not look for nvcc), warnings are errors ----
 begin configure
 cmake -S . -B "$BUILD" -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-    -DDE_CUDA=OFF -DDE_WERROR=ON >/dev/null
+    -DDE_AARCH64_OVERLAY="$OVERLAY" -DDE_CUDA=OFF -DDE_WERROR=ON >/dev/null
 end configure
 
 # ---- 3. build ----

@@ -136,6 +136,23 @@ check "hung worker: re-planned and resumed without it" json "$T/r2d/summary.json
     "s['run']['restarts']==1 and s['run']['recoveries'][0]['cause']=='crash' and s['jobs'][0]['iterations_done']>6"
 check "hung worker: nothing left running" no_children "$T/"
 
+# 2e. A repaired device re-admitted by the operator while the run goes on (`deepedge admit`,
+#     the run's inbox): the crashed device takes a share again through the re-plan rule;
+#     a change the scenario does not know is refused with the reason.
+"$DE" run "$T/long.cfg" --out "$T/r2e" --quiet --no-plot --lc-warmup 0 --inject crash:dev-b@4 >"$T/out" 2>"$T/err" &
+apid=$!
+for _ in $(seq 1 300); do grep -q ',resumed,' "$T/r2e/events.csv" 2>/dev/null && break; sleep 0.1; done
+"$DE" admit dev-b --out "$T/r2e" >"$T/admit.out" 2>&1
+check "deepedge admit: the run accepts the repair" bash -c "[ $? -eq 0 ] && grep -q \"accepted 'repair:dev-b'\" '$T/admit.out'"
+"$DE" inject 'crash:nope' --out "$T/r2e" >"$T/inject.out" 2>&1
+check "deepedge inject: an unknown device is refused with the reason" bash -c "[ $? -eq 1 ] && grep -q \"device 'nope'\" '$T/inject.out'"
+for _ in $(seq 1 300); do grep -q 'operator' "$T/r2e/events.csv" 2>/dev/null && grep -c ',resumed,' "$T/r2e/events.csv" | grep -q '^[2-9]' && break; sleep 0.1; done
+kill -INT $apid
+wait $apid
+check "re-admitted: the repair came from the operator and dev-b trains again" bash -c "grep -q 'repair.*operator' '$T/r2e/events.csv' && grep -q dev-b \"\$(ls '$T'/r2e/plan-*.cfg | sort -V | tail -1)\""
+"$DE" admit dev-b --out "$T/nowhere" >"$T/admit2.out" 2>&1
+check "deepedge admit with no run there: a clear error" bash -c "[ $? -eq 1 ] && grep -q 'no run is going on' '$T/admit2.out'"
+
 # 3. SIGINT while training (a longer job): checkpoint kept, every child reaped.
 "$DE" run "$T/long.cfg" --out "$T/r4" --quiet --no-plot --lc-warmup 0 >"$T/out" 2>"$T/err" &
 pid=$!
