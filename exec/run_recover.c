@@ -329,7 +329,10 @@ int run_wait_for_plan(run *r, de_err *err)
     for (int i = 0; i < r->n_changes; i++)
         if (!r->fired[i] && r->changes[i].iteration < 0)
             return DE_OK; /* something may still change */
-    return de_err_set(err, DE_EINFEASIBLE, "no device can train job '%s' and no change left in the scenario can help",
+    return de_err_set(err, DE_EINFEASIBLE,
+                      "no device can train job '%s' and no change left in the scenario can help (resume from the last "
+                      "checkpoint with `deepedge run PLAN --resume CKPT` once a device is back; while a run goes on, "
+                      "`deepedge admit DEVICE` re-admits one)",
                       r->s->jobs[r->job].name);
 }
 
