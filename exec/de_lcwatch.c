@@ -98,12 +98,8 @@ typedef struct probe {
 static int resolve(const char *hostport, struct sockaddr_storage *sa, socklen_t *len, de_err *err)
 {
     char host[256], port[16];
-    const char *c = strrchr(hostport, ':');
-    if (!c || c == hostport || (size_t)(c - hostport) >= sizeof host || strlen(c + 1) >= sizeof port || !c[1])
+    if (de_wire_split_hostport(hostport, host, sizeof host, port, sizeof port))
         return de_err_set(err, DE_EINVAL, "'%s' is not HOST:PORT", hostport);
-    memcpy(host, hostport, (size_t)(c - hostport));
-    host[c - hostport] = '\0';
-    strcpy(port, c + 1);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

@@ -22,7 +22,7 @@
 
 #include "de_util.h"
 
-static int split_hostport(const char *hp, char *host, size_t n, char *port, size_t pn)
+int de_wire_split_hostport(const char *hp, char *host, size_t n, char *port, size_t pn)
 {
     const char *c = strrchr(hp, ':');
     if (!c || c == hp || !c[1] || (size_t)(c - hp) >= n || strlen(c + 1) >= pn)
@@ -113,7 +113,7 @@ int de_wire_connect(const char *hostport, int *fd, de_err *err)
 {
     char host[256], port[16];
     *fd = -1;
-    if (split_hostport(hostport, host, sizeof host, port, sizeof port))
+    if (de_wire_split_hostport(hostport, host, sizeof host, port, sizeof port))
         return de_err_set(err, DE_EINVAL, "'%s' is not HOST:PORT", hostport);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
