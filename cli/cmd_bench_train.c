@@ -16,7 +16,13 @@
 static void help(FILE *out)
 {
     fprintf(out, "usage: deepedge bench train [--net NAME] [--batch 8,32,64] [--threads 1,2] [--steps N] "
-                 "[--device cpu|cuda]\n(deepedge bench --help describes every benchmark)\n");
+                 "[--device cpu|cuda]\n"
+                 "       deepedge bench train --net NAME --split B1,B2,... [--device cpu|cuda]\n"
+                 "--split: how far data-parallel shares B1, B2, ... (their local-mean gradients weighted by Bi/B,\n"
+                 "what `deepedge run` all-reduces) are from one device's gradient at B = sum Bi, on the same\n"
+                 "random images: equal up to float rounding without batch norm; with it, each share normalises\n"
+                 "with its own batch's statistics.\n"
+                 "(deepedge bench --help describes every benchmark)\n");
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -77,12 +83,61 @@ static int time_steps(de_net *net, de_backend dev, int threads, int batch, int t
     return 0;
 }
 
+/* --split: the all-reduced gradient of shares b[0..n) against one device's at their sum. */
+static int split_gap(de_net *net, de_backend dev, const int *b, int n, const float *x, const int *y)
+{
+    int B = 0;
+    for (int i = 0; i < n; i++)
+        B += b[i];
+    de_train_opts o;
+    de_train_opts_default(&o);
+    o.max_batch = B;
+    o.device = dev;
+    de_trainer *tr;
+    de_err err;
+    if (de_train_create(net, &o, &tr, &err))
+        return de_cli_fail("%s", err.msg);
+    size_t np = de_net_n_params(net), img = 0;
+    int C, H, W;
+    de_net_input(net, &C, &H, &W);
+    img = (size_t)C * H * W;
+    double *whole = de_calloc(np, sizeof(double)), *split = de_calloc(np, sizeof(double));
+    int rc = de_train_grad(tr, x, y, B, NULL, NULL, &err);
+    for (size_t j = 0; !rc && j < np; j++)
+        whole[j] = de_train_gradient(tr)[j];
+    for (int i = 0, at = 0; i < n && !rc; at += b[i++]) {
+        rc = de_train_grad(tr, x + (size_t)at * img, y + at, b[i], NULL, NULL, &err);
+        const float *g = de_train_gradient(tr);
+        for (size_t j = 0; !rc && j < np; j++)
+            split[j] += (double)b[i] / B * g[j];
+    }
+    de_train_destroy(tr);
+    if (rc) {
+        free(whole), free(split);
+        return de_cli_fail("%s", err.msg);
+    }
+    double dd = 0, ww = 0, ss = 0, ws = 0;
+    for (size_t j = 0; j < np; j++) {
+        double d = split[j] - whole[j];
+        dd += d * d, ww += whole[j] * whole[j], ss += split[j] * split[j], ws += whole[j] * split[j];
+    }
+    printf("shares");
+    for (int i = 0; i < n; i++)
+        printf("%s%d", i ? "+" : " ", b[i]);
+    printf(" against one device at %d (%s, %s): |g_split - g_one| / |g_one| = %.3g, cosine %.6f\n", B,
+           de_net_name(net), de_net_has_bn(net) ? "batch norm: local statistics per share" : "no batch norm",
+           sqrt(dd / ww), ws / sqrt(ww * ss));
+    free(whole), free(split);
+    return DE_EXIT_OK;
+}
+
 static int bench_train(int argc, char **argv)
 {
     static const struct option opts[] = {{"net", required_argument, 0, 'n'},   {"batch", required_argument, 0, 'b'},
                                          {"threads", required_argument, 0, 't'}, {"steps", required_argument, 0, 's'},
                                          {"device", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"split", required_argument, 0, 'S'},   {0, 0, 0, 0}};
+    int split[16], nsplit = 0;
     const char *netname = "edgenet-s";
     int batches[16] = {8, 32, 64}, nb = 3, threads[16] = {1, 2}, nt = 2;
     long long steps = 50;
@@ -96,6 +151,7 @@ static int bench_train(int argc, char **argv)
         case 't': if ((nt = int_list("--threads", optarg, 1, 256, threads)) < 0) return DE_EXIT_ERROR; break;
         case 's': if (de_cli_int("--steps", optarg, 1, 100000, &steps)) return DE_EXIT_ERROR; break;
         case 'd': if (de_cli_backend(optarg, &dev)) return DE_EXIT_ERROR; break;
+        case 'S': if ((nsplit = int_list("--split", optarg, 1, 1024, split)) < 2) return nsplit < 0 ? DE_EXIT_ERROR : de_cli_fail("--split: at least two shares"); break;
         case 'h': help(stdout); return DE_EXIT_OK;
         default: help(stderr); return DE_EXIT_ERROR;
         }
@@ -109,6 +165,10 @@ static int bench_train(int argc, char **argv)
     de_net_input(net, &C, &H, &W);
     for (int i = 0; i < nb; i++)
         maxb = batches[i] > maxb ? batches[i] : maxb;
+    int ssum = 0;
+    for (int i = 0; i < nsplit; i++)
+        ssum += split[i];
+    maxb = ssum > maxb ? ssum : maxb;
     int K = de_net_classes(net);
     float *x = de_calloc((size_t)maxb * C * H * W, sizeof(float));
     int *y = de_calloc((size_t)maxb, sizeof(int));
@@ -117,6 +177,12 @@ static int bench_train(int argc, char **argv)
         x[i] = (float)de_prng_normal(&r);
     for (int i = 0; i < maxb; i++)
         y[i] = (int)de_prng_below(&r, (uint32_t)K);
+    if (nsplit) {
+        int rc = split_gap(net, dev, split, nsplit, x, y);
+        free(x), free(y);
+        de_net_destroy(net);
+        return rc;
+    }
     double flops = de_net_flops(net);
     printf("bench train: %s, %zu parameters, forward %.1f MFLOP/image, training step counted as 3x = %.1f MFLOP/image\n",
            netname, de_net_n_params(net), flops / 1e6, 3 * flops / 1e6);
