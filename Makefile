@@ -11,17 +11,24 @@
 #   make fuzz   coverage-guided fuzzing of every reader of outside input (libFuzzer, clang,
 #               ASan + UBSan), FUZZ_SECONDS per target (tests/fuzz/README.md); make test
 #               runs it for FUZZ_CI_SECONDS per target
+#   make install PREFIX=DIR  a Release build whose programs find the catalog and plot scripts in
+#               DIR/share/deepedge, installed with them into DIR (default /usr/local; exec/DEPLOY.md)
+#   make cross-aarch64  cross-builds for aarch64 (the Jetson boards) in build-aarch64/ and runs
+#               the unit suites under qemu-user (scripts/cross-aarch64.sh; not part of make test)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 BUILD_REL  ?= build-release
 BUILD_CLANG ?= build-clang
 BUILD_FUZZ ?= build-fuzz
+BUILD_AARCH64 ?= build-aarch64
+BUILD_INSTALL ?= build-install
+PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 8
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo run test test-plain test-asan bench catalog clean
+.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo run test test-plain test-asan bench catalog cross-aarch64 install clean
 
 all: build
 
@@ -91,5 +98,18 @@ catalog: build
 bench: build
 	./$(BUILD)/deepedge bench plan
 
+# The programs look for models/, plots/ and scripts/ in PREFIX/share/deepedge (DE_DATA_DIR),
+# not in this source tree: the same PREFIX on every host of a cluster (exec/DEPLOY.md).
+install: deps
+	cmake -S . -B $(BUILD_INSTALL) -DCMAKE_BUILD_TYPE=Release -DDE_WERROR=ON \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) -DDE_DATA_DIR=$(PREFIX)/share/deepedge >/dev/null
+	cmake --build $(BUILD_INSTALL) -j $(JOBS) --target deepedge deepedge-exec
+	cmake --install $(BUILD_INSTALL)
+
+# aarch64 (Jetson) cross build with Debian's cross toolchain and :arm64 libraries, CUDA off,
+# warnings as errors; the CUnit suites run under qemu-user. It installs what is missing itself.
+cross-aarch64:
+	BUILD_AARCH64=$(BUILD_AARCH64) scripts/cross-aarch64.sh
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_REL) $(BUILD_CLANG) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_REL) $(BUILD_CLANG) $(BUILD_FUZZ) $(BUILD_AARCH64) $(BUILD_INSTALL)

@@ -53,12 +53,24 @@ set(MPI_C_HEADER_DIR ${_de_mpi}/include CACHE PATH "arm64 OpenMPI headers")
 set(MPI_C_LIB_NAMES mpi CACHE STRING "arm64 OpenMPI libraries")
 set(MPI_mpi_LIBRARY ${_de_mpi}/lib/libmpi.so CACHE FILEPATH "arm64 OpenMPI library")
 
-# ctest (and try_run) run the target's binaries through qemu-user; -L makes qemu take the
-# dynamic loader and the cross libc from /usr/aarch64-linux-gnu. Libraries in the overlay
-# are found at link time through -rpath-link (what they need in turn, too) and at run time
-# through the guest's LD_LIBRARY_PATH (their own RUNPATH points at /usr, where they are not).
+# ctest (and try_run) run the target's binaries through qemu-user, with -L the root where qemu
+# looks for the dynamic loader first. The loader must come from the same glibc build as the
+# libc.so.6 it then loads, which is the multiarch libc6:arm64 (/lib/aarch64-linux-gnu, pulled
+# in by the :arm64 -dev packages): so the root is / whenever libc6:arm64 is installed. Only
+# without it is the cross toolchain's copy (/usr/aarch64-linux-gnu, libc6-arm64-cross) used.
+# Measured: -L /usr/aarch64-linux-gnu with libc6:arm64 installed pairs the cross ld.so
+# (2.36-8cross1) with libc6:arm64's libc (2.36-9+deb12u14), and the first pthread_create
+# (OpenBLAS starting its threads in a constructor) spins forever in the stack cache.
+# Libraries in the overlay are found at link time through -rpath-link (what they need in
+# turn, too) and at run time through the guest's LD_LIBRARY_PATH (their own RUNPATH points
+# at /usr, where they are not).
 find_program(DE_QEMU_AARCH64 qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${DE_QEMU_AARCH64} -L /usr/${DE_CROSS_TRIPLE})
+if(EXISTS /lib/ld-linux-aarch64.so.1 AND EXISTS ${DE_CROSS_LIBDIR}/libc.so.6)
+  set(DE_QEMU_ROOT /)
+else()
+  set(DE_QEMU_ROOT /usr/${DE_CROSS_TRIPLE})
+endif()
+set(CMAKE_CROSSCOMPILING_EMULATOR ${DE_QEMU_AARCH64} -L ${DE_QEMU_ROOT})
 if(DE_OVERLAY_LIBDIR)
   set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${DE_OVERLAY_LIBDIR}")
   set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${DE_OVERLAY_LIBDIR}")

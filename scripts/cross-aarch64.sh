@@ -48,14 +48,14 @@ trap summary EXIT
 # either. Their arm64 packages (and the two GSL libraries libgsl-dev points at) are
 # downloaded with apt-get and unpacked into $OVERLAY instead, outside dpkg's database; the
 # toolchain file searches there after / (DE_AARCH64_OVERLAY). Every other package is a
-# regular multiarch install. The libraries' own dependencies that the overlay needs at link
-# and load time (hwloc, libevent, zlib) are installed as :arm64 packages.
+# regular multiarch install, as are the runtime libraries the tests load under qemu: the
+# overlay's own dependencies (hwloc, libevent, zlib) and the OpenMP runtime (libgomp1).
 begin install
 HOST_PKGS=(cmake pkg-config gnuplot-nox crossbuild-essential-arm64 qemu-user)
 ARM64_PKGS=(libconfig-dev libcunit1-dev libcjson-dev libssl-dev libopenblas-dev libjpeg62-turbo-dev
-            libhwloc15 libevent-core-2.1-7 libevent-pthreads-2.1-7 zlib1g)
+            libgomp1 libhwloc15 libevent-core-2.1-7 libevent-pthreads-2.1-7 zlib1g)
 OVERLAY_PKGS=(libgsl-dev libgsl27 libgslcblas0 libopenmpi-dev libopenmpi3)
-OVERLAY="$PWD/$BUILD/overlay"
+case "$BUILD" in /*) OVERLAY="$BUILD/overlay" ;; *) OVERLAY="$PWD/$BUILD/overlay" ;; esac
 SUDO=""
 need_root() {
     if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
@@ -66,6 +66,7 @@ need_root() {
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 export DEBIAN_FRONTEND=noninteractive
 updated=0
+changed=0
 apt_update() {
     if [ "$updated" -eq 0 ]; then
         $SUDO apt-get update -qq
@@ -76,6 +77,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     need_root "add the arm64 architecture to dpkg"
     echo "cross-aarch64: dpkg --add-architecture arm64" >&2
     $SUDO dpkg --add-architecture arm64
+    changed=1
 fi
 missing=()
 for p in "${HOST_PKGS[@]}"; do installed "$p" || missing+=("$p"); done
@@ -85,6 +87,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "cross-aarch64: installing ${missing[*]}" >&2
     apt_update
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    changed=1
 fi
 # The overlay: unpacked again whenever a candidate version changes (its .stamp lists them).
 overlay_versions() {
@@ -108,12 +111,20 @@ if [ "$(cat "$OVERLAY/.stamp" 2>/dev/null)" != "$want" ]; then
     sandbox=()
     [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
     mapfile -t specs < <(printf '%s\n' "$want" | sed 's/=/:arm64=/')
-    (cd "$OVERLAY.debs" && apt-get download -qq "${sandbox[@]}" "${specs[@]}")
+    download() { (cd "$OVERLAY.debs" && apt-get download -qq "${sandbox[@]}" "${specs[@]}"); }
+    if ! download; then # stale package lists: the mirror has moved on
+        need_root "update the package lists"
+        apt_update
+        mapfile -t specs < <(overlay_versions | sed 's/=/:arm64=/')
+        want=$(overlay_versions)
+        download
+    fi
     for deb in "$OVERLAY.debs"/*.deb; do dpkg-deb -x "$deb" "$OVERLAY"; done
     rm -rf "$OVERLAY.debs"
     printf '%s\n' "$want" >"$OVERLAY/.stamp"
+    changed=1
 fi
-[ "$updated" -eq 1 ] || echo "cross-aarch64: nothing to install" >&2
+[ "$changed" -eq 1 ] || echo "cross-aarch64: nothing to install" >&2
 end install
 
 # ---- 2. configure: CUDA off (a cross build must not look for nvcc), warnings are errors ----
@@ -132,6 +143,18 @@ end build
 # end-to-end tests (cli, run, decisions, hostile, torture, netns) and mpi_dp, which start the
 # programs through a native mpiexec or take far too long under emulation, and the fuzz_*
 # corpus replays (every native build runs them).
+# One suite at a time: probe's duty-cycle case compares wall times of training steps that
+# take seconds under emulation (a 0.25-core budget must make a step >= 2.5x slower); with two
+# emulated suites side by side on a 2-core machine the unthrottled steps slow down instead
+# (measured: 1.5x at -j2, 4.3x alone).
+# DE_TEST_SKIP (tests/de_test.h) leaves out single cases that cannot hold under qemu-user:
+#   probe/LC cell with a co-located trainer: it serves edgenet-s at 40 requests/s next to a
+#     trainer and must record requests in a 0.6 s window after 0.1 s of warm-up; one emulated
+#     batch-1 forward pass takes 0.52 s alone (`deepedge-exec bench train --net edgenet-s
+#     --batch 1` under qemu-aarch64), so no request is served inside the window ("profile lc:
+#     no request in the 0.6 s window"). A matter of speed, not of the code: the case runs in
+#     every native build.
+QEMU_SKIP="probe/LC cell with a co-located trainer"
 begin test
 suites=()
 for src in tests/test_*.c; do
@@ -139,5 +162,5 @@ for src in tests/test_*.c; do
     suites+=("${name%.c}")
 done
 regex="^($(IFS='|'; echo "${suites[*]}"))\$"
-(cd "$BUILD" && nice -n "$NICE" ctest --output-on-failure -j "$JOBS" -R "$regex")
+(cd "$BUILD" && DE_TEST_SKIP="$QEMU_SKIP" nice -n "$NICE" ctest --output-on-failure -R "$regex")
 end test

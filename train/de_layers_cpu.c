@@ -8,7 +8,9 @@
  * Haswell). Verified on this machine: a setenv in a constructor of the executable
  * runs before OpenBLAS reads the variable (openblas_get_corename() reports the
  * chosen core); `deepedge bench train` prints the core in use. A wrong value
- * (SkylakeX without AVX-512) kills the program with SIGILL: hence the checks. */
+ * (SkylakeX without AVX-512) kills the program with SIGILL: hence the checks.
+ * The checks are x86 only (cpuid, __builtin_cpu_supports); elsewhere (aarch64: the
+ * Jetson boards) the choice is OpenBLAS's own, from the CPU's ID registers. */
 #include "de_layers_cpu.h"
 
 #include <math.h>
@@ -46,12 +48,8 @@ static const char *coretype_note = "OPENBLAS_CORETYPE left to OpenBLAS";
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-__attribute__((constructor)) static void de_layers_cpu_pick_core(void)
+static void pick_x86_core(void)
 {
-    if (getenv("OPENBLAS_CORETYPE")) {
-        coretype_note = "OPENBLAS_CORETYPE set by the user";
-        return;
-    }
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
@@ -69,6 +67,17 @@ __attribute__((constructor)) static void de_layers_cpu_pick_core(void)
     }
 }
 #endif
+
+__attribute__((constructor)) static void de_layers_cpu_pick_core(void)
+{
+    if (getenv("OPENBLAS_CORETYPE")) {
+        coretype_note = "OPENBLAS_CORETYPE set by the user";
+        return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    pick_x86_core();
+#endif
+}
 
 const char *de_layers_cpu_coretype_note(void) { return coretype_note; }
 const char *de_layers_cpu_blas_core(void) { return openblas_get_corename(); }
