@@ -42,9 +42,9 @@ check "clean run completes" [ $? -eq 0 ]
 
 "$DE" run "$T/h.cfg" --out "$T/host" --quiet --no-plot --lc-warmup 0.3 >"$T/host.out" 2>&1 &
 pid=$!
-python3 - "$T/host" <<'PY' >"$T/attack.log" 2>&1
+python3 - "$T/host" "$T/h.cfg" <<'PY' >"$T/attack.log" 2>&1
 import hashlib, hmac, os, re, socket, sys, time
-out = sys.argv[1]
+out, scenario = sys.argv[1], sys.argv[2]
 def wait_for(cond, limit=60):
     end = time.time() + limit
     while time.time() < end:
@@ -77,7 +77,8 @@ def raw():
     s = socket.create_connection(("127.0.0.1", p), timeout=5)
     challenge(s)
     return s
-workers = os.popen("pgrep -f '_worker --scenario'").read().split()
+# this run's workers (other tests' runs may go on at the same time, with their own secrets)
+workers = os.popen("pgrep -f '_worker --scenario %s'" % scenario).read().split()
 assert workers, "no worker process"
 env = open("/proc/%s/environ" % workers[0], "rb").read().split(b"\0")  # as the coordinator handed it over
 secret = [e.split(b"=", 1)[1] for e in env if e.startswith(b"DEEPEDGE_RUN_SECRET=")]
