@@ -279,7 +279,7 @@ static void run_help(FILE *out)
             "                    [--emulate auto|cgroup|duty|none] [--links pad|none] [--resume CKPT]\n"
             "                    [--inject KIND:TARGET[*FACTOR|=RATE]@ITER|@SECONDSs] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
-            "                    [--listen ADDR] [--metrics-port P [--metrics-listen ADDR]]\n"
+            "                    [--listen ADDR] [--auth-timeout S] [--metrics-port P [--metrics-listen ADDR]]\n"
             "       deepedge run --cleanup [--out DIR]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
@@ -317,7 +317,7 @@ static void run_help(FILE *out)
             "or every interface with --hosts, --hostfile or --report-host). Every connection must prove\n"
             "the run's secret (256 random bits the coordinator hands its processes through the\n"
             "environment, never on a command line) before anything else; others are closed and counted\n"
-            "(summary.json run.auth_refused).\n"
+            "(summary.json run.auth_refused), and so is one silent for --auth-timeout s (default 10).\n"
             "What a coordinator that died leaves behind (cgroups, network namespaces, temporary files of\n"
             "interrupted writes) is removed when the next run starts; --cleanup does only that.\n"
             "Exit status: 0 completed, 1 error or interrupted.\n");
@@ -351,6 +351,7 @@ int de_cmd_run(int argc, char **argv)
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
         {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'},
         {"listen", required_argument, 0, 'L'},   {"metrics-listen", required_argument, 0, 'A'},
+        {"auth-timeout", required_argument, 0, 'U'},
         {"stall-timeout", required_argument, 0, 'T'}, {"cleanup", no_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     de_run_opts o;
@@ -380,6 +381,10 @@ int de_cmd_run(int argc, char **argv)
             break;
         case 'a': o.report_host = optarg; break;
         case 'L': o.listen = optarg; break;
+        case 'U':
+            if (de_cli_float("--auth-timeout", optarg, 0.1, 3600, &o.auth_timeout_s))
+                return DE_EXIT_ERROR;
+            break;
         case 'A': o.metrics_listen = optarg; break;
         case 'm': o.mpi_args = optarg; break;
         case 'e': o.emulate = optarg; break;

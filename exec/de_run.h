@@ -47,6 +47,7 @@ typedef struct de_run_opts {
     double window_s;           /* LC metrics window */
     int max_restarts;          /* restarts after failures before giving up (default 3) */
     double stall_timeout_s;    /* no iteration for this long: the least recent device is lost (0: never) */
+    double auth_timeout_s;     /* a connection that has not proved the run secret by then is closed (10) */
     int quiet;                 /* no live progress */
     int metrics_port;          /* > 0: Prometheus text-format metrics on metrics_listen:PORT (/metrics) */
     const char *metrics_listen; /* the metrics endpoint's address (NULL: 127.0.0.1) */

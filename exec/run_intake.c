@@ -2,7 +2,7 @@
  * per message kind of the wire's table (exec/de_wire.h); run_internal.h.
  *
  * No line is trusted. A connection must first answer the coordinator's challenge with
- * the run secret (de_wire.h): a wrong or missing answer, an over-long first line or 10 s
+ * the run secret (de_wire.h): a wrong or missing answer, an over-long first line or 10 s (--auth-timeout)
  * of silence closes it (counted in run.auth_refused). Then it is nobody until its next
  * line, a `hello` (a worker
  * rank of the running launch) or an `lchello` (an LC service); that binds its identity
@@ -543,8 +543,8 @@ void run_pump(run *r, int timeout_ms)
     double now = run_rel(r);
     for (int i = 0; i < r->n_conns; i++) { /* silent strangers do not keep a slot */
         run_conn *c = &r->conns[i];
-        if (c->fd >= 0 && !c->authed && c->refused < REFUSED_MAX && now - c->opened_t > 10.0)
-            refuse_auth(r, c, "no auth within 10 s");
+        if (c->fd >= 0 && !c->authed && c->refused < REFUSED_MAX && now - c->opened_t > r->o->auth_timeout_s)
+            refuse_auth(r, c, "no auth in time (--auth-timeout)");
     }
     if (ready <= 0)
         return;

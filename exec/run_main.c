@@ -29,6 +29,7 @@ void de_run_opts_default(de_run_opts *o)
     o->lc_warmup_s = 2.0;
     o->window_s = 1.0;
     o->max_restarts = 3;
+    o->auth_timeout_s = 10;
     o->stall_timeout_s = 120;
     o->plots = 1;
 }
