@@ -362,3 +362,27 @@ int de_file_write_atomic(const char *path, const void *data, size_t n, de_err *e
     free(dir);
     return 0;
 }
+
+void de_host_cpu(char *out, size_t n)
+{
+    snprintf(out, n, "unknown CPU");
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    if (!ci)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, ci))
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            const char *v = strchr(line, ':') + 1;
+            v += strspn(v, " \t");
+            snprintf(out, n, "%s", v);
+            out[strcspn(out, "\n")] = '\0';
+            break;
+        }
+    fclose(ci);
+}
+
+int de_host_cores(void)
+{
+    long k = sysconf(_SC_NPROCESSORS_ONLN);
+    return k > 0 && k < 1000000 ? (int)k : 0;
+}

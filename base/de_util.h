@@ -75,4 +75,10 @@ int de_strmap_get(const de_strmap *m, const char *key);
 /* Monotonic wall clock in seconds. */
 double de_now_s(void);
 
+/* This host's CPU model name (/proc/cpuinfo "model name"; "unknown CPU" without one) and
+ * its online cores: what `deepedge profile` records and the catalog's measured_cpu /
+ * measured_cores are compared with. */
+void de_host_cpu(char *out, size_t n);
+int de_host_cores(void);
+
 #endif

@@ -46,6 +46,12 @@ int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int de_cli_int(const char *opt, const char *s, long long min, long long max, long long *out);
 int de_cli_float(const char *opt, const char *s, double min, double max, double *out);
 
+/* A warning on stderr for each emulated device type of the scenario whose fitted entries
+ * were measured on another host (catalog measured_cpu / measured_cores against this
+ * one): its predictions may not hold here. Returns how many were warned about. */
+struct de_scenario;
+int de_cli_warn_measured_host(const struct de_scenario *s);
+
 /* The path of deepedge-exec: DEEPEDGE_EXEC, else next to this program. */
 const char *de_cli_companion_path(void);
 /* Hands `deepedge CMD ARGS` to deepedge-exec (argv[0] is CMD, argc counts from it): does

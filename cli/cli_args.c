@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "de_scenario.h"
+#include "de_util.h"
 
 int de_cli_fail(const char *fmt, ...)
 {
@@ -78,4 +80,29 @@ int de_cli_companion(int argc, char **argv, const char *cmd)
     free(args);
     return de_cli_fail("%s: cannot start %s (%s); it is built next to deepedge (set DEEPEDGE_EXEC to its path)", cmd,
                        exe, strerror(e));
+}
+
+int de_cli_warn_measured_host(const de_scenario *s)
+{
+    char cpu[256];
+    de_host_cpu(cpu, sizeof cpu);
+    int cores = de_host_cores(), warned = 0;
+    const de_catalog *cat = s->catalog;
+    for (int t = 0; t < cat->n_types; t++) {
+        const de_device_type *ty = &cat->types[t];
+        int used = 0;
+        for (int d = 0; d < s->n_devices && !used; d++)
+            used = s->devices[d].type == t;
+        if (!used || !(ty->emulation_cpu_cores > 0) || !ty->measured_cpu)
+            continue;
+        if (strcmp(ty->measured_cpu, cpu) == 0 && (ty->measured_cores == 0 || ty->measured_cores == cores))
+            continue;
+        fprintf(stderr,
+                "deepedge: warning: emulated device type %s was measured on another host (%s, %d cores; this one: %s, "
+                "%d cores): its predictions may not hold here. Measure this host with `deepedge profile` and refit "
+                "(traces/README.md).\n",
+                ty->name, ty->measured_cpu, ty->measured_cores, cpu, cores);
+        warned++;
+    }
+    return warned;
 }

@@ -280,7 +280,7 @@ static int merge_into(const de_catalog *cat, const de_fit_result *r, const char 
         free_[j] = r->par.free[j];
     de_catalog_fit f = {de_profile_kind_name(r->prof->kind), r->entry, r->par.n, r->par.names, r->par.value, r->se,
                         free_, trace_name, (unsigned long long)r->prof->checksum, r->form, r->n, r->dof, r->folds,
-                        r->r2, r->mape, r->cv_mape, date, data, max_batch};
+                        r->r2, r->mape, r->cv_mape, date, data, max_batch, r->prof->host_cpu, r->prof->host_cores};
     size_t old_len = 0;
     char *old = file_exists(out) ? de_file_read(out, &old_len) : NULL;
     de_err err;

@@ -98,6 +98,7 @@ int de_cmd_plan(int argc, char **argv)
     de_err err;
     if (de_scenario_load(argv[optind], catalog, &s, &err))
         return de_cli_fail("%s", err.msg);
+    de_cli_warn_measured_host(s);
 
     int rc = DE_EXIT_OK;
     de_planner_opts popt = s->planner;

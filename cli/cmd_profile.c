@@ -127,22 +127,12 @@ static FILE *open_trace(const char *prefix, const char *kind, const char *cmd, c
         de_cli_fail("--out %s: cannot write %s: %s", prefix, *tmp, strerror(errno));
         return NULL;
     }
-    char cpu[256] = "unknown CPU";
-    FILE *ci = fopen("/proc/cpuinfo", "r");
-    if (ci) {
-        char line[512];
-        while (fgets(line, sizeof line, ci))
-            if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
-                snprintf(cpu, sizeof cpu, "%s", strchr(line, ':') + 2);
-                cpu[strcspn(cpu, "\n")] = '\0';
-                break;
-            }
-        fclose(ci);
-    }
+    char cpu[256];
+    de_host_cpu(cpu, sizeof cpu);
     const char *slash = strrchr(*final, '/');
-    fprintf(f, "# %s — %s, measured on this host (%s, %ld cores online) by\n#   %s\n# on %s (UTC). Format: %s "
+    fprintf(f, "# %s — %s, measured on this host (%s, %d cores online) by\n#   %s\n# on %s (UTC). Format: %s "
                "(traces/README.md).\n",
-            slash ? slash + 1 : *final, what, cpu, sysconf(_SC_NPROCESSORS_ONLN), cmd, date, kind);
+            slash ? slash + 1 : *final, what, cpu, de_host_cores(), cmd, date, kind);
     return f;
 }
 

@@ -453,6 +453,11 @@ int de_cmd_run(int argc, char **argv)
         scen = arg;
     }
     o.scenario = scen;
+    de_scenario *ws = NULL; /* only for the warning: the run loads it itself and reports its errors */
+    de_err werr;
+    if (de_scenario_load(scen, NULL, &ws, &werr) == DE_OK)
+        de_cli_warn_measured_host(ws);
+    de_scenario_destroy(ws);
     cJSON *sum = NULL;
     int rc = de_run(&o, json ? NULL : stdout, &sum, &err);
     if (json && sum) {

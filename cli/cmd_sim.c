@@ -227,6 +227,7 @@ int de_cmd_sim(int argc, char **argv)
     de_err err;
     if (de_scenario_load(argv[i], a.catalog, &s, &err))
         return de_cli_fail("%s", err.msg);
+    de_cli_warn_measured_host(s);
     de_change inject[64];
     for (int k = 0; k < a.n_inject; k++)
         if (de_change_parse_spec(a.inject[k], s, &inject[k], &err)) {

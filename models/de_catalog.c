@@ -46,6 +46,9 @@ static const de_key k_type[] = {
     {"emulation_cpu_cores", DE_KEY_FLOAT, 0, 0, 4096, "0", "cores",
      "deepedge run on one host: CPU budget of an emulated device of this type (0: a physical device, no budget)", NULL},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "source of the hardware facts", NULL},
+    {"measured_cpu", DE_KEY_STRING, 0, 0, 0, NULL, "",
+     "the CPU (model name) of the host its fitted entries were measured on (written by deepedge fit from the trace)", NULL},
+    {"measured_cores", DE_KEY_INT, 0, 0, 1e6, "0", "cores", "that host's online cores (0: not known)", NULL},
     {"interference", DE_KEY_GROUP, 1, 0, 0, NULL, "", "training/LC interference coefficients", NULL},
     {"train", DE_KEY_LIST, 1, 0, 0, NULL, "", "training step-time parameters per network", NULL},
     {"infer", DE_KEY_LIST, 1, 0, 0, NULL, "", "LC service-time parameters per model", NULL},
@@ -381,6 +384,10 @@ static int load_type_cfg(const de_catalog *cat, config_setting_t *root, de_devic
     DE_CONF_GET(float, root, k_type, "memory_gb", &t->memory_gb);
     DE_CONF_GET(float, root, k_type, "emulation_cpu_cores", &t->emulation_cpu_cores);
     DE_CONF_GET(string, root, k_type, "source", &src);
+    const char *mcpu;
+    long long mcores;
+    DE_CONF_GET(string, root, k_type, "measured_cpu", &mcpu);
+    DE_CONF_GET(int, root, k_type, "measured_cores", &mcores);
     DE_CONF_GET(setting, root, k_type, "interference", &inter);
     DE_CONF_GET(setting, root, k_type, "train", &train);
     DE_CONF_GET(setting, root, k_type, "infer", &infer);
@@ -393,6 +400,8 @@ static int load_type_cfg(const de_catalog *cat, config_setting_t *root, de_devic
     t->description = de_strdup(desc);
     t->kind = de_strdup(kind);
     t->source = de_strdup(src);
+    t->measured_cpu = mcpu ? de_strdup(mcpu) : NULL;
+    t->measured_cores = (int)mcores;
     if ((rc = load_interference(inter, &t->interference, err)) || (rc = load_train(cat, train, t, err)) ||
         (rc = load_infer(cat, infer, t, err)))
         return rc;
@@ -424,6 +433,7 @@ static void free_type(de_device_type *t)
     free(t->description);
     free(t->kind);
     free(t->source);
+    free(t->measured_cpu);
     free(t->file);
     free(t->interference.source);
     for (int j = 0; j < t->n_train; j++)
@@ -750,6 +760,16 @@ int de_catalog_merge_fit(const char *in_path, const char *out_path, const de_cat
         return rc;
     }
     config_setting_t *root = config_root_setting(&cfg);
+    if (f->host_cpu && *f->host_cpu) { /* where the trace was measured: the type's provenance */
+        config_setting_t *c = config_setting_get_member(root, "measured_cpu");
+        if (!c)
+            c = config_setting_add(root, "measured_cpu", CONFIG_TYPE_STRING);
+        config_setting_set_string(c, f->host_cpu);
+        config_setting_t *k = config_setting_get_member(root, "measured_cores");
+        if (!k)
+            k = config_setting_add(root, "measured_cores", CONFIG_TYPE_INT);
+        config_setting_set_int(k, f->host_cores);
+    }
     config_setting_t *inter = config_setting_get_member(root, "interference");
     int step = strcmp(f->kind, "step") == 0;
     config_setting_t *list = config_setting_get_member(root, step ? "train" : "infer");

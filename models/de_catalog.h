@@ -78,6 +78,8 @@ typedef struct de_device_type {
     char *kind;           /* "jetson", "gpu" or "cpu" */
     double memory_gb;
     double emulation_cpu_cores; /* deepedge run: CPU budget when emulated on one host (0: physical) */
+    char *measured_cpu;   /* the host its fitted entries were measured on (NULL: not known) */
+    int measured_cores;   /* that host's online cores (0: not known) */
     char *source;         /* hardware facts */
     char *file;           /* the file it was read from */
     de_interference interference;
@@ -140,6 +142,8 @@ typedef struct de_catalog_fit {
     const char *date;            /* YYYY-MM-DD */
     const char *data;            /* the sources of the rows fitted, for the entry's source */
     int max_batch;               /* step: max_batch of a train entry that does not exist yet */
+    const char *host_cpu;        /* the trace's host (its header), NULL: unknown; written as measured_cpu */
+    int host_cores;
 } de_catalog_fit;
 
 /* Reads the device-type file in_path, replaces what the fit produced and writes

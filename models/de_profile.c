@@ -119,6 +119,31 @@ static int fill_row(de_profile *p, int r, de_err *err)
     return DE_OK;
 }
 
+/* The host a trace was measured on, from the header `deepedge profile` writes:
+ * "... measured on this host (CPU, N cores online) ..." in its leading comment lines. */
+static void read_host(de_profile *p)
+{
+    char *text = de_file_read(p->path, NULL);
+    const char *key = "measured on this host (", *at = text ? strstr(text, key) : NULL;
+    const char *first_row = text ? strstr(text, "\n") : NULL;
+    while (first_row && first_row[1] == '#') /* only the comment block at the top */
+        first_row = strchr(first_row + 1, '\n');
+    if (at && (!first_row || at < first_row)) {
+        at += strlen(key);
+        const char *end = strstr(at, " cores online)"), *comma = NULL;
+        for (const char *q = at; end && q < end; q++)
+            if (q[0] == ',' && q[1] == ' ')
+                comma = q;
+        if (end && comma && comma > at) {
+            size_t n = (size_t)(comma - at);
+            p->host_cpu = de_calloc(n + 1, 1);
+            memcpy(p->host_cpu, at, n);
+            p->host_cores = atoi(comma + 2);
+        }
+    }
+    free(text);
+}
+
 int de_profile_load(const char *path, de_profile_kind kind, de_profile **out, de_err *err)
 {
     *out = NULL;
@@ -142,6 +167,7 @@ int de_profile_load(const char *path, de_profile_kind kind, de_profile **out, de
         de_profile_destroy(p);
         return rc;
     }
+    read_host(p);
     *out = p;
     return DE_OK;
 }
@@ -151,6 +177,7 @@ void de_profile_destroy(de_profile *p)
     if (!p)
         return;
     de_csv_destroy(p->csv);
+    free(p->host_cpu);
     free(p->rows);
     free(p->path);
     free(p);

@@ -51,6 +51,8 @@ typedef struct de_profile {
     int n;
     de_profile_row *rows;
     de_csv *csv;                /* owns the strings */
+    char *host_cpu;             /* "measured on this host (CPU, N cores online)" of the header; NULL: absent */
+    int host_cores;
 } de_profile;
 
 int de_profile_load(const char *path, de_profile_kind kind, de_profile **out, de_err *err);

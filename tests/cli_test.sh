@@ -82,6 +82,23 @@ check "plan prints every device" out_has "tx2-2"
 check "plan prints the policy comparison" out_has "policy comparison"
 check "plan: nothing on stderr" bash -c "[ ! -s '$T/err' ]"
 
+# An emulated device type measured on another host: plan and sim warn, naming the type and
+# both hosts; measured on this one (same CPU model and cores): no warning.
+cp -r "$SRC/models" "$T/cat"
+here_cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
+here_cores=$(getconf _NPROCESSORS_ONLN)
+sed -i "s/^measured_cpu = .*/measured_cpu = \"Another CPU 9000\";/" "$T/cat/devices/emu-cpu-100.cfg"
+for f in emu-cpu-050 emu-cpu-025; do
+    sed -i "s/^measured_cpu = .*/measured_cpu = \"$here_cpu\";/; s/^measured_cores = .*/measured_cores = $here_cores;/" "$T/cat/devices/$f.cfg"
+done
+{ echo "catalog = \"$T/cat\";"; cat "$SRC/scenarios/local-testbed.cfg"; } >"$T/other-host.cfg"
+run "$DE" plan "$T/other-host.cfg"
+check "plan: an emulated type measured on another host is warned about" \
+    grep -q "emu-cpu-100 was measured on another host (Another CPU 9000" "$T/err"
+check "plan: the types measured on this host are not" bash -c "[ \$(grep -c 'measured on another host' '$T/err') -eq 1 ]"
+run "$DE" sim "$T/other-host.cfg" --out "$T/other-host-sim" --until 5
+check "sim warns too" grep -q "emu-cpu-100 was measured on another host" "$T/err"
+
 run "$DE" plan "$SCEN" --json
 check "plan --json exits 0" rc_is 0
 cp "$T/out" "$T/plan.json"

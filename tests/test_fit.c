@@ -457,7 +457,7 @@ static void merge(const de_fit_result *res, const char *file, const de_catalog *
     de_catalog_fit f = {res->prof->kind == DE_PROFILE_STEP ? "step" : "lc", res->entry, res->par.n, res->par.names,
                         res->par.value, res->se, fr, res->prof->path, (unsigned long long)res->prof->checksum,
                         res->form, res->n, res->dof, res->folds, res->r2, res->mape, res->cv_mape, "2024-01-02",
-                        "synthetic", 64};
+                        "synthetic", 64, NULL, 0};
     de_err err;
     int rc = de_catalog_merge_fit(file, file, &f, &err);
     if (rc)
