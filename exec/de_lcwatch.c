@@ -97,15 +97,10 @@ typedef struct probe {
 
 static int resolve(const char *hostport, struct sockaddr_storage *sa, socklen_t *len, de_err *err)
 {
-    char host[256], port[16];
-    if (de_wire_split_hostport(hostport, host, sizeof host, port, sizeof port))
-        return de_err_set(err, DE_EINVAL, "'%s' is not HOST:PORT", hostport);
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int g = getaddrinfo(host, port, &hints, &res);
-    if (g)
-        return de_err_set(err, DE_EIO, "%s: %s", hostport, gai_strerror(g));
+    struct addrinfo *res = NULL;
+    int rc = de_wire_resolve(hostport, &res, err);
+    if (rc)
+        return rc;
     memcpy(sa, res->ai_addr, res->ai_addrlen);
     *len = res->ai_addrlen;
     freeaddrinfo(res);

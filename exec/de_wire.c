@@ -109,18 +109,28 @@ static int answer_challenge(int s, const char *hostport, de_err *err)
     }
 }
 
-int de_wire_connect(const char *hostport, int *fd, de_err *err)
+int de_wire_resolve(const char *hostport, struct addrinfo **res, de_err *err)
 {
     char host[256], port[16];
-    *fd = -1;
+    *res = NULL;
     if (de_wire_split_hostport(hostport, host, sizeof host, port, sizeof port))
         return de_err_set(err, DE_EINVAL, "'%s' is not HOST:PORT", hostport);
-    struct addrinfo hints = {0}, *res = NULL;
+    struct addrinfo hints = {0};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    int g = getaddrinfo(host, port, &hints, &res);
+    int g = getaddrinfo(host, port, &hints, res);
     if (g)
         return de_err_set(err, DE_EIO, "%s: %s", hostport, gai_strerror(g));
+    return DE_OK;
+}
+
+int de_wire_connect(const char *hostport, int *fd, de_err *err)
+{
+    *fd = -1;
+    struct addrinfo *res = NULL;
+    int rc = de_wire_resolve(hostport, &res, err);
+    if (rc)
+        return rc;
     int s = -1, e = 0;
     for (struct addrinfo *a = res; a; a = a->ai_next) {
         s = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
@@ -137,7 +147,7 @@ int de_wire_connect(const char *hostport, int *fd, de_err *err)
         return de_err_set(err, DE_EIO, "cannot connect to the coordinator at %s: %s", hostport, strerror(e));
     int one = 1;
     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int rc = answer_challenge(s, hostport, err);
+    rc = answer_challenge(s, hostport, err);
     if (rc) {
         close(s);
         return rc;

@@ -110,6 +110,9 @@ int de_wire_control(const char *line, de_msg *m, double *v);
 /* Splits "HOST:PORT" (the last ':') into host (n bytes) and port (pn bytes); -1 when it
  * is not of that form or does not fit. */
 int de_wire_split_hostport(const char *hp, char *host, size_t n, char *port, size_t pn);
+/* The addresses of "HOST:PORT" for a TCP connection (getaddrinfo; free with freeaddrinfo). */
+struct addrinfo;
+int de_wire_resolve(const char *hostport, struct addrinfo **res, de_err *err);
 
 /* Listens on addr ("HOST:PORT"; port 0 picks a free one). *port gets the bound port. */
 int de_wire_listen(const char *host, int want_port, int *fd, int *port, de_err *err);
