@@ -195,7 +195,9 @@ static void test_steps(void)
     CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
     fprintf(stderr, "\n  step batch 1/2: %.2f/%.2f ms alone, %.2f/%.2f ms at 0.25 core (duty cycle)\n", m1[0] * 1e3,
             m1[1] * 1e3, m2[0] * 1e3, m2[1] * 1e3);
-    CU_ASSERT(m2[1] > 2.5 * m1[1]);
+    /* about 4x on an idle host; on a loaded one the unthrottled step slows too (2.4x was
+     * seen with other test runs going on): 2x still tells a throttled step from a free one */
+    CU_ASSERT(m2[1] > 2.0 * m1[1]);
     /* A network that does not exist: the child's error comes back. */
     de_probe_step_opts bad = o;
     bad.network = "no-such-net";
