@@ -337,21 +337,75 @@ typedef struct axis {
     int n;
 } axis;
 
-/* Sets scenario key `key` (libconfig path, e.g. jobs.[0].global_batch) to `value`,
- * with the type the key already has in the file. */
-static int set_key(config_t *cfg, const char *key, const char *value, const char *path)
+/* A value's own type when the key is not in the file yet (the scenario's key tables then
+ * check it when the point is loaded). */
+static int value_type(const char *value)
+{
+    char *end;
+    (void)strtoll(value, &end, 10);
+    if (*value && !*end)
+        return CONFIG_TYPE_INT64;
+    (void)strtod(value, &end);
+    if (*value && !*end)
+        return CONFIG_TYPE_FLOAT;
+    return strcmp(value, "true") == 0 || strcmp(value, "false") == 0 ? CONFIG_TYPE_BOOL : CONFIG_TYPE_STRING;
+}
+
+/* The setting at a dotted path of group names (no list index), created with `type` when
+ * it is absent, together with the groups above it: a key left at its default. NULL when
+ * the path goes through something that is not a group. */
+static config_setting_t *create_path(config_t *cfg, const char *key, int type)
+{
+    if (strchr(key, '['))
+        return NULL; /* an element of a list must exist in the file */
+    config_setting_t *g = config_root_setting(cfg);
+    char *copy = de_strdup(key), *save = NULL, *part = strtok_r(copy, ".", &save);
+    config_setting_t *out = NULL;
+    while (part) {
+        char *next = strtok_r(NULL, ".", &save);
+        config_setting_t *m = config_setting_get_member(g, part);
+        if (!m)
+            m = config_setting_add(g, part, next ? CONFIG_TYPE_GROUP : type);
+        if (!m || (next && !config_setting_is_group(m)))
+            break;
+        if (!next)
+            out = m;
+        g = m;
+        part = next;
+    }
+    free(copy);
+    return out;
+}
+
+/* Sets one scenario key (libconfig path, e.g. jobs.[0].global_batch) to `value`, with the
+ * type the key has in the file; a number with a fraction turns an integer in the file into
+ * a float (the key tables say whether the key takes one); an absent key is added. */
+static int set_one(config_t *cfg, const char *key, const char *value, const char *path)
 {
     config_setting_t *st = config_lookup(cfg, key);
-    if (!st)
-        return de_cli_fail("--vary: %s has no key '%s' (write it in the scenario first, then vary it)", path, key);
+    if (!st && !(st = create_path(cfg, key, value_type(value))))
+        return de_cli_fail("--vary: %s has no '%s', and it cannot be added there (an element of a list must be in "
+                           "the file)",
+                           path, key);
     char *end;
     switch (config_setting_type(st)) {
     case CONFIG_TYPE_INT:
     case CONFIG_TYPE_INT64: {
         long long v = strtoll(value, &end, 10);
-        if (*end || end == value)
-            return de_cli_fail("--vary: %s is an integer, '%s' is not", key, value);
-        config_setting_set_int64(st, v);
+        if (*end == '\0' && end != value) {
+            config_setting_set_int64(st, v);
+            break;
+        }
+        double x = strtod(value, &end);
+        config_setting_t *parent = config_setting_parent(st);
+        const char *name = config_setting_name(st);
+        if (*end || end == value || !name || !parent)
+            return de_cli_fail("--vary: %s is a number, '%s' is not", key, value);
+        char *nm = de_strdup(name);
+        config_setting_remove(parent, nm);
+        st = config_setting_add(parent, nm, CONFIG_TYPE_FLOAT);
+        free(nm);
+        config_setting_set_float(st, x);
         break;
     }
     case CONFIG_TYPE_FLOAT: {
@@ -370,6 +424,30 @@ static int set_key(config_t *cfg, const char *key, const char *value, const char
     default: return de_cli_fail("--vary: %s is a group or list; vary one of its values", key);
     }
     return 0;
+}
+
+/* Sets key to value; each `[*]` in key stands for every element of that list (the
+ * scenario's lc_tasks.[*].rate: every task's rate), never for the first alone. */
+static int set_key(config_t *cfg, const char *key, const char *value, const char *path)
+{
+    const char *star = strstr(key, "[*]");
+    if (!star)
+        return set_one(cfg, key, value, path);
+    size_t plen = (size_t)(star - key);
+    char *prefix = de_sprintf("%.*s", (int)(plen && key[plen - 1] == '.' ? plen - 1 : plen), key);
+    config_setting_t *list = config_lookup(cfg, prefix);
+    int rc = 0;
+    if (!list || !(config_setting_is_list(list) || config_setting_is_array(list)))
+        rc = de_cli_fail("--vary: %s has no list '%s' for the [*] of %s", path, prefix, key);
+    else if (config_setting_length(list) == 0)
+        rc = de_cli_fail("--vary: %s: '%s' is empty, so %s names nothing", path, prefix, key);
+    for (int i = 0; !rc && list && i < config_setting_length(list); i++) {
+        char *k = de_sprintf("%s.[%d]%s", prefix, i, star + 3);
+        rc = set_key(cfg, k, value, path);
+        free(k);
+    }
+    free(prefix);
+    return rc;
 }
 
 /* The scenario text with the grid point's values set. */
@@ -405,7 +483,11 @@ static void sweep_help(FILE *out)
             "values) and every seed 1..N, N at a time in parallel processes; writes one CSV row\n"
             "per run (sweep.csv) and, for one numeric key, a plot of re-training time and LC\n"
             "violations against it. KEY is a scenario key path as in `deepedge scenario keys`,\n"
-            "with list indices: jobs.[0].global_batch, lc_tasks.[2].rate, planner.safety_margin.\n");
+            "with list indices: jobs.[0].global_batch, lc_tasks.[2].rate, planner.safety_margin;\n"
+            "[*] is every element of a list (lc_tasks.[*].rate: every task's rate). A key left at its\n"
+            "default is added; a fraction for an integer written in the file is taken when the key\n"
+            "takes numbers. Every grid point is checked before anything runs: a bad one is refused\n"
+            "naming it, and an existing sweep.csv is left as it was.\n");
 }
 
 int de_cmd_sweep(int argc, char **argv)
@@ -446,6 +528,33 @@ int de_cmd_sweep(int argc, char **argv)
         free(list);
         npoints *= ax[k].n;
     }
+    /* Every grid point is built and loaded before anything runs or sweep.csv is touched: a
+     * bad value is refused naming its point, and a previous sweep.csv stays as it was. */
+    int *chk = de_calloc((size_t)nvary + 1, sizeof(int));
+    for (long long point = 0; !rc && point < npoints; point++) {
+        long long q = point;
+        for (int k = nvary - 1; k >= 0; k--) {
+            chk[k] = (int)(q % ax[k].n);
+            q /= ax[k].n;
+        }
+        char *text = point_text(path, ax, nvary, chk);
+        de_scenario *ps = NULL;
+        de_err perr;
+        if (!text) {
+            rc = DE_EXIT_ERROR; /* point_text said why */
+        } else if (de_scenario_load_text(text, path, a.catalog, &ps, &perr)) {
+            char where[1024] = "";
+            for (int k = 0; k < nvary; k++)
+                snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s=%s", k ? ", " : "", ax[k].key,
+                         ax[k].values[chk[k]]);
+            rc = de_cli_fail("--vary: the grid point %s makes an invalid scenario (line numbers are of %s as "
+                             "rewritten with that point): %s",
+                             where, path, perr.msg);
+        }
+        de_scenario_destroy(ps);
+        free(text);
+    }
+    free(chk);
     int npol = a.all ? DE_POLICY_COUNT : 1;
     long long nruns = npoints * seeds * npol;
     char *out = NULL;
