@@ -457,7 +457,7 @@ static int run_metrics(watch *w, de_err *err)
     double le[MAX_BUCKETS], cnt[MAX_BUCKETS], prev_le[MAX_BUCKETS], prev[MAX_BUCKETS];
     int np = -1; /* -1: no baseline yet */
     double next_scrape = 0, first_ok = NAN;
-    long failures = 0;
+    int failing = 0; /* inside a run of failed scrapes (reported once) */
     while (!housekeeping(w, 0)) {
         double now = de_now_s();
         if (now < next_scrape) {
@@ -467,16 +467,23 @@ static int run_metrics(watch *w, de_err *err)
         next_scrape = now + v->interval_s;
         char why[300];
         char *text = http_get(v->path, why, sizeof why);
-        int n = text ? de_prom_histogram(text, v->histogram, le, cnt, MAX_BUCKETS) : 0;
+        int got = text != NULL, n = got ? de_prom_histogram(text, v->histogram, le, cnt, MAX_BUCKETS) : 0;
         free(text);
         if (n == 0) {
-            if (!text)
-                failures++;
+            const char *what = got ? "no such histogram" : why;
             if (isnan(first_ok) && now - w->t_start > 30)
-                return de_err_set(err, DE_EIO, "LC task '%s': %s: %s for 30 s", w->o->task, v->path,
-                                  text ? "no such histogram" : why);
+                return de_err_set(err, DE_EIO, "LC task '%s': %s: %s for 30 s", w->o->task, v->path, what);
+            if (!isnan(first_ok) && !failing++ && w->o->fd >= 0) {
+                /* the counters are cumulative: what happens meanwhile is counted at the next good scrape */
+                char m[600], t[600];
+                snprintf(m, sizeof m, "scraping %s failed (%s); requests are counted at the next scrape", v->path,
+                         what);
+                de_wire_text(m, t, sizeof t);
+                de_wire_send(w->o->fd, DE_MSG_LCERROR, "task=%s msg=%s", w->o->task, t);
+            }
             continue;
         }
+        failing = 0;
         if (isnan(first_ok))
             first_ok = now;
         int same = np == n;
@@ -493,7 +500,6 @@ static int run_metrics(watch *w, de_err *err)
         memcpy(prev, cnt, sizeof cnt[0] * (size_t)n);
         np = n;
     }
-    (void)failures;
     return DE_OK;
 }
 
