@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "de_error.h"
+#include "de_sim.h"
 
 /* Exit codes of every subcommand. */
 enum { DE_EXIT_OK = 0, DE_EXIT_ERROR = 1, DE_EXIT_INFEASIBLE = 2 };
@@ -45,6 +46,32 @@ int de_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * [min, max]; otherwise a message naming the option. */
 int de_cli_int(const char *opt, const char *s, long long min, long long max, long long *out);
 int de_cli_float(const char *opt, const char *s, double min, double max, double *out);
+
+/* The options of sim and sweep (de_cli_sim_parse): sim's, and sweep's grid. */
+typedef struct de_cli_vary {
+    const char *spec; /* KEY=V1,V2,... or KEY*=F1,F2,... as typed */
+    int link;         /* 1: --link (moves with the --vary before it); 0: --vary (an axis of its own) */
+} de_cli_vary;
+
+typedef struct de_cli_sim_args {
+    de_sim_opts o;
+    const char *out, *catalog, *plan;
+    int json, plots, all;
+    const char *inject[64]; /* --inject values, parsed once the scenario is loaded */
+    int n_inject;
+    /* sweep only */
+    de_cli_vary *vary; /* --vary and --link in the order given */
+    int n_vary;
+    long long seeds, jobs;
+    int mpi; /* --mpi: started by mpiexec (also detected from its environment) */
+} de_cli_sim_args;
+
+/* Parses sim's (sweep 0) or sweep's (sweep 1) options into a (zeroed by the caller);
+ * usage prints the command's usage, to stderr with the message on a bad option. Returns
+ * the index of the SCENARIO argument, 0 when a listing (--policy list, --inject list,
+ * --help) was printed and the command is done, -1 on bad usage (message printed). */
+int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd, int sweep, void (*usage)(FILE *));
+void de_cli_sim_args_free(de_cli_sim_args *a);
 
 /* A warning on stderr for each emulated device type of the scenario whose fitted entries
  * were measured on another host (catalog measured_cpu / measured_cores against this

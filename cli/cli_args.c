@@ -1,6 +1,8 @@
 /* cli_args.c — the option helpers every command uses (cli.h): one error printer, strict
- * number parsing, the backend choice. */
+ * number parsing, the hand-over to deepedge-exec, and the options sim and sweep share
+ * (compiled into both programs: deepedge-exec runs sweep under mpiexec). */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,4 +107,156 @@ int de_cli_warn_measured_host(const de_scenario *s)
         warned++;
     }
     return warned;
+}
+
+int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd, int sweep, void (*usage)(FILE *))
+{
+    static const struct option opts[] = {
+        {"policy", required_argument, 0, 'p'},       {"seed", required_argument, 0, 's'},
+        {"until", required_argument, 0, 'u'},        {"out", required_argument, 0, 'o'},
+        {"json", no_argument, 0, 'J'},               {"window", required_argument, 0, 'w'},
+        {"step-cv", required_argument, 0, 'c'},      {"replan-cost", required_argument, 0, 'r'},
+        {"restart-cost", required_argument, 0, 'R'}, {"switch-gain", required_argument, 0, 'g'},
+        {"no-plots", no_argument, 0, 'N'},           {"catalog", required_argument, 0, 'C'},
+        {"vary", required_argument, 0, 'v'},         {"seeds", required_argument, 0, 'S'},
+        {"jobs", required_argument, 0, 'j'},         {"plan", required_argument, 0, 'P'},
+        {"inject", required_argument, 0, 'i'},       {"link", required_argument, 0, 'l'},
+        {"mpi", no_argument, 0, 'M'},                {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    de_sim_opts_default(&a->o);
+    a->plots = 1;
+    a->seeds = 1;
+    a->jobs = 2;
+    long long v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hj:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (strcmp(optarg, "list") == 0) {
+                de_policy_print_table(stdout);
+                return 0;
+            }
+            if (strcmp(optarg, "all") == 0) {
+                a->all = 1;
+            } else {
+                de_policy p;
+                if (de_policy_parse(optarg, &p)) {
+                    de_cli_fail("--policy: unknown policy '%s' (known: %s, all)", optarg, de_policy_list());
+                    return -1;
+                }
+                a->o.policy = (int)p;
+            }
+            break;
+        case 's':
+            if (sweep) /* sweep's seeds are 1..--seeds */
+                goto bad;
+            if (de_cli_int("--seed", optarg, 0, 4294967295LL, &v))
+                return -1;
+            a->o.seed = (unsigned long)v;
+            break;
+        case 'u':
+            if (de_cli_float("--until", optarg, 1e-9, 1e12, &a->o.until_s))
+                return -1;
+            break;
+        case 'o': a->out = optarg; break;
+        case 'J':
+            if (sweep)
+                goto bad;
+            a->json = 1;
+            break;
+        case 'w':
+            if (de_cli_float("--window", optarg, 1e-3, 1e9, &a->o.window_s))
+                return -1;
+            break;
+        case 'c':
+            if (de_cli_float("--step-cv", optarg, 0, 10, &a->o.step_cv))
+                return -1;
+            break;
+        case 'r':
+            if (de_cli_float("--replan-cost", optarg, 0, 1e6, &a->o.replan_cost_s))
+                return -1;
+            break;
+        case 'R':
+            if (de_cli_float("--restart-cost", optarg, 0, 1e6, &a->o.restart_cost_s))
+                return -1;
+            break;
+        case 'g':
+            if (de_cli_float("--switch-gain", optarg, 0, 1, &a->o.switch_gain))
+                return -1;
+            break;
+        case 'N': a->plots = 0; break;
+        case 'C': a->catalog = optarg; break;
+        case 'P':
+            if (sweep)
+                goto bad;
+            a->plan = optarg;
+            break;
+        case 'i':
+            if (strcmp(optarg, "list") == 0) {
+                de_change_print_table(stdout);
+                return 0;
+            }
+            if (a->n_inject >= 64) {
+                de_cli_fail("--inject: at most 64");
+                return -1;
+            }
+            a->inject[a->n_inject++] = optarg;
+            break;
+        case 'v':
+        case 'l':
+            if (!sweep)
+                goto bad;
+            if (c == 'l' && a->n_vary == 0) {
+                usage(stderr);
+                de_cli_fail("--link %s: a --link moves with the --vary before it; there is none", optarg);
+                return -1;
+            }
+            a->vary = de_realloc(a->vary, (size_t)(a->n_vary + 1) * sizeof *a->vary);
+            a->vary[a->n_vary].spec = optarg;
+            a->vary[a->n_vary++].link = c == 'l';
+            break;
+        case 'S':
+            if (!sweep)
+                goto bad;
+            if (de_cli_int("--seeds", optarg, 1, 100000, &a->seeds)) {
+                usage(stderr);
+                return -1;
+            }
+            break;
+        case 'j':
+            if (!sweep)
+                goto bad;
+            if (de_cli_int("--jobs", optarg, 1, 1024, &a->jobs)) {
+                usage(stderr);
+                return -1;
+            }
+            break;
+        case 'M':
+            if (!sweep)
+                goto bad;
+            a->mpi = 1;
+            break;
+        case 'h': usage(stdout); return 0;
+        default:
+        bad:
+            usage(stderr);
+            de_cli_fail("%s: unknown option or missing argument: %s", cmd, argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        de_cli_fail("%s: expected exactly one SCENARIO argument", cmd);
+        return -1;
+    }
+    return optind;
+}
+
+void de_cli_sim_args_free(de_cli_sim_args *a)
+{
+    free(a->vary);
+    a->vary = NULL;
+    a->n_vary = 0;
 }
