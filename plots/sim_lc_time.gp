@@ -1,37 +1,41 @@
-# sim_lc_time.gp — each LC task's latency at its own percentile (its deadline's) per
-# metrics window over time, in ms, with its deadline (dashed, same colour). A window where
-# its device was down and nothing was served has no point (the line joins its neighbours).
-# Called through record/de_plot.c as:
-#   gnuplot -e "dir='OUT'; term='...'; ext='png|svg'; tasks='a b c'; clock='...'; label='...'" sim_lc_time.gp
-set datafile separator ','
-# rows of other tasks select NaN: missing, so that each task's line joins its own windows
-set datafile missing NaN
+# sim_lc_time.gp — each LC task's latency at its own percentile (the one its deadline
+# uses) per metrics window, in ms, with its deadline (dashed, same colour, value and
+# percentile in the legend). A window where nothing was served (its device down) has no
+# point and the line stops there; a window with requests dropped is marked with a cross
+# at the task's deadline.
+# Drawn by record/de_plot.c from data it prepares from lc_windows.csv:
+#   tmp/lc_time.dat   window middle (s), latency (ms); one block per task
+#   tmp/lc_drop.dat   window middle, deadline (ms), task number (line type)
+# Variables (-e): dir, tmp, term, ext, label, clock, names, pcts (percent), dls (ms),
+# ndrop, xmax, window (s), sel (which tasks when not all).
 set terminal @term
 set output sprintf('%s/lc_latency.%s', dir, ext)
 if (!exists('clock')) clock = 'simulated'
 if (!exists('label')) label = ''
-set title sprintf('LC latency at each task''s percentile, per window — %s', label) noenhanced
+# twelve distinct colours (gnuplot's default repeats after eight)
+array pal[12] = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#000000', '#aec7e8']
+do for [i=1:12] { set linetype i lc rgb pal[i] }
+n = words(names)
+t = sprintf('LC latency at each task''s deadline percentile, per %g s window — %s', window, label)
+if (strlen(sel) > 0) t = t . "\n(" . sel . ")"
+set title t noenhanced
 set xlabel sprintf('%s time (s)', clock)
-# from zero: a run shorter than one window has one point per task, and the axis still has a span
-set xrange [0:*]
-set ylabel 'latency at the percentile (ms)'
+set xrange [0:(xmax > 0 ? xmax : 1)]
+set ylabel 'latency at the task''s percentile (ms)'
 set logscale y
 set key outside right top noenhanced
 set grid
-f = sprintf('%s/lc_windows.csv', dir)
-sel(name, col) = strcol(3) eq name ? column(col) : NaN
-# columns: 2 end_s, 10 pct_s, 11 percentile, 12 deadline_s (record/de_outputs.h)
-# the deadline, dashed, along the windows; a run shorter than two windows per task has one
-# row per task, so its deadline is drawn as a segment over that window instead
-stats f using 2 skip 1 nooutput
-if (STATS_records > words(tasks)) {
-plot for [i=1:words(tasks)] f using 2:(1000 * sel(word(tasks,i), 10)) skip 1 with linespoints pt 7 ps 0.7 lw 1.5 lc i \
-         title word(tasks,i), \
-     for [i=1:words(tasks)] f using 2:(1000 * sel(word(tasks,i), 12)) skip 1 with lines dt 2 lc i \
-         title sprintf('%s deadline', word(tasks,i))
+f = sprintf('%s/lc_time.dat', tmp)
+if (ndrop > 0) {
+plot for [i=1:n] f index i-1 using 1:2 with linespoints pt 7 ps 0.6 lw 1.5 lc i \
+         title sprintf('%s p%s', word(names, i), word(pcts, i)), \
+     for [i=1:n] (word(dls, i) + 0) with lines dt 2 lw 1.5 lc i \
+         title sprintf('%s deadline %s ms at p%s', word(names, i), word(dls, i), word(pcts, i)), \
+     sprintf('%s/lc_drop.dat', tmp) using 1:2:3 with points pt 2 ps 1.2 lw 2 lc variable \
+         title 'requests dropped (device down)'
 } else {
-plot for [i=1:words(tasks)] f using 2:(1000 * sel(word(tasks,i), 10)) skip 1 with points pt 7 ps 1 lc i \
-         title word(tasks,i), \
-     for [i=1:words(tasks)] f using 1:(1000 * sel(word(tasks,i), 12)):(column(2) - column(1)):(0) skip 1 \
-         with vectors nohead dt 2 lc i title sprintf('%s deadline', word(tasks,i))
+plot for [i=1:n] f index i-1 using 1:2 with linespoints pt 7 ps 0.6 lw 1.5 lc i \
+         title sprintf('%s p%s', word(names, i), word(pcts, i)), \
+     for [i=1:n] (word(dls, i) + 0) with lines dt 2 lw 1.5 lc i \
+         title sprintf('%s deadline %s ms at p%s', word(names, i), word(dls, i), word(pcts, i))
 }

@@ -27,8 +27,14 @@ const char *de_plot_dir(void);
  * started or fails (the message says how to install it). */
 int de_plot_run(const char *script, const de_plot_var *vars, int n, de_err *err);
 
+/* Runs plots/<script> twice, for WIDTHxHEIGHT PNG (pngcairo) and SVG: the variables plus
+ * term and ext ("png", "svg"); the script names its output from them. */
+int de_plot_both(const char *script, const de_plot_var *vars, int n, int width, int height, de_err *err);
+
 /* The figures of one run of scenario s whose output files are in dir (timeline,
- * LC latency CDF against the deadline, LC latency over time), as PNG and SVG;
+ * LC latency tail against each deadline at its percentile, LC latency over time), as PNG
+ * and SVG, drawn from small data files prepared from the run's files in a temporary
+ * folder inside dir (removed afterwards);
  * `clock` names the time axis ("simulated", "wall-clock"), `label` goes into every
  * title (scenario and policy). */
 int de_plot_run_figures(const de_scenario *s, const char *dir, const char *clock, const char *label, de_err *err);
