@@ -17,6 +17,7 @@ int de_cmd_bench_heavy(int argc, char **argv);     /* `bench train|exec` (cmd_be
 int de_bench_exec(int argc, char **argv);          /* `bench exec` (cmd_bench_exec.c) */
 void de_bench_exec_help(FILE *out);                /* its usage lines */
 int de_cmd_bench_exec_rank(int argc, char **argv); /* internal: one rank of `bench exec` */
+int de_cmd_sweep_mpi(int argc, char **argv);       /* internal: one rank of `sweep` under mpiexec */
 
 /* --device cpu|cuda; otherwise a message and -1 (cmd_train.c). */
 int de_cli_backend(const char *s, de_backend *out);

@@ -16,6 +16,7 @@ static const de_cli_command commands[] = {
     {"_lc", NULL, NULL, de_cmd_lc},
     {"_allreduce", NULL, NULL, de_cmd_allreduce},
     {"_bench-exec", NULL, NULL, de_cmd_bench_exec_rank},
+    {"_sweep-mpi", NULL, NULL, de_cmd_sweep_mpi},
 };
 
 int main(int argc, char **argv)

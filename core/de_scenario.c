@@ -113,6 +113,59 @@ void de_scenario_print_keys(FILE *out)
     de_conf_print_table(out, "exec", k_exec, DE_NKEYS(k_exec));
 }
 
+/* Which table a group or a list's elements follow: parent table, key, child table. */
+static const struct {
+    const de_key *parent;
+    const char *name;
+    const de_key *child;
+    size_t n;
+} k_nest[] = {
+    {k_top, "links", k_link, DE_NKEYS(k_link)},         {k_top, "devices", k_device, DE_NKEYS(k_device)},
+    {k_top, "lc_tasks", k_task, DE_NKEYS(k_task)},      {k_top, "jobs", k_job, DE_NKEYS(k_job)},
+    {k_top, "planner", k_planner, DE_NKEYS(k_planner)}, {k_top, "faults", k_fault, DE_NKEYS(k_fault)},
+    {k_top, "exec", k_exec, DE_NKEYS(k_exec)},          {k_task, "service", k_service, DE_NKEYS(k_service)},
+};
+
+const de_key *de_scenario_key(const char *path, const de_key **table, size_t *n)
+{
+    const de_key *t = k_top, *key = NULL;
+    size_t tn = DE_NKEYS(k_top);
+    int want_index = 0; /* the previous part was a list: an element [N] or [*] comes next */
+    char *copy = de_strdup(path), *save = NULL;
+    for (char *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
+        int is_index = part[0] == '[';
+        if (is_index != want_index) {
+            key = NULL;
+            t = NULL;
+            break;
+        }
+        if (is_index) {
+            want_index = 0;
+            key = NULL; /* an element of a list: a group, not a key */
+            continue;
+        }
+        if (!t || !(key = de_conf_key(t, tn, part))) {
+            key = NULL;
+            break;
+        }
+        const de_key *parent = t;
+        t = NULL;
+        tn = 0;
+        for (size_t i = 0; i < DE_NKEYS(k_nest); i++)
+            if (k_nest[i].parent == parent && strcmp(k_nest[i].name, part) == 0) {
+                t = k_nest[i].child;
+                tn = k_nest[i].n;
+            }
+        want_index = key->type == DE_KEY_LIST;
+    }
+    free(copy);
+    if (table)
+        *table = t;
+    if (n)
+        *n = t ? tn : 0;
+    return key;
+}
+
 double de_scenario_restart_cost(const de_scenario *s, const de_planner_opts *o, int job)
 {
     return o->restart_cost_s >= 0 ? o->restart_cost_s : s->jobs[job].checkpoint_cost_s;
@@ -746,6 +799,37 @@ int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **ou
 int de_scenario_load_text(const char *text, const char *name, const char *catalog_dir, de_scenario **out, de_err *err)
 {
     return load(name, text, catalog_dir, out, err);
+}
+
+int de_scenario_load_config(config_t *cfg, const char *name, const char *catalog_dir, de_scenario **out, de_err *err)
+{
+    *out = NULL;
+    de_scenario *s = de_calloc(1, sizeof *s);
+    s->path = de_strdup(name);
+    s->link_ix = de_strmap_create(16);
+    s->device_ix = de_strmap_create(64);
+    s->task_ix = de_strmap_create(64);
+    s->job_ix = de_strmap_create(4);
+    int rc = load_root(s, config_root_setting(cfg), catalog_dir, err);
+    if (!rc) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        rc = f ? de_conf_write(f, config_root_setting(cfg)) : DE_EIO;
+        if (f)
+            fclose(f);
+        if (rc)
+            de_err_set(err, rc, "%s: cannot write the configuration out for its checksum", name);
+        else
+            s->checksum = de_fnv1a64(text, len, DE_FNV1A64_INIT);
+        free(text);
+    }
+    if (rc) {
+        de_scenario_destroy(s);
+        return rc;
+    }
+    *out = s;
+    return DE_OK;
 }
 
 void de_scenario_destroy(de_scenario *s)

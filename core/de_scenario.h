@@ -139,6 +139,11 @@ int de_scenario_load(const char *path, const char *catalog_dir, de_scenario **ou
  * resolving relative paths (its directory), the checksum is that of the text. */
 int de_scenario_load_text(const char *text, const char *name, const char *catalog_dir, de_scenario **out,
                           de_err *err);
+/* The same from a configuration already read (de_conf_read) and changed in memory
+ * (deepedge sweep's grid points): messages name the file and line each setting was read
+ * from (one added in memory: its group's); the checksum is that of de_conf_write's text. */
+int de_scenario_load_config(config_t *cfg, const char *name, const char *catalog_dir, de_scenario **out,
+                            de_err *err);
 void de_scenario_destroy(de_scenario *s);
 
 /* Index by name, -1 if absent. */
@@ -150,6 +155,13 @@ void de_scenario_print(const de_scenario *s, FILE *out);
 
 /* Prints the key tables of the scenario format (documentation). */
 void de_scenario_print_keys(FILE *out);
+
+/* The key-table entry of a scenario key path: group names and list elements as [N] or [*]
+ * (lc_tasks.[0].rate, planner.safety_margin; deepedge sweep --vary). NULL when the format
+ * has no such key or the path ends at an element of a list. *table and *n (when not NULL)
+ * get the table of the group the path's last part was looked up in (NULL, 0 when the path
+ * leaves the format before it), for messages listing the keys there. */
+const de_key *de_scenario_key(const char *path, const de_key **table, size_t *n);
 
 /* The restart cost of job j under the planner options (restart_cost_s, or the job's
  * checkpoint cost when that is < 0). */
