@@ -6,7 +6,8 @@
  * starts in milliseconds. The commands that train or execute (train, dataset, run,
  * profile, bench train|exec, and the processes `run` starts) live in `deepedge-exec`
  * (main_exec.c, cli_exec.h), which `deepedge` hands them to, unchanged: the user types
- * `deepedge` for everything. */
+ * `deepedge` for everything. `sweep` is both: in processes in deepedge, over the ranks of
+ * mpiexec in deepedge-exec (`_sweep-mpi`); what they share is cli_sweep.c, in both. */
 #ifndef DE_CLI_H
 #define DE_CLI_H
 
@@ -57,6 +58,8 @@ typedef struct de_cli_sim_args {
     de_sim_opts o;
     const char *out, *catalog, *plan;
     int json, plots, all;
+    de_policy policies[DE_POLICY_MAX]; /* the policies named by --policy (all: the table's too) */
+    int n_policies;
     const char *inject[64]; /* --inject values, parsed once the scenario is loaded */
     int n_inject;
     /* sweep only */
@@ -65,6 +68,11 @@ typedef struct de_cli_sim_args {
     long long seeds, jobs;
     int mpi; /* --mpi: started by mpiexec (also detected from its environment) */
 } de_cli_sim_args;
+
+/* One value of a repeatable --policy: "all" sets *all (every policy of the table); a
+ * name or ext:COMMAND is appended to list[*n] unless there already (list holds
+ * DE_POLICY_MAX). Returns 0, or -1 with a message naming the value. */
+int de_cli_policy_arg(const char *v, int *all, de_policy *list, int *n);
 
 /* Parses sim's (sweep 0) or sweep's (sweep 1) options into a (zeroed by the caller);
  * usage prints the command's usage, to stderr with the message on a bad option. Returns

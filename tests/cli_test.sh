@@ -444,19 +444,7 @@ check "sweep on an unknown key exits 1" rc_is 1
 check "sweep names the key" err_has "nope.key"
 run "$DE" sweep "$SCEN" --until 10
 check "sweep without --vary exits 1" rc_is 1
-# [*] is every element: at 400 req/s both of local-testbed's cameras miss their deadlines
-# (with [*] taken as [0], one would); an integer in the file takes a fraction; a key left
-# at its default is added; a bad point is refused before anything runs, and the previous
-# sweep.csv stays as it was.
-sed 's/rate = 10.0;/rate = 10;/' "$SRC/scenarios/local-testbed.cfg" >"$T/sw.cfg"
-run "$DE" sweep "$T/sw.cfg" --vary 'lc_tasks.[*].rate=5,400' --no-plots --out "$T/sw1"
-check "sweep [*]: every LC task's rate" bash -c "[ \"\$(cut -d, -f1,8 '$T/sw1/sweep.csv' | tail -2 | tr '\n' ' ')\" = '5,0 400,2 ' ]"
-run "$DE" sweep "$T/sw.cfg" --vary 'lc_tasks.[1].rate=10.5' --vary 'planner.switch_gain=0.3' --no-plots --out "$T/sw2"
-check "sweep: a fraction for an integer in the file, and a key left at its default" rc_is 0
-cp "$T/sw1/sweep.csv" "$T/sw1.before"
-run "$DE" sweep "$T/sw.cfg" --vary 'lc_tasks.[*].rate=5,-3' --no-plots --out "$T/sw1"
-check "sweep: a bad grid point is refused naming it" bash -c "[ $rc -eq 1 ] && grep -q 'grid point lc_tasks.\[\*\].rate=-3' '$T/err'"
-check "sweep: the previous sweep.csv is untouched" cmp -s "$T/sw1.before" "$T/sw1/sweep.csv"
+# The sweep's checks (keys, values, lines, [*], factors, --link, output, MPI): sweep_test.sh
 
 # ---- dataset and train ----
 NETF="$T/tiny.net"
