@@ -138,16 +138,14 @@ int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd,
                 de_policy_print_table(stdout);
                 return 0;
             }
-            if (strcmp(optarg, "all") == 0) {
-                a->all = 1;
-            } else {
-                de_policy p;
-                if (de_policy_parse(optarg, &p)) {
-                    de_cli_fail("--policy: unknown policy '%s' (known: %s, all)", optarg, de_policy_list());
-                    return -1;
-                }
-                a->o.policy = (int)p;
+            if (de_cli_policy_arg(optarg, &a->all, a->policies, &a->n_policies))
+                return -1;
+            if (sweep && (a->n_policies + a->all > 1)) {
+                de_cli_fail("sweep: one --policy (a name, ext:COMMAND or all)");
+                return -1;
             }
+            if (a->n_policies == 1)
+                a->o.policy = (int)a->policies[0];
             break;
         case 's':
             if (sweep) /* sweep's seeds are 1..--seeds */
@@ -252,6 +250,29 @@ int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd,
         return -1;
     }
     return optind;
+}
+
+int de_cli_policy_arg(const char *v, int *all, de_policy *list, int *n)
+{
+    if (strcmp(v, "all") == 0) {
+        *all = 1;
+        return 0;
+    }
+    de_policy p;
+    int rc = de_policy_parse(v, &p);
+    if (rc == DE_ERANGE) {
+        de_cli_fail("--policy %s: more than %d external policies", v, DE_POLICY_EXT_MAX);
+        return -1;
+    }
+    if (rc) {
+        de_cli_fail("--policy: unknown policy '%s' (known: %s, all)", v, de_policy_list());
+        return -1;
+    }
+    for (int i = 0; i < *n; i++)
+        if (list[i] == p)
+            return 0;
+    list[(*n)++] = p;
+    return 0;
 }
 
 void de_cli_sim_args_free(de_cli_sim_args *a)

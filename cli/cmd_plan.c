@@ -20,7 +20,8 @@ static void help(FILE *out)
             "prints the plan and a comparison with every other policy.\n\n"
             "options:\n"
             "  --policy P         %s, or all (default: the scenario's planner.policy);\n"
-            "                     --policy list prints the policy table\n"
+            "                     repeat it to compare several (all --policy ext:CMD: the table's\n"
+            "                     and an external one); --policy list prints the policy table\n"
             "  --job NAME         the job to plan (default: the first in the scenario)\n"
             "  --time T           plan at time T seconds: rate traces are read there (default: job arrival)\n"
             "  --margin M         override planner.safety_margin (0..0.9)\n"
@@ -56,19 +57,22 @@ int de_cmd_plan(int argc, char **argv)
         {"show-scenario", no_argument, 0, 'S'}, {"no-compare", no_argument, 0, 'N'},
         {"catalog", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *policy_s = NULL, *job_s = NULL, *out_path = NULL, *catalog = NULL;
+    const char *job_s = NULL, *out_path = NULL, *catalog = NULL;
     double at = -1, margin = -1;
     int json = 0, show = 0, compare = 1, c;
+    de_policy sel[DE_POLICY_MAX]; /* the policies named by --policy, in order */
+    int nsel = 0, all = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "p:j:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            policy_s = optarg;
             if (strcmp(optarg, "list") == 0) {
                 de_policy_print_table(stdout);
                 return DE_EXIT_OK;
             }
+            if (de_cli_policy_arg(optarg, &all, sel, &nsel))
+                return DE_EXIT_ERROR;
             break;
         case 'j': job_s = optarg; break;
         case 't':
@@ -104,18 +108,23 @@ int de_cmd_plan(int argc, char **argv)
     de_planner_opts popt = s->planner;
     if (margin >= 0)
         popt.safety_margin = margin;
-    int all = 0;
-    de_policy pol = popt.policy;
-    if (policy_s && strcmp(policy_s, "all") == 0)
-        all = 1;
-    else if (policy_s && de_policy_parse(policy_s, &pol)) {
-        rc = de_cli_fail("--policy: unknown policy '%s' (known: %s, all)", policy_s, de_policy_list());
+    /* One policy (the scenario's, or the one named), its plan compared with the table's
+     * policies; or several compared (all, or --policy more than once): every plan printed. */
+    int several = all || nsel > 1;
+    de_policy pol = nsel > 0 ? sel[0] : popt.policy;
+    if (all && !(nsel > 0 && de_policy_is_external(sel[0])))
+        pol = DE_POLICY_DEEP_EDGE;
+    if (several && out_path) {
+        rc = de_cli_fail("-o writes one plan: choose one --policy, not all or several");
         goto done;
     }
-    if (all && out_path) {
-        rc = de_cli_fail("-o writes one plan: choose one --policy, not all");
-        goto done;
-    }
+    unsigned char want[DE_POLICY_MAX] = {0}, named[DE_POLICY_MAX] = {0};
+    for (int i = 0; i < nsel; i++)
+        want[sel[i]] = named[sel[i]] = 1;
+    want[pol] = named[pol] = 1;
+    for (int i = 0; i < DE_POLICY_COUNT; i++)
+        if (all || (!several && compare))
+            want[i] = 1;
     int job = 0;
     if (job_s && (job = de_scenario_job(s, job_s)) < 0) {
         rc = de_cli_fail("--job: no job '%s' in %s", job_s, s->path);
@@ -125,19 +134,21 @@ int de_cmd_plan(int argc, char **argv)
     de_state_init(&st, s, at >= 0 ? at : s->jobs[job].arrival_s);
     de_predictor pred = de_predictor_model();
 
-    de_plan plans[DE_POLICY_COUNT];
-    int have[DE_POLICY_COUNT] = {0};
-    char skipped[DE_POLICY_COUNT][256];
-    for (int i = 0; i < DE_POLICY_COUNT; i++) {
+    /* Indexed by policy value: the table's, then the external ones. */
+    de_plan plans[DE_POLICY_MAX];
+    int have[DE_POLICY_MAX] = {0};
+    char skipped[DE_POLICY_MAX][256];
+    for (int i = 0; i < DE_POLICY_MAX; i++) {
         de_plan_init(&plans[i]);
         skipped[i][0] = '\0';
     }
-    /* The chosen policy first; the others for the comparison. */
-    for (int i = 0; i < DE_POLICY_COUNT; i++) {
-        if (!all && !compare && i != (int)pol)
+    /* A policy named (or the scenario's) that fails is an error; one of the table's
+     * that is only there for the comparison is listed as skipped. */
+    for (int i = 0; i < DE_POLICY_MAX; i++) {
+        if (!want[i])
             continue;
         if (de_plan_compute(&st, job, (de_policy)i, &popt, &pred, &plans[i], &err)) {
-            if (i == (int)pol && !all) {
+            if (named[i]) {
                 rc = de_cli_fail("%s", err.msg);
                 goto free_plans;
             }
@@ -146,13 +157,17 @@ int de_cmd_plan(int argc, char **argv)
         }
         have[i] = 1;
     }
-    const de_plan *chosen = all ? &plans[DE_POLICY_DEEP_EDGE] : &plans[pol];
+    const de_plan *chosen = &plans[pol];
+    if (!have[pol]) { /* all: deep-edge was skipped */
+        rc = de_cli_fail("%s", skipped[pol]);
+        goto free_plans;
+    }
 
     if (json) {
         cJSON *o;
-        if (all) {
+        if (several) {
             o = cJSON_CreateArray();
-            for (int i = 0; i < DE_POLICY_COUNT; i++)
+            for (int i = 0; i < DE_POLICY_MAX; i++)
                 if (have[i])
                     cJSON_AddItemToArray(o, de_summary_of_plan(&plans[i], &st));
         } else {
@@ -169,16 +184,16 @@ int de_cmd_plan(int argc, char **argv)
         }
         if (s->n_jobs > 1)
             printf("(scenario has %d jobs; planning '%s' — choose with --job)\n", s->n_jobs, s->jobs[job].name);
-        for (int i = 0; i < DE_POLICY_COUNT; i++)
-            if (have[i] && (all ? 1 : i == (int)pol)) {
+        for (int i = 0; i < DE_POLICY_MAX; i++)
+            if (have[i] && (several ? 1 : i == (int)pol)) {
                 de_plan_print(&plans[i], &st, stdout);
                 printf("\n");
             }
-        if (compare || all) {
+        if (compare || several) {
             printf("policy comparison (same scenario, same predictions; gap vs %s)\n", de_policy_name(chosen->policy));
             printf("%-14s %8s %12s %15s %10s %11s %12s %9s %10s\n", "policy", "devices", "iteration_s", "retraining_s",
                    "vs chosen", "violations", "over_margin", "feasible", "plan_ms");
-            for (int i = 0; i < DE_POLICY_COUNT; i++) {
+            for (int i = 0; i < DE_POLICY_MAX; i++) {
                 if (have[i])
                     compare_row(&plans[i], &st, chosen, stdout);
                 else if (skipped[i][0])
@@ -197,7 +212,7 @@ int de_cmd_plan(int argc, char **argv)
     if (rc == DE_EXIT_OK && !chosen->feasible)
         rc = DE_EXIT_INFEASIBLE;
 free_plans:
-    for (int i = 0; i < DE_POLICY_COUNT; i++)
+    for (int i = 0; i < DE_POLICY_MAX; i++)
         de_plan_free(&plans[i]);
     de_state_free(&st);
 done:

@@ -24,7 +24,8 @@ static void help(FILE *out)
             "writes CSV time series, the event log and figures into the output folder.\n\n"
             "options:\n"
             "  --policy P         %s, or all (compare them on the same seed);\n"
-            "                     --policy list prints the policy table\n"
+            "                     repeat it to compare several (all --policy ext:CMD: the table's and\n"
+            "                     an external one); --policy list prints the policy table\n"
             "  --plan FILE        start the job from this plan file (deepedge plan -o), unchanged;\n"
             "                     the policy re-plans after faults and load changes\n"
             "  --inject CHANGE    a change of the world, as `deepedge run --inject` takes it:\n"
@@ -34,7 +35,7 @@ static void help(FILE *out)
             "  --until T          simulate [0, T) seconds (default: until every job is done, at most\n"
             "                     24 h after the last arrival); refused when the LC rates times T exceed\n"
             "                     1e11 requests (every request is simulated: hours of work)\n"
-            "  --out DIR          output folder (default out/SCENARIO-NAME; per policy with all)\n"
+            "  --out DIR          output folder (default out/SCENARIO-NAME; per policy when comparing)\n"
             "  --json             print a JSON summary on stdout instead of the tables\n"
             "  --window S         metrics window in seconds (default 60)\n"
             "  --step-cv X        step-time coefficient of variation (default 0.05; 0: deterministic)\n"
@@ -107,10 +108,11 @@ int de_cmd_sim(int argc, char **argv)
     a.o.n_inject = a.n_inject;
     de_plan given;
     de_plan_init(&given);
+    int compare = a.all || a.n_policies > 1; /* several policies, compared */
     if (a.plan) {
-        if (a.all) {
+        if (compare) {
             de_scenario_destroy(s);
-            return de_cli_fail("--plan runs one plan: not with --policy all");
+            return de_cli_fail("--plan runs one plan: not with --policy all or several --policy");
         }
         if (de_plan_read(a.plan, s, &given, &err)) {
             de_scenario_destroy(s);
@@ -129,7 +131,7 @@ int de_cmd_sim(int argc, char **argv)
         return DE_EXIT_ERROR;
     }
     int rc = DE_EXIT_OK;
-    if (!a.all) {
+    if (!compare) {
         de_sim_result r;
         rc = run_one(s, &a, out, &r, 1);
         if (rc == DE_EXIT_OK) {
@@ -148,15 +150,23 @@ int de_cmd_sim(int argc, char **argv)
         }
         de_sim_result_free(&r);
     } else {
-        /* Every policy, same seed; exact only where it can enumerate. */
+        /* Every policy (all: the table's; then those named by --policy), same seed; exact
+         * only where it can enumerate. */
+        de_policy pols[DE_POLICY_MAX];
+        int npol = 0;
+        for (int p = 0; a.all && p < DE_POLICY_COUNT; p++)
+            pols[npol++] = (de_policy)p;
+        for (int k = 0; k < a.n_policies; k++)
+            if (!a.all || de_policy_is_external(a.policies[k]))
+                pols[npol++] = a.policies[k];
         cJSON *arr = cJSON_CreateArray();
-        de_sim_result rs[DE_POLICY_COUNT];
-        int have[DE_POLICY_COUNT] = {0};
-        for (int p = 0; p < DE_POLICY_COUNT && rc == DE_EXIT_OK; p++) {
-            if (!de_policy_accepts((de_policy)p, s->n_devices))
+        de_sim_result rs[DE_POLICY_MAX];
+        int have[DE_POLICY_MAX] = {0};
+        for (int p = 0; p < npol && rc == DE_EXIT_OK; p++) {
+            if (!de_policy_accepts(pols[p], s->n_devices))
                 continue;
-            a.o.policy = p;
-            char *dir = de_sprintf("%s/%s", out, de_policy_name((de_policy)p));
+            a.o.policy = (int)pols[p];
+            char *dir = de_sprintf("%s/%s", out, de_policy_file_name(pols[p]));
             if (mkdir(dir, 0777) != 0 && errno != EEXIST)
                 rc = de_cli_fail("%s: cannot create: %s", dir, strerror(errno));
             else
@@ -175,19 +185,23 @@ int de_cmd_sim(int argc, char **argv)
                 printf("policy comparison: scenario %s, seed %lu (same requests and step-time draws for every policy)\n",
                        s->name, a.o.seed);
                 de_report_compare_header(stdout);
-                for (int p = 0; p < DE_POLICY_COUNT; p++)
+                for (int p = 0; p < npol; p++)
                     if (have[p])
                         de_report_compare_row(&rs[p], stdout);
-                for (int p = 0; p < DE_POLICY_COUNT; p++)
-                    if (!de_policy_accepts((de_policy)p, s->n_devices))
-                        printf("(%s skipped: it accepts at most %d devices)\n", de_policy_name((de_policy)p),
-                               de_policy_max_devices((de_policy)p));
+                for (int p = 0; p < npol; p++)
+                    if (!de_policy_accepts(pols[p], s->n_devices))
+                        printf("(%s skipped: it accepts at most %d devices)\n", de_policy_name(pols[p]),
+                               de_policy_max_devices(pols[p]));
+                for (int p = 0; p < npol; p++)
+                    if (de_policy_is_external(pols[p]))
+                        printf("(%s: outputs in %s/%s/)\n", de_policy_name(pols[p]), out, de_policy_file_name(pols[p]));
                 printf("\nper-policy outputs and figures in %s/<policy>/\n", out);
             }
-            if (have[s->planner.policy] && !de_sim_result_ok(&rs[s->planner.policy]))
-                rc = DE_EXIT_INFEASIBLE;
+            for (int p = 0; p < npol; p++)
+                if (pols[p] == s->planner.policy && have[p] && !de_sim_result_ok(&rs[p]))
+                    rc = DE_EXIT_INFEASIBLE;
         }
-        for (int p = 0; p < DE_POLICY_COUNT; p++)
+        for (int p = 0; p < npol; p++)
             if (have[p])
                 de_sim_result_free(&rs[p]);
         cJSON_Delete(arr);

@@ -349,6 +349,8 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
     const char *sum, *job, *policy, *sname;
     const char *scen_path;
     int rc;
+    de_key policy_key = *DE_CONF_KEY(k_plan, "policy");
+    policy_key.choices = NULL; /* ext:COMMAND is not one of the fixed names: de_policy_parse checks it */
     if ((rc = de_conf_check_keys(root, k_plan_top, DE_NKEYS(k_plan_top), err)) ||
         (rc = de_conf_get_setting(root, DE_CONF_KEY(k_plan_top, "plan"), &g, err)) ||
         (rc = de_conf_check_keys(g, k_plan, DE_NKEYS(k_plan), err)) ||
@@ -360,7 +362,7 @@ static int read_plan(config_setting_t *root, const de_scenario *s, de_plan *p, d
         (rc = de_conf_get_string(g, DE_CONF_KEY(k_plan, "scenario_name"), &sname, err)) ||
         (rc = de_conf_get_string(g, DE_CONF_KEY(k_plan, "scenario_checksum"), &sum, err)) ||
         (rc = de_conf_get_string(g, DE_CONF_KEY(k_plan, "job"), &job, err)) ||
-        (rc = de_conf_get_string(g, DE_CONF_KEY(k_plan, "policy"), &policy, err)) ||
+        (rc = de_conf_get_string(g, &policy_key, &policy, err)) ||
         (rc = de_conf_get_int(g, DE_CONF_KEY(k_plan, "global_batch"), &gb, err)) ||
         (rc = de_conf_get_setting(g, DE_CONF_KEY(k_plan, "shares"), &shares, err)))
         return rc;

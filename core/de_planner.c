@@ -1150,10 +1150,16 @@ static const policy_fn policy_fns[] = {
 int de_plan_compute(const de_state *st, int job, de_policy policy, const de_planner_opts *opt,
                     const de_predictor *pred, de_plan *out, de_err *err)
 {
+    return de_plan_compute_after(st, job, policy, opt, pred, NULL, out, err);
+}
+
+int de_plan_compute_after(const de_state *st, int job, de_policy policy, const de_planner_opts *opt,
+                          const de_predictor *pred, const de_change *change, de_plan *out, de_err *err)
+{
     const de_scenario *s = st->scen;
     if (job < 0 || job >= s->n_jobs)
         return de_err_set(err, DE_EINVAL, "job index %d out of range (scenario has %d jobs)", job, s->n_jobs);
-    if ((unsigned)policy >= DE_POLICY_COUNT)
+    if (!de_policy_valid(policy))
         return de_err_set(err, DE_EINVAL, "unknown policy %d (known: %s)", (int)policy, de_policy_list());
     int up = de_state_n_up(st);
     if (!de_policy_accepts(policy, up))
@@ -1166,10 +1172,23 @@ int de_plan_compute(const de_state *st, int job, de_policy policy, const de_plan
     de_state seen = *st;
     if (!de_policy_respects_lc(policy)) /* an LC-oblivious policy sees no LC load */
         seen.rate = de_calloc((size_t)s->n_tasks + 1, sizeof(double));
-    de_policy_call call = {&seen, job, opt, pred};
-    policy_fns[policy](&call, out);
+    de_err perr;
+    de_err_clear(&perr);
+    de_policy_call call = {&seen, job, opt, pred, change, &perr};
+    if (de_policy_is_external(policy))
+        de_policy_external(&call, out);
+    else
+        policy_fns[policy](&call, out);
     if (seen.rate != st->rate)
         free(seen.rate);
+    if (perr.code != DE_OK) {
+        de_plan_free(out);
+        out->policy = policy;
+        out->job = job;
+        if (err)
+            *err = perr;
+        return perr.code;
+    }
     de_plan_evaluate(out, st, pred, opt->safety_margin);
     out->planning_time_s = de_now_s() - t0;
     return DE_OK;

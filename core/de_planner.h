@@ -21,6 +21,9 @@
  *  all-uniform, proportional, fastest-k
  *                LC-oblivious baselines: they respect memory limits but not LC
  *                deadlines; their predicted violations are reported, not repaired.
+ *  ext:COMMAND   a program (policies/README.md, core/policy_ext.c): it is sent the
+ *                state, may query this predictor, and replies with shares, which are
+ *                checked (devices known and up, batches within memory, summing to B).
  * A plan that meets no deadline set is still returned, feasible = 0, with a verdict
  * naming the tasks and devices responsible and the best plan on the safe devices. */
 #ifndef DE_PLANNER_H
@@ -38,6 +41,14 @@
 int de_plan_compute(const de_state *st, int job, de_policy policy, const de_planner_opts *opt,
                     const de_predictor *pred, de_plan *out, de_err *err);
 
+/* The same, told which change of the world led to it (NULL: none, a first plan): the
+ * re-plan rule (de_replan.c) calls this; an external policy is sent the change. Both
+ * also fail when an external policy cannot be started, exits or times out (DE_EIO), or
+ * sends a bad message (DE_ESYNTAX; DE_EINVAL for shares no plan may have), the message
+ * naming what was wrong and the line received. */
+int de_plan_compute_after(const de_state *st, int job, de_policy policy, const de_planner_opts *opt,
+                          const de_predictor *pred, const de_change *change, de_plan *out, de_err *err);
+
 /* ---- writing a policy (de_policy.h) ---- */
 
 /* What a policy function is given. */
@@ -46,6 +57,8 @@ typedef struct de_policy_call {
     int job;                     /* index into st->scen->jobs */
     const de_planner_opts *opt;  /* safety margin, fastest_k */
     const de_predictor *pred;    /* step times, LC latencies, all-reduce */
+    const de_change *change;     /* the change of the world that led to this plan; NULL: none */
+    de_err *err;                 /* a policy that can fail (an external one) sets it: the call fails */
 } de_policy_call;
 
 /* Every policy's function, declared from the table: it sets out's shares
@@ -62,5 +75,19 @@ DE_POLICY_TABLE(DE_X_DECL)
  * search). Sets out's shares, or none with a verdict naming the tasks and devices
  * responsible. */
 void de_planner_search(const de_policy_call *c, const unsigned char *allowed, int exhaustive, de_plan *out);
+
+/* ---- external policies (core/policy_ext.c; the protocol: policies/README.md) ---- */
+
+/* The function of every external policy (de_policy_is_external): talks to its program,
+ * started at its first plan and kept for the next ones (one per command and process). A
+ * failure (the program cannot start, exits, times out after opt->ext_timeout_s, or sends
+ * a bad message) sets c->err naming the message and the line received; the program is
+ * then stopped and every later plan of that policy fails with the same message. */
+void de_policy_external(const de_policy_call *c, de_plan *out);
+
+/* Ends every external policy's program this process started (closes its input, waits
+ * a moment, then signals it). Registered with atexit at the first start; callable
+ * before. */
+void de_policy_ext_shutdown(void);
 
 #endif

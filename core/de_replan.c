@@ -91,7 +91,7 @@ int de_replan_decide(de_state *st, const de_change *c, const de_replan_view *v, 
         out->from_iteration = v->ckpt_iteration;
     st->samples_done[v->job] = fmin((double)out->from_iteration * j->global_batch, (double)j->dataset_size * j->epochs);
     if (!v->running || out->lost) {
-        int rc = de_plan_compute(st, v->job, policy, opt, pred, &out->plan, err);
+        int rc = de_plan_compute_after(st, v->job, policy, opt, pred, c, &out->plan, err);
         if (rc)
             return rc;
         if (out->plan.n_shares == 0) {
@@ -115,7 +115,7 @@ int de_replan_decide(de_state *st, const de_change *c, const de_replan_view *v, 
     de_plan_evaluate(&now, st, pred, opt->safety_margin);
     out->now_retraining_s = now.retraining_time_s;
     out->now_feasible = now.feasible;
-    int rc = de_plan_compute(st, v->job, policy, opt, pred, &out->plan, err);
+    int rc = de_plan_compute_after(st, v->job, policy, opt, pred, c, &out->plan, err);
     if (!rc && out->plan.n_shares > 0 && !same_shares(&out->plan, &now)) {
         out->new_retraining_s = out->plan.retraining_time_s;
         double cost = j->checkpoint_cost_s + opt->replan_cost_s + restart;

@@ -67,12 +67,13 @@ static const de_key k_job[] = {
     {"checkpoint_cost_s", DE_KEY_FLOAT, 0, 0, 1e5, "1", "s", "time to write one checkpoint", NULL},
 };
 static const de_key k_planner[] = {
-    {"policy", DE_KEY_STRING, 0, 0, 0, "deep-edge", "", "planning policy (`deepedge plan --policy list`)", de_policy_list},
+    {"policy", DE_KEY_STRING, 0, 0, 0, "deep-edge", "", "planning policy (`deepedge plan --policy list`; ext:COMMAND: a program, policies/README.md)", de_policy_list},
     {"safety_margin", DE_KEY_FLOAT, 0, 0, 0.9, "0.1", "", "LC latency must stay <= deadline * (1 - margin)", NULL},
     {"fastest_k", DE_KEY_INT, 0, 0, 1e6, "0", "devices", "k for fastest-k (0: the best k)", NULL},
     {"switch_gain", DE_KEY_FLOAT, 0, 0, 1, "0.05", "", "re-plan rule: switch plans when the new one is predicted this fraction faster, costs included", NULL},
     {"replan_cost_s", DE_KEY_FLOAT, 0, 0, 1e6, "0.5", "s", "re-plan rule: time to compute and distribute a plan", NULL},
     {"restart_cost_s", DE_KEY_FLOAT, 0, -1, 1e6, "-1", "s", "re-plan rule: time to restart the workers from a checkpoint (-1: the job's checkpoint_cost_s)", NULL},
+    {"ext_timeout_s", DE_KEY_FLOAT, 0, 0.001, 86400, "5", "s", "an external policy (ext:COMMAND): longest wait for each of its messages", NULL},
 };
 static const de_key k_fault[] = {
     {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "what happens (`deepedge sim --inject list`)", de_change_kind_list},
@@ -488,20 +489,30 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
         s->planner.switch_gain = strtod(DE_CONF_KEY(k_planner, "switch_gain")->def, NULL);
         s->planner.replan_cost_s = strtod(DE_CONF_KEY(k_planner, "replan_cost_s")->def, NULL);
         s->planner.restart_cost_s = strtod(DE_CONF_KEY(k_planner, "restart_cost_s")->def, NULL);
+        s->planner.ext_timeout_s = strtod(DE_CONF_KEY(k_planner, "ext_timeout_s")->def, NULL);
         return DE_OK;
     }
     int rc = de_conf_check_keys(g, k_planner, DE_NKEYS(k_planner), err);
     if (rc)
         return rc;
-    DE_CONF_GET(string, g, k_planner, "policy", &policy);
+    /* Read without the fixed names: ext:COMMAND is not one; de_policy_parse checks it. */
+    de_key policy_key = *DE_CONF_KEY(k_planner, "policy");
+    policy_key.choices = NULL;
+    rc = de_conf_get_string(g, &policy_key, &policy, err);
+    if (rc)
+        return rc;
     DE_CONF_GET(float, g, k_planner, "safety_margin", &s->planner.safety_margin);
     DE_CONF_GET(int, g, k_planner, "fastest_k", &k);
     DE_CONF_GET(float, g, k_planner, "switch_gain", &s->planner.switch_gain);
     DE_CONF_GET(float, g, k_planner, "replan_cost_s", &s->planner.replan_cost_s);
     DE_CONF_GET(float, g, k_planner, "restart_cost_s", &s->planner.restart_cost_s);
-    if (de_policy_parse(policy, &s->planner.policy)) {
+    DE_CONF_GET(float, g, k_planner, "ext_timeout_s", &s->planner.ext_timeout_s);
+    if ((rc = de_policy_parse(policy, &s->planner.policy))) {
         char loc[1024];
         where_key(g, "policy", loc, sizeof loc);
+        if (rc == DE_ERANGE)
+            return de_err_set(err, DE_ERANGE, "%s: '%s': more than %d external policies in this process", loc, policy,
+                              DE_POLICY_EXT_MAX);
         return de_err_set(err, DE_ERANGE, "%s: unknown policy '%s' (known: %s)", loc, policy, de_policy_list());
     }
     s->planner.fastest_k = (int)k;
@@ -888,9 +899,10 @@ void de_scenario_print(const de_scenario *s, FILE *out)
     if (s->description && s->description[0])
         fprintf(out, "          %s\n", s->description);
     fprintf(out, "catalog   %s (%d device types)\n", s->catalog_dir, cat->n_types);
-    fprintf(out, "planner   policy=%s safety_margin=%g fastest_k=%d switch_gain=%g replan_cost_s=%g restart_cost_s=%g\n",
+    fprintf(out, "planner   policy=%s safety_margin=%g fastest_k=%d switch_gain=%g replan_cost_s=%g restart_cost_s=%g "
+                 "ext_timeout_s=%g\n",
             de_policy_name(s->planner.policy), s->planner.safety_margin, s->planner.fastest_k, s->planner.switch_gain,
-            s->planner.replan_cost_s, s->planner.restart_cost_s);
+            s->planner.replan_cost_s, s->planner.restart_cost_s, s->planner.ext_timeout_s);
     fprintf(out, "\nlinks (%d)\n", s->n_links);
     for (int i = 0; i < s->n_links; i++)
         fprintf(out, "  %-16s bandwidth %10.1f Mbit/s  latency %8.3f ms\n", s->links[i].name,

@@ -88,6 +88,7 @@ typedef struct de_planner_opts {
     double switch_gain;     /* switch when the new plan is predicted this fraction faster, costs included */
     double replan_cost_s;   /* time to compute and distribute a plan */
     double restart_cost_s;  /* time to restart the workers from a checkpoint; < 0: the job's checkpoint_cost_s */
+    double ext_timeout_s;   /* an external policy (ext:COMMAND): longest wait for each of its messages */
 } de_planner_opts;
 
 /* How `deepedge run` executes the scenario's first job (the `exec` group). */

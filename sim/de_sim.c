@@ -71,6 +71,7 @@ typedef struct sim {
     /* outputs */
     FILE *f_events, *f_iters, *f_timeline, *f_windows;
     double horizon;
+    de_err plan_err;      /* a plan that could not be computed (an external policy failed): the run stops */
 } sim;
 
 /* ------------------------------------------------------------------ output */
@@ -208,6 +209,10 @@ static double restart_cost(const sim *m)
 static void log_plan_error(sim *m, const de_err *err)
 {
     logev(m, "plan_error", "%s", err->msg);
+    if (m->plan_err.code == DE_OK) { /* the simulation ends with it: de_sim_run returns it */
+        m->plan_err = *err;
+        de_engine_stop(m->e);
+    }
 }
 
 /* All devices of the running plan that are up enter state st. */
@@ -842,7 +847,7 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
 {
     memset(res, 0, sizeof *res);
     if (!(o->window_s > 0) || !(o->step_cv >= 0) || o->replan_cost_s < 0 || o->switch_gain < 0 ||
-        o->switch_gain > 1 || !(o->until_s >= 0) || (o->policy >= DE_POLICY_COUNT))
+        o->switch_gain > 1 || !(o->until_s >= 0) || (o->policy >= 0 && !de_policy_valid((de_policy)o->policy)))
         return de_err_set(err, DE_EINVAL,
                           "sim: invalid options (window > 0, step_cv >= 0, costs >= 0, switch gain in [0, 1], until >= 0)");
     double t_wall = de_now_s();
@@ -902,6 +907,12 @@ int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, d
     finish(&m, res);
     rc = close_outputs(&m, err);
     teardown(&m);
+    if (rc == DE_OK && m.plan_err.code != DE_OK) {
+        de_sim_result_free(res);
+        if (err)
+            *err = m.plan_err;
+        return m.plan_err.code;
+    }
     res->wall_s = de_now_s() - t_wall;
     return rc;
 }

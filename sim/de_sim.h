@@ -106,7 +106,8 @@ typedef struct de_sim_result {
 
 /* Runs the simulation; *res is filled (free with de_sim_result_free, also after an
  * error: it is then empty). Errors: bad options (DE_EINVAL), output files that
- * cannot be written (DE_EIO). */
+ * cannot be written (DE_EIO), a plan the policy could not compute (an external policy
+ * that failed: the simulation stops there, the event log ends with a plan_error). */
 int de_sim_run(const de_scenario *s, const de_sim_opts *o, de_sim_result *res, de_err *err);
 void de_sim_result_free(de_sim_result *res);
 
