@@ -20,6 +20,7 @@
 #include "de_run.h"
 #include "de_prng.h"
 #include "de_scenario.h"
+#include "de_stage.h"
 #include "de_util.h"
 #include "de_wire.h"
 #include "de_worker.h"
@@ -32,7 +33,8 @@ int de_cmd_worker(int argc, char **argv)
         {"report", required_argument, 0, 'r'},   {"resume", required_argument, 0, 'R'},
         {"cgroup", required_argument, 0, 'g'},   {"duty", no_argument, 0, 'd'},
         {"pad", required_argument, 0, 'l'},      {"crash", required_argument, 0, 'x'},
-        {"stop-after", required_argument, 0, 'S'}, {0, 0, 0, 0}};
+        {"stop-after", required_argument, 0, 'S'}, {"stage", required_argument, 0, 'G'},
+        {"catalog", required_argument, 0, 'C'}, {0, 0, 0, 0}};
     de_worker_opts o;
     de_worker_opts_default(&o);
     char *crash_dev = NULL;
@@ -49,6 +51,8 @@ int de_cmd_worker(int argc, char **argv)
         case 'R': o.resume = optarg; break;
         case 'g': o.cgroup_dir = optarg; break;
         case 'd': o.duty_throttle = 1; break;
+        case 'G': o.stage_dir = optarg; break;
+        case 'C': o.catalog_dir = optarg; break;
         case 'l':
             if (de_cli_float("--pad", optarg, 0, 1e6, &o.pad_s))
                 return DE_EXIT_ERROR;
@@ -174,8 +178,9 @@ int de_cmd_lc(int argc, char **argv)
         {"scenario", required_argument, 0, 's'}, {"task", required_argument, 0, 't'},
         {"report", required_argument, 0, 'r'},   {"cgroup", required_argument, 0, 'g'},
         {"duty", no_argument, 0, 'd'},           {"duration", required_argument, 0, 'D'},
-        {"seed", required_argument, 0, 'e'},     {0, 0, 0, 0}};
-    const char *scen_path = NULL, *task = NULL, *report = NULL, *cgroup = NULL;
+        {"seed", required_argument, 0, 'e'},     {"stage", required_argument, 0, 'G'},
+        {"catalog", required_argument, 0, 'C'}, {0, 0, 0, 0}};
+    const char *scen_path = NULL, *task = NULL, *report = NULL, *cgroup = NULL, *stage = NULL, *catalog = NULL;
     int duty = 0, c;
     double duration = 0;
     long long seed = 1;
@@ -187,6 +192,8 @@ int de_cmd_lc(int argc, char **argv)
         case 'r': report = optarg; break;
         case 'g': cgroup = optarg; break;
         case 'd': duty = 1; break;
+        case 'G': stage = optarg; break;
+        case 'C': catalog = optarg; break;
         case 'D':
             if (de_cli_float("--duration", optarg, 0, 1e9, &duration))
                 return DE_EXIT_ERROR;
@@ -205,8 +212,24 @@ int de_cmd_lc(int argc, char **argv)
     de_err err;
     de_err_clear(&err);
     de_scenario *s = NULL;
-    if (de_scenario_load(scen_path, NULL, &s, &err))
+    char *staged[2] = {0};
+    if (stage) { /* hosts without shared storage: the coordinator's files, fetched first (de_stage.h) */
+        int n;
+        long long bytes;
+        if (!report)
+            return de_cli_fail("_lc: --stage needs --report");
+        if (de_stage_sync(report, stage, &n, &bytes, &err))
+            return de_cli_fail("LC task '%s': %s", task, err.msg);
+        scen_path = staged[0] = de_stage_local(stage, scen_path);
+        if (catalog)
+            catalog = staged[1] = de_stage_local(stage, catalog);
+    }
+    int lrc = de_scenario_load(scen_path, catalog, &s, &err);
+    if (lrc) {
+        free(staged[0]);
+        free(staged[1]);
         return de_cli_fail("%s", err.msg);
+    }
     int ti = -1;
     for (int i = 0; i < s->n_tasks; i++)
         if (strcmp(s->tasks[i].name, task) == 0)
@@ -268,6 +291,8 @@ done:
         close(fd);
     de_net_destroy(net);
     de_scenario_destroy(s);
+    free(staged[0]);
+    free(staged[1]);
     return rc;
 }
 
@@ -280,6 +305,7 @@ static void run_help(FILE *out)
             "                    [--inject KIND:TARGET[*FACTOR|=RATE]@ITER|@SECONDSs] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
             "                    [--listen ADDR] [--auth-timeout S] [--metrics-port P [--metrics-listen ADDR]]\n"
+            "                    [--stage DIR]\n"
             "       deepedge run --cleanup [--out DIR]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
@@ -295,7 +321,11 @@ static void run_help(FILE *out)
             "On a physical cluster, --hosts starts each device's rank and LC services on its\n"
             "devices.[i].host (ssh, or --mpi-args \"--mca plm_rsh_agent ...\"); --hostfile lets mpiexec\n"
             "place the ranks and keeps the LC services on this host. Either way the scenario, the plan,\n"
-            "the dataset cache and the output folder must be at the same paths on every host.\n\n"
+            "the dataset cache and the output folder must be at the same paths on every host, unless\n"
+            "--stage DIR: then every process the run starts on a host first fetches what it reads (the\n"
+            "scenario and its traces, the catalog, the plan, the dataset cache, the checkpoint to resume\n"
+            "from) from this coordinator into DIR on its host, each file checked by SHA-256, and rank 0\n"
+            "sends each checkpoint and the final weights back into --out (exec/DEPLOY.md).\n\n"
             "Changes of the world — the scenario's faults, --inject (crash:dev-b@40, repair:dev-b@80,\n"
             "slowdown:dev-a*0.5@60, link-degrade:lan-1g*0.1@30, lc-rate:cam=30@20; @12.5s for a time\n"
             "since training began), rate traces, and a worker that dies or hangs — go through the same\n"
@@ -351,7 +381,7 @@ int de_cmd_run(int argc, char **argv)
         {"max-restarts", required_argument, 0, 'x'}, {"no-plot", no_argument, 0, 'P'},
         {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'},
         {"listen", required_argument, 0, 'L'},   {"metrics-listen", required_argument, 0, 'A'},
-        {"auth-timeout", required_argument, 0, 'U'},
+        {"auth-timeout", required_argument, 0, 'U'}, {"stage", required_argument, 0, 'G'},
         {"stall-timeout", required_argument, 0, 'T'}, {"cleanup", no_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     de_run_opts o;
@@ -386,6 +416,11 @@ int de_cmd_run(int argc, char **argv)
                 return DE_EXIT_ERROR;
             break;
         case 'A': o.metrics_listen = optarg; break;
+        case 'G':
+            if (!optarg[0])
+                return de_cli_fail("--stage: a folder is needed (where each host keeps the files it fetches)");
+            o.stage_dir = optarg;
+            break;
         case 'm': o.mpi_args = optarg; break;
         case 'e': o.emulate = optarg; break;
         case 'l': o.links = optarg; break;

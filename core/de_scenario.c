@@ -336,6 +336,13 @@ static int load_service(config_setting_t *g, de_lc_service *v, const char *dir, 
     return DE_OK;
 }
 
+/* A file the scenario reads (path owned by the list). */
+static void add_input(de_scenario *s, char *path)
+{
+    s->inputs = de_realloc(s->inputs, (size_t)(s->n_inputs + 1) * sizeof *s->inputs);
+    s->inputs[s->n_inputs++] = path;
+}
+
 static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const char *dir, de_err *err)
 {
     const de_catalog *cat = s->catalog;
@@ -374,7 +381,7 @@ static int load_task(de_scenario *s, config_setting_t *g, de_lc_task *t, const c
         char *p = de_path_join(dir, trace);
         de_err terr;
         rc = de_rate_trace_load(p, &t->trace, &terr);
-        free(p);
+        add_input(s, p);
         if (rc) {
             where_key(g, "rate_trace", loc, sizeof loc);
             return de_err_set(err, rc, "%s: %s", loc, terr.msg);
@@ -637,6 +644,7 @@ static int load_fault_trace(de_scenario *s, config_setting_t *root, const char *
     de_fault_trace *t = NULL;
     de_err terr;
     int rc = de_fault_trace_load(path, &t, &terr);
+    add_input(s, de_strdup(path));
     if (rc) {
         char loc[1024];
         where_key(root, "fault_trace", loc, sizeof loc);
@@ -709,6 +717,8 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
     e->present = 1;
     e->dataset = de_path_join(dir, ds);
     e->weights = weights ? de_path_join(dir, weights) : NULL;
+    if (e->weights)
+        add_input(s, de_strdup(e->weights));
     e->synth_classes = (int)classes;
     e->synth_per_class = (int)per_class;
     e->image_size = (int)size;
@@ -781,6 +791,8 @@ static int load(const char *path, const char *text, const char *catalog_dir, de_
     *out = NULL;
     de_scenario *s = de_calloc(1, sizeof *s);
     s->path = de_strdup(path);
+    if (!text)
+        add_input(s, de_strdup(path));
     s->link_ix = de_strmap_create(16);
     s->device_ix = de_strmap_create(64);
     s->task_ix = de_strmap_create(64);
@@ -879,6 +891,9 @@ void de_scenario_destroy(de_scenario *s)
     free(s->catalog_dir);
     free(s->exec.dataset);
     free(s->exec.weights);
+    for (int i = 0; i < s->n_inputs; i++)
+        free(s->inputs[i]);
+    free(s->inputs);
     free(s);
 }
 

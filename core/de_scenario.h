@@ -128,6 +128,9 @@ typedef struct de_scenario {
     de_planner_opts planner;
     de_exec_spec exec;
     uint64_t checksum;      /* FNV-1a of the file's bytes */
+    char **inputs;          /* the files it reads besides the catalog's: itself (when loaded from a file), rate
+                             * and fault traces, exec.weights (what `run --stage` copies to the hosts) */
+    int n_inputs;
     struct de_strmap *link_ix, *device_ix, *task_ix, *job_ix; /* name -> index */
 } de_scenario;
 

@@ -53,6 +53,9 @@ typedef struct de_run_opts {
     const char *metrics_listen; /* the metrics endpoint's address (NULL: 127.0.0.1) */
     const char *listen;        /* the address the coordinator listens on for its processes (NULL: 127.0.0.1,
                                 * or 0.0.0.0 with hosts, a hostfile or a report host) */
+    const char *stage_dir;     /* the hosts share no storage with the coordinator: its processes fetch the files
+                                * they read into this folder on their host, rank 0 sends its checkpoints back
+                                * (de_stage.h); NULL: the files are at the same paths everywhere */
     int plots;                 /* render the gnuplot figures */
     const char *exe;           /* the deepedge binary (NULL: /proc/self/exe) */
 } de_run_opts;

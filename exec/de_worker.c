@@ -15,6 +15,7 @@
 #include "de_plan.h"
 #include "de_prng.h"
 #include "de_scenario.h"
+#include "de_stage.h"
 #include "de_train.h"
 #include "de_util.h"
 #include "de_wire.h"
@@ -92,6 +93,8 @@ static int save_ckpt(worker *w, long g, int spe, int B, double lr, de_err *err)
     char *p = de_path_join(w->o->out_dir, DE_RUN_CKPT);
     if (!rc)
         rc = de_ckpt_save(p, w->net, de_train_momentum(w->tr), &m, err);
+    if (!rc && w->o->stage_dir) /* to the coordinator, before it is reported */
+        rc = de_stage_put(w->o->report, p, DE_RUN_CKPT, g, err);
     free(p);
     return rc;
 }
@@ -99,7 +102,7 @@ static int save_ckpt(worker *w, long g, int spe, int B, double lr, de_err *err)
 static int setup(worker *w, de_err *err)
 {
     const de_worker_opts *o = w->o;
-    int rc = de_scenario_load(o->scenario, NULL, &w->scen, err);
+    int rc = de_scenario_load(o->scenario, o->catalog_dir, &w->scen, err);
     if (rc)
         return rc;
     const de_scenario *s = w->scen;
@@ -290,6 +293,8 @@ static int train(worker *w, de_err *err)
             rc = de_train_pull(w->tr, err);
             if (!rc)
                 rc = de_net_save_weights(w->net, p, err);
+            if (!rc && o->stage_dir)
+                rc = de_stage_put(o->report, p, DE_RUN_WEIGHTS, g, err);
             free(p);
             if (!rc)
                 rc = evaluate(w, &vl, &va, err);
@@ -301,18 +306,59 @@ static int train(worker *w, de_err *err)
     return DE_OK;
 }
 
-int de_worker_run(const de_worker_opts *o, MPI_Comm comm, de_err *err)
+/* --stage: the first rank of each host fetches the files (de_stage.h) while the others
+ * wait; then every rank reads its host's copies. *lo: o with the paths of the copies. */
+static int stage(const de_worker_opts *o, MPI_Comm comm, de_worker_opts *lo, char *owned[6], de_err *err)
+{
+    *lo = *o;
+    if (!o->stage_dir)
+        return DE_OK;
+    if (!o->report)
+        return de_err_set(err, DE_EINVAL, "--stage needs --report (the coordinator serves the files)");
+    MPI_Comm node;
+    int local, rc = DE_OK;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &local);
+    if (local == 0) {
+        int n;
+        long long bytes;
+        rc = de_stage_sync(o->report, o->stage_dir, &n, &bytes, err);
+    }
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", rc ? err->msg : "");
+    MPI_Bcast(&rc, 1, MPI_INT, 0, node);
+    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, 0, node);
+    MPI_Comm_free(&node);
+    if (rc)
+        return de_err_set(err, rc, "%s", msg);
+    const char **paths[] = {&lo->scenario, &lo->plan, &lo->cache, &lo->out_dir, &lo->resume, &lo->catalog_dir};
+    for (int i = 0; i < 6; i++)
+        if (*paths[i])
+            *paths[i] = owned[i] = de_stage_local(o->stage_dir, *paths[i]);
+    if (de_mkdir_p(lo->out_dir) != 0)
+        return de_err_set(err, DE_EIO, "%s: cannot make the stage's output folder", lo->out_dir);
+    return DE_OK;
+}
+
+int de_worker_run(const de_worker_opts *opts, MPI_Comm comm, de_err *err)
 {
     worker w;
     memset(&w, 0, sizeof w);
+    de_worker_opts staged;
+    char *owned[6] = {0};
+    const de_worker_opts *o = &staged;
     w.o = o;
     w.fd = -1;
     de_wire_reader_init(&w.rd);
     MPI_Comm_rank(comm, &w.rank);
     MPI_Comm_size(comm, &w.size);
     int rc = DE_OK;
-    if (o->report)
-        rc = de_wire_connect(o->report, &w.fd, err);
+    if (opts->report)
+        rc = de_wire_connect(opts->report, &w.fd, err);
+    if (!rc)
+        rc = stage(opts, comm, &staged, owned, err);
+    else
+        staged = *opts;
     if (!rc)
         rc = setup(&w, err);
     if (!rc)
@@ -335,5 +381,7 @@ int de_worker_run(const de_worker_opts *o, MPI_Comm comm, de_err *err)
     if (w.have_plan)
         de_plan_free(&w.plan);
     de_scenario_destroy(w.scen);
+    for (int i = 0; i < 6; i++)
+        free(owned[i]);
     return rc;
 }

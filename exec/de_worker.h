@@ -11,7 +11,10 @@
  *
  * Rank 0 writes atomic checkpoints every job.checkpoint_interval iterations (and when
  * stopped), the final checkpoint and weights, and evaluates on the validation split.
- * Each rank reports every iteration to the coordinator (de_wire.h). */
+ * Each rank reports every iteration to the coordinator (de_wire.h). With a stage folder
+ * (hosts without shared storage, de_stage.h), the first rank of each host fetches the
+ * files from the coordinator before anything is read, and rank 0 sends each checkpoint
+ * and the final weights back before it reports them. */
 #ifndef DE_WORKER_H
 #define DE_WORKER_H
 
@@ -33,6 +36,9 @@ typedef struct de_worker_opts {
     const char *crash_device; /* fault injection: this device's rank dies (SIGKILL) ... */
     long crash_iter;          /* ... before global step crash_iter */
     long stop_after;          /* checkpoint and stop after this many global steps (0: never) */
+    const char *stage_dir;    /* --stage (de_stage.h): the files above are the coordinator's; they are fetched
+                               * into this folder of the host first, and rank 0 sends its checkpoints back */
+    const char *catalog_dir;  /* the coordinator's catalog (NULL: the scenario's) */
 } de_worker_opts;
 
 void de_worker_opts_default(de_worker_opts *o);

@@ -356,13 +356,26 @@ static const char *on_lcerror(run *r, run_conn *c, const char *line, double t)
     return NULL;
 }
 
+/* A file transfer of --stage: the connection is handed to a child (run_stage.c). */
+static const char *on_fetch(run *r, run_conn *c, const char *line, double t)
+{
+    (void)t;
+    return run_stage_transfer(r, c, DE_MSG_FETCH, line);
+}
+
+static const char *on_put(run *r, run_conn *c, const char *line, double t)
+{
+    (void)t;
+    return run_stage_transfer(r, c, DE_MSG_PUT, line);
+}
+
 /* What the coordinator does with each kind it receives; NULL: a kind it only sends. */
 static const handler handlers[DE_MSG_COUNT] = {
     [DE_MSG_HELLO] = on_hello,     [DE_MSG_BACKEND] = on_backend, [DE_MSG_ITER] = on_iter,
     [DE_MSG_CKPT] = on_ckpt,       [DE_MSG_CRASH] = on_crash,     [DE_MSG_DONE] = on_done,
     [DE_MSG_BYE] = on_bye,         [DE_MSG_ERROR] = on_error,     [DE_MSG_LCHELLO] = on_lchello,
     [DE_MSG_LCREQ] = on_lcreq,     [DE_MSG_LCSTAT] = on_lcstat,   [DE_MSG_LCBYE] = on_lcbye,
-    [DE_MSG_LCERROR] = on_lcerror,
+    [DE_MSG_LCERROR] = on_lcerror, [DE_MSG_FETCH] = on_fetch,     [DE_MSG_PUT] = on_put,
 };
 
 /* A refused line: counted; the first ones logged; a connection over the bound is closed. */
@@ -399,11 +412,13 @@ static void handle_line(run *r, run_conn *c, const char *line)
     }
     de_msg m = de_wire_msg(line);
     const char *why = NULL;
-    int bound = c->rank >= 0 || c->task >= 0, first = m == DE_MSG_HELLO || m == DE_MSG_LCHELLO;
+    /* a hello binds the connection; a fetch or put is its only line */
+    int bound = c->rank >= 0 || c->task >= 0,
+        first = m == DE_MSG_HELLO || m == DE_MSG_LCHELLO || m == DE_MSG_FETCH || m == DE_MSG_PUT;
     if (m == DE_MSG_COUNT || !handlers[m])
         why = "not a kind the coordinator receives";
     else if (first && bound)
-        why = "a second hello on one connection";
+        why = "a second hello (or a transfer) on a bound connection";
     else if (!first && !bound)
         why = "a connection must say hello first";
     else if (!first && de_msg_sender(m) != (c->rank >= 0 ? DE_FROM_WORKER : DE_FROM_LC))

@@ -28,6 +28,7 @@
 #include "de_replan.h"
 #include "de_run.h"
 #include "de_scenario.h"
+#include "de_stage.h"
 #include "de_state.h"
 #include "de_wire.h"
 
@@ -66,6 +67,16 @@ typedef struct run_task {
     long rss_kb;
     char *log;
 } run_task;
+
+/* A file transfer of --stage, served by a child process. */
+typedef struct run_xfer {
+    pid_t pid;
+    int put;           /* rank 0's file in; else a file out */
+    long g;            /* put: its global step */
+    long long bytes;   /* its size */
+    double t0;
+    char what[96];
+} run_xfer;
 
 /* A device. */
 typedef struct run_dev {
@@ -149,6 +160,11 @@ typedef struct run {
     double win_start;
     double next_draw;
     int tty;
+    /* --stage */
+    de_stage stage;                /* the manifest of the current launch */
+    run_xfer *xfers;               /* transfers in flight */
+    int n_xfers;
+    struct { long manifests, sent, received, failed; long long sent_bytes, received_bytes; } staged; /* transfers done */
     /* --links netns */
     int netns;
     char ns_prefix[16], ns_subnet[32];
@@ -188,6 +204,22 @@ void run_stop_device_lc(run *r, int d);
 int run_launch(run *r, de_err *err);
 void run_stop_children(run *r);
 double run_pad_seconds(const run *r);
+
+/* run_stage.c */
+/* The manifest of a launch: the scenario's files, the catalog's, the plan, the dataset
+ * cache, the checkpoint it resumes from. */
+int run_stage_manifest(run *r, de_err *err);
+/* A `fetch` or `put` line on a fresh connection: the connection is handed to a child that
+ * serves it, and is no longer the coordinator's. Returns why it is refused, or NULL. */
+const char *run_stage_transfer(run *r, run_conn *c, de_msg m, const char *line);
+/* Transfers that ended: reaped, each an event. */
+void run_stage_reap(run *r);
+/* Transfers still running: stopped (at the end of a run). */
+void run_stage_stop(run *r);
+/* A path on the command line of a process the run starts: absolute under --stage (the
+ * name of the coordinator's file, which the process maps into its stage folder), else as
+ * it is. Owned by the caller. */
+char *run_stage_arg(const run *r, const char *path);
 
 /* run_netns.c */
 int run_netns_up(run *r, de_err *err);

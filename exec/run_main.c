@@ -95,6 +95,8 @@ void run_free(run *r)
     free(r->ns_args);
     free(r->plan_path);
     free(r->resume);
+    free(r->xfers);
+    de_stage_free(&r->stage);
     de_scenario_destroy(r->s);
 }
 
@@ -187,6 +189,8 @@ static int run_start(run *r, de_err *err)
     if (rc)
         return rc;
     r->resume = r->o->resume ? de_strdup(r->o->resume) : NULL;
+    if ((rc = run_stage_manifest(r, err))) /* the LC services fetch the scenario too */
+        return rc;
     run_event(r, "plan", "%s: %d devices, predicted iteration %.0f ms, re-training %.0f s, %s",
               de_policy_name(r->plan.policy), r->plan.n_shares, 1e3 * r->plan.iteration_time_s,
               r->plan.retraining_time_s, r->plan.feasible ? "every deadline kept" : "NOT feasible (see plan-0.cfg)");
@@ -208,6 +212,7 @@ static int run_start(run *r, de_err *err)
         }
         run_pump(r, 20);
         run_supervise_lc(r);
+        run_stage_reap(r);
     }
     double warm_end = de_now_s() + r->o->lc_warmup_s;
     while (!rc && de_now_s() < warm_end && !run_signals)
@@ -282,6 +287,7 @@ static int run_loop(run *r, int *completed, int *interrupted, de_err *err)
         run_read_inbox(r);
         run_apply_due_changes(r);
         run_supervise_lc(r);
+        run_stage_reap(r);
         check_stalls(r, now);
         run_draw(r);
         handle_signals(r, interrupted);

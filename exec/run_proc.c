@@ -84,6 +84,25 @@ static void arg(argl *l, const char *s)
     l->v[l->n] = NULL;
 }
 
+/* An option naming a file of the coordinator's (absolute under --stage: run_stage_arg). */
+static void arg_file(const run *r, argl *l, const char *opt, const char *path)
+{
+    char *p = run_stage_arg(r, path);
+    arg(l, opt);
+    arg(l, p);
+    free(p);
+}
+
+/* Under --stage: where the process keeps the files it fetches, and the catalog it reads. */
+static void arg_stage(const run *r, argl *l)
+{
+    if (!r->o->stage_dir)
+        return;
+    arg(l, "--stage");
+    arg(l, r->o->stage_dir);
+    arg_file(r, l, "--catalog", r->s->catalog_dir);
+}
+
 /* Appends the space-separated words of s (NULL: none). */
 static void arg_words(argl *l, const char *s)
 {
@@ -172,8 +191,8 @@ int run_start_lc(run *r, int ti, de_err *err)
     }
     arg(&l, r->exe);
     arg(&l, "_lc");
-    arg(&l, "--scenario");
-    arg(&l, r->s->path);
+    arg_file(r, &l, "--scenario", r->s->path);
+    arg_stage(r, &l);
     arg(&l, "--task");
     arg(&l, t->name);
     arg(&l, "--report");
@@ -280,20 +299,15 @@ static void worker_args(run *r, argl *w)
     const de_run_opts *o = r->o;
     arg(w, r->exe);
     arg(w, "_worker");
-    arg(w, "--scenario");
-    arg(w, r->s->path);
-    arg(w, "--plan");
-    arg(w, r->plan_path);
-    arg(w, "--cache");
-    arg(w, r->cache);
-    arg(w, "--out");
-    arg(w, o->out_dir);
+    arg_file(r, w, "--scenario", r->s->path);
+    arg_file(r, w, "--plan", r->plan_path);
+    arg_file(r, w, "--cache", r->cache);
+    arg_file(r, w, "--out", o->out_dir);
     arg(w, "--report");
     arg(w, r->report);
-    if (r->resume) {
-        arg(w, "--resume");
-        arg(w, r->resume);
-    }
+    if (r->resume)
+        arg_file(r, w, "--resume", r->resume);
+    arg_stage(r, w);
     if (r->cg_run && !placed(r)) {
         arg(w, "--cgroup");
         arg(w, r->cg_run);
@@ -326,6 +340,9 @@ int run_launch(run *r, de_err *err)
     }
     for (int k = 0; k < r->plan.n_shares; k++)
         r->devs[r->plan.shares[k].device].rank = k;
+    int rc = run_stage_manifest(r, err);
+    if (rc)
+        return rc;
     argl w = {0}, l = {0};
     worker_args(r, &w);
     if (placed(r)) {
@@ -396,6 +413,7 @@ void run_stop_children(run *r)
         return;
     if (r->mpi_pid > 0)
         run_stop_child(r->mpi_pid, SIGTERM, 3.0);
+    run_stage_stop(r);
     r->mpi_pid = 0;
     for (int ti = 0; ti < r->s->n_tasks; ti++)
         if (r->tasks[ti].pid > 0)

@@ -151,6 +151,16 @@ static cJSON *run_fields(run *r)
     cJSON_AddNumberToObject(x, "restarts", r->restarts);
     cJSON_AddNumberToObject(x, "lines_refused", (double)r->refused);
     cJSON_AddNumberToObject(x, "auth_refused", (double)r->auth_refused);
+    if (r->o->stage_dir) { /* --stage: what went to the hosts and came back */
+        cJSON *g = cJSON_AddObjectToObject(x, "stage");
+        cJSON_AddStringToObject(g, "dir", r->o->stage_dir);
+        cJSON_AddNumberToObject(g, "manifests_sent", (double)r->staged.manifests);
+        cJSON_AddNumberToObject(g, "files_sent", (double)r->staged.sent);
+        cJSON_AddNumberToObject(g, "bytes_sent", (double)r->staged.sent_bytes);
+        cJSON_AddNumberToObject(g, "files_received", (double)r->staged.received);
+        cJSON_AddNumberToObject(g, "bytes_received", (double)r->staged.received_bytes);
+        cJSON_AddNumberToObject(g, "transfers_failed", (double)r->staged.failed);
+    }
     cJSON_AddNumberToObject(x, "recovery_time_s", r->recovery_s_sum);
     cJSON_AddItemToObject(x, "recoveries", cJSON_Duplicate(r->recoveries, 1));
     cJSON *devs = cJSON_AddArrayToObject(x, "devices");

@@ -481,15 +481,17 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
     cat->dir = de_strdup(dir);
     char *path = de_path_join(dir, "networks.cfg");
     int rc = load_networks(cat, path, err);
-    free(path);
-    if (rc)
+    if (rc) {
+        free(path);
         goto fail;
+    }
 
     char *ddir = de_path_join(dir, "devices");
     DIR *d = opendir(ddir);
     if (!d) {
         rc = de_err_set(err, DE_EIO, "%s: cannot open the device-type directory of the catalog", ddir);
         free(ddir);
+        free(path);
         goto fail;
     }
     char **names = NULL;
@@ -508,12 +510,14 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
     if (n > 1)
         qsort(names, (size_t)n, sizeof *names, cmp_str);
     cat->types = de_calloc((size_t)n + 1, sizeof *cat->types);
+    cat->files = de_calloc((size_t)n + 1, sizeof *cat->files);
+    cat->files[cat->n_files++] = path;
     for (int i = 0; i < n && !rc; i++) {
         char *p = de_path_join(ddir, names[i]);
         de_device_type *t = &cat->types[i];
         rc = load_type(cat, p, names[i], t, err);
         cat->n_types = i + 1;
-        free(p);
+        cat->files[cat->n_files++] = p;
     }
     for (int i = 0; i < n; i++)
         free(names[i]);
@@ -548,6 +552,9 @@ void de_catalog_destroy(de_catalog *cat)
     }
     for (int i = 0; i < cat->n_types; i++)
         free_type(&cat->types[i]);
+    for (int i = 0; i < cat->n_files; i++)
+        free(cat->files[i]);
+    free(cat->files);
     free(cat->networks);
     free(cat->lc_models);
     free(cat->types);

@@ -97,6 +97,8 @@ typedef struct de_catalog {
     int n_lc_models;
     de_device_type *types;   /* sorted by name */
     int n_types;
+    char **files;            /* every file it was read from (networks.cfg, devices/ *.cfg) */
+    int n_files;
 } de_catalog;
 
 /* Loads the catalog in dir (networks.cfg + devices/ *.cfg). On success *out is owned
