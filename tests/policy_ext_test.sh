@@ -177,6 +177,28 @@ for line in sys.stdin:
         send({"type": "plans", "shares": []})
     elif mode == "all-devices":  # every device, up or not: half of B each
         send({"type": "plan", "shares": [{"device": d["name"], "batch": B // 2} for d in devs]})
+    elif mode == "probe":  # every kind of query about one plan, the answers to a file, then that plan
+        n = [0]
+        def query(what, **f):
+            n[0] += 1
+            send(dict(type="query", id="q%d" % n[0], query=what, **f))
+            a = json.loads(sys.stdin.readline())
+            assert a["type"] == "answer" and a["id"] == "q%d" % n[0], a
+            return a
+        shares = [{"device": "dev-a", "batch": 10}, {"device": "dev-b", "batch": 6}]
+        ev = query("evaluate", shares=shares)
+        st = {s["device"]: query("step_time", device=s["device"], batch=s["batch"])["step_time_s"] for s in shares}
+        ar = query("allreduce", devices=["dev-a", "dev-b"])["time_s"]
+        T = max(st.values()) + ar
+        lat = query("lc_latency", task="cam", batch=10, duty=st["dev-a"] / T)["latency_s"]
+        alone = query("step_time", device="dev-a", batch=10, lc_load=False)["step_time_s"]
+        json.dump({"evaluate": ev, "step": st, "allreduce": ar, "T": T, "lat": lat, "alone": alone,
+                   "request": req}, open(sys.argv[2], "w"))
+        send({"type": "plan", "shares": shares})
+    elif mode == "log":  # each request's change and devices up to a file; all of B on the first device up
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps({"change": req["change"], "up": [d["name"] for d in devs if d["up"]]}) + "\n")
+        send({"type": "plan", "shares": [{"device": [d for d in devs if d["up"]][0]["name"], "batch": B}]})
 PY
 cat >"$T/mem.cfg" <<CFG
 name = "ext-mem";
@@ -229,7 +251,37 @@ line=$(grep -n '^planner' "$T/empty.cfg" | cut -d: -f1)
 check "planner.policy = \"ext:\": refused naming file, line and key" \
     bash -c "[ $rc -eq 1 ] && grep -qF \"empty.cfg:$line: planner.policy: unknown policy 'ext:'\" '$T/err'"
 
-# ---- 4. the scenario's planner.policy, and run ----
+# ---- 4. the queries: answers from deepedge's own predictions ----
+run "$DE" plan "$T/tiny.cfg" --policy "ext:python3 $T/bad.py probe $T/probe.json" --json
+check "queries: the answers agree with the plan deepedge predicts for the same shares" python3 -c "
+import json
+d = json.load(open('$T/out')); p = json.load(open('$T/probe.json'))
+plan, ev = d['jobs'][0]['plan'], p['evaluate']
+assert plan['iteration_time_s'] == ev['iteration_time_s'] == p['T'], (plan['iteration_time_s'], ev, p['T'])
+assert plan['allreduce_time_s'] == ev['allreduce_time_s'] == p['allreduce']
+assert [s['step_time_s'] for s in plan['shares']] == [p['step']['dev-a'], p['step']['dev-b']]
+assert d['lc_tasks'][0]['predicted_latency_s'] == ev['lc_tasks'][0]['latency_s'] == p['lat'], (d['lc_tasks'], ev, p['lat'])
+assert ev['feasible'] == plan['feasible'] and plan['retraining_time_s'] == ev['retraining_time_s']
+assert p['alone'] < p['step']['dev-a'], 'without its LC load dev-a steps faster'
+r = p['request']
+assert r['job']['global_batch'] == 16 and r['change'] is None and [x['name'] for x in r['devices']] == ['dev-a', 'dev-b']
+assert r['devices'][0]['lc_tasks'] == ['cam'] and r['lc_tasks'][0]['rate'] == 20.0 and r['links'][0]['name'] == 'lan'
+"
+
+run "$DE" sim "$T/tiny.cfg" --policy "ext:python3 $T/bad.py log $T/log.json" --inject crash:dev-b@3 \
+    --inject slowdown:dev-a*0.5@5 --out "$T/log" --no-plots
+check "sim: each plan request says what changed" python3 -c "
+import json
+L = [json.loads(l) for l in open('$T/log.json')]
+assert L[0] == {'change': None, 'up': ['dev-a', 'dev-b']}, L[0]
+c = L[1]['change']
+assert (c['kind'], c['target'], c['iteration'], c['value'], c['origin']) == ('crash', 'dev-b', 3, None, '--inject'), c
+assert L[1]['up'] == ['dev-a'], L[1]
+c = L[2]['change']
+assert (c['kind'], c['target'], c['iteration'], c['value']) == ('slowdown', 'dev-a', 5, 0.5), c
+assert len(L) == 3, L"
+
+# ---- 5. the scenario's planner.policy, and run ----
 sed "s|policy = \"proportional\";|policy = \"$EXT\";|" "$T/tiny.cfg" >"$T/tiny-ext.cfg"
 run "$DE" plan "$T/tiny-ext.cfg" --no-compare
 check "planner.policy = \"ext:...\" in the scenario: plan uses it" grep -qF "plan  policy $EXT" "$T/out"
