@@ -4,6 +4,8 @@
 #   make test   installs missing Debian packages, builds, runs every test suite
 #               (a plain build and an ASan+UBSan build), and compiles a Release build (and
 #               a clang build where clang is installed): warnings are errors in all of them
+#   make reproduce  the Deep-Edge case study's evaluation as one report: every policy against LC
+#               load, deadlines, cluster size and failures, 95% CIs, figures (out/reproduce/report.md)
 #   make run    runs the executor on scenarios/local-testbed.cfg (MPI workers + LC services)
 #   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
 #   make soak   a simulated week of a 1,000-device cluster and a 30-minute `deepedge run` with LC
@@ -28,7 +30,7 @@ FUZZ_CI_SECONDS ?= 8
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo run test test-plain test-asan bench catalog cross-aarch64 install clean
+.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo reproduce run test test-plain test-asan bench catalog cross-aarch64 install clean
 
 all: build
 
@@ -75,6 +77,10 @@ soak: build
 demo: build
 	./$(BUILD)/deepedge plan $(SCENARIO)
 	./$(BUILD)/deepedge sim $(SCENARIO) --policy all
+
+# The case study's evaluation as one report (out/reproduce/report.md and report.html).
+reproduce: build
+	./$(BUILD)/deepedge reproduce --out out/reproduce
 
 # The executor on this host: 3 emulated devices, 2 real LC services (about a minute).
 run: build

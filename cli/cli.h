@@ -35,6 +35,7 @@ int de_cmd_scenario(int argc, char **argv);
 int de_cmd_bench(int argc, char **argv);
 int de_cmd_sim(int argc, char **argv);
 int de_cmd_sweep(int argc, char **argv);
+int de_cmd_reproduce(int argc, char **argv);
 int de_cmd_fit(int argc, char **argv);
 int de_cmd_inject(int argc, char **argv); /* also `admit` */
 

@@ -16,6 +16,7 @@ static const de_cli_command commands[] = {
     {"fit", "TRACE --model K", "fit a performance model to a trace; fit --all rebuilds the catalog", de_cmd_fit},
     {"sim", "SCENARIO", "simulate: LC requests, update jobs, faults, re-planning; metrics + figures", de_cmd_sim},
     {"sweep", "SCENARIO", "what-if grid of simulations (--vary KEY=V1,V2,...) in parallel", de_cmd_sweep},
+    {"reproduce", "[--out DIR]", "the Deep-Edge case study's evaluation as one report (figures, 95% CIs)", de_cmd_reproduce},
     {"train", "--data DIR|--synthetic", "train a CNN (CPU or CUDA): loss/accuracy per epoch, checkpoints", NULL},
     {"dataset", "synth|cache DIR", "generate a Caltech-layout folder / decode one into a cache", NULL},
     {"run", "SCENARIO|PLAN", "execute a plan: MPI workers train the CNN next to real LC services", NULL},
