@@ -13,6 +13,13 @@ if (!exists('label')) label = ''
 array pal[12] = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#000000', '#aec7e8']
 do for [i=1:12] { set linetype i lc rgb pal[i] }
 n = words(names)
+if (n == 0) {
+    set title sprintf('LC latency tail — %s', label) noenhanced
+    set label 1 'no LC request was served in this run' at graph 0.5, graph 0.5 center
+    unset key
+    plot [0:1] [0:1] NaN notitle
+    exit
+}
 t = sprintf('LC latency tail against each deadline at its percentile — %s', label)
 if (strlen(sel) > 0) t = t . "\n(" . sel . ")"
 set title t noenhanced

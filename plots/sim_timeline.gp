@@ -15,6 +15,13 @@ set terminal @term
 set output sprintf('%s/timeline.%s', dir, ext)
 if (!exists('clock')) clock = 'simulated'
 if (!exists('label')) label = ''
+if (nspans == 0) {
+    set title sprintf('Device timeline — %s', label) noenhanced
+    set label 1 'no device trained or was down in this run' at graph 0.5, graph 0.5 center
+    unset key
+    plot [0:1] [0:1] NaN notitle
+    exit
+}
 panels = nspans + (detail ? 1 : 0)
 head = sprintf('Device timeline — %s', label)
 if (strlen(idle) > 0) head = head . "\n(" . idle . ")"

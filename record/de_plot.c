@@ -144,6 +144,25 @@ static double cell_num(const de_csv *t, int row, int col)
     return s && end != s ? v : NAN;
 }
 
+/* 1 when the CSV file at dir/name has a line after its header: a run that ended before
+ * its first row (a failed start) has no figure of it, not an error. */
+static int has_rows(const char *dir, de_output o)
+{
+    char *path = de_path_join(dir, de_output_name(o));
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return 1; /* the loader says what is wrong */
+    int lines = 0, c, last = '\n';
+    while ((c = fgetc(f)) != EOF && lines < 2) {
+        if (c == '\n')
+            lines++;
+        last = c;
+    }
+    fclose(f);
+    return lines >= 2 || (lines == 1 && last != '\n');
+}
+
 typedef struct tl_data {
     int nrows;
     char *devs;   /* row names, blank-separated */
@@ -230,12 +249,14 @@ static int tl_prepare(const char *dir, const char *tmp, const de_scenario *s, tl
                          {"start_s", DE_CSV_NUMBER, 1, -1e18, 1e18, NULL, ""},
                          {"end_s", DE_CSV_NUMBER, 1, -1e18, 1e18, NULL, ""},
                          {"state", DE_CSV_STRING, 1, 0, 0, NULL, ""}};
+    memset(d, 0, sizeof *d);
+    *idle = NULL;
+    if (!has_rows(dir, DE_OUT_TIMELINE))
+        return DE_OK;
     char *path = de_path_join(dir, de_output_name(DE_OUT_TIMELINE));
     de_csv *t = NULL;
     int rc = de_csv_load(path, cols, 5, DE_CSV_EXACT, &t, err);
     free(path);
-    memset(d, 0, sizeof *d);
-    *idle = NULL;
     if (rc)
         return rc;
     int maxidx = 0;
@@ -409,7 +430,7 @@ typedef struct lc_data {
 static int lc_prepare(const char *dir, const char *tmp, const de_scenario *s, lc_data *d, de_err *err)
 {
     memset(d, 0, sizeof *d);
-    if (s->n_tasks == 0)
+    if (s->n_tasks == 0 || !has_rows(dir, DE_OUT_LC_WINDOWS) || !has_rows(dir, DE_OUT_LC_CDF))
         return DE_OK;
     de_csv_col wc[] = {{"start_s", DE_CSV_NUMBER, 1, -1e18, 1e18, NULL, ""}, {"end_s", DE_CSV_NUMBER, 1, -1e18, 1e18, NULL, ""},
                        {"task", DE_CSV_STRING, 1, 0, 0, NULL, ""},            {"requests", DE_CSV_NUMBER, 1, 0, 1e18, NULL, ""},
@@ -573,6 +594,10 @@ int de_plot_run_figures(const de_scenario *s, const char *dir, const char *clock
     int rc = tl_prepare(dir, tmp, s, &tl, &idle, err);
     if (!rc)
         rc = lc_prepare(dir, tmp, s, &lc, err);
+    if (!rc && tl.nspans == 0) { /* nothing ran: the figure says so */
+        const de_plot_var v[] = {{"dir", dir, 0}, {"tmp", tmp, 0}, {"nspans", NULL, 0}, {"label", label, 0}, {"clock", clock, 0}};
+        rc = de_plot_both("sim_timeline.gp", v, (int)(sizeof v / sizeof v[0]), 1200, 500, err);
+    }
     if (!rc && tl.nspans > 0) {
         char spans[MAX_SPANS * 80] = "";
         for (int p = 0; p < tl.nspans; p++)
@@ -595,6 +620,12 @@ int de_plot_run_figures(const de_scenario *s, const char *dir, const char *clock
         rc = de_plot_both("sim_timeline.gp", v, (int)(sizeof v / sizeof v[0]), 1200, height, err);
         free(more);
         free(idle_text);
+    }
+    if (!rc && lc.n == 0) { /* no LC task, or no window: the figures say so */
+        const de_plot_var v[] = {{"dir", dir, 0}, {"tmp", tmp, 0}, {"names", "", 0}, {"label", label, 0}, {"clock", clock, 0}};
+        rc = de_plot_both("sim_lc_time.gp", v, (int)(sizeof v / sizeof v[0]), 1200, 700, err);
+        if (!rc)
+            rc = de_plot_both("sim_lc_cdf.gp", v, (int)(sizeof v / sizeof v[0]), 1200, 700, err);
     }
     if (!rc && lc.n > 0) {
         char *sel = lc.n < lc.of ? de_sprintf("%d of %d tasks: those with the most requests over their deadline", lc.n, lc.of)
