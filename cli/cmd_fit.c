@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_calib.h"
 #include "de_plot.h"
 #include "de_catalog.h"
 #include "de_conf.h"
@@ -29,8 +30,11 @@ static void help(FILE *out)
             "nonlinear least squares (GSL trust region); prints the parameters with standard errors,\n"
             "R^2, MAPE and the k-fold cross-validated MAPE; plots the fit; with -o merges the fitted\n"
             "entry into a device-type file (or, for allreduce, writes the link parameters).\n"
-            "Degenerate fits (too few points, non-finite values, a singular Jacobian, values out of\n"
-            "the catalog's ranges) are refused and nothing is written.\n\n"
+            "A fitted value outside the catalog's range is held at its bound and the others are fitted\n"
+            "again; a parameter the points cannot identify (singular Jacobian) is held at its start\n"
+            "value unless it is the only free one; CV folds that fail are reported and left out (all\n"
+            "of it is said in the output and in the entry's source). Degenerate fits (too few points,\n"
+            "non-finite values, nothing left to fit) are refused and nothing is written.\n\n"
             "kinds: step (overhead_s, per_sample_s; train_slowdown from rows with lc_util > 0),\n"
             "       lc (service_s, scv; lc_inflation, blocking_fraction from rows with training),\n"
             "       allreduce (alpha_s, beta_Bps of the ring)\n\n"
@@ -47,6 +51,7 @@ static void help(FILE *out)
             "  --seed S            fold assignment seed (default 1)\n"
             "  --out DIR           plot folder (default out/fit); PNG + SVG per fit\n"
             "  --no-plot           do not call gnuplot\n"
+            "  --start-defaults    free parameters start from fixed neutral values, not the device file's\n"
             "  --all               fit every entry of TRACES/fits.cfg and rewrite the catalog in place\n"
             "  --traces DIR        traces folder for --all (default: the catalog's ../traces)\n"
             "  --formats           print the columns of the trace formats\n"
@@ -59,9 +64,10 @@ typedef struct fit_opts {
     const char *catalog, *out_dir, *model, *device, *entry, *output, *traces, *free_list;
     const char *fix_name[DE_FIT_MAXP * 2];
     double fix_value[DE_FIT_MAXP * 2];
-    int n_fix, plot, folds;
+    int n_fix, plot, folds, start_defaults;
     unsigned long seed;
     char date[16];
+    FILE *log; /* the fit's table (stdout) */
 } fit_opts;
 
 /* ---- helpers ---- */
@@ -108,7 +114,7 @@ static int run_gnuplot(const char *data, const char *curve, const char *out, con
 }
 
 /* Writes the plot of a fit into out_dir as <stem>.png / .svg. */
-static int plot_fit(const de_fit_result *r, const char *out_dir)
+static int plot_fit(const de_fit_result *r, const char *out_dir, FILE *log)
 {
     if (mkdirs(out_dir))
         return de_cli_fail("%s: cannot create the plot folder: %s", out_dir, strerror(errno));
@@ -126,7 +132,7 @@ static int plot_fit(const de_fit_result *r, const char *out_dir)
     else
         rc = run_gnuplot(data, curve, stem, title, xl, yl, ns);
     if (rc == DE_EXIT_OK)
-        printf("  plot: %s.png, %s.svg\n", stem, stem);
+        fprintf(log, "  plot: %s.png, %s.svg\n", stem, stem);
     free(stem);
     free(data);
     free(curve);
@@ -270,14 +276,16 @@ static int write_link(const de_fit_result *r, const char *path, const char *trac
 static int merge_into(const de_catalog *cat, const de_fit_result *r, const char *base, const char *out,
                       const char *trace_name, const char *date)
 {
-    char *data = row_sources(r, 0);
+    char *rows = row_sources(r, 0);
+    char *data = r->notes[0] ? de_sprintf("%s [fit notes: %s]", rows, r->notes) : de_strdup(rows);
+    free(rows);
     int max_batch = 1;
     for (int i = 0; i < r->n; i++)
         if (r->prof->kind == DE_PROFILE_STEP && r->prof->rows[r->rows[i]].x[0] > max_batch)
             max_batch = (int)r->prof->rows[r->rows[i]].x[0];
     int free_[DE_FIT_MAXP];
     for (int j = 0; j < r->par.n; j++)
-        free_[j] = r->par.free[j];
+        free_[j] = r->par.free[j] ? 1 : r->held[j] ? 2 : 0; /* a held value is written, not recorded as fitted */
     de_catalog_fit f = {de_profile_kind_name(r->prof->kind), r->entry, r->par.n, r->par.names, r->par.value, r->se,
                         free_, trace_name, (unsigned long long)r->prof->checksum, r->form, r->n, r->dof, r->folds,
                         r->r2, r->mape, r->cv_mape, date, data, max_batch, r->prof->host_cpu, r->prof->host_cores};
@@ -386,20 +394,21 @@ static int fit_one(const de_catalog *cat, const char *trace, const char *trace_n
     if (!rc)
         rc = start_values(cat, type, kind, entry, o, &start);
     ps_ctx pc = {cat, type};
-    de_fit_opts fo = {o->folds, o->seed};
+    de_fit_opts fo = {o->folds, o->seed, o->start_defaults};
     if (!rc && de_fit_model(prof, group, entry, &start, lookup_per_sample, &pc, &fo, res, &err))
         rc = de_cli_fail("%s", err.msg);
     de_catalog_type_destroy(type);
+    FILE *log = o->log ? o->log : stdout;
     if (!rc)
-        de_fit_print(res, stdout);
+        de_fit_print(res, log);
     if (!rc && out_cfg) {
         rc = kind == DE_PROFILE_ALLREDUCE ? write_link(res, out_cfg, trace_name, o->date)
                                           : merge_into(cat, res, base, out_cfg, trace_name, o->date);
         if (!rc)
-            printf("  written: %s\n", out_cfg);
+            fprintf(log, "  written: %s\n", out_cfg);
     }
     if (!rc && o->plot)
-        rc = plot_fit(res, o->out_dir);
+        rc = plot_fit(res, o->out_dir, log);
     free(base);
     return rc;
 }
@@ -416,6 +425,8 @@ static const de_key k_manifest_fit[] = {
     {"entry", DE_KEY_STRING, 0, 0, 0, NULL, "", "network (step) or LC model (lc)", NULL},
     {"free", DE_KEY_STRING, 0, 0, 0, NULL, "", "parameters to fit, comma-separated (default: decided by the data)", NULL},
     {"note", DE_KEY_STRING, 0, 0, 0, NULL, "", "why this fit, caveats", NULL},
+    {"start", DE_KEY_STRING, 0, 0, 0, NULL, "", "catalog (default): free parameters start from the device file's "
+     "values; defaults: from fixed neutral values (a refit does not depend on the previous result)", NULL},
 };
 
 typedef struct summary_row {
@@ -449,15 +460,22 @@ static int fit_all(const fit_opts *o)
     const char *tdir = slash && slash[1] ? slash + 1 : "traces";
     for (int i = 0; i < n && !ex; i++) {
         config_setting_t *g = config_setting_get_elem(fits, (unsigned)i);
-        const char *trace, *model, *device, *entry, *free_list, *note;
+        const char *trace, *model, *device, *entry, *free_list, *note, *start;
         if ((rc = de_conf_check_keys(g, k_manifest_fit, DE_NKEYS(k_manifest_fit), &err)) ||
             (rc = de_conf_get_string(g, &k_manifest_fit[0], &trace, &err)) ||
             (rc = de_conf_get_string(g, &k_manifest_fit[1], &model, &err)) ||
             (rc = de_conf_get_string(g, &k_manifest_fit[2], &device, &err)) ||
             (rc = de_conf_get_string(g, &k_manifest_fit[3], &entry, &err)) ||
             (rc = de_conf_get_string(g, &k_manifest_fit[4], &free_list, &err)) ||
-            (rc = de_conf_get_string(g, &k_manifest_fit[5], &note, &err))) {
+            (rc = de_conf_get_string(g, &k_manifest_fit[5], &note, &err)) ||
+            (rc = de_conf_get_string(g, &k_manifest_fit[6], &start, &err))) {
             ex = de_cli_fail("%s", err.msg);
+            break;
+        }
+        if (start && strcmp(start, "catalog") && strcmp(start, "defaults")) {
+            config_setting_t *st = config_setting_get_member(g, "start");
+            ex = de_cli_fail("%s:%d: fits.[%d].start: '%s' is not catalog or defaults", manifest,
+                             st ? config_setting_source_line(st) : 0, i, start);
             break;
         }
         /* The catalog is reloaded before every fit: an lc fit sees the step fits before it. */
@@ -472,6 +490,7 @@ static int fit_all(const fit_opts *o)
         one.entry = entry;
         one.free_list = free_list;
         one.n_fix = 0;
+        one.start_defaults = start && strcmp(start, "defaults") == 0;
         char *path = de_path_join(traces, trace), *name = de_sprintf("%s/%s", tdir, trace);
         char *dev_dir = de_path_join(o->catalog, "devices"), *file = de_sprintf("%s.cfg", device);
         char *out_cfg = strcmp(model, "allreduce") == 0 ? de_sprintf("%s/%s-link.cfg", o->out_dir, device)
@@ -539,7 +558,7 @@ int de_cmd_fit(int argc, char **argv)
         {"seed", required_argument, 0, 's'},    {"out", required_argument, 0, 'O'},
         {"no-plot", no_argument, 0, 'P'},       {"all", no_argument, 0, 'A'},
         {"traces", required_argument, 0, 'T'},  {"formats", no_argument, 0, 'F'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"start-defaults", no_argument, 0, 'Z'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     fit_opts o;
     memset(&o, 0, sizeof o);
     o.catalog = DE_DEFAULT_CATALOG;
@@ -564,6 +583,7 @@ int de_cmd_fit(int argc, char **argv)
         case 'P': o.plot = 0; break;
         case 'A': all = 1; break;
         case 'T': o.traces = optarg; break;
+        case 'Z': o.start_defaults = 1; break;
         case 'x': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || o.n_fix == DE_FIT_MAXP * 2)
@@ -617,4 +637,26 @@ int de_cmd_fit(int argc, char **argv)
     de_profile_destroy(prof);
     de_catalog_destroy(cat);
     return rc;
+}
+
+/* ---- for deepedge calibrate (cli_calib.h) ---- */
+
+int de_cli_fit_job_run(const de_catalog *cat, const de_cli_fit_job *job, de_fit_result *res, de_profile **prof)
+{
+    fit_opts o;
+    memset(&o, 0, sizeof o);
+    o.catalog = cat->dir;
+    o.model = job->model;
+    o.device = job->device;
+    o.entry = job->entry;
+    o.free_list = job->free_list;
+    o.out_dir = job->plot_dir ? job->plot_dir : "out/fit";
+    o.plot = job->plot_dir != NULL;
+    o.folds = job->folds ? job->folds : 5;
+    o.seed = job->seed ? job->seed : 1;
+    o.start_defaults = job->start_defaults;
+    o.log = job->log;
+    snprintf(o.date, sizeof o.date, "%s", job->date);
+    memset(res, 0, sizeof *res);
+    return fit_one(cat, job->trace, job->trace_name, &o, job->base_cfg, job->out_cfg, res, prof);
 }

@@ -676,13 +676,13 @@ static int record_fit(config_setting_t *g, const char *rec, const de_catalog_fit
      * parameters); the entry gets the values of [lo, hi). */
     int any = 0;
     for (int j = lo; j < hi; j++)
-        any |= f->free[j];
+        any |= f->free[j] != 0;
     if (!any)
         return 0;
     char params[128] = "";
     size_t len = 0;
     for (int j = 0; j < f->n; j++)
-        if (f->free[j]) {
+        if (f->free[j] == 1) {
             int w = snprintf(params + len, sizeof params - len, "%s%s", len ? " " : "", f->names[j]);
             if (w > 0 && (size_t)w < sizeof params - len)
                 len += (size_t)w;
@@ -725,7 +725,7 @@ static int record_fit(config_setting_t *g, const char *rec, const de_catalog_fit
     config_setting_set_int(config_setting_add(r, "folds", CONFIG_TYPE_INT), f->folds);
     config_setting_t *se = config_setting_add(r, "stderr", CONFIG_TYPE_GROUP);
     for (int j = 0; j < f->n; j++)
-        if (f->free[j]) {
+        if (f->free[j] == 1) {
             snprintf(buf, sizeof buf, "%.4g", f->se[j]);
             set_float(se, f->names[j], strtod(buf, NULL));
         }

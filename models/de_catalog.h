@@ -135,7 +135,8 @@ typedef struct de_catalog_fit {
     const char *const *names;
     const double *value;         /* [n] fitted or fixed values */
     const double *se;            /* [n] standard errors of the free ones */
-    const int *free;             /* [n] 1 fitted, 0 fixed */
+    const int *free;             /* [n] 1 fitted, 0 fixed, 2 held by the fit (at a bound, or not
+                                  * identifiable): its value is written, it is not a fitted param */
     const char *trace;           /* path as recorded */
     unsigned long long checksum; /* FNV-1a 64 of the trace */
     const char *form;

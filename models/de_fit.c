@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_vector.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +80,8 @@ static int at_minimum(gsl_multifit_nlinear_workspace *ws)
 
 /* Solves over the subset; theta in/out. When cov is not NULL, also checks the
  * Jacobian's rank and returns (J'WJ)^-1 in cov (p x p, real units). */
-static int solve(const de_nls *pb, const int *idx, int m, double *theta, double *cov, int *iterations, de_err *err)
+static int solve(const de_nls *pb, const int *idx, int m, double *theta, double *cov, int *iterations, int *weak,
+                 de_err *err)
 {
     int p = pb->p, rc = DE_OK;
     subset s = {pb, idx, m, 0};
@@ -147,10 +149,14 @@ static int solve(const de_nls *pb, const int *idx, int m, double *theta, double 
             size_t len = 0;
             if (zero_col >= 0) {
                 snprintf(names, sizeof names, "%s has no effect on the predictions", pname(pb, zero_col, b, sizeof b));
+                if (weak)
+                    weak[zero_col] = 1;
             } else {
                 size_t jmin = gsl_vector_min_index(S);
                 for (int j = 0; j < p && len < sizeof names; j++)
                     if (fabs(gsl_matrix_get(V, (size_t)j, jmin)) > 0.1) {
+                        if (weak)
+                            weak[j] = 1;
                         int w = snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
                                          pname(pb, j, b, sizeof b));
                         if (w > 0)
@@ -188,8 +194,8 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     gsl_set_error_handler_off();
     memset(res, 0, sizeof *res);
     int n = pb->n, p = pb->p;
-    if (p < 1 || p > DE_FIT_MAXP)
-        return de_err_set(err, DE_EINVAL, "%d free parameters (1..%d supported)", p, DE_FIT_MAXP);
+    if (p < 0 || p > DE_FIT_MAXP)
+        return de_err_set(err, DE_EINVAL, "%d free parameters (0..%d supported)", p, DE_FIT_MAXP);
     if (n <= p)
         return de_err_set(err, DE_EINVAL,
                           "too few points: %d for %d free parameters (need at least %d, so that the fit's quality "
@@ -210,11 +216,16 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     int *all = de_calloc((size_t)n, sizeof *all);
     for (int i = 0; i < n; i++)
         all[i] = i;
-    double theta[DE_FIT_MAXP], cov[DE_FIT_MAXP * DE_FIT_MAXP];
-    memcpy(theta, theta0, (size_t)p * sizeof *theta);
-    int rc = solve(pb, all, n, theta, cov, &res->iterations, err);
-    if (rc)
+    double theta[DE_FIT_MAXP] = {0}, cov[DE_FIT_MAXP * DE_FIT_MAXP] = {0};
+    if (p > 0)
+        memcpy(theta, theta0, (size_t)p * sizeof *theta);
+    int rc = p > 0 ? solve(pb, all, n, theta, cov, &res->iterations, res->weak, err) : DE_OK;
+    if (rc) {
+        for (int j = 0; j < p; j++)
+            res->singular |= res->weak[j];
+        memcpy(res->theta, theta, sizeof res->theta); /* where the solver stopped */
         goto out;
+    }
     /* Quality. */
     double chi2 = 0, ape = 0, sse = 0;
     for (int i = 0; i < n; i++) {
@@ -235,7 +246,12 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
     }
     res->cv_mape = NAN;
     res->folds = 0;
-    if (folds >= 2) {
+    if (folds >= 2 && p == 0) {
+        /* Nothing to refit: held-out predictions are the fit's own. */
+        res->folds = folds < n ? folds : n;
+        res->cv_mape = res->mape;
+        res->cv_points = n;
+    } else if (folds >= 2) {
         int k = folds < n ? folds : n;
         if (n - (n + k - 1) / k < p)
             k = n; /* leave-one-out keeps n - 1 >= p points */
@@ -246,7 +262,9 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
         gsl_ran_shuffle(rng, perm, (size_t)n, sizeof *perm);
         gsl_rng_free(rng);
         double cv_ape = 0;
-        for (int f = 0; f < k && !rc; f++) {
+        int predicted = 0;
+        size_t nl = 0;
+        for (int f = 0; f < k; f++) {
             int m = 0;
             for (int i = 0; i < n; i++)
                 if (i % k != f)
@@ -254,22 +272,35 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
             double th[DE_FIT_MAXP];
             memcpy(th, theta, (size_t)p * sizeof *th);
             de_err ferr;
-            if (solve(pb, train, m, th, NULL, NULL, &ferr)) {
-                rc = de_err_set(err, DE_EINVAL, "cross-validation fold %d of %d: %s", f + 1, k, ferr.msg);
-                break;
+            if (solve(pb, train, m, th, NULL, NULL, NULL, &ferr)) {
+                /* Reported and left out: the full fit stands; the CV is over the other folds. */
+                res->cv_failed++;
+                if (nl < sizeof res->cv_note) {
+                    int w = snprintf(res->cv_note + nl, sizeof res->cv_note - nl, "%sfold %d of %d: %s",
+                                     nl ? "; " : "", f + 1, k, ferr.msg);
+                    if (w > 0)
+                        nl += (size_t)w;
+                }
+                continue;
             }
             for (int i = f; i < n; i += k) {
                 int q = perm[i];
                 double yhat = pb->predict(th, q, pb->ctx);
                 cv_ape += isfinite(yhat) ? fabs((yhat - pb->y[q]) / pb->y[q]) : INFINITY;
+                predicted++;
             }
         }
         free(perm);
         free(train);
         res->folds = k;
-        res->cv_mape = 100.0 * cv_ape / n;
-        if (!rc && !isfinite(res->cv_mape))
-            rc = de_err_set(err, DE_EINVAL, "cross-validation predicts an unbounded value for a held-out point");
+        res->cv_points = predicted;
+        if (predicted == 0) {
+            rc = de_err_set(err, DE_EINVAL, "cross-validation: every fold failed (%s)", res->cv_note);
+        } else {
+            res->cv_mape = 100.0 * cv_ape / predicted;
+            if (!isfinite(res->cv_mape))
+                rc = de_err_set(err, DE_EINVAL, "cross-validation predicts an unbounded value for a held-out point");
+        }
     }
 out:
     free(all);
@@ -336,6 +367,7 @@ typedef struct kind_ctx {
     const de_fit_result *r;
     int free_idx[DE_FIT_MAXP];
     int n_free;
+    const int *map; /* point i of the problem is r->rows[map[i]] */
 } kind_ctx;
 
 static double kind_predict(const double *theta, int i, void *ctx)
@@ -345,8 +377,9 @@ static double kind_predict(const double *theta, int i, void *ctx)
     memcpy(v, k->r->par.value, sizeof v);
     for (int j = 0; j < k->n_free; j++)
         v[k->free_idx[j]] = theta[j];
-    const de_profile_row *row = &k->r->prof->rows[k->r->rows[i]];
-    double y = predict_x(k->r->par.kind, v, row->x, k->r->train ? &k->r->train[i] : NULL);
+    int q = k->map[i];
+    const de_profile_row *row = &k->r->prof->rows[k->r->rows[q]];
+    double y = predict_x(k->r->par.kind, v, row->x, k->r->train ? &k->r->train[q] : NULL);
     /* An unstable queue at a trial point: a large finite value, so the trust region
      * rejects the step instead of the solver failing. */
     if (k->r->par.kind == DE_PROFILE_LC && isinf(y))
@@ -374,8 +407,9 @@ static void param_range(const char *name, double *min, double *max)
     }
 }
 
-/* Decides which parameters are free; fills starting values from the data. */
-static int decide_free(de_fit_result *r, kind_ctx *k, de_err *err)
+/* Decides which parameters are free; fills starting values from the data (and, with
+ * start_defaults, the kind's neutral values before that). */
+static int decide_free(de_fit_result *r, int start_defaults, de_err *err)
 {
     const de_profile *pf = r->prof;
     int n = r->n, has_util = 0, has_alone = 0, has_train = 0;
@@ -412,12 +446,18 @@ static int decide_free(de_fit_result *r, kind_ctx *k, de_err *err)
         else
             par->free[j] = 1;
     }
-    k->n_free = 0;
+    int n_free = 0;
     for (int j = 0; j < par->n; j++)
-        if (par->free[j])
-            k->free_idx[k->n_free++] = j;
-    if (k->n_free == 0)
+        n_free += par->free[j] > 0;
+    if (n_free == 0)
         return de_err_set(err, DE_EINVAL, "nothing to fit: every parameter is fixed or has no rows that inform it");
+    if (start_defaults) {
+        de_fit_params d;
+        de_fit_params_init(pf->kind, &d);
+        for (int j = 0; j < par->n; j++)
+            if (par->free[j] > 0)
+                par->value[j] = d.value[j];
+    }
     /* Starting values of the linear ones from a straight line through the data. */
     if (pf->kind == DE_PROFILE_STEP || pf->kind == DE_PROFILE_ALLREDUCE) {
         double sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -461,12 +501,117 @@ static int decide_free(de_fit_result *r, kind_ctx *k, de_err *err)
     return DE_OK;
 }
 
+/* Appends a "; "-separated note to the result. */
+static void add_note(de_fit_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(de_fit_result *r, const char *fmt, ...)
+{
+    size_t len = strlen(r->notes);
+    if (len + 3 >= sizeof r->notes)
+        return;
+    if (len) {
+        memcpy(r->notes + len, "; ", 3);
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->notes + len, sizeof r->notes - len, fmt, ap);
+    va_end(ap);
+}
+
+/* One stage of a fit: the parameters want[j] (those not held) over the rows map[0..m-1]
+ * (indices into res->rows; y, w over res->rows). A fitted value outside its range is
+ * held at the bound it crossed, a parameter of the data's weakest direction (singular
+ * Jacobian) at its start (at its bound if the solver had pushed it out of range), and the
+ * others are fitted again from their starts; every hold is a note. Fitted values and
+ * standard errors go into res; nr gets the last solve's quality. */
+static int fit_stage(de_fit_result *res, const int *map, int m, const double *y, const double *w, const int *want,
+                     int folds, unsigned long seed, de_nls_result *nr, de_err *err)
+{
+    de_fit_params *par = &res->par;
+    double start[DE_FIT_MAXP];
+    memcpy(start, par->value, sizeof start);
+    double *ys = de_calloc((size_t)m + 1, sizeof *ys), *ws = w ? de_calloc((size_t)m + 1, sizeof *ws) : NULL;
+    for (int i = 0; i < m; i++) {
+        ys[i] = y[map[i]];
+        if (ws)
+            ws[i] = w[map[i]];
+    }
+    kind_ctx k = {res, {0}, 0, map};
+    int rc = DE_OK;
+    for (;;) {
+        const char *names[DE_FIT_MAXP];
+        double theta0[DE_FIT_MAXP], scale[DE_FIT_MAXP];
+        k.n_free = 0;
+        for (int j = 0; j < par->n; j++)
+            if (want[j] && !res->held[j]) {
+                par->value[j] = start[j];
+                k.free_idx[k.n_free++] = j;
+            }
+        for (int j = 0; j < k.n_free; j++) {
+            names[j] = par->names[k.free_idx[j]];
+            theta0[j] = start[k.free_idx[j]];
+            scale[j] = fabs(theta0[j]) > 0 ? fabs(theta0[j]) : 1.0;
+        }
+        de_nls pb = {m, k.n_free, ys, ws, kind_predict, &k, scale, names};
+        rc = de_fit_nls(&pb, theta0, folds, seed, nr, err);
+        if (rc && nr->singular && k.n_free > 1) {
+            int h = -1;
+            for (int j = k.n_free - 1; j >= 0 && h < 0; j--) /* the later (interference) parameter first */
+                if (nr->weak[j])
+                    h = j;
+            int q = k.free_idx[h];
+            double lo, hi, v = nr->theta[h];
+            param_range(par->names[q], &lo, &hi);
+            if (v < lo || v > hi) {
+                res->held[q] = 1;
+                par->value[q] = start[q] = v < lo ? lo : hi;
+                add_note(res, "%s held at its bound %g (the solver left its range, %.4g, where the predictions "
+                         "stop depending on it)", par->names[q], start[q], v);
+            } else {
+                res->held[q] = 2;
+                add_note(res, "%s held at %g: these rows cannot identify it (%s)", par->names[q], start[q], err->msg);
+            }
+            continue;
+        }
+        if (rc)
+            break;
+        int again = 0;
+        for (int j = 0; j < k.n_free; j++) {
+            int q = k.free_idx[j];
+            double lo, hi, v = nr->theta[j];
+            param_range(par->names[q], &lo, &hi);
+            if (!(v >= lo && v <= hi)) {
+                res->held[q] = 1;
+                par->value[q] = start[q] = v < lo ? lo : hi;
+                add_note(res, "%s held at its bound %g (the free fit gave %.6g, outside [%g, %g])", par->names[q],
+                         start[q], v, lo, hi);
+                again = 1;
+            }
+        }
+        if (again)
+            continue;
+        for (int j = 0; j < k.n_free; j++) {
+            par->value[k.free_idx[j]] = nr->theta[j];
+            res->se[k.free_idx[j]] = nr->se[j];
+        }
+        if (nr->cv_failed)
+            add_note(res, "cross-validation: %d of %d folds failed and are left out of the CV MAPE, which is over "
+                     "the other %d points (%s)", nr->cv_failed, nr->folds, nr->cv_points, nr->cv_note);
+        break;
+    }
+    free(ys);
+    free(ws);
+    return rc;
+}
+
 static int fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
                      de_fit_per_sample_fn per_sample, void *ps_ctx, const de_fit_opts *opts, de_fit_result *res,
                      de_err *err)
 {
     res->prof = prof;
     res->par = *start;
+    for (int j = 0; j < DE_FIT_MAXP; j++)
+        res->se[j] = NAN;
     if (start->kind != prof->kind)
         return de_err_set(err, DE_EINVAL, "%s: a %s trace cannot be fitted with the %s model", prof->path,
                           de_profile_kind_name(prof->kind), de_profile_kind_name(start->kind));
@@ -507,50 +652,68 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
                                 "model of that pair first)", prof->path, row->line, row->train_network, row->group);
         }
     }
-    kind_ctx k = {res, {0}, 0};
     if (!rc)
-        rc = decide_free(res, &k, err);
+        rc = decide_free(res, opts ? opts->start_defaults : 0, err);
     if (!rc) {
-        const char *names[DE_FIT_MAXP];
-        double theta0[DE_FIT_MAXP], scale[DE_FIT_MAXP];
-        for (int j = 0; j < k.n_free; j++) {
-            names[j] = res->par.names[k.free_idx[j]];
-            theta0[j] = res->par.value[k.free_idx[j]];
-            scale[j] = fabs(theta0[j]) > 0 ? fabs(theta0[j]) : 1.0;
+        de_fit_params *par = &res->par;
+        int want[DE_FIT_MAXP] = {0}, *map = de_calloc((size_t)n, sizeof *map), n_alone = 0, n_trained = 0;
+        for (int j = 0; j < par->n; j++)
+            want[j] = par->free[j] > 0;
+        for (int i = 0; i < n; i++) {
+            const de_profile_row *row = &prof->rows[res->rows[i]];
+            if (prof->kind == DE_PROFILE_LC && !(row->x[3] > 0 && row->x[2] > 0))
+                map[n_alone++] = i;
+            else
+                n_trained++;
         }
-        de_nls pb = {n, k.n_free, y, w, kind_predict, &k, scale, names};
+        /* lc: service_s / scv from the rows alone first, then the interference. */
+        int staged = prof->kind == DE_PROFILE_LC && n_alone > 0 && n_trained > 0 && (want[0] || want[1]) &&
+                     (want[2] || want[3]);
         de_nls_result nr;
         de_err e2;
-        rc = de_fit_nls(&pb, theta0, opts && opts->folds ? opts->folds : 5, opts ? opts->seed : 1, &nr, &e2);
+        const char *stage = "";
+        if (staged) {
+            int wa[DE_FIT_MAXP] = {want[0], want[1], 0, 0};
+            stage = "stage 1 (service_s, scv from the rows without training): ";
+            rc = fit_stage(res, map, n_alone, y, w, wa, 0, 1, &nr, &e2);
+        }
+        if (!rc) {
+            int wb[DE_FIT_MAXP] = {0};
+            for (int j = 0; j < par->n; j++)
+                wb[j] = want[j] && (!staged || j >= 2);
+            for (int i = 0; i < n; i++)
+                map[i] = i;
+            stage = staged ? "stage 2 (lc_inflation, blocking_fraction from all rows): " : "";
+            rc = fit_stage(res, map, n, y, w, wb, opts && opts->folds ? opts->folds : 5, opts ? opts->seed : 1, &nr,
+                           &e2);
+        }
+        int fitted = 0;
+        for (int j = 0; j < par->n; j++) {
+            par->free[j] = want[j] && !res->held[j];
+            fitted += par->free[j];
+        }
+        if (!rc && fitted == 0) {
+            rc = DE_ERANGE;
+            snprintf(e2.msg, sizeof e2.msg, "every parameter was held (%s): the data do not support a fit",
+                     res->notes);
+        }
+        free(map);
         if (rc) {
-            de_err_set(err, rc, "%s: fit of %s%s%s (%d rows): %s", prof->path, group,
-                       res->entry[0] ? " / " : "", res->entry, n, e2.msg);
+            de_err_set(err, rc, "%s: fit of %s%s%s (%d rows): %s%s", prof->path, group, res->entry[0] ? " / " : "",
+                       res->entry, n, stage, e2.msg);
         } else {
-            for (int j = 0; j < res->par.n; j++)
-                res->se[j] = NAN;
-            for (int j = 0; j < k.n_free; j++) {
-                res->par.value[k.free_idx[j]] = nr.theta[j];
-                res->se[k.free_idx[j]] = nr.se[j];
-            }
-            res->n_free = k.n_free;
-            res->dof = nr.dof;
+            res->n_free = fitted;
+            res->dof = n - fitted;
             res->r2 = nr.r2;
             res->mape = nr.mape;
             res->cv_mape = nr.cv_mape;
             res->rmse = nr.rmse;
             res->folds = nr.folds;
             res->iterations = nr.iterations;
+            res->cv_failed = nr.cv_failed;
             for (int i = 0; i < n; i++)
                 res->pred[i] = predict_x(prof->kind, res->par.value, prof->rows[res->rows[i]].x,
                                          res->train ? &res->train[i] : NULL);
-            for (int j = 0; j < res->par.n && !rc; j++) {
-                double lo, hi, v = res->par.value[j];
-                param_range(res->par.names[j], &lo, &hi);
-                if (res->par.free[j] && !(v >= lo && v <= hi))
-                    rc = de_err_set(err, DE_ERANGE, "%s: fit of %s%s%s: fitted %s = %g is outside its range [%g, %g]: "
-                                    "the data do not support a valid value; fix it or add data", prof->path, group,
-                                    res->entry[0] ? " / " : "", res->entry, res->par.names[j], v, lo, hi);
-            }
         }
     }
     static const char *const forms[] = {
@@ -598,8 +761,11 @@ void de_fit_print(const de_fit_result *r, FILE *out)
             fprintf(out, "  %-18s = %-12.6g +- %-10.3g (%.1f%%)\n", r->par.names[j], r->par.value[j], r->se[j],
                     r->par.value[j] != 0 ? 100.0 * r->se[j] / fabs(r->par.value[j]) : INFINITY);
         else
-            fprintf(out, "  %-18s = %-12.6g (fixed)\n", r->par.names[j], r->par.value[j]);
+            fprintf(out, "  %-18s = %-12.6g (%s)\n", r->par.names[j], r->par.value[j],
+                    r->held[j] == 1 ? "held at its bound" : r->held[j] == 2 ? "held: not identifiable" : "fixed");
     }
+    if (r->notes[0])
+        fprintf(out, "  note: %s\n", r->notes);
     fprintf(out, "  R^2 = %.6f   MAPE = %.3f%%   CV MAPE (%d-fold) = %.3f%%   RMSE = %.4g s   dof = %d%s\n", r->r2,
             r->mape, r->folds, r->cv_mape, r->rmse, r->dof,
             r->dof < 3 ? "   (few degrees of freedom: the errors are rough)" : "");

@@ -7,14 +7,23 @@
  *  - de_fit_nls: a generic problem (n points, p free parameters, a prediction
  *    callback, optional weights). Refuses degenerate fits: n <= p (no degrees of
  *    freedom left to judge the fit), non-finite data or predictions, a singular
- *    Jacobian (parameters the data cannot tell apart), a solver that does not
- *    converge.
+ *    Jacobian (parameters the data cannot tell apart: the result's weak[] names
+ *    them), a solver that does not converge. p = 0 only evaluates the quality.
+ *    A cross-validation fold whose solve fails is reported (cv_failed, cv_note) and
+ *    left out of the CV MAPE; only when every fold fails is the fit refused.
  *  - de_fit_model: the model kinds. `step` fits overhead_s, per_sample_s (and
  *    train_slowdown from rows with lc_util > 0) of one (device, network); `lc` fits
  *    service_s, scv of one (device, LC model) from latency percentiles without
  *    training, and lc_inflation, blocking_fraction from rows with training co-located
  *    (latency through de_model_lc_latency); `allreduce` fits the ring's alpha_s and
  *    beta_Bps of one link class.
+ *    Robust by construction: a parameter whose estimate leaves the catalog's range is
+ *    held at the bound it crossed and the others are fitted again; a parameter the data
+ *    cannot identify (singular Jacobian) is held at its starting value, unless it is the
+ *    only free one; each is said in the result's notes. An lc fit with service_s / scv
+ *    and lc_inflation / blocking_fraction free runs in two stages: service_s and scv
+ *    from the rows without training, then the interference parameters from all rows
+ *    with those held (a joint fit trades them off along a flat valley).
  *
  * Conventions: weights are 1/sd^2 when the trace gives sd_s (every selected row then
  * must), else 1. Standard errors are sqrt(diag((J'WJ)^-1) * chi2/dof): the
@@ -54,6 +63,11 @@ typedef struct de_nls_result {
     double se[DE_FIT_MAXP];     /* standard errors */
     double r2, mape, cv_mape, rmse, chi2;
     int dof, folds, iterations;
+    int cv_failed;              /* CV folds whose solve failed (left out of cv_mape) */
+    int cv_points;              /* held-out points cv_mape averages over */
+    char cv_note[200];          /* which folds failed and why; "" when none */
+    int singular;               /* set on a singular-Jacobian refusal */
+    int weak[DE_FIT_MAXP];      /* then: 1 for the parameters of the weakest direction */
 } de_nls_result;
 
 /* Fits pb from theta0. folds >= 2 asks for the k-fold CV MAPE (folds 0: none, cv_mape
@@ -85,6 +99,9 @@ int de_fit_params_index(const de_fit_params *par, const char *name);
 typedef struct de_fit_opts {
     int folds;              /* k of the CV (default 5) */
     unsigned long seed;     /* fold assignment (default 1) */
+    int start_defaults;     /* 1: free parameters start from de_fit_params_init's values (and
+                             * the data), not from start's: the fit is then a function of the
+                             * trace and the fixed values only (reproducible refits) */
 } de_fit_opts;
 
 /* The step model of a training network co-located with LC requests (lc fits). */
@@ -96,9 +113,12 @@ typedef struct de_fit_result {
     const de_profile *prof; /* borrowed */
     const char *group;      /* device type / link class (borrowed from prof) */
     const char *entry;      /* network / LC model; "" for allreduce */
-    de_fit_params par;      /* fitted (free) and fixed values; free[] is 0/1 */
+    de_fit_params par;      /* fitted (free) and fixed values; free[] is 0/1 (0 for held ones) */
     double se[DE_FIT_MAXP]; /* standard error of free parameters, NAN for fixed */
-    int n, dof, n_free, folds, iterations;
+    int held[DE_FIT_MAXP];  /* meant to be free but held: 1 at a bound of its range, 2 at its
+                             * start because the data cannot identify it */
+    char notes[600];        /* what was held and why, CV folds that failed ("; "-separated) */
+    int n, dof, n_free, folds, iterations, cv_failed;
     double r2, mape, cv_mape, rmse;
     int *rows;              /* [n] indices of the rows used, into prof->rows */
     double *pred;           /* [n] fitted prediction of each */
@@ -114,7 +134,8 @@ typedef struct de_fit_result {
  * beta_Bps are always free). For lc, per_sample(ctx, device, network) gives the
  * step model of a co-located training network (its per_sample_s makes the blocking
  * term, its step time the length of the training phases); NULL elsewhere. Fitted values
- * outside the catalog's ranges are refused. On success res is filled (free with
+ * outside the catalog's ranges are held at the bound and the others refitted (notes, held);
+ * unidentifiable ones are held at their start. On success res is filled (free with
  * de_fit_result_free); on failure it holds nothing (freeing it again is harmless). */
 typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, de_fit_train *out);
 int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,

@@ -305,7 +305,7 @@ static void test_step_recovery(void)
     de_fit_params_init(DE_PROFILE_STEP, &par);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1};
+    de_fit_opts o = {5, 1, 0};
     int rc = de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err);
     if (rc)
         fprintf(stderr, "\n  %s\n", err.msg);
@@ -343,7 +343,7 @@ static void test_lc_recovery(void)
     de_fit_params_init(DE_PROFILE_LC, &par);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1};
+    de_fit_opts o = {5, 1, 0};
     de_fit_train psv = ps;
     int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
     if (rc)
@@ -373,7 +373,7 @@ static void test_allreduce_recovery(void)
     de_fit_params_init(DE_PROFILE_ALLREDUCE, &par);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1};
+    de_fit_opts o = {5, 1, 0};
     CU_ASSERT_EQUAL_FATAL(de_fit_model(p, "eth", NULL, &par, NULL, NULL, &o, &r, &err), DE_OK);
     REL_NEAR(r.par.value[0], 2e-4, 0.05);
     REL_NEAR(r.par.value[1], 1.1e8, 0.03);
@@ -390,7 +390,7 @@ static void step_refused(const char *csv, const de_fit_params *par, int code, co
     de_profile *p = load_csv(csv, DE_PROFILE_STEP, &path);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1};
+    de_fit_opts o = {5, 1, 0};
     CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", par, NULL, NULL, &o, &r, &err), code);
     DE_ASSERT_CONTAINS(err.msg, what);
     de_fit_result_free(&r);
@@ -407,12 +407,13 @@ static void test_model_degenerate(void)
     /* Two rows for two parameters. */
     snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,1.4,a\n", hdr);
     step_refused(buf, &par, DE_EINVAL, "fit of d / n (2 rows): too few points: 2 for 2");
-    /* One batch size only: overhead and per_sample cannot be separated. */
-    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,8,0.82,a\nd,n,8,0.79,a\n", hdr);
-    step_refused(buf, &par, DE_EINVAL, "singular Jacobian");
-    /* Time falling with the batch: per_sample_s < 0 is outside the catalog's range. */
-    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,0.7,a\nd,n,24,0.61,a\n", hdr);
-    step_refused(buf, &par, DE_ERANGE, "fitted per_sample_s = -");
+    /* The only free parameter has no effect on the rows (train_slowdown without LC load):
+     * singular, refused (with others free it is held instead: test_held_singular). */
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,1.4,a\nd,n,24,2.0,a\n", hdr);
+    par.free[0] = par.free[1] = 0;
+    par.free[2] = 1;
+    step_refused(buf, &par, DE_EINVAL, "singular Jacobian (condition inf): train_slowdown has no effect");
+    par.free[0] = par.free[1] = par.free[2] = -1;
     /* sd_s on some rows only: weights undefined. */
     step_refused("device,network,batch,step_time_s,sd_s,source\nd,n,8,0.8,0.01,a\nd,n,16,1.4,0,a\nd,n,24,2.0,0.01,a\n",
                  &par, DE_EINVAL, ":3: sd_s is missing here");
@@ -427,6 +428,129 @@ static void test_model_degenerate(void)
     /* A kind that does not match the trace. */
     de_fit_params_init(DE_PROFILE_LC, &par);
     step_refused(buf, &par, DE_EINVAL, "a step trace cannot be fitted with the lc model");
+}
+
+/* ---- robust fits: bounds, identifiability, failed CV folds ---- */
+
+static de_fit_result fit_step_csv(const char *csv, const de_fit_params *par, int want_rc, char **path_out,
+                                  de_profile **prof_out)
+{
+    de_profile *p = load_csv(csv, DE_PROFILE_STEP, path_out);
+    de_fit_result r;
+    de_err err;
+    de_fit_opts o = {5, 1, 0};
+    int rc = de_fit_model(p, "d", "n", par, NULL, NULL, &o, &r, &err);
+    if (rc != want_rc)
+        fprintf(stderr, "\n  rc %d: %s\n", rc, rc ? err.msg : "");
+    CU_ASSERT_EQUAL(rc, want_rc);
+    *prof_out = p;
+    return r;
+}
+
+static void test_held_at_bound(void)
+{
+    /* Exact t = -0.002 + 0.01 b: the free fit's intercept is negative, outside overhead_s's
+     * range [0, 100]: held at 0, per_sample_s refitted through the origin (least squares:
+     * sum(b t) / sum(b^2)), the note says so. */
+    const char *hdr = "device,network,batch,step_time_s,source\n";
+    char buf[1024];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "%s", hdr);
+    double sbt = 0, sbb = 0;
+    for (int b = 1; b <= 8; b++) {
+        double t = -0.002 + 0.01 * b;
+        sbt += b * t;
+        sbb += (double)b * b;
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "d,n,%d,%.17g,synthetic\n", b, t);
+    }
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    char *path;
+    de_profile *p;
+    de_fit_result r = fit_step_csv(buf, &par, DE_OK, &path, &p);
+    CU_ASSERT_EQUAL(r.held[0], 1);
+    CU_ASSERT_EQUAL(r.par.free[0], 0);
+    CU_ASSERT_EQUAL(r.par.value[0], 0.0);
+    CU_ASSERT(isnan(r.se[0]));
+    CU_ASSERT_EQUAL(r.par.free[1], 1);
+    REL_NEAR(r.par.value[1], sbt / sbb, 1e-6);
+    CU_ASSERT_EQUAL(r.n_free, 1);
+    CU_ASSERT_EQUAL(r.dof, 7);
+    DE_ASSERT_CONTAINS(r.notes, "overhead_s held at its bound 0 (the free fit gave -0.002");
+    /* The printout says it too. */
+    char *out = NULL;
+    size_t olen = 0;
+    FILE *f = open_memstream(&out, &olen);
+    de_fit_print(&r, f);
+    fclose(f);
+    DE_ASSERT_CONTAINS(out, "(held at its bound)");
+    DE_ASSERT_CONTAINS(out, "note: overhead_s held at its bound 0");
+    free(out);
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+    /* Both out of range (time falling with the batch, negative intercept impossible to hold
+     * alone): per_sample_s at its lower bound, then nothing is left: refused, naming them. */
+    snprintf(buf, sizeof buf, "%sd,n,8,0.8,a\nd,n,16,0.7,a\nd,n,24,0.61,a\n", hdr);
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    r = fit_step_csv(buf, &par, DE_OK, &path, &p);
+    CU_ASSERT_EQUAL(r.held[1], 1);
+    DE_ASSERT_CONTAINS(r.notes, "per_sample_s held at its bound 1e-09");
+    CU_ASSERT(r.par.value[0] > 0.6 && r.par.value[0] < 0.8); /* the mean, nearly */
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+static void test_held_singular(void)
+{
+    /* One batch size: overhead_s and per_sample_s cannot be told apart. The later one
+     * (per_sample_s) is held at its start value with a note; overhead_s is fitted. */
+    const char *csv = "device,network,batch,step_time_s,source\nd,n,8,0.8,a\nd,n,8,0.82,a\nd,n,8,0.79,a\n";
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    par.value[1] = 0.05; /* the "catalog" value */
+    char *path;
+    de_profile *p;
+    de_fit_result r = fit_step_csv(csv, &par, DE_OK, &path, &p);
+    CU_ASSERT_EQUAL(r.held[1], 2);
+    CU_ASSERT_EQUAL(r.par.free[1], 0);
+    CU_ASSERT_EQUAL(r.n_free, 1);
+    DE_ASSERT_CONTAINS(r.notes, "per_sample_s held at");
+    DE_ASSERT_CONTAINS(r.notes, "these rows cannot identify it");
+    /* overhead_s + 8 x per_sample_s = the mean of the three times. */
+    REL_NEAR(r.par.value[0] + 8 * r.par.value[1], (0.8 + 0.82 + 0.79) / 3, 1e-6);
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
+/* y = theta, not finite below 1.5: the fold that holds out the one high point wants 1. */
+static double const_predict(const double *t, int i, void *ctx)
+{
+    (void)i;
+    (void)ctx;
+    return t[0] < 1.5 ? NAN : t[0];
+}
+
+static void test_cv_fold_fails(void)
+{
+    static const double y[] = {1, 1, 1, 1, 1, 6};
+    de_nls pb = {6, 1, y, NULL, const_predict, NULL, NULL, NULL};
+    double t0[] = {2};
+    de_nls_result r;
+    de_err err;
+    int rc = de_fit_nls(&pb, t0, 6, 1, &r, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    CU_ASSERT_DOUBLE_EQUAL(r.theta[0], 11.0 / 6, 1e-6);
+    CU_ASSERT_EQUAL(r.folds, 6);
+    CU_ASSERT_EQUAL(r.cv_failed, 1);
+    CU_ASSERT_EQUAL(r.cv_points, 5);
+    DE_ASSERT_CONTAINS(r.cv_note, "of 6: the solver failed");
+    /* The five others each predict the held-out 1 (or 6) from the remaining mean: 2 (or 1: a
+     * fold whose mean is 1 fails, so only the five with the high point in training count). */
+    CU_ASSERT(isfinite(r.cv_mape) && r.cv_mape > 0);
 }
 
 /* ---- round trip ---- */
@@ -488,7 +612,7 @@ static void test_round_trip(void)
     de_err err;
     CU_ASSERT_EQUAL_FATAL(de_catalog_load(dir, &cat, &err), DE_OK);
 
-    de_fit_opts o = {5, 1};
+    de_fit_opts o = {5, 1, 0};
     char *sp, *lp, *csv = step_csv("fast", "net-a", 0.02, 0.0015, 0.7, 0.01, 5);
     de_profile *ps = load_csv(csv, DE_PROFILE_STEP, &sp);
     free(csv);
@@ -669,12 +793,15 @@ int main(int argc, char **argv)
         {"degenerate inputs refused", test_nls_degenerate},
         {"standard errors cover the truth 90-99% (200 seeded datasets)", test_nls_coverage},
         {"seeded cross-validation", test_nls_cv_deterministic},
+        {"a failed CV fold is reported and left out", test_cv_fold_fails},
         {NULL, NULL}};
     static const de_test_case kinds[] = {
         {"step: overhead, per_sample, train_slowdown recovered", test_step_recovery},
         {"lc: service, scv, inflation, blocking recovered", test_lc_recovery},
         {"allreduce: alpha, beta recovered", test_allreduce_recovery},
         {"degenerate traces refused", test_model_degenerate},
+        {"a parameter out of range is held at its bound, the fit goes on", test_held_at_bound},
+        {"an unidentifiable parameter is held at its start, the fit goes on", test_held_singular},
         {"round trip fit -> file -> predictor", test_round_trip},
         {"fit records validated", test_fit_record_errors},
         {NULL, NULL}};
