@@ -511,7 +511,7 @@ static void doc_pre(doc *d, const char *text)
 }
 
 /* A table: ncol cells per row, row 0 the header, the first nleft columns text (left-aligned),
- * the others numbers; cells are freed. */
+ * the others numbers; the cells and their array are freed. */
 static void doc_table(doc *d, char **cells, int nrow, int ncol, int nleft)
 {
     fputs("<table>\n", d->html);
@@ -537,6 +537,7 @@ static void doc_table(doc *d, char **cells, int nrow, int ncol, int nleft)
     }
     fputs("\n", d->md);
     fputs("</table>\n", d->html);
+    free(cells);
 }
 
 static void doc_fig(doc *d, const char *png, const char *svg, int num, const char *caption)
