@@ -32,6 +32,9 @@ typedef struct de_cli_fit_job {
  * de_fit_result_free) and *prof (de_profile_destroy) are set as far as the fit got. */
 int de_cli_fit_job_run(const de_catalog *cat, const de_cli_fit_job *job, de_fit_result *res, de_profile **prof);
 
+/* `deepedge calibrate` (cmd_calibrate.c). */
+int de_cmd_calibrate(int argc, char **argv);
+
 /* Called by `profile` before each measurement (a step series, an lc cell, an all-reduce
  * rank count) with what it is about to measure; NULL: none. */
 extern void (*de_profile_progress)(void *ud, const char *what);

@@ -8,18 +8,37 @@
 #include <math.h>
 #include <mpi.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cli_calib.h"
 #include "cli_exec.h"
 #include "de_net.h"
 #include "de_probe.h"
 #include "de_util.h"
 
 #define MAXV 32
+
+void (*de_profile_progress)(void *ud, const char *what);
+void *de_profile_progress_ud;
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+    if (!de_profile_progress)
+        return;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    de_profile_progress(de_profile_progress_ud, buf);
+}
 
 static void help(FILE *out)
 {
@@ -54,8 +73,12 @@ static void help(FILE *out)
             "                        latency keeps growing through the window (its trend over the window\n"
             "                        exceeds the mean latency with t > 5: an unstable queue) is reported as\n"
             "                        overloaded and written as a comment, not a row\n"
+            "  --rates-per-core LIST the same per core of the budget (x the budget's cores)\n"
             "  --duty LIST           training duty cycles in [0, 1]; 0 = LC alone (default 0,0.5): the trainer\n"
-            "                        runs a step of tau seconds, then sleeps tau (1-d)/d (d = 1: continuously)\n"
+            "                        runs a step of tau seconds, then sleeps tau (1-d)/d (d = 1: continuously).\n"
+            "                        With step measured too, the trainer's steps inside each LC window are\n"
+            "                        step rows under LC load (lc_util = rate x the service time alone of\n"
+            "                        the budget's duty-0 cells): train_slowdown becomes identifiable\n"
             "  --train-batch LIST    local batches of the co-located trainer (default 4,16)\n"
             "  --duration S          measured window per cell (default 8)\n"
             "  --lc-warmup S         served but not recorded before the window (default 1)\n"
@@ -65,6 +88,7 @@ static void help(FILE *out)
             "  --bytes LIST          buffer sizes in bytes, multiples of 4 (default 4096, 8192, ... 8388608)\n"
             "  --reps N              timed all-reduces per size, median reported (default 20, 3 warm-up)\n"
             "  --link NAME           link class label of the rows (default host-shm)\n"
+            "  --provenance TEXT     the command the rows cite instead of this command line\n"
             "  -h, --help            this text\n\n"
             "Then: deepedge fit PREFIX-step.csv --model step --device emu-cpu-050 (or list the traces in\n"
             "traces/fits.cfg and run deepedge fit --all).\n");
@@ -130,9 +154,13 @@ static FILE *open_trace(const char *prefix, const char *kind, const char *cmd, c
     char cpu[256];
     de_host_cpu(cpu, sizeof cpu);
     const char *slash = strrchr(*final, '/');
+    struct utsname un;
+    int have_un = uname(&un) == 0;
     fprintf(f, "# %s — %s, measured on this host (%s, %d cores online) by\n#   %s\n# on %s (UTC). Format: %s "
                "(traces/README.md).\n",
             slash ? slash + 1 : *final, what, cpu, de_host_cores(), cmd, date, kind);
+    if (have_un)
+        fprintf(f, "# kernel: %s %s %s\n", un.sysname, un.release, un.machine);
     return f;
 }
 
@@ -157,7 +185,7 @@ typedef struct prof {
     const char *out, *device, *emulate, *net, *lc_model, *link;
     double cpu[MAXV], batch[MAXV], rates[MAXV], duty[MAXV], tbatch[MAXV], pct[MAXV], ranks[MAXV], bytes[MAXV];
     int n_cpu, n_batch, n_rates, n_duty, n_tbatch, n_pct, n_ranks, n_bytes;
-    int rates_given, n_overloaded;
+    int rates_given, n_overloaded, n_loaded_steps;
     long long threads, steps, warmup, reps, seed;
     double duration, lc_warmup;
     char *cmd, date[32];
@@ -174,6 +202,7 @@ static int measure_step(prof *p, const char *dev, const de_probe_budget *b, cons
     double med[MAXV], sd[MAXV];
     de_err err;
     double t0 = de_now_s();
+    progress("step %s %s, %d batch sizes", dev, p->net, p->n_batch);
     if (de_probe_steps(&so, b, med, sd, &err))
         return de_cli_fail("profile step on %s: %s", dev, err.msg);
     char *src = de_sprintf("measured: %s, %s (%s: %s; %s, %lld thread%s, gradient + SGD update on random data, "
@@ -212,7 +241,8 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
         printf(" %9s", h);
     }
     printf(" %9s %9s %9s\n", "got_duty", "step_ms", "drift_ms");
-    int cell = 0, rc = 0;
+    int cell = 0, rc = 0, n_alone = 0;
+    double svc_alone = 0; /* mean service time of the cells without training: lc_util = rate x this */
     for (int di = 0; di < p->n_duty && !rc; di++) {
         double d = p->duty[di];
         int nb = d > 0 ? p->n_tbatch : 1;
@@ -223,6 +253,11 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
                                       (uint64_t)p->seed * 1000003ull + (uint64_t)cell};
                 de_probe_lc_result r;
                 de_err err;
+                if (d > 0)
+                    progress("lc %s at %g req/s next to training (batch %d, duty %g)", dev, rates[ri], o.train_batch,
+                             d);
+                else
+                    progress("lc %s at %g req/s alone", dev, rates[ri]);
                 if (de_probe_lc(&o, b, &r, &err)) {
                     rc = de_cli_fail("profile lc on %s at %g req/s, duty %g: %s", dev, rates[ri], d, err.msg);
                     break;
@@ -250,6 +285,27 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
                                         d > 0 ? p->net : NULL, o.train_batch, d, src);
                 }
                 fflush(p->flc);
+                if (d == 0) {
+                    svc_alone = (svc_alone * n_alone + r.service_s) / (n_alone + 1);
+                    n_alone++;
+                }
+                double util = rates[ri] * svc_alone;
+                if (d > 0 && p->fstep && n_alone > 0 && util < 0.95 && r.train_window_steps >= 3) {
+                    /* The trainer's steps inside the LC window: the step time under LC load
+                     * (train_slowdown). sd at least 1% of the median: a robust sd of a few
+                     * equal steps can be 0, and a zero weight is undefined. */
+                    double sd = fmax(r.train_step_sd_s, 0.01 * r.train_step_med_s);
+                    char *s2 = de_sprintf("measured: %s, %s (%s: %s; %s, %lld thread%s, trainer at duty %g next to "
+                                          "%s served at %g req/s: lc_util = rate x the service time alone %.4g ms; "
+                                          "median of the %d steps inside the %g s LC window)",
+                                          p->cmd, p->date, dev, mode_text, p->net, p->threads,
+                                          p->threads == 1 ? "" : "s", d, p->lc_model, rates[ri], svc_alone * 1e3,
+                                          r.train_window_steps, p->duration);
+                    de_probe_step_row_lc(p->fstep, dev, p->net, o.train_batch, util, r.train_step_med_s, sd, s2);
+                    fflush(p->fstep);
+                    free(s2);
+                    p->n_loaded_steps++;
+                }
             }
     }
     free(src);
@@ -275,6 +331,7 @@ static int measure_allreduce(prof *p, FILE *f)
     printf("%-10s %6s %12s %12s %12s %10s\n", "link", "ranks", "bytes", "time_ms", "sd_ms", "MB/s");
     int rc = 0;
     for (int k = 0; k < p->n_ranks && !rc; k++) {
+        progress("allreduce %d ranks, %d sizes", (int)p->ranks[k], p->n_bytes);
         char *args[] = {"_allreduce", "--bytes", bytes, "--reps", reps, "--warmup", "3", NULL};
         char *out = NULL;
         de_err err;
@@ -318,7 +375,10 @@ int de_cmd_profile(int argc, char **argv)
         {"lc-warmup", required_argument, 0, 'L'},  {"percentiles", required_argument, 0, 'P'},
         {"ranks", required_argument, 0, 'k'},      {"bytes", required_argument, 0, 'y'},
         {"reps", required_argument, 0, 'R'},       {"link", required_argument, 0, 'l'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+        {"provenance", required_argument, 0, 'V'}, {"rates-per-core", required_argument, 0, 'Q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *provenance = NULL;
     prof p;
     memset(&p, 0, sizeof p);
     p.what = 7;
@@ -375,6 +435,10 @@ int de_cmd_profile(int argc, char **argv)
             bad = list_opt("--rates", optarg, 0.01, 1e5, 0, p.rates, &p.n_rates);
             p.rates_given = 1;
             break;
+        case 'Q':
+            bad = list_opt("--rates-per-core", optarg, 0.01, 1e5, 0, p.rates, &p.n_rates);
+            p.rates_given = 0;
+            break;
         case 'u': bad = list_opt("--duty", optarg, 0, 1, 0, p.duty, &p.n_duty); break;
         case 'B': bad = list_opt("--train-batch", optarg, 1, 1024, 1, p.tbatch, &p.n_tbatch); break;
         case 'D': bad = de_cli_float("--duration", optarg, 0.1, 3600, &p.duration); break;
@@ -384,6 +448,7 @@ int de_cmd_profile(int argc, char **argv)
         case 'y': bad = list_opt("--bytes", optarg, 4, 1073741824.0, 1, p.bytes, &p.n_bytes); break;
         case 'R': bad = de_cli_int("--reps", optarg, 1, 100000, &p.reps); break;
         case 'l': p.link = optarg; break;
+        case 'V': provenance = optarg; break;
         case 'h': help(stdout); return DE_EXIT_OK;
         default:
             help(stderr);
@@ -421,8 +486,8 @@ int de_cmd_profile(int argc, char **argv)
     free(dir);
 
     /* The command line, for the rows' source. */
-    p.cmd = de_strdup("deepedge profile");
-    for (int i = 1; i < argc; i++) {
+    p.cmd = de_strdup(provenance ? provenance : "deepedge profile");
+    for (int i = 1; i < argc && !provenance; i++) {
         char *c2 = de_sprintf("%s %s", p.cmd, argv[i]);
         free(p.cmd);
         p.cmd = c2;
@@ -500,8 +565,9 @@ int de_cmd_profile(int argc, char **argv)
     if (p.what & 4)
         rc |= close_trace(far_f, tar, far, ok);
     if (ok && !rc)
-        printf("profile took %.1f s%s\n", de_now_s() - t_all,
-               p.n_overloaded ? " (overloaded lc cells are comments in the lc trace, not rows)" : "");
+        printf("profile took %.1f s%s%s\n", de_now_s() - t_all,
+               p.n_overloaded ? " (overloaded lc cells are comments in the lc trace, not rows)" : "",
+               p.n_loaded_steps ? " (step rows under LC load come from the trainer of the lc cells)" : "");
     free(p.cmd);
     return rc ? DE_EXIT_ERROR : DE_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_calib.h"
 #include "cli_exec.h"
 
 static const de_cli_command commands[] = {
@@ -11,6 +12,7 @@ static const de_cli_command commands[] = {
     {"dataset", NULL, NULL, de_cmd_dataset},
     {"run", NULL, NULL, de_cmd_run},
     {"profile", NULL, NULL, de_cmd_profile},
+    {"calibrate", NULL, NULL, de_cmd_calibrate},
     {"bench", NULL, NULL, de_cmd_bench_heavy},
     {"_worker", NULL, NULL, de_cmd_worker},
     {"_lc", NULL, NULL, de_cmd_lc},
@@ -25,6 +27,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    return de_cli_fail("deepedge-exec runs train, dataset, run, profile and bench train|exec for deepedge; "
+    return de_cli_fail("deepedge-exec runs train, dataset, run, profile, calibrate and bench train|exec for deepedge; "
                        "'%s' is not one of them (see deepedge help)", cmd);
 }

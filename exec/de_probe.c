@@ -162,10 +162,19 @@ void de_probe_step_header(FILE *f)
 void de_probe_step_row(FILE *f, const char *device, const char *network, int batch, double step_s, double sd_s,
                        const char *source)
 {
+    de_probe_step_row_lc(f, device, network, batch, 0, step_s, sd_s, source);
+}
+
+void de_probe_step_row_lc(FILE *f, const char *device, const char *network, int batch, double lc_util, double step_s,
+                          double sd_s, const char *source)
+{
     de_probe_csv_cell(f, device);
     fputc(',', f);
     de_probe_csv_cell(f, network);
-    fprintf(f, ",%d,0,%.6g,%.3g,", batch, step_s, sd_s);
+    if (lc_util > 0)
+        fprintf(f, ",%d,%.4g,%.6g,%.3g,", batch, lc_util, step_s, sd_s);
+    else
+        fprintf(f, ",%d,0,%.6g,%.3g,", batch, step_s, sd_s);
     de_probe_csv_cell(f, source);
     fputc('\n', f);
 }
@@ -468,9 +477,13 @@ int de_probe_steps(const de_probe_step_opts *o, const de_probe_budget *b, double
 
 /* ---- LC latency with co-located training ---- */
 
+#define TRAIN_LOG 4096 /* steps whose start and length the trainer reports */
+
 typedef struct train_report {
     long steps;
     double busy_s, elapsed_s;
+    int logged;
+    double t0[TRAIN_LOG], tau[TRAIN_LOG]; /* start (de_now_s, CLOCK_MONOTONIC: one clock for every process) */
 } train_report;
 
 static volatile int train_stop;
@@ -526,6 +539,10 @@ static int train_child(void *argp, int fd, void *outp, de_err *err)
         double tau = de_now_s() - t0;
         rep->steps++;
         rep->busy_s += tau;
+        if (rep->logged < TRAIN_LOG) {
+            rep->t0[rep->logged] = t0;
+            rep->tau[rep->logged++] = tau;
+        }
         if (o->duty < 1)
             de_sleep_s(tau * (1 - o->duty) / o->duty, &train_stop);
     }
@@ -631,20 +648,32 @@ int de_probe_lc(const de_probe_lc_opts *o, const de_probe_budget *b, de_probe_lc
             return rc;
         }
     }
+    double window0 = de_now_s() + o->warmup_s; /* the trainer's steps under the LC load start here */
     rc = spawn_child(b, lc_child, &a, sizeof *r, &lpid, &lfd, err);
     if (!rc)
         rc = collect_child(lpid, lfd, r, sizeof *r, "profile lc", err);
+    double window1 = de_now_s();
     if (tpid > 0) {
-        train_report rep;
-        memset(&rep, 0, sizeof rep);
+        train_report *rq = de_calloc(1, sizeof *rq), *rp = rq;
         kill(tpid, SIGTERM);
         de_err terr;
-        int trc = collect_child(tpid, tfd, &rep, sizeof rep, "profile lc: the training process", &terr);
+        int trc = collect_child(tpid, tfd, rq, sizeof *rq, "profile lc: the training process", &terr);
         if (!rc && trc)
             rc = de_err_set(err, trc, "%s", terr.msg);
-        r->train_steps = rep.steps;
-        r->train_duty = rep.elapsed_s > 0 ? rep.busy_s / rep.elapsed_s : 0;
-        r->train_step_s = rep.steps ? rep.busy_s / rep.steps : 0;
+        r->train_steps = rq->steps;
+        r->train_duty = rq->elapsed_s > 0 ? rq->busy_s / rq->elapsed_s : 0;
+        r->train_step_s = rq->steps ? rq->busy_s / rq->steps : 0;
+        /* Steps wholly inside the LC window: the step time under the LC load. */
+        double *v = de_calloc((size_t)rq->logged + 1, sizeof *v);
+        int m = 0;
+        for (int i = 0; i < rq->logged && i < TRAIN_LOG; i++)
+            if (rq->t0[i] >= window0 && rq->t0[i] + rq->tau[i] <= window1)
+                v[m++] = rq->tau[i];
+        r->train_window_steps = m;
+        r->train_step_med_s = m ? de_probe_median(v, m) : 0;
+        r->train_step_sd_s = de_probe_robust_sd(v, m);
+        free(v);
+        free(rp);
     }
     return rc;
 }

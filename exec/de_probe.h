@@ -54,6 +54,9 @@ void de_probe_csv_cell(FILE *f, const char *s);
 void de_probe_step_header(FILE *f);
 void de_probe_step_row(FILE *f, const char *device, const char *network, int batch, double step_s, double sd_s,
                        const char *source);
+/* A step row measured under LC load: lc_util = request rate x the service time alone. */
+void de_probe_step_row_lc(FILE *f, const char *device, const char *network, int batch, double lc_util, double step_s,
+                          double sd_s, const char *source);
 void de_probe_lc_header(FILE *f);
 /* train_network NULL or "" (alone): empty cell, train_batch and train_duty 0. */
 void de_probe_lc_row(FILE *f, const char *device, const char *model, double rate, double percentile,
@@ -129,6 +132,10 @@ typedef struct de_probe_lc_result {
     double train_duty;                   /* achieved by the training process (busy / elapsed) */
     double train_step_s;                 /* its mean step time */
     long train_steps;
+    double train_step_med_s;             /* median and robust sd of its steps wholly inside the LC
+                                          * window (after the LC warm-up): the step time under */
+    double train_step_sd_s;              /* the LC load (0 when none) */
+    int train_window_steps;              /* how many */
 } de_probe_lc_result;
 
 /* One cell: the training process (when duty > 0) starts first in budget b, warms up,

@@ -677,6 +677,21 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
             stage = "stage 1 (service_s, scv from the rows without training): ";
             rc = fit_stage(res, map, n_alone, y, w, wa, 0, 1, &nr, &e2);
         }
+        if (!rc && prof->kind == DE_PROFILE_LC && want[2] && !res->held[2]) {
+            /* Start lc_inflation where every queue next to training is stable (load <= 0.8 over
+             * the cycle): from an unstable start the capped predictions give the solver no
+             * direction. */
+            double s = par->value[0], bf = fmax(par->value[3], 0.0);
+            for (int i = 0; i < n; i++) {
+                const de_profile_row *row = &prof->rows[res->rows[i]];
+                double lam = row->x[0], d = row->x[3];
+                if (!(d > 0 && row->x[2] > 0 && lam > 0 && s > 0))
+                    continue;
+                double m = bf * res->train[i].per_sample_s * row->x[2], cap = ((0.8 / lam - d * m) / s - 1) / d;
+                if (par->value[2] > cap)
+                    par->value[2] = fmax(cap, 0.0);
+            }
+        }
         if (!rc) {
             int wb[DE_FIT_MAXP] = {0};
             for (int j = 0; j < par->n; j++)
