@@ -122,7 +122,7 @@ int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd,
         {"jobs", required_argument, 0, 'j'},         {"plan", required_argument, 0, 'P'},
         {"inject", required_argument, 0, 'i'},       {"link", required_argument, 0, 'l'},
         {"mpi", no_argument, 0, 'M'},                {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"correction", required_argument, 0, 'K'},   {0, 0, 0, 0}};
     de_sim_opts_default(&a->o);
     a->plots = 1;
     a->seeds = 1;
@@ -183,6 +183,13 @@ int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd,
         case 'g':
             if (de_cli_float("--switch-gain", optarg, 0, 1, &a->o.switch_gain))
                 return -1;
+            break;
+        case 'K':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                de_cli_fail("--correction: '%s' is not on or off", optarg);
+                return -1;
+            }
+            a->o.correction = strcmp(optarg, "on") == 0;
             break;
         case 'N': a->plots = 0; break;
         case 'C': a->catalog = optarg; break;

@@ -129,6 +129,7 @@ void de_change_describe(const de_change *c, const de_scenario *s, char *buf, siz
         break;
     case DE_CHANGE_LC_RATE: snprintf(buf, n, "LC task %s at %g req/s", t, c->value); break;
     case DE_CHANGE_JOB_ARRIVAL: snprintf(buf, n, "job %s arrives", t); break;
+    case DE_CHANGE_MODEL: snprintf(buf, n, "the models corrected from measurements (largest change: %s)", t); break;
     default: snprintf(buf, n, "change %d", (int)c->kind); break;
     }
 }
@@ -164,6 +165,9 @@ int de_change_parse_spec(const char *spec, const de_scenario *s, de_change *out,
     else if (de_change_kind_parse(kind, &k))
         return de_err_set(err, DE_EINVAL, "--inject '%s': unknown kind '%s' (known: %s)", spec, kind,
                           de_change_kind_list());
+    if (DE_CHANGE_INTERNAL(k))
+        return de_err_set(err, DE_EINVAL, "--inject '%s': a %s change is made by the online correction, not injected",
+                          spec, kind);
     de_change_init(out, k, -1, 0, "--inject");
     /* when */
     const char *when = at + 1;

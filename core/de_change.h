@@ -43,6 +43,8 @@ typedef enum de_value_kind {
       "the link carries FACTOR x its bandwidth (1: nominal again)")                                            \
     X(LC_RATE, "lc-rate", DE_TARGET_TASK, DE_VALUE_RATE, 0, "the LC task's request rate becomes RATE req/s")    \
     X(JOB_ARRIVAL, "job-arrival", DE_TARGET_JOB, DE_VALUE_NONE, 0, "an update job arrives and queues (FCFS)")   \
+    X(MODEL, "model", DE_TARGET_DEVICE, DE_VALUE_NONE, 0,                                                      \
+      "the online correction moved the believed models (de_correct.h; made by the scheduler, not a fault)")   \
     /* new kinds above this line */
 
 typedef enum de_change_kind {
@@ -66,6 +68,9 @@ const char *de_change_kind_name(de_change_kind k);
 const char *de_change_kind_help(de_change_kind k);
 de_target_kind de_change_target_kind(de_change_kind k);
 de_value_kind de_change_value_kind(de_change_kind k);
+/* 1 for a kind only the scheduler makes (model): no scenario fault, trace row or --inject. */
+#define DE_CHANGE_INTERNAL(k) ((k) == DE_CHANGE_MODEL)
+
 /* 1 when the kind can be undone after repair_s (crash by a repair, the others by factor 1). */
 int de_change_repairable(de_change_kind k);
 /* 0 and *out, or DE_ERANGE for an unknown name. */

@@ -16,7 +16,8 @@ static double lc_util(const de_state *st, int dev)
     double u = 0.0;
     for (int k = s->dev_task_start[dev]; k < s->dev_task_start[dev + 1]; k++) {
         const de_lc_task *t = &s->tasks[s->dev_tasks[k]];
-        u += st->rate[s->dev_tasks[k]] * de_catalog_infer(cat, type, t->model)->service_s / st->speed[dev];
+        int ti = s->dev_tasks[k];
+        u += st->rate[ti] * de_catalog_infer(cat, type, t->model)->service_s * st->lc_corr[ti] / st->speed[dev];
     }
     return u;
 }
@@ -28,7 +29,8 @@ static double model_step_time(void *ctx, const de_state *st, int dev, int networ
     int type = s->devices[dev].type;
     const de_train_params *p = de_catalog_train(s->catalog, type, network);
     double k = s->catalog->types[type].interference.train_slowdown;
-    return de_model_step_time(p->overhead_s, p->per_sample_s, k, batch, lc_util(st, dev)) / st->speed[dev];
+    return de_model_step_time(p->overhead_s, p->per_sample_s, k, batch, lc_util(st, dev)) * st->step_corr[dev] /
+           st->speed[dev];
 }
 
 /* The LC classes of device dev (their service alone) and what training `network`
@@ -47,15 +49,30 @@ static int lc_classes(const de_state *st, int dev, int network, int batch, doubl
         int ti = s->dev_tasks[first + k];
         const de_infer_params *ip = de_catalog_infer(cat, type, s->tasks[ti].model);
         cls[k].rate = st->rate[ti];
-        cls[k].service_s = ip->service_s / speed;
+        cls[k].service_s = ip->service_s * de_state_lc_factor(st, ti, batch > 0 ? duty : 0.0) / speed;
         cls[k].scv = ip->scv;
         cls[k].percentile = s->tasks[ti].percentile;
     }
     tr->duty = batch > 0 ? duty : 0.0;
     tr->step_s = batch > 0 ? model_step_time(NULL, st, dev, network, batch) : 0.0;
     tr->lc_inflation = in->lc_inflation;
-    tr->blocking_s = in->blocking_fraction * tp->per_sample_s / speed * batch;
+    tr->blocking_s = in->blocking_fraction * tp->per_sample_s * st->step_corr[dev] / speed * batch;
     return n;
+}
+
+double de_predictor_lc_service_mean(const de_state *st, int ti, int network, int batch, double duty, int corrected)
+{
+    const de_scenario *s = st->scen;
+    int dev = s->tasks[ti].device, type = s->devices[dev].type;
+    const de_catalog *cat = s->catalog;
+    double f = corrected ? de_state_lc_factor(st, ti, batch > 0 ? duty : 0.0) : 1.0;
+    double sv = de_catalog_infer(cat, type, s->tasks[ti].model)->service_s * f / st->speed[dev];
+    if (batch <= 0 || !(duty > 0))
+        return sv;
+    const de_interference *in = &cat->types[type].interference;
+    const de_train_params *tp = de_catalog_train(cat, type, network);
+    double m = tp ? in->blocking_fraction * tp->per_sample_s * st->step_corr[dev] / st->speed[dev] * batch : 0.0;
+    return sv * (1.0 + duty * in->lc_inflation) + duty * m;
 }
 
 #define STACK_CLASSES 16
@@ -91,7 +108,7 @@ void de_predictor_ring_params(const de_state *st, const int *devs, int n, double
     double l1 = 0.0, l2 = 0.0, bw = INFINITY;
     for (int i = 0; i < n; i++) {
         int li = s->devices[devs[i]].link;
-        double lat = s->links[li].latency_s, b = s->links[li].bandwidth_Bps * st->link_factor[li];
+        double lat = s->links[li].latency_s, b = s->links[li].bandwidth_Bps * st->link_factor[li] * st->link_corr[li];
         if (lat > l1) {
             l2 = l1;
             l1 = lat;

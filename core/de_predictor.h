@@ -40,6 +40,13 @@ typedef struct de_predictor {
 /* The catalog's model forms (models/de_model.h), parameters from st's scenario catalog. */
 de_predictor de_predictor_model(void);
 
+/* The mean service time (s) the catalog's model gives LC task ti's requests while its
+ * device trains `network` with local batch `batch` (0: not training) at duty cycle duty:
+ * s (1 + duty lc_inflation) + duty m (de_model.h), with st's speed and step factor, and
+ * its LC factor when `corrected`. What a measured mean service time is compared with
+ * (de_correct.h). */
+double de_predictor_lc_service_mean(const de_state *st, int ti, int network, int batch, double duty, int corrected);
+
 /* The all-reduce parameters the model predictor uses for a device set: alpha is the
  * sum of the two largest link latencies (a message crosses two links through the
  * switch; the ring step is as slow as its slowest hop), beta the smallest

@@ -35,6 +35,7 @@ int de_change_apply(de_state *st, const de_change *c)
     case DE_CHANGE_SLOWDOWN: slot = &st->speed[c->target]; break;
     case DE_CHANGE_LINK_DEGRADE: slot = &st->link_factor[c->target]; break;
     case DE_CHANGE_LC_RATE: slot = &st->rate[c->target]; break;
+    case DE_CHANGE_MODEL: return 1; /* the correction wrote its factors into st (de_correct_apply) */
     default: return 0;
     }
     int changed = *slot != v;

@@ -21,6 +21,16 @@ static const de_key k_top[] = {
     {"faults", DE_KEY_LIST, 0, 0, 0, NULL, "", "faults and load changes at their times or iterations (sim and run)", NULL},
     {"fault_trace", DE_KEY_STRING, 0, 0, 0, NULL, "path", "CSV of faults (time_s,device,kind,repair_s,factor), relative to this file; added to faults", NULL},
     {"exec", DE_KEY_GROUP, 0, 0, 0, NULL, "", "how deepedge run executes the first job (dataset, optimizer)", NULL},
+    {"model_error", DE_KEY_LIST, 0, 0, 0, NULL, "", "sim: how far the true world is from the catalog the planner believes (what-if)", NULL},
+};
+static const de_key k_model_error[] = {
+    {"device", DE_KEY_STRING, 0, 0, 0, NULL, "", "the device it applies to (or type, or link)", NULL},
+    {"type", DE_KEY_STRING, 0, 0, 0, NULL, "", "every device of this catalog type", NULL},
+    {"link", DE_KEY_STRING, 0, 0, 0, NULL, "", "the link it applies to (bandwidth only)", NULL},
+    {"step", DE_KEY_FLOAT, 0, 0.01, 100, "1", "", "true step time = the catalog's x this", NULL},
+    {"lc", DE_KEY_FLOAT, 0, 0.01, 100, "1", "", "true LC service time = the catalog's x this", NULL},
+    {"bandwidth", DE_KEY_FLOAT, 0, 0.001, 100, "1", "", "true link bandwidth = the scenario's x this", NULL},
+    {"drift_per_h", DE_KEY_FLOAT, 0, -0.99, 100, "0", "1/h", "each factor x (1 + drift_per_h x hours since the start)", NULL},
 };
 static const de_key k_link[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique link name", NULL},
@@ -74,6 +84,9 @@ static const de_key k_planner[] = {
     {"replan_cost_s", DE_KEY_FLOAT, 0, 0, 1e6, "0.5", "s", "re-plan rule: time to compute and distribute a plan", NULL},
     {"restart_cost_s", DE_KEY_FLOAT, 0, -1, 1e6, "-1", "s", "re-plan rule: time to restart the workers from a checkpoint (-1: the job's checkpoint_cost_s)", NULL},
     {"ext_timeout_s", DE_KEY_FLOAT, 0, 0.001, 86400, "5", "s", "an external policy (ext:COMMAND): longest wait for each of its messages", NULL},
+    {"correction", DE_KEY_BOOL, 0, 0, 0, "false", "", "online correction: fit the models to what is measured while a plan runs, re-plan when they move (sim and run)", NULL},
+    {"correction_forget", DE_KEY_FLOAT, 0, 0.01, 1, "0.95", "", "online correction: weight of the past per observation (recursive least squares)", NULL},
+    {"correction_threshold", DE_KEY_FLOAT, 0, 0.001, 10, "0.1", "", "online correction: a factor that moved by this fraction is applied, and the plan reconsidered", NULL},
 };
 static const de_key k_fault[] = {
     {"kind", DE_KEY_STRING, 1, 0, 0, NULL, "", "what happens (`deepedge sim --inject list`)", de_change_kind_list},
@@ -112,6 +125,7 @@ void de_scenario_print_keys(FILE *out)
     de_conf_print_table(out, "planner", k_planner, DE_NKEYS(k_planner));
     de_conf_print_table(out, "faults.[i]", k_fault, DE_NKEYS(k_fault));
     de_conf_print_table(out, "exec", k_exec, DE_NKEYS(k_exec));
+    de_conf_print_table(out, "model_error.[i]", k_model_error, DE_NKEYS(k_model_error));
 }
 
 /* Which table a group or a list's elements follow: parent table, key, child table. */
@@ -125,6 +139,7 @@ static const struct {
     {k_top, "lc_tasks", k_task, DE_NKEYS(k_task)},      {k_top, "jobs", k_job, DE_NKEYS(k_job)},
     {k_top, "planner", k_planner, DE_NKEYS(k_planner)}, {k_top, "faults", k_fault, DE_NKEYS(k_fault)},
     {k_top, "exec", k_exec, DE_NKEYS(k_exec)},          {k_task, "service", k_service, DE_NKEYS(k_service)},
+    {k_top, "model_error", k_model_error, DE_NKEYS(k_model_error)},
 };
 
 const de_key *de_scenario_key(const char *path, const de_key **table, size_t *n)
@@ -497,6 +512,9 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
         s->planner.replan_cost_s = strtod(DE_CONF_KEY(k_planner, "replan_cost_s")->def, NULL);
         s->planner.restart_cost_s = strtod(DE_CONF_KEY(k_planner, "restart_cost_s")->def, NULL);
         s->planner.ext_timeout_s = strtod(DE_CONF_KEY(k_planner, "ext_timeout_s")->def, NULL);
+        s->planner.correction = 0;
+        s->planner.correction_forget = strtod(DE_CONF_KEY(k_planner, "correction_forget")->def, NULL);
+        s->planner.correction_threshold = strtod(DE_CONF_KEY(k_planner, "correction_threshold")->def, NULL);
         return DE_OK;
     }
     int rc = de_conf_check_keys(g, k_planner, DE_NKEYS(k_planner), err);
@@ -514,6 +532,9 @@ static int load_planner(de_scenario *s, config_setting_t *g, de_err *err)
     DE_CONF_GET(float, g, k_planner, "replan_cost_s", &s->planner.replan_cost_s);
     DE_CONF_GET(float, g, k_planner, "restart_cost_s", &s->planner.restart_cost_s);
     DE_CONF_GET(float, g, k_planner, "ext_timeout_s", &s->planner.ext_timeout_s);
+    DE_CONF_GET(bool, g, k_planner, "correction", &s->planner.correction);
+    DE_CONF_GET(float, g, k_planner, "correction_forget", &s->planner.correction_forget);
+    DE_CONF_GET(float, g, k_planner, "correction_threshold", &s->planner.correction_threshold);
     if ((rc = de_policy_parse(policy, &s->planner.policy))) {
         char loc[1024];
         where_key(g, "policy", loc, sizeof loc);
@@ -563,6 +584,10 @@ static int load_fault(de_scenario *s, config_setting_t *g, int i, de_err *err)
     if (kind == DE_CHANGE_JOB_ARRIVAL) {
         where_key(g, "kind", loc, sizeof loc);
         return de_err_set(err, DE_EINVAL, "%s: jobs arrive at their jobs.[i].arrival_s, not as a fault", loc);
+    }
+    if (DE_CHANGE_INTERNAL(kind)) {
+        where_key(g, "kind", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: a %s change is made by the online correction, not a fault", loc, kind_s);
     }
     if (has_time == has_iter) {
         where_key(g, has_time ? "iteration" : "time_s", loc, sizeof loc);
@@ -685,6 +710,56 @@ static int load_faults(de_scenario *s, config_setting_t *root, config_setting_t 
     return trace ? load_fault_trace(s, root, trace, dir, err) : DE_OK;
 }
 
+/* model_error.[i]: what it applies to (exactly one of device, type, link) and its factors. */
+static int load_model_error(de_scenario *s, config_setting_t *g, de_model_error *e, de_err *err)
+{
+    const char *dev, *type, *link;
+    int rc = de_conf_check_keys(g, k_model_error, DE_NKEYS(k_model_error), err);
+    if (rc)
+        return rc;
+    DE_CONF_GET(string, g, k_model_error, "device", &dev);
+    DE_CONF_GET(string, g, k_model_error, "type", &type);
+    DE_CONF_GET(string, g, k_model_error, "link", &link);
+    DE_CONF_GET(float, g, k_model_error, "step", &e->step);
+    DE_CONF_GET(float, g, k_model_error, "lc", &e->lc);
+    DE_CONF_GET(float, g, k_model_error, "bandwidth", &e->bandwidth);
+    DE_CONF_GET(float, g, k_model_error, "drift_per_h", &e->drift_per_h);
+    e->device = e->type = e->link = -1;
+    char loc[1024];
+    if ((dev != NULL) + (type != NULL) + (link != NULL) != 1) {
+        where_key(g, NULL, loc, sizeof loc);
+        return de_err_set(err, DE_EMISSING, "%s: name exactly one of device, type or link", loc);
+    }
+    if (dev && (e->device = de_strmap_get(s->device_ix, dev)) < 0)
+        return ref_error(g, "device", "device", dev, NULL, err);
+    if (type && (e->type = de_catalog_type(s->catalog, type)) < 0)
+        return ref_error(g, "type", "device type", type, NULL, err);
+    if (link && (e->link = de_strmap_get(s->link_ix, link)) < 0)
+        return ref_error(g, "link", "link", link, NULL, err);
+    if (link && (config_setting_get_member(g, "step") || config_setting_get_member(g, "lc"))) {
+        where_key(g, config_setting_get_member(g, "step") ? "step" : "lc", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: a link's model error is its bandwidth only", loc);
+    }
+    if (!link && config_setting_get_member(g, "bandwidth")) {
+        where_key(g, "bandwidth", loc, sizeof loc);
+        return de_err_set(err, DE_EINVAL, "%s: bandwidth is a link's (name the link)", loc);
+    }
+    return DE_OK;
+}
+
+static int load_model_errors(de_scenario *s, config_setting_t *list, de_err *err)
+{
+    int n = list ? config_setting_length(list) : 0;
+    s->model_errors = de_calloc((size_t)n + 1, sizeof *s->model_errors);
+    for (int i = 0; i < n; i++) {
+        int rc = load_model_error(s, config_setting_get_elem(list, (unsigned)i), &s->model_errors[i], err);
+        if (rc)
+            return rc;
+        s->n_model_errors = i + 1;
+    }
+    return DE_OK;
+}
+
 static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_err *err)
 {
     de_exec_spec *e = &s->exec;
@@ -730,7 +805,7 @@ static int load_exec(de_scenario *s, config_setting_t *g, const char *dir, de_er
 static int load_root(de_scenario *s, config_setting_t *root, const char *catalog_dir, de_err *err)
 {
     const char *name, *desc, *catalog, *fault_trace;
-    config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults, *exec;
+    config_setting_t *links, *devices, *tasks, *jobs, *planner, *faults, *exec, *model_error;
     int rc = de_conf_check_keys(root, k_top, DE_NKEYS(k_top), err);
     if (rc)
         return rc;
@@ -745,6 +820,7 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
     DE_CONF_GET(setting, root, k_top, "faults", &faults);
     DE_CONF_GET(string, root, k_top, "fault_trace", &fault_trace);
     DE_CONF_GET(setting, root, k_top, "exec", &exec);
+    DE_CONF_GET(setting, root, k_top, "model_error", &model_error);
     s->name = de_strdup(name);
     s->description = de_strdup(desc);
 
@@ -776,6 +852,8 @@ static int load_root(de_scenario *s, config_setting_t *root, const char *catalog
         rc = load_faults(s, root, faults, fault_trace, dir, err);
     if (!rc)
         rc = load_exec(s, exec, dir, err);
+    if (!rc)
+        rc = load_model_errors(s, model_error, err);
     free(dir);
     if (!rc && s->n_devices == 0) {
         char loc[1024];
@@ -880,6 +958,7 @@ void de_scenario_destroy(de_scenario *s)
     free(s->dev_tasks);
     free(s->jobs);
     free(s->changes);
+    free(s->model_errors);
     de_catalog_destroy(s->catalog);
     de_strmap_destroy(s->link_ix);
     de_strmap_destroy(s->device_ix);

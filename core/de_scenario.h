@@ -89,7 +89,20 @@ typedef struct de_planner_opts {
     double replan_cost_s;   /* time to compute and distribute a plan */
     double restart_cost_s;  /* time to restart the workers from a checkpoint; < 0: the job's checkpoint_cost_s */
     double ext_timeout_s;   /* an external policy (ext:COMMAND): longest wait for each of its messages */
+    /* The online correction of the models (de_correct.h), the same in sim and run: */
+    int correction;         /* on */
+    double correction_forget;    /* weight of the past per observation, (0, 1] */
+    double correction_threshold; /* relative change of a factor that is applied and re-planned on */
 } de_planner_opts;
+
+/* How far the world is from the catalog (a what-if of `deepedge sim`, de_correct.h): the
+ * true step time, LC service time and link bandwidth are the catalog's times these
+ * factors, each x (1 + drift_per_h x hours since the start). Applies to one device, every
+ * device of a type, or one link. */
+typedef struct de_model_error {
+    int device, type, link; /* what it applies to (the others -1) */
+    double step, lc, bandwidth, drift_per_h;
+} de_model_error;
 
 /* How `deepedge run` executes the scenario's first job (the `exec` group). */
 typedef struct de_exec_spec {
@@ -126,6 +139,8 @@ typedef struct de_scenario {
     de_change *changes;     /* the `faults` (and `fault_trace`) as changes, a repair after its fault */
     int n_changes;
     de_planner_opts planner;
+    de_model_error *model_errors; /* the `model_error` list (sim draws from that world) */
+    int n_model_errors;
     de_exec_spec exec;
     uint64_t checksum;      /* FNV-1a of the file's bytes */
     char **inputs;          /* the files it reads besides the catalog's: itself (when loaded from a file), rate

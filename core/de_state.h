@@ -19,6 +19,13 @@ typedef struct de_state {
     double *link_factor;       /* [n_links] bandwidth multiplier (1 = nominal) */
     double *rate;              /* [n_tasks] current LC request rate, req/s */
     double *samples_done;      /* [n_jobs] samples processed so far */
+    /* How far the world is from the catalog's models (1: as the catalog says). In the
+     * scheduler's state: what the online correction estimated from measurements
+     * (de_correct.h); in the simulator's true world: the scenario's model_error. */
+    double *step_corr;         /* [n_devices] step time x this */
+    double *lc_corr;           /* [n_tasks] LC service time x (lc_corr + lc_corr_duty x the device's duty cycle): */
+    double *lc_corr_duty;      /* [n_tasks] ... the model's error may grow with the training next to it */
+    double *link_corr;         /* [n_links] bandwidth x this */
 } de_state;
 
 /* All devices up, nominal speeds and links, rates at time t (traces evaluated at t),
@@ -28,6 +35,13 @@ void de_state_free(de_state *st);
 
 /* Re-evaluates rate traces at time t (constant rates stay as they are). */
 void de_state_set_time(de_state *st, double time_s);
+
+/* A copy of src into dst (dst initialised for the same scenario). */
+void de_state_copy(de_state *dst, const de_state *src);
+
+/* The LC service factor of task t at duty cycle duty: lc_corr + lc_corr_duty x duty (at
+ * least 0.05). */
+double de_state_lc_factor(const de_state *st, int t, double duty);
 
 /* Number of devices up. */
 int de_state_n_up(const de_state *st);

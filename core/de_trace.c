@@ -117,7 +117,7 @@ static int fault_row(const de_csv *csv, int r, de_fault_event *e, de_err *err)
         return de_csv_err(csv, r, F_DEVICE, err, DE_ESYNTAX, "empty device name");
     de_change_kind k;
     if (de_change_kind_parse(kind, &k) || de_change_target_kind(k) == DE_TARGET_TASK ||
-        de_change_target_kind(k) == DE_TARGET_JOB)
+        de_change_target_kind(k) == DE_TARGET_JOB || DE_CHANGE_INTERNAL(k))
         return de_csv_err(csv, r, F_KIND, err, DE_ERANGE,
                           "unknown fault kind '%s' (known here: crash, repair, slowdown, link-degrade)", kind);
     e->kind = k;

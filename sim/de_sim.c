@@ -17,6 +17,7 @@
 #include "de_replan.h"
 #include "de_rng.h"
 #include "de_state.h"
+#include "de_correct.h"
 #include "de_util.h"
 
 enum { EV_JOB_ARRIVE, EV_ITER_START, EV_STEP_DONE, EV_ITER_END, EV_CHANGE, EV_RATE, EV_PHASE, EV_WINDOW, EV_COUNT };
@@ -37,6 +38,9 @@ typedef struct stask {
     double next_arrival;
     de_hist all, win;
     uint64_t win_requests, win_dropped, win_late;
+    de_hist cor;          /* the online correction's observation: latencies since its last one, */
+    double cor_svc;       /* ... their service times, */
+    long cor_n;           /* ... how many (an observation needs DE_CORRECT_MIN_REQUESTS) */
 } stask;
 
 typedef struct sim {
@@ -45,7 +49,9 @@ typedef struct sim {
     de_sim_result *r;
     de_engine *e;
     int ty[EV_COUNT];
-    de_state st;
+    de_state st;          /* the world as the scheduler believes it (the catalog, corrected) */
+    de_state truth;       /* the world the simulator draws from: st with the scenario's model_error */
+    de_corrector cor;     /* the online correction */
     de_predictor pred;
     de_planner_opts popt;
     sdev *dev;
@@ -119,14 +125,14 @@ static double service(sim *m, int d, int ti)
     const de_catalog *cat = s->catalog;
     int type = s->devices[d].type;
     const de_infer_params *ip = m->task[ti].ip;
-    double speed = m->st.speed[d], s0 = ip->service_s / speed;
+    double speed = m->truth.speed[d], s0 = ip->service_s * m->truth.lc_corr[ti] / speed;
     gsl_rng *r = m->task[ti].rng;
     double x = ip->scv > 0 ? gsl_ran_gamma(r, 1.0 / ip->scv, s0 * ip->scv) : s0;
     if (m->dev[d].training) {
         const de_interference *in = &cat->types[type].interference;
         const de_train_params *tp = de_catalog_train(cat, type, s->jobs[m->cur].network);
-        x = x * (1.0 + in->lc_inflation) +
-            gsl_rng_uniform(r) * 2.0 * in->blocking_fraction * tp->per_sample_s / speed * m->dev[d].batch;
+        x = x * (1.0 + in->lc_inflation) + gsl_rng_uniform(r) * 2.0 * in->blocking_fraction * tp->per_sample_s *
+                                               m->truth.step_corr[d] / speed * m->dev[d].batch;
     }
     return x;
 }
@@ -187,6 +193,11 @@ static void lc_advance(sim *m, int d, double t)
                 break; /* starts under the next state */
             double x = service(m, d, k);
             D->lc_free_at = start + x;
+            if (m->cor.enabled) {
+                T->cor_svc += x;
+                T->cor_n++;
+                de_hist_add(&T->cor, D->lc_free_at - a);
+            }
             m->r->devices[d].lc_busy_s += x;
             record(m, k, D->lc_free_at - a, 0);
         }
@@ -333,11 +344,14 @@ static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
     double now = de_engine_now(e);
     int network = m->s->jobs[job].network;
     double tmax = 0;
+    if (m->s->n_model_errors)
+        de_correct_truth(m->s, now, &m->truth); /* a drift moves the true world */
     int *devs = de_calloc((size_t)m->plan.n_shares + 1, sizeof(int));
     for (int i = 0; i < m->plan.n_shares; i++) {
         int d = m->plan.shares[i].device, bi = m->plan.shares[i].batch;
         devs[i] = d;
-        double t = m->pred.ops->step_time(m->pred.ctx, &m->st, d, network, bi) * step_noise(m, d);
+        double t = m->pred.ops->step_time(m->pred.ctx, &m->truth, d, network, bi) * step_noise(m, d);
+        de_correct_step(&m->cor, &m->st, &m->pred, network, d, bi, t);
         lc_advance(m, d, now);
         m->dev[d].training = 1;
         m->dev[d].batch = bi;
@@ -348,8 +362,9 @@ static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
         if (t > tmax)
             tmax = t;
     }
-    double A = m->pred.ops->allreduce_time(m->pred.ctx, &m->st, devs, m->plan.n_shares,
-                                           m->s->catalog->networks[network].gradient_bytes);
+    double bytes = m->s->catalog->networks[network].gradient_bytes;
+    double A = m->pred.ops->allreduce_time(m->pred.ctx, &m->truth, devs, m->plan.n_shares, bytes);
+    de_correct_allreduce(&m->cor, &m->st, &m->pred, devs, m->plan.n_shares, bytes, A);
     free(devs);
     de_sim_job *J = &m->r->jobs[job];
     if (isnan(J->start_s))
@@ -552,6 +567,7 @@ static void on_change(sim *m, const de_change *c)
         return;
     }
     int hit = c->kind == DE_CHANGE_CRASH && in_plan(m, d);
+    de_change_apply(&m->truth, c); /* the world changes as the scheduler sees it change */
     if (!de_change_apply(&m->st, c))
         return; /* nothing changed: nothing to decide */
     switch (c->kind) {
@@ -619,10 +635,45 @@ static void ev_rate(de_engine *e, void *ctx, uint32_t ti, uint64_t row)
 
 /* ------------------------------------------------------------------ windows */
 
-static void flush_window(sim *m, double t0, double t1)
+/* The window's measurements into the online correction (de_correct.h); when a factor
+ * moved, or a percentile crossed deadline x (1 - margin/2), a `model` change goes through
+ * the re-plan rule. */
+static void correct(sim *m)
+{
+    if (!m->cor.enabled || m->cur < 0)
+        return;
+    const de_plan *p = m->waiting ? NULL : &m->plan;
+    int network = m->s->jobs[m->cur].network, warned = 0;
+    for (int ti = 0; ti < m->s->n_tasks; ti++) {
+        stask *T = &m->task[ti];
+        if (T->cor_n < DE_CORRECT_MIN_REQUESTS)
+            continue; /* the percentile of fewer requests is noise */
+        warned |= de_correct_window(&m->cor, &m->st, &m->pred, p, network, ti, T->cor_n, T->cor_svc / (double)T->cor_n,
+                                    de_hist_quantile(&T->cor, m->s->tasks[ti].percentile), m->popt.safety_margin);
+        de_hist_reset(&T->cor);
+        T->cor_svc = 0;
+        T->cor_n = 0;
+    }
+    int dev;
+    char what[512];
+    if (!de_correct_apply(&m->cor, &m->st, &dev, what, sizeof what) && !warned)
+        return;
+    if (dev < 0) /* a crossing the factors already cover: the plan is reconsidered on them */
+        dev = m->plan.n_shares ? m->plan.shares[0].device : 0;
+    logev(m, "correction", "%s%s", warned ? "a window crossed deadline x (1 - margin/2); " : "",
+          what[0] ? what : "no factor moved");
+    de_change c;
+    de_change_init(&c, DE_CHANGE_MODEL, dev, 0, "correction");
+    c.time_s = de_engine_now(m->e);
+    on_change(m, &c);
+}
+
+static void flush_window(sim *m, double t0, double t1, int decide_now)
 {
     for (int d = 0; d < m->s->n_devices; d++)
         lc_advance(m, d, t1);
+    if (decide_now)
+        correct(m);
     static const double ps[3] = {0.5, 0.95, 0.99};
     for (int ti = 0; ti < m->s->n_tasks; ti++) {
         stask *T = &m->task[ti];
@@ -670,7 +721,7 @@ static void ev_window(de_engine *e, void *ctx, uint32_t a, uint64_t b)
     (void)b;
     sim *m = ctx;
     double now = de_engine_now(e);
-    flush_window(m, now - m->o->window_s, now);
+    flush_window(m, now - m->o->window_s, now, 1);
     progress(m, now);
     de_engine_schedule(e, now + m->o->window_s, m->ty[EV_WINDOW], 0, 0);
 }
@@ -685,6 +736,7 @@ void de_sim_opts_default(de_sim_opts *o)
     o->window_s = 60.0;
     o->step_cv = 0.05;
     o->replan_cost_s = o->restart_cost_s = o->switch_gain = NAN;
+    o->correction = -1;
 }
 
 static int open_outputs(sim *m, de_err *err)
@@ -750,6 +802,12 @@ static void setup(sim *m, const de_scenario *s, const de_sim_opts *o, de_sim_res
     m->ty[EV_PHASE] = de_engine_register(m->e, ev_phase, m);
     m->ty[EV_WINDOW] = de_engine_register(m->e, ev_window, m);
     de_state_init(&m->st, s, 0.0);
+    de_state_init(&m->truth, s, 0.0);
+    de_correct_truth(s, 0.0, &m->truth);
+    de_correct_init(&m->cor, s);
+    if (o->correction >= 0)
+        m->cor.enabled = o->correction;
+    res->correction = m->cor.enabled;
     m->pred = de_predictor_model();
     m->popt = s->planner;
     m->popt.policy = (de_policy)res->policy;
@@ -775,6 +833,7 @@ static void setup(sim *m, const de_scenario *s, const de_sim_opts *o, de_sim_res
         T->ip = de_catalog_infer(s->catalog, s->devices[s->tasks[t].device].type, s->tasks[t].model);
         de_hist_init(&T->all);
         de_hist_init(&T->win);
+        de_hist_init(&T->cor);
         T->next_arrival = exp_draw(T->rng, m->st.rate[t]);
         const de_rate_trace *tr = s->tasks[t].trace;
         if (tr) { /* rows after time 0 become rate-change events */
@@ -798,7 +857,7 @@ static void finish(sim *m, de_sim_result *res)
     double end = de_engine_now(m->e);
     res->end_s = end;
     double wstart = floor(end / m->o->window_s) * m->o->window_s;
-    flush_window(m, wstart < end ? wstart : end - m->o->window_s, end);
+    flush_window(m, wstart < end ? wstart : end - m->o->window_s, end, 0);
     for (int d = 0; d < s->n_devices; d++)
         set_state(m, d, DE_TL_OFF);
     for (int j = 0; j < s->n_jobs; j++)
@@ -820,6 +879,12 @@ static void finish(sim *m, de_sim_result *res)
         fputc('\n', m->o->progress);
     }
     res->queue_bytes = de_engine_bytes(m->e);
+    res->corrections = m->cor.changes;
+    res->warnings = m->cor.warnings;
+    res->step_corr = de_calloc((size_t)s->n_devices + 1, sizeof(double));
+    res->lc_corr = de_calloc((size_t)s->n_tasks + 1, sizeof(double));
+    memcpy(res->step_corr, m->st.step_corr, (size_t)s->n_devices * sizeof(double));
+    memcpy(res->lc_corr, m->st.lc_corr, (size_t)s->n_tasks * sizeof(double));
 }
 
 static void teardown(sim *m)
@@ -830,6 +895,7 @@ static void teardown(sim *m)
         gsl_rng_free(m->task[t].rng);
         de_hist_free(&m->task[t].all);
         de_hist_free(&m->task[t].win);
+        de_hist_free(&m->task[t].cor);
     }
     free(m->dev);
     free(m->task);
@@ -840,6 +906,9 @@ static void teardown(sim *m)
     de_plan_free(&m->pending);
     if (m->st.scen)
         de_state_free(&m->st);
+    if (m->truth.scen)
+        de_state_free(&m->truth);
+    de_correct_free(&m->cor);
     de_engine_destroy(m->e);
 }
 
@@ -927,6 +996,8 @@ void de_sim_result_free(de_sim_result *res)
     free(res->tasks);
     free(res->devices);
     free(res->decisions);
+    free(res->step_corr);
+    free(res->lc_corr);
     memset(res, 0, sizeof *res);
 }
 

@@ -52,6 +52,7 @@ typedef struct de_sim_opts {
     const char *out_dir;    /* the output files (record/de_outputs.h); NULL: none */
     const de_plan *plan;    /* a plan file's plan (de_plan_read) for its job's first start; NULL: plan */
     FILE *progress;         /* progress bar (a terminal), or NULL */
+    int correction;         /* the online correction (de_correct.h): 1 on, 0 off, -1 planner.correction */
 } de_sim_opts;
 
 void de_sim_opts_default(de_sim_opts *o);
@@ -102,6 +103,10 @@ typedef struct de_sim_result {
     de_sim_device *devices;
     de_sim_decision *decisions;
     int n_decisions;
+    /* the online correction (de_correct.h) */
+    int correction;                    /* it was on */
+    long corrections, warnings;        /* factors applied; windows that crossed deadline x (1 - margin/2) */
+    double *step_corr, *lc_corr;       /* [n_devices], [n_tasks]: the factors believed at the end */
 } de_sim_result;
 
 /* Runs the simulation; *res is filled (free with de_sim_result_free, also after an

@@ -155,6 +155,18 @@ cJSON *de_report_json(const de_sim_result *r)
     cJSON_AddNumberToObject(x, "lc_tasks_missed", de_report_tasks_missed(r));
     cJSON_AddNumberToObject(x, "lc_violation_rate", violation_rate(r));
     cJSON_AddNumberToObject(x, "wall_s", r->wall_s);
+    cJSON *c = cJSON_AddObjectToObject(x, "correction"); /* the online correction (core/de_correct.h) */
+    cJSON_AddBoolToObject(c, "enabled", r->correction);
+    cJSON_AddNumberToObject(c, "model_errors", s->n_model_errors);
+    cJSON_AddNumberToObject(c, "factors_applied", (double)r->corrections);
+    cJSON_AddNumberToObject(c, "crossings", (double)r->warnings);
+    if (r->step_corr) {
+        cJSON *sf = cJSON_AddObjectToObject(c, "step"), *lf = cJSON_AddObjectToObject(c, "lc");
+        for (int d = 0; d < s->n_devices; d++)
+            cJSON_AddNumberToObject(sf, s->devices[d].name, r->step_corr[d]);
+        for (int t = 0; t < s->n_tasks; t++)
+            cJSON_AddNumberToObject(lf, s->tasks[t].name, r->lc_corr[t]);
+    }
     free(dt);
     free(dl);
     free(J);
