@@ -305,7 +305,7 @@ static void run_help(FILE *out)
             "                    [--inject KIND:TARGET[*FACTOR|=RATE]@ITER|@SECONDSs] ...\n"
             "                    [--lc-warmup S] [--window S] [--max-restarts N] [--stall-timeout S] [--no-plot]\n"
             "                    [--listen ADDR] [--auth-timeout S] [--metrics-port P [--metrics-listen ADDR]]\n"
-            "                    [--stage DIR]\n"
+            "                    [--stage DIR] [--correction on|off]\n"
             "       deepedge run --cleanup [--out DIR]\n\n"
             "Executes the scenario's job for real: one MPI rank per device of the plan trains the CNN on\n"
             "its share of every global batch (one all-reduce per iteration), while every LC task of the\n"
@@ -336,6 +336,9 @@ static void run_help(FILE *out)
             "the simulator's format. A worker that hangs instead of dying (no iteration for\n"
             "--stall-timeout s, default 120) is handled as a crash of the device that reported least\n"
             "recently; at most --max-restarts (default 3) failures are recovered.\n"
+            "With --correction on (default: the scenario's planner.correction) the models are corrected\n"
+            "from what the run measures (step, all-reduce and LC times, core/de_correct.h) and the plan is\n"
+            "reconsidered through the same rule when they move (events: correction, change=model).\n"
             "Ctrl-C checkpoints and stops (twice: kill).\n\n"
             "Outputs in --out (default out/run): summary.json, plan-K.cfg (the plan of each launch),\n"
             "recovery-K.deckpt (the checkpoint each restart resumed from), checkpoint.deckpt,\n"
@@ -382,6 +385,7 @@ int de_cmd_run(int argc, char **argv)
         {"metrics-port", required_argument, 0, 'M'}, {"hosts", no_argument, 0, 'O'},
         {"listen", required_argument, 0, 'L'},   {"metrics-listen", required_argument, 0, 'A'},
         {"auth-timeout", required_argument, 0, 'U'}, {"stage", required_argument, 0, 'G'},
+        {"correction", required_argument, 0, 'k'},
         {"stall-timeout", required_argument, 0, 'T'}, {"cleanup", no_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     de_run_opts o;
@@ -416,6 +420,11 @@ int de_cmd_run(int argc, char **argv)
                 return DE_EXIT_ERROR;
             break;
         case 'A': o.metrics_listen = optarg; break;
+        case 'k':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return de_cli_fail("--correction: '%s' is not on or off", optarg);
+            o.correction = strcmp(optarg, "on") == 0;
+            break;
         case 'G':
             if (!optarg[0])
                 return de_cli_fail("--stage: a folder is needed (where each host keeps the files it fetches)");

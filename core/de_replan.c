@@ -55,12 +55,13 @@ void de_decision_free(de_decision *d)
     de_plan_free(&d->plan);
 }
 
-static int same_shares(const de_plan *a, const de_plan *b)
+/* The same devices (and, with batches, the same local batches) in the same order. */
+static int same_plan(const de_plan *a, const de_plan *b, int batches)
 {
     if (a->n_shares != b->n_shares)
         return 0;
     for (int i = 0; i < a->n_shares; i++)
-        if (a->shares[i].device != b->shares[i].device || a->shares[i].batch != b->shares[i].batch)
+        if (a->shares[i].device != b->shares[i].device || (batches && a->shares[i].batch != b->shares[i].batch))
             return 0;
     return 1;
 }
@@ -117,9 +118,10 @@ int de_replan_decide(de_state *st, const de_change *c, const de_replan_view *v, 
     out->now_retraining_s = now.retraining_time_s;
     out->now_feasible = now.feasible;
     int rc = de_plan_compute_after(st, v->job, policy, opt, pred, c, &out->plan, err);
-    if (!rc && out->plan.n_shares > 0 && !same_shares(&out->plan, &now)) {
+    if (!rc && out->plan.n_shares > 0 && !same_plan(&out->plan, &now, 1)) {
         out->new_retraining_s = out->plan.retraining_time_s;
-        double cost = j->checkpoint_cost_s + opt->replan_cost_s + restart;
+        int in_place = !v->next && same_plan(&out->plan, v->running, 0);
+        double cost = in_place ? opt->replan_cost_s : j->checkpoint_cost_s + opt->replan_cost_s + restart;
         const de_plan *p = &out->plan;
         int better;
         if (!isfinite(p->iteration_time_s))
@@ -131,7 +133,7 @@ int de_replan_decide(de_state *st, const de_change *c, const de_replan_view *v, 
         else
             better = p->retraining_time_s + cost < now.retraining_time_s * (1.0 - opt->switch_gain);
         if (better) {
-            out->action = DE_ACTION_SWITCH;
+            out->action = in_place ? DE_ACTION_RESHARE : DE_ACTION_SWITCH;
             out->cost_s = cost;
         }
     }

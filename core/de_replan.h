@@ -13,12 +13,15 @@
  *        restart), or WAIT (progress still goes back) when no device can take it;
  *      - otherwise (a voluntary change): the policy plans again. When the new plan
  *        differs from the one the job is heading for (the running plan, or the
- *        pending switch's) and is better, SWITCH: the job checkpoints at the next
- *        iteration boundary and continues on the new plan; else KEEP. Better, in this
+ *        pending switch's) and is better, RESHARE when it trains on the same devices
+ *        as the running plan (and no switch is pending): the workers take the new
+ *        shares at the next iteration boundary, in place (cost: a re-plan); else
+ *        SWITCH: the job checkpoints at the next iteration boundary and continues on
+ *        the new plan (cost: a checkpoint + re-plan + restart); else KEEP. Better, in this
  *        order: it can progress at all (finite iteration time); it keeps every
  *        deadline and the current one does not; both break some, it fewer (tasks over
  *        deadline x (1 - margin)); it is predicted faster by more than switch_gain,
- *        the cost of switching included (a checkpoint + re-plan + restart).
+ *        the cost of switching included.
  *   3. the driver carries the action out: the simulator with the costs of the
  *      scenario's planner group (replan_cost_s, restart_cost_s, the job's
  *      checkpoint_cost_s), the executor for real (it stops the workers at a
@@ -43,6 +46,8 @@ int de_change_apply(de_state *st, const de_change *c);
 #define DE_ACTION_TABLE(X)                                                                              \
     X(KEEP, "keep", "the running plan stays")                                                           \
     X(SWITCH, "switch", "checkpoint at the next iteration boundary, then continue on the new plan")      \
+    X(RESHARE, "reshare", "the same devices with other shares: applied in place at the next iteration "  \
+      "boundary (no checkpoint, no restart)")                                                              \
     X(RESTART, "restart", "a device of the plan is lost: back to the last checkpoint, on the new plan") \
     X(START, "start", "a waiting job starts on its first plan")                                          \
     X(WAIT, "wait", "no device can take the job: it waits for the next change")

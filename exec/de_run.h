@@ -56,6 +56,7 @@ typedef struct de_run_opts {
     const char *stage_dir;     /* the hosts share no storage with the coordinator: its processes fetch the files
                                 * they read into this folder on their host, rank 0 sends its checkpoints back
                                 * (de_stage.h); NULL: the files are at the same paths everywhere */
+    int correction;            /* the online correction (core/de_correct.h): 1 on, 0 off, -1 planner.correction */
     int plots;                 /* render the gnuplot figures */
     const char *exe;           /* the deepedge binary (NULL: /proc/self/exe) */
 } de_run_opts;

@@ -40,6 +40,8 @@ typedef enum de_msg_from { DE_FROM_WORKER, DE_FROM_LC, DE_FROM_COORDINATOR, DE_F
     X(RATE, "rate", DE_FROM_COORDINATOR, "to an LC service: its new request rate (req/s)")                       \
     X(PAD, "pad", DE_FROM_COORDINATOR, "to every rank: pad each all-reduce to this many seconds (links)")        \
     X(CORES, "cores", DE_FROM_COORDINATOR, "to a worker or LC service: its duty-cycle CPU budget (cores)")       \
+    X(RESHARE, "reshare", DE_FROM_COORDINATOR, "to rank 0: the local batches to take in place: batches=b0,b1,... (rank order)") \
+    X(RESHARED, "reshared", DE_FROM_WORKER, "rank 0: the reshare taken, from iteration g on: g batch (its own)")   \
     X(FETCH, "fetch", DE_FROM_PEER, "--stage, the only line of its connection: what=manifest, or sha (de_stage.h)") \
     X(PUT, "put", DE_FROM_PEER, "--stage, rank 0, the only line of its connection, its bytes after it: name g size sha") \
     X(FILE, "file", DE_FROM_COORDINATOR, "the answer to fetch: sha size, the bytes after it; or why (refused)")  \

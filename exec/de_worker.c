@@ -47,7 +47,54 @@ typedef struct worker {
     int C, H, W;
     float *x;
     int *y;
+    int *reshare;              /* rank 0: the batches the coordinator asked for (NULL: none pending) */
 } worker;
+
+/* rank 0: a `reshare batches=b0,b1,...` line (de_wire.h): the new local batches, checked
+ * against the global batch and each rank's capacity (only rank 0's is known here; the
+ * coordinator checks every rank's with DE_WORKER_CAPACITY). */
+static void take_reshare(worker *w, const char *line)
+{
+    char list[2048];
+    if (!de_wire_get(line, "batches", list, sizeof list))
+        return;
+    int *b = de_calloc((size_t)w->size + 1, sizeof(int)), n = 0, sum = 0;
+    for (char *p = list, *e; *p && n <= w->size; p = *e ? e + 1 : e) {
+        long v = strtol(p, &e, 10);
+        if (e == p || (*e && *e != ',') || v < 1 || v > 1000000)
+            break;
+        b[n++] = (int)v;
+        sum += (int)v;
+    }
+    if (n != w->size || sum != w->job->global_batch) {
+        free(b); /* not this plan's: ignored, as any line a worker does not take */
+        return;
+    }
+    free(w->reshare);
+    w->reshare = b;
+}
+
+/* Every rank, after a synchronisation whose control word asked for it: rank 0's new
+ * batches to all, the data-parallel group and this rank's slice reconfigured. */
+static int apply_reshare(worker *w, int *off, int *cnt, de_err *err)
+{
+    int *b = de_calloc((size_t)w->size + 1, sizeof(int));
+    if (w->rank == 0)
+        memcpy(b, w->reshare, (size_t)w->size * sizeof(int));
+    MPI_Bcast(b, w->size, MPI_INT, 0, MPI_COMM_WORLD);
+    int rc = b[w->rank] > DE_WORKER_CAPACITY(w->plan.shares[w->rank].batch)
+                 ? de_err_set(err, DE_ERANGE, "reshare: batch %d over this worker's capacity %d", b[w->rank],
+                              DE_WORKER_CAPACITY(w->plan.shares[w->rank].batch))
+                 : de_dp_set_shares(w->dp, b, w->size, err);
+    if (!rc) {
+        *off = de_dp_offset(w->dp);
+        *cnt = de_dp_local_batch(w->dp);
+    }
+    free(b);
+    free(w->reshare);
+    w->reshare = NULL;
+    return rc;
+}
 
 static void report_error(worker *w, const de_err *err)
 {
@@ -149,7 +196,7 @@ static int setup(worker *w, de_err *err)
     int local = w->plan.shares[w->rank].batch;
     de_train_opts to;
     de_train_opts_default(&to);
-    to.max_batch = local > 64 ? local : 64; /* evaluation runs in chunks of 64 */
+    to.max_batch = DE_WORKER_CAPACITY(local); /* evaluation runs in chunks of 64; a reshare up to it */
     to.threads = s->exec.threads;
     /* The backend: CUDA on a physical GPU device (auto) or when asked (cuda). */
     const de_device_type *ty = &s->catalog->types[s->devices[w->dev].type];
@@ -233,6 +280,10 @@ static int train(worker *w, de_err *err)
             double v;
             int r;
             while ((r = de_wire_next(&w->rd, w->fd, &line)) == DE_WIRE_LINE || r == DE_WIRE_LONG) {
+                if (r == DE_WIRE_LINE && w->rank == 0 && de_wire_msg(line) == DE_MSG_RESHARE) {
+                    take_reshare(w, line); /* taken at the end of this iteration, on every rank */
+                    continue;
+                }
                 if (r == DE_WIRE_LONG || de_wire_control(line, &m, &v))
                     continue; /* not a control line: ignored */
                 if (m == DE_MSG_STOP && w->rank == 0)
@@ -247,6 +298,8 @@ static int train(worker *w, de_err *err)
         }
         if (o->stop_after > 0 && g + 1 >= o->stop_after && w->rank == 0)
             control = 1;
+        if (!control && w->reshare && g + 1 < total)
+            control = 2; /* rank 0: every rank takes the new batches after this iteration */
         double t0 = de_now_s();
         local_batch(w, g, spe, B, off, cnt);
         double local_loss;
@@ -271,17 +324,23 @@ static int train(worker *w, de_err *err)
                      "mpi=%.6f pad=%.6f step=%.6f loss=%.6f cpu_s=%.3f rss_kb=%ld",
                      w->rank, w->device, g + 1, total, g / spe, cnt, t1 - t0, thr.slept_s - slept0, t3 - t2, mpi_s,
                      pad, t4 - t0, loss, de_proc_cpu_s(), de_proc_rss_kb());
-        int ckpt_now = (g + 1) % w->job->checkpoint_interval == 0 || ctl > 0;
+        int ckpt_now = (g + 1) % w->job->checkpoint_interval == 0 || ctl == 1;
         if (ckpt_now && g + 1 < total && w->rank == 0) {
             double c0 = de_now_s();
             if ((rc = save_ckpt(w, g + 1, spe, B, lr, err)))
                 return rc;
             de_wire_send(w->fd, DE_MSG_CKPT, "g=%ld s=%.6f", g + 1, de_now_s() - c0);
         }
-        if (ctl > 0) {
+        if (ctl == 1) {
             stopped = 1;
             g++;
             break;
+        }
+        if (ctl == 2) { /* in place: same ranks, new slices from the next iteration on */
+            if ((rc = apply_reshare(w, &off, &cnt, err)))
+                return rc;
+            if (w->rank == 0) /* the first iteration (1-based, as in iter lines) on the new batches */
+                de_wire_send(w->fd, DE_MSG_RESHARED, "g=%ld batch=%d", g + 2, cnt);
         }
     }
     if (w->rank == 0) {
@@ -371,6 +430,7 @@ int de_worker_run(const de_worker_opts *opts, MPI_Comm comm, de_err *err)
         close(w.fd);
     free(w.x);
     free(w.y);
+    free(w.reshare);
     free(w.train);
     free(w.val);
     free(w.perm);

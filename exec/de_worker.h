@@ -46,6 +46,10 @@ void de_worker_opts_default(de_worker_opts *o);
 /* Runs the rank's part of the job on comm (every rank of comm calls it). */
 int de_worker_run(const de_worker_opts *o, MPI_Comm comm, de_err *err);
 
+/* The largest local batch a worker can take in place (a reshare, de_wire.h) without a
+ * restart: what it allocated for, its first batch or the evaluation chunk of 64. */
+#define DE_WORKER_CAPACITY(first_batch) ((first_batch) > 64 ? (first_batch) : 64)
+
 /* The file names under out_dir. */
 #define DE_RUN_CKPT "checkpoint.deckpt"
 #define DE_RUN_WEIGHTS "model.weights"

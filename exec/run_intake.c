@@ -161,13 +161,16 @@ static const char *on_iter(run *r, run_conn *c, const char *line, double t)
         v[k] = field(line, times[k], 0, 1e6);
     if (d < 0 || !dev_matches(r, c, line) || isnan(g) || rint(g) != g)
         return "iter: not its device, or an iteration outside this launch's";
-    if (de_wire_num(line, "batch", -1) != r->plan.shares[c->rank].batch)
+    double b = de_wire_num(line, "batch", -1);
+    int before = r->reshare_from > 0 && (long)g < r->reshare_from; /* the shares before a reshare */
+    if (!(b == (before ? r->before.shares[c->rank].batch : r->plan.shares[c->rank].batch) ||
+          (r->has_reshare && b == r->reshare.shares[c->rank].batch))) /* taken; rank 0's word still on its way */
         return "iter: not the plan's batch";
     for (int k = 0; k < 6; k++)
         if (isnan(v[k]))
             return "iter: a time missing, negative or absurd";
     run_dev *D = &r->devs[d];
-    D->batch = r->plan.shares[c->rank].batch;
+    D->batch = (int)b;
     D->compute = v[0];
     D->throttle = v[1];
     D->sync = v[2] + v[4];
@@ -191,6 +194,7 @@ static const char *on_iter(run *r, run_conn *c, const char *line, double t)
             end_recovery(r, t);
     }
     double start = t - D->step, busy = D->compute + D->throttle;
+    de_correct_step(&r->cor, &r->st, &r->pred, r->s->jobs[r->job].network, d, D->batch, busy);
     run_timeline(r, d, start, start + busy, DE_TL_TRAIN);
     run_timeline(r, d, start + busy, t, DE_TL_SYNC);
     if (r->f_ranks)
@@ -203,7 +207,14 @@ static const char *on_iter(run *r, run_conn *c, const char *line, double t)
     r->it_start[k] = r->it_ranks[k] ? fmin(r->it_start[k], start) : start;
     r->it_end[k] = fmax(r->it_end[k], t);
     r->it_compute[k] = fmax(r->it_compute[k], busy);
-    r->it_ranks[k]++;
+    r->it_allreduce[k] = r->it_ranks[k] ? fmin(r->it_allreduce[k], v[3] + v[4]) : v[3] + v[4];
+    if (++r->it_ranks[k] == r->plan.n_shares && r->plan.n_shares > 1) { /* every rank's: the all-reduce */
+        int devs[256], n = r->plan.n_shares < 256 ? r->plan.n_shares : 256;
+        for (int i = 0; i < n; i++)
+            devs[i] = r->plan.shares[i].device;
+        de_correct_allreduce(&r->cor, &r->st, &r->pred, devs, n,
+                             r->s->catalog->networks[r->s->jobs[r->job].network].gradient_bytes, r->it_allreduce[k]);
+    }
     return NULL;
 }
 
@@ -326,6 +337,11 @@ static const char *on_lcreq(run *r, run_conn *c, const char *line, double t)
     int late = lat > r->s->tasks[c->task].deadline_s;
     T->failed += count_field(line, "fail", 0, 1, 0); /* an observed service's failed request (de_lcwatch.h) */
     T->svc_sum += svc;
+    if (r->cor.enabled) {
+        de_hist_add(&T->cor, lat);
+        T->cor_svc += svc;
+        T->cor_n++;
+    }
     de_hist_add(&T->all, lat);
     de_hist_add(&T->win, lat);
     T->win_late += late;
@@ -356,6 +372,28 @@ static const char *on_lcerror(run *r, run_conn *c, const char *line, double t)
     return NULL;
 }
 
+/* Rank 0: every rank took the reshare's batches after iteration g - 1 (de_worker.c). */
+static const char *on_reshared(run *r, run_conn *c, const char *line, double t)
+{
+    double g = field(line, "g", (double)r->g_launch + 1, (double)r->g_total);
+    if (c->rank != 0 || !r->has_reshare || isnan(g) || rint(g) != g)
+        return "reshared: not rank 0, no reshare asked for, or an iteration outside this launch's";
+    if (de_wire_num(line, "batch", -1) != r->reshare.shares[0].batch)
+        return "reshared: not the batch asked for";
+    de_plan_copy(&r->before, &r->plan);
+    de_plan_copy(&r->plan, &r->reshare);
+    de_plan_evaluate(&r->plan, &r->st, &r->pred, r->s->planner.safety_margin);
+    r->has_reshare = 0;
+    r->reshare_from = (long)g;
+    r->reshares++;
+    r->reshare_s_sum += t - r->reshare_t;
+    for (int k = 0; k < r->plan.n_shares; k++)
+        r->devs[r->plan.shares[k].device].batch = r->plan.shares[k].batch;
+    run_event(r, "reshare", "in place from iteration %ld, %.3f s after the decision, no iteration lost", (long)g,
+              t - r->reshare_t);
+    return NULL;
+}
+
 /* A file transfer of --stage: the connection is handed to a child (run_stage.c). */
 static const char *on_fetch(run *r, run_conn *c, const char *line, double t)
 {
@@ -376,6 +414,7 @@ static const handler handlers[DE_MSG_COUNT] = {
     [DE_MSG_BYE] = on_bye,         [DE_MSG_ERROR] = on_error,     [DE_MSG_LCHELLO] = on_lchello,
     [DE_MSG_LCREQ] = on_lcreq,     [DE_MSG_LCSTAT] = on_lcstat,   [DE_MSG_LCBYE] = on_lcbye,
     [DE_MSG_LCERROR] = on_lcerror, [DE_MSG_FETCH] = on_fetch,     [DE_MSG_PUT] = on_put,
+    [DE_MSG_RESHARED] = on_reshared,
 };
 
 /* A refused line: counted; the first ones logged; a connection over the bound is closed. */

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "de_change.h"
+#include "de_correct.h"
 #include "de_emulate.h"
 #include "de_hist.h"
 #include "de_outputs.h"
@@ -63,6 +64,9 @@ typedef struct run_task {
     double dropped, win_dropped;  /* requests that arrived while its device was down (rate x time) */
     double dropped_until;         /* ... accounted up to this time */
     double svc_sum, svc_alone_sum; /* forward-pass time alone, next to training */
+    de_hist cor;                  /* the online correction's observation (de_correct.h): latencies since */
+    double cor_svc;               /* its last one, their service times, how many */
+    long cor_n;
     double cpu_s;                 /* from its lcstat lines */
     long rss_kb;
     char *log;
@@ -90,6 +94,7 @@ typedef struct run_dev {
     long last_g;           /* last iteration it reported in the current launch */
     double down_since;     /* NAN: up */
     long pid;              /* its worker in the current launch (from hello), 0 */
+    int capacity;          /* the largest batch its worker can take in place (DE_WORKER_CAPACITY) */
     char backend[8];       /* cpu | cuda, as the worker chose */
     double time_s[DE_TL_COUNT]; /* its timeline, summed by state */
 } run_dev;
@@ -101,9 +106,17 @@ typedef struct run {
     int job;
     de_state st;
     de_predictor pred;
+    de_corrector cor;              /* the online correction of the models (planner.correction) */
     de_plan plan;                  /* the plan the workers run */
     de_plan pending;               /* a switch decided, carried out at the workers' next stop */
     int has_pending;
+    de_plan reshare;               /* a reshare decided, sent to rank 0, not yet taken (has_reshare) */
+    int has_reshare;
+    double reshare_t;              /* ... when it was decided */
+    de_plan before;                /* the shares before the last reshare taken, ... */
+    long reshare_from;             /* ... for the iterations before this one (0: no reshare in this launch) */
+    long reshares;                 /* reshares taken, and the time from decision to taken, summed */
+    double reshare_s_sum;
     char *exe, *cache, *run_id, *cg_run;
     char *plan_path, *resume;      /* the current launch's plan file and checkpoint */
     de_budget_mode budget;
@@ -138,6 +151,7 @@ typedef struct run {
     int stop_delivered;            /* "stop" written to rank 0 (it may connect after the request) */
     int waiting;                   /* no device can take the job: waiting for a change */
     char stop_cause[32];           /* the change kind behind a switch */
+    char plan_error[512];          /* the policy failed on a change: the run stops with this */
     double last_loss, val_acc, val_loss;
     double train_start_t;
     /* outcome */
@@ -155,6 +169,7 @@ typedef struct run {
     int n_decisions;
     /* per-iteration aggregates for iterations.csv */
     double *it_start, *it_end, *it_compute;
+    double *it_allreduce;          /* the shortest all-reduce (mpi + pad) a rank saw: the all-reduce itself */
     int *it_ranks;
     FILE *f_ranks, *f_timeline, *f_windows, *f_events;
     double win_start;
@@ -244,6 +259,9 @@ void run_serve_metrics(run *r);
 /* run_recover.c */
 void run_arm_changes(run *r);
 void run_apply_due_changes(run *r);
+/* After each LC window: the online correction's observations (de_correct.h); a `model`
+ * change through the re-plan rule when the models moved or a percentile crossed. */
+void run_correct(run *r);
 /* New lines of the operator's inbox (OUT/inbox), armed as changes. */
 void run_read_inbox(run *r);
 int run_after_launch(run *r, int status, int *completed, de_err *err);

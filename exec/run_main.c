@@ -32,6 +32,7 @@ void de_run_opts_default(de_run_opts *o)
     o->auth_timeout_s = 10;
     o->stall_timeout_s = 120;
     o->plots = 1;
+    o->correction = -1;
 }
 
 void run_init(run *r, const de_run_opts *o, FILE *out)
@@ -49,6 +50,8 @@ void run_init(run *r, const de_run_opts *o, FILE *out)
     r->tty = isatty(2);
     de_plan_init(&r->plan);
     de_plan_init(&r->pending);
+    de_plan_init(&r->reshare);
+    de_plan_init(&r->before);
     run_signals = 0;
 }
 
@@ -66,6 +69,7 @@ void run_free(run *r)
         de_hist_free(&r->tasks[ti].all);
         de_hist_free(&r->tasks[ti].alone);
         de_hist_free(&r->tasks[ti].win);
+        de_hist_free(&r->tasks[ti].cor);
         free(r->tasks[ti].log);
     }
     if (r->st.scen)
@@ -83,9 +87,13 @@ void run_free(run *r)
     free(r->it_start);
     free(r->it_end);
     free(r->it_compute);
+    free(r->it_allreduce);
+    de_correct_free(&r->cor);
     free(r->it_ranks);
     de_plan_free(&r->plan);
     de_plan_free(&r->pending);
+    de_plan_free(&r->reshare);
+    de_plan_free(&r->before);
     cJSON_Delete(r->events);
     cJSON_Delete(r->recoveries);
     free(r->exe);
@@ -155,6 +163,7 @@ int run_open(run *r, de_err *err)
         de_hist_init(&r->tasks[ti].all);
         de_hist_init(&r->tasks[ti].alone);
         de_hist_init(&r->tasks[ti].win);
+        de_hist_init(&r->tasks[ti].cor);
         r->tasks[ti].conn = -1;
     }
     for (int d = 0; d < s->n_devices; d++) {
@@ -172,6 +181,7 @@ int run_open(run *r, de_err *err)
     r->it_start = de_calloc((size_t)r->g_total + 1, sizeof(double));
     r->it_end = de_calloc((size_t)r->g_total + 1, sizeof(double));
     r->it_compute = de_calloc((size_t)r->g_total + 1, sizeof(double));
+    r->it_allreduce = de_calloc((size_t)r->g_total + 1, sizeof(double));
     r->it_ranks = de_calloc((size_t)r->g_total + 1, sizeof(int));
     run_arm_changes(r);
     return DE_OK;
@@ -282,14 +292,20 @@ static int run_loop(run *r, int *completed, int *interrupted, de_err *err)
     while (!rc && (r->mpi_pid > 0 || r->waiting)) {
         run_pump(r, 50);
         double now = run_rel(r);
-        if (now - r->win_start >= r->o->window_s)
+        if (now - r->win_start >= r->o->window_s) {
+            run_correct(r); /* on the window's requests, before the flush */
             run_window_flush(r, now);
+        }
         run_read_inbox(r);
         run_apply_due_changes(r);
         run_supervise_lc(r);
         run_stage_reap(r);
         check_stalls(r, now);
         run_draw(r);
+        if (r->plan_error[0]) {
+            rc = de_err_set(err, DE_EIO, "the policy could not plan after a change: %s", r->plan_error);
+            break;
+        }
         handle_signals(r, interrupted);
         if (r->waiting) {
             if (*interrupted)

@@ -12,6 +12,7 @@
 
 #include "de_util.h"
 #include "de_wire.h"
+#include "de_worker.h"
 #include "run_internal.h"
 
 #ifndef DE_MPIEXEC
@@ -338,8 +339,12 @@ int run_launch(run *r, de_err *err)
         r->devs[d].rank = -1;
         r->devs[d].last_g = -1;
     }
-    for (int k = 0; k < r->plan.n_shares; k++)
+    for (int k = 0; k < r->plan.n_shares; k++) {
         r->devs[r->plan.shares[k].device].rank = k;
+        r->devs[r->plan.shares[k].device].capacity = DE_WORKER_CAPACITY(r->plan.shares[k].batch);
+    }
+    r->has_reshare = 0; /* a reshare not taken by the last launch's workers: the new plan replaces it */
+    r->reshare_from = 0;
     int rc = run_stage_manifest(r, err);
     if (rc)
         return rc;

@@ -53,6 +53,16 @@ void run_arm_changes(run *r)
  * Who may write it is who may write the output folder. Each complete new line is parsed
  * against the scenario, armed like the scenario's changes and goes through the same
  * re-plan rule; a line that does not parse is refused with the reason (events). */
+/* A change the run itself learnt of (the operator's, the correction's): armed, fired when due. */
+static int arm(run *r, const de_change *c)
+{
+    r->changes = de_realloc(r->changes, (size_t)(r->n_changes + 1) * sizeof *r->changes);
+    r->fired = de_realloc(r->fired, (size_t)(r->n_changes + 1));
+    r->changes[r->n_changes] = *c;
+    r->fired[r->n_changes] = 0;
+    return r->n_changes++;
+}
+
 void run_read_inbox(run *r)
 {
     if (!r->inbox)
@@ -87,10 +97,7 @@ void run_read_inbox(run *r)
                 continue;
             }
             snprintf(c.origin, sizeof c.origin, "operator");
-            r->changes = de_realloc(r->changes, (size_t)(r->n_changes + 1) * sizeof *r->changes);
-            r->fired = de_realloc(r->fired, (size_t)(r->n_changes + 1));
-            r->changes[r->n_changes] = c;
-            r->fired[r->n_changes++] = 0;
+            arm(r, &c);
             run_event(r, "inbox", "accepted '%s'", line);
         }
     fclose(f);
@@ -147,12 +154,15 @@ static int relaunch(run *r, cJSON *rec, de_err *err)
  * decision (the caller frees it). */
 static void decide(run *r, const de_change *c, long iteration, de_decision *d)
 {
-    de_replan_view v = {r->job, r->waiting ? NULL : &r->plan, r->has_pending ? &r->pending : NULL, iteration,
-                        r->g_ckpt};
+    const de_plan *next = r->has_pending ? &r->pending : r->has_reshare ? &r->reshare : NULL;
+    de_replan_view v = {r->job, r->waiting ? NULL : &r->plan, next, iteration, r->g_ckpt};
     de_err err;
     if (de_replan_decide(&r->st, c, &v, r->plan.policy, &r->s->planner, &r->pred, d, &err)) {
+        /* as in sim: a policy that cannot plan (an external one that failed) ends the run */
         run_event(r, "plan_error", "%s", err.msg);
         d->action = DE_ACTION_KEEP;
+        if (!r->plan_error[0])
+            snprintf(r->plan_error, sizeof r->plan_error, "%s", err.msg);
         return;
     }
     r->planning_s_sum += d->plan.planning_time_s;
@@ -191,6 +201,33 @@ static void request_switch(run *r, const de_decision *d, const de_change *c)
         return;
     r->stop = RUN_STOP_SWITCH;
     snprintf(r->stop_cause, sizeof r->stop_cause, "%s", c ? de_change_kind_name(c->kind) : "switch");
+}
+
+/* A decision to RESHARE: the new batches to rank 0, which makes every rank take them
+ * after the iteration in flight (de_worker.c). Where the workers cannot (no rank 0 yet, a
+ * stop on its way, a batch over a worker's capacity), the plan is switched to instead. */
+static void request_reshare(run *r, const de_decision *d, const de_change *c)
+{
+    run_conn *c0 = run_rank_conn(r, 0);
+    const char *why = !c0 || r->mpi_pid <= 0 ? "rank 0 is not connected" : r->stop != RUN_STOP_NONE ? "a stop is on its way" : NULL;
+    char list[2048];
+    size_t len = 0;
+    for (int k = 0; !why && k < d->plan.n_shares; k++) {
+        const run_dev *D = &r->devs[d->plan.shares[k].device];
+        if (D->rank != k || d->plan.shares[k].batch > D->capacity)
+            why = "a batch over what its worker allocated";
+        else if (len + 16 < sizeof list)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", k ? "," : "", d->plan.shares[k].batch);
+    }
+    if (why) {
+        run_event(r, "reshare", "not in place (%s): the workers checkpoint and restart instead", why);
+        request_switch(r, d, c);
+        return;
+    }
+    de_plan_copy(&r->reshare, &d->plan);
+    r->has_reshare = 1;
+    r->reshare_t = run_rel(r);
+    de_wire_send(c0->fd, DE_MSG_RESHARE, "batches=%s", list);
 }
 
 /* ---- applying a change to the emulated cluster ---- */
@@ -291,6 +328,8 @@ static void apply_change(run *r, int i, long it)
     decide(r, c, it, &dec);
     if (dec.action == DE_ACTION_SWITCH) {
         request_switch(r, &dec, c);
+    } else if (dec.action == DE_ACTION_RESHARE) {
+        request_reshare(r, &dec, c);
     } else if (dec.action == DE_ACTION_START) {
         de_err err;
         if (start_waiting(r, &dec, c, &err))
@@ -318,6 +357,37 @@ void run_apply_due_changes(run *r)
             continue;
         apply_change(r, i, by_iter ? c->iteration : r->g_done);
     }
+}
+
+void run_correct(run *r)
+{
+    if (!r->cor.enabled || r->waiting || isnan(r->train_start_t))
+        return;
+    const de_scenario *s = r->s;
+    int network = s->jobs[r->job].network, warned = 0;
+    for (int ti = 0; ti < s->n_tasks; ti++) {
+        run_task *T = &r->tasks[ti];
+        if (T->cor_n < DE_CORRECT_MIN_REQUESTS)
+            continue; /* the percentile of fewer requests is noise */
+        warned |= de_correct_window(&r->cor, &r->st, &r->pred, r->mpi_pid > 0 ? &r->plan : NULL, network, ti, T->cor_n,
+                                    T->cor_svc / (double)T->cor_n, de_hist_quantile(&T->cor, s->tasks[ti].percentile),
+                                    s->planner.safety_margin);
+        de_hist_reset(&T->cor);
+        T->cor_svc = 0;
+        T->cor_n = 0;
+    }
+    int dev;
+    char what[512];
+    if (!de_correct_apply(&r->cor, &r->st, &dev, what, sizeof what) && !warned)
+        return;
+    if (dev < 0)
+        dev = r->plan.n_shares ? r->plan.shares[0].device : 0;
+    run_event(r, "correction", "%s%s", warned ? "a window crossed deadline x (1 - margin/2); " : "",
+              what[0] ? what : "no factor moved");
+    de_change c;
+    de_change_init(&c, DE_CHANGE_MODEL, dev, 0, "correction");
+    c.time_s = run_rel(r) - r->train_start_t;
+    apply_change(r, arm(r, &c), r->g_done);
 }
 
 /* While no device can take the job: waits for a change that can (a repair, a load that

@@ -151,6 +151,17 @@ static cJSON *run_fields(run *r)
     cJSON_AddNumberToObject(x, "restarts", r->restarts);
     cJSON_AddNumberToObject(x, "lines_refused", (double)r->refused);
     cJSON_AddNumberToObject(x, "auth_refused", (double)r->auth_refused);
+    cJSON *cor = cJSON_AddObjectToObject(x, "correction"); /* the online correction (core/de_correct.h) */
+    cJSON_AddBoolToObject(cor, "enabled", r->cor.enabled);
+    cJSON_AddNumberToObject(cor, "factors_applied", (double)r->cor.changes);
+    cJSON_AddNumberToObject(cor, "crossings", (double)r->cor.warnings);
+    if (r->st.step_corr) {
+        cJSON *sf = cJSON_AddObjectToObject(cor, "step"), *lf = cJSON_AddObjectToObject(cor, "lc");
+        for (int d = 0; d < s->n_devices; d++)
+            cJSON_AddNumberToObject(sf, s->devices[d].name, r->st.step_corr[d]);
+        for (int t = 0; t < s->n_tasks; t++)
+            cJSON_AddNumberToObject(lf, s->tasks[t].name, de_state_lc_factor(&r->st, t, 0));
+    }
     if (r->o->stage_dir) { /* --stage: what went to the hosts and came back */
         cJSON *g = cJSON_AddObjectToObject(x, "stage");
         cJSON_AddStringToObject(g, "dir", r->o->stage_dir);
@@ -162,6 +173,10 @@ static cJSON *run_fields(run *r)
         cJSON_AddNumberToObject(g, "transfers_failed", (double)r->staged.failed);
     }
     cJSON_AddNumberToObject(x, "recovery_time_s", r->recovery_s_sum);
+    /* how long each kind of re-plan took: in place (decision to taken), and a restart */
+    cJSON_AddNumberToObject(x, "reshares", (double)r->reshares);
+    cJSON_AddItemToObject(x, "reshare_mean_s", de_summary_num(r->reshares ? r->reshare_s_sum / (double)r->reshares : NAN));
+    cJSON_AddNumberToObject(x, "switches", r->switches);
     cJSON_AddItemToObject(x, "recoveries", cJSON_Duplicate(r->recoveries, 1));
     cJSON *devs = cJSON_AddArrayToObject(x, "devices");
     for (int d = 0; d < s->n_devices; d++) {

@@ -85,6 +85,9 @@ int run_load_plan(run *r, de_err *err)
     }
     de_state_init(&r->st, r->s, r->s->jobs[r->job].arrival_s);
     r->pred = de_predictor_model();
+    de_correct_init(&r->cor, r->s);
+    if (o->correction >= 0)
+        r->cor.enabled = o->correction;
     if (o->plan) {
         de_plan_evaluate(&r->plan, &r->st, &r->pred, r->s->planner.safety_margin);
     } else { /* the job asks to start: the rule's first decision, as in sim */

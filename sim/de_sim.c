@@ -68,6 +68,7 @@ typedef struct sim {
     de_plan plan;         /* the running job's plan */
     de_plan pending;      /* a plan to switch to at the next iteration boundary */
     int has_pending;
+    int pending_in_place; /* the pending plan is a RESHARE: taken at the boundary, without stopping */
     long done_it, ckpt_it; /* iterations completed, and at the last checkpoint */
     int ckpt_written;     /* the checkpoint at ckpt_it has been paid for (its cost spent) */
     double ckpt_time;
@@ -284,7 +285,7 @@ static void try_start_job(sim *m)
         return;
     m->cur = m->queue[m->qhead++];
     m->waiting = 1;
-    m->has_pending = 0;
+    m->has_pending = m->pending_in_place = 0;
     m->done_it = m->ckpt_it = 0;
     m->ckpt_written = 1; /* the start is a checkpoint of nothing done */
     m->ckpt_time = de_engine_now(m->e);
@@ -318,6 +319,14 @@ static double step_noise(sim *m, int d)
 static void switch_plan(sim *m)
 {
     const de_job *j = &m->s->jobs[m->cur];
+    if (m->pending_in_place) { /* RESHARE: the same devices take their new shares, nothing stops */
+        de_plan_copy(&m->plan, &m->pending);
+        m->has_pending = m->pending_in_place = 0;
+        m->r->jobs[m->cur].reshares++;
+        logev(m, "reshare", "job=%s iteration=%ld in place", j->name, m->done_it);
+        m->ev_iter_start = de_engine_schedule(m->e, de_engine_now(m->e), m->ty[EV_ITER_START], (uint32_t)m->cur, 0);
+        return;
+    }
     double ckpt = m->ckpt_it == m->done_it && m->ckpt_written ? 0 : j->checkpoint_cost_s;
     m->ckpt_it = m->done_it;
     m->ckpt_written = 1;
@@ -438,7 +447,16 @@ static void ev_iter_end(de_engine *e, void *ctx, uint32_t job, uint64_t b)
     fire_iteration_changes(m, it);
     if (m->cur != (int)job || m->waiting || m->ev_iter_start)
         return; /* a loss re-planned (or the job waits) */
-    if (m->has_pending) { /* the switch writes this iteration's checkpoint */
+    if (m->has_pending) { /* the switch writes this iteration's checkpoint (a reshare: none) */
+        if (m->pending_in_place && ckpt) {
+            m->ckpt_written = 1;
+            de_plan_copy(&m->plan, &m->pending); /* the checkpoint is due anyway: it is paid as usual */
+            m->has_pending = m->pending_in_place = 0;
+            m->r->jobs[m->cur].reshares++;
+            logev(m, "reshare", "job=%s iteration=%ld in place", j->name, m->done_it);
+            start_after(m, j->checkpoint_cost_s, 0, 0);
+            return;
+        }
         switch_plan(m);
         return;
     }
@@ -481,7 +499,7 @@ static void job_failure(sim *m, int dead, const de_decision *d)
     J->samples_done = fmin((double)m->done_it * j->global_batch, total_samples(j));
     m->st.samples_done[m->cur] = J->samples_done;
     m->phase_iter = 0;
-    m->has_pending = 0;
+    m->has_pending = m->pending_in_place = 0;
     logev(m, "failure", "job=%s device=%s lost_iterations=%ld lost_time_s=%.6f back_to_iteration=%ld", j->name,
           m->s->devices[dead].name, lost, lost_t > 0 ? lost_t : 0, m->done_it);
     if (d->action == DE_ACTION_RESTART) {
@@ -532,9 +550,10 @@ static void decide(sim *m, const de_change *c)
     snprintf(R->decisions[R->n_decisions++].line, sizeof R->decisions[0].line, "%s", line);
     if (d.lost) {
         job_failure(m, c->target, &d);
-    } else if (d.action == DE_ACTION_SWITCH) {
+    } else if (d.action == DE_ACTION_SWITCH || d.action == DE_ACTION_RESHARE) {
         de_plan_copy(&m->pending, &d.plan);
         m->has_pending = 1; /* carried out at the next iteration boundary */
+        m->pending_in_place = d.action == DE_ACTION_RESHARE;
     } else if (d.action == DE_ACTION_START) {
         de_plan_copy(&m->plan, &d.plan);
         m->waiting = 0;

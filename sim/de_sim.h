@@ -68,6 +68,7 @@ typedef struct de_sim_job {
     double checkpoint_s, planning_s, restart_s; /* time in checkpoints, planning, restarts */
     double compute_s, allreduce_s;     /* summed over iterations (max step, all-reduce) */
     int planner_calls, switches, failures;
+    int reshares;                      /* plans taken in place (same devices, other shares) */
     de_plan plan;                      /* the last plan used (predictions under the state then) */
 } de_sim_job;
 

@@ -58,6 +58,28 @@ int de_dp_create(de_trainer *tr, size_t n_params, MPI_Comm comm, const int *shar
     return DE_OK;
 }
 
+int de_dp_set_shares(de_dp *dp, const int *shares, int n_shares, de_err *err)
+{
+    int rank, size, offset = 0, global = 0;
+    MPI_CHECK(MPI_Comm_rank(dp->comm, &rank), err);
+    MPI_CHECK(MPI_Comm_size(dp->comm, &size), err);
+    if (n_shares != size)
+        return de_err_set(err, DE_EMISMATCH, "data parallel: %d new shares for %d ranks", n_shares, size);
+    for (int r = 0; r < n_shares; r++) {
+        if (shares[r] < 1)
+            return de_err_set(err, DE_ERANGE, "data parallel: new share %d of rank %d must be >= 1", shares[r], r);
+        if (r < rank)
+            offset += shares[r];
+        global += shares[r];
+    }
+    if (global != dp->global)
+        return de_err_set(err, DE_EMISMATCH, "data parallel: new shares sum to %d, not the global batch %d", global,
+                          dp->global);
+    dp->offset = offset;
+    dp->local = shares[rank];
+    return DE_OK;
+}
+
 void de_dp_destroy(de_dp *dp)
 {
     if (!dp)

@@ -23,6 +23,10 @@ int de_dp_create(de_trainer *tr, size_t n_params, MPI_Comm comm, const int *shar
                  de_err *err);
 void de_dp_destroy(de_dp *dp); /* NULL is a no-op */
 
+/* New shares for the same ranks (a plan applied in place, at an iteration boundary on
+ * every rank): the same rules as de_dp_create; the global batch may not change. */
+int de_dp_set_shares(de_dp *dp, const int *shares, int n_shares, de_err *err);
+
 /* This rank's share and its offset in the global batch (samples before it). */
 int de_dp_local_batch(const de_dp *dp);
 int de_dp_offset(const de_dp *dp);
