@@ -155,6 +155,10 @@ cJSON *de_report_json(const de_sim_result *r)
     cJSON_AddNumberToObject(x, "lc_tasks_missed", de_report_tasks_missed(r));
     cJSON_AddNumberToObject(x, "lc_violation_rate", violation_rate(r));
     cJSON_AddNumberToObject(x, "wall_s", r->wall_s);
+    int reshares = 0;
+    for (int j = 0; j < s->n_jobs; j++)
+        reshares += r->jobs[j].reshares;
+    cJSON_AddNumberToObject(x, "reshares", reshares); /* plans taken in place (same devices, other shares) */
     cJSON *c = cJSON_AddObjectToObject(x, "correction"); /* the online correction (core/de_correct.h) */
     cJSON_AddBoolToObject(c, "enabled", r->correction);
     cJSON_AddNumberToObject(c, "model_errors", s->n_model_errors);
