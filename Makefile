@@ -8,6 +8,8 @@
 #               load, deadlines, cluster size and failures, 95% CIs, figures (out/reproduce/report.md)
 #   make run    runs the executor on scenarios/local-testbed.cfg (MPI workers + LC services)
 #   make catalog  rebuilds models/devices/*.cfg from traces/ (deepedge fit --all)
+#   make calibrate  measures this host and fits the emulated types into models/ (deepedge
+#               calibrate; CALIBRATE_ARGS=--quick for about a minute)
 #   make soak   a simulated week of a 1,000-device cluster and a 30-minute `deepedge run` with LC
 #               load changes and crashes, memory and open files sampled (scripts/soak.sh)
 #   make fuzz   coverage-guided fuzzing of every reader of outside input (libFuzzer, clang,
@@ -30,7 +32,7 @@ FUZZ_CI_SECONDS ?= 8
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO   ?= scenarios/caltech-testbed.cfg
 
-.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo reproduce run test test-plain test-asan bench catalog cross-aarch64 install clean
+.PHONY: all deps build build-asan build-release build-clang build-fuzz fuzz fuzz-ci soak demo reproduce run test test-plain test-asan bench catalog calibrate cross-aarch64 install clean
 
 all: build
 
@@ -100,6 +102,11 @@ test: test-plain test-asan build-release build-clang fuzz-ci
 catalog: build
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- traces 2>/dev/null || date +%s) \
 		./$(BUILD)/deepedge fit --all --out out/fit
+
+# Measures this host and rewrites the emulated types of models/ (only if every fit succeeds;
+# report in out/calibrate/calibration.md).
+calibrate: build
+	./$(BUILD)/deepedge calibrate $(CALIBRATE_ARGS)
 
 bench: build
 	./$(BUILD)/deepedge bench plan

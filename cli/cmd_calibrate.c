@@ -667,8 +667,10 @@ int de_cmd_calibrate(int argc, char **argv)
         }
     }
     char *link_dir = de_path_join(stage, "links"), *staged_link = de_sprintf("%s/links/%s.cfg", stage, link);
-    if (!rc && (de_mkdir_p(link_dir) || write_link_cfg(staged_link, link, ar, nar, ar_trace, prov, c.date)))
-        rc = rc ? rc : de_cli_fail("%s: cannot create: %s", link_dir, strerror(errno));
+    if (!rc && de_mkdir_p(link_dir))
+        rc = de_cli_fail("%s: cannot create: %s", link_dir, strerror(errno));
+    if (!rc)
+        rc = write_link_cfg(staged_link, link, ar, nar, ar_trace, prov, c.date);
     /* Every staged file loads: rename them over the catalog's. */
     if (!rc) {
         progress_show(&pg, "write the catalog");
