@@ -33,6 +33,7 @@ typedef struct de_cli_command {
 int de_cmd_plan(int argc, char **argv);
 int de_cmd_scenario(int argc, char **argv);
 int de_cmd_bench(int argc, char **argv);
+int de_bench_fidelity(int argc, char **argv); /* `bench fidelity`: sim against run (cmd_bench_fidelity.c) */
 int de_cmd_sim(int argc, char **argv);
 int de_cmd_sweep(int argc, char **argv);
 int de_cmd_reproduce(int argc, char **argv);

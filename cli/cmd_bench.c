@@ -30,6 +30,7 @@ static void help(FILE *out)
             "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n"
             "       deepedge bench sim-scale [--devices N] [--lc-tasks M] [--max-rate R] [--hours H]\n"
             "       deepedge bench startup [--reps N]\n"
+            "       deepedge bench fidelity [--scenario FILE] [--quick] [--out DIR]   (sim against run: --help)\n"
             "       deepedge bench train [--net NAME] [--batch 8,32,64] [--threads 1,2] [--steps N] [--device cpu|cuda]\n");
     fprintf(out, "       deepedge bench exec [--ranks 2,3,4] [--batch 32] [--iters N] [--warmup N] [--net NAME]\n"
                  "                           [--bytes LIST] [--reps N]   (deepedge bench exec --help)\n");
@@ -531,6 +532,8 @@ int de_cmd_bench(int argc, char **argv)
         return bench_sim_scale(argc - 1, argv + 1);
     if (strcmp(b, "startup") == 0)
         return bench_startup(argc - 1, argv + 1);
+    if (strcmp(b, "fidelity") == 0)
+        return de_bench_fidelity(argc - 1, argv + 1);
     if (strcmp(b, "train") == 0 || strcmp(b, "exec") == 0)
         return de_cli_companion(argc, argv, "bench"); /* the training engine, MPI: deepedge-exec */
     if (strcmp(b, "--help") == 0 || strcmp(b, "-h") == 0) {
@@ -538,5 +541,5 @@ int de_cmd_bench(int argc, char **argv)
         return DE_EXIT_OK;
     }
     help(stderr);
-    return de_cli_fail("bench: which benchmark? plan, sim-engine, sim-scale, startup, train or exec");
+    return de_cli_fail("bench: which benchmark? plan, sim-engine, sim-scale, startup, fidelity, train or exec");
 }

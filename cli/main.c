@@ -25,8 +25,8 @@ static const de_cli_command commands[] = {
     {"admit", "DEVICE... [--out DIR]", "re-admit repaired devices into a run that is going on", de_cmd_inject},
     {"profile", "--out PREFIX", "measure this host under emulated CPU budgets into step/lc/allreduce traces", NULL},
     {"calibrate", "[--quick]", "measure this host and fit every emulated type's parameters into the catalog", NULL},
-    {"bench", "plan|sim-engine|sim-scale|startup|train|exec",
-     "benchmarks (planning, PHOLD, 1,000-device day, start-up, training, executor overhead)", de_cmd_bench},
+    {"bench", "plan|sim-engine|sim-scale|startup|fidelity|train|exec",
+     "benchmarks (planning, PHOLD, 1,000-device day, start-up, sim vs run, training, executor overhead)", de_cmd_bench},
     {"help", "", "this text", cmd_help},
     {"version", "", "the version", cmd_version},
 };
