@@ -522,10 +522,12 @@ static void add_note(de_fit_result *r, const char *fmt, ...)
  * (indices into res->rows; y, w over res->rows). A fitted value outside its range is
  * held at the bound it crossed, a parameter of the data's weakest direction (singular
  * Jacobian) at its start (at its bound if the solver had pushed it out of range), and the
- * others are fitted again from their starts; every hold is a note. Fitted values and
- * standard errors go into res; nr gets the last solve's quality. */
+ * others are fitted again from their starts; every hold is a note. The last free
+ * parameter is held too when last_may_hold (an earlier stage fitted others), else a
+ * singular fit of one parameter is an error. Fitted values and standard errors go into
+ * res; nr gets the last solve's quality. */
 static int fit_stage(de_fit_result *res, const int *map, int m, const double *y, const double *w, const int *want,
-                     int folds, unsigned long seed, de_nls_result *nr, de_err *err)
+                     int folds, unsigned long seed, int last_may_hold, de_nls_result *nr, de_err *err)
 {
     de_fit_params *par = &res->par;
     double start[DE_FIT_MAXP];
@@ -554,7 +556,7 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
         }
         de_nls pb = {m, k.n_free, ys, ws, kind_predict, &k, scale, names};
         rc = de_fit_nls(&pb, theta0, folds, seed, nr, err);
-        if (rc && nr->singular && k.n_free > 1) {
+        if (rc && nr->singular && (k.n_free > 1 || (k.n_free == 1 && last_may_hold))) {
             int h = -1;
             for (int j = k.n_free - 1; j >= 0 && h < 0; j--) /* the later (interference) parameter first */
                 if (nr->weak[j])
@@ -675,7 +677,7 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
         if (staged) {
             int wa[DE_FIT_MAXP] = {want[0], want[1], 0, 0};
             stage = "stage 1 (service_s, scv from the rows without training): ";
-            rc = fit_stage(res, map, n_alone, y, w, wa, 0, 1, &nr, &e2);
+            rc = fit_stage(res, map, n_alone, y, w, wa, 0, 1, 0, &nr, &e2);
         }
         if (!rc && prof->kind == DE_PROFILE_LC && want[2] && !res->held[2]) {
             /* Start lc_inflation where every queue next to training is stable (load <= 0.8 over
@@ -699,8 +701,8 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
             for (int i = 0; i < n; i++)
                 map[i] = i;
             stage = staged ? "stage 2 (lc_inflation, blocking_fraction from all rows): " : "";
-            rc = fit_stage(res, map, n, y, w, wb, opts && opts->folds ? opts->folds : 5, opts ? opts->seed : 1, &nr,
-                           &e2);
+            rc = fit_stage(res, map, n, y, w, wb, opts && opts->folds ? opts->folds : 5, opts ? opts->seed : 1, staged,
+                           &nr, &e2);
         }
         int fitted = 0;
         for (int j = 0; j < par->n; j++) {

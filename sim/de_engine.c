@@ -225,7 +225,9 @@ static void rebuild(de_engine *e)
     while (k != NIL) {
         uint32_t next = e->pool[k].next;
         double d = (e->pool[k].e.t - lo) * e->inv_w;
-        size_t i = d <= 0 ? 0 : (size_t)d;
+        /* NaN (an event at +inf: a step that cannot end, inv_w 0) and below: the first
+         * bucket, where the heap orders it last; the run loop never passes +inf */
+        size_t i = d > 0 ? (d < (double)nb ? (size_t)d : nb) : 0;
         if (i < nb) {
             e->pool[k].next = e->bucket[i];
             e->bucket[i] = k;

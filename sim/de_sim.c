@@ -360,6 +360,9 @@ static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
         int d = m->plan.shares[i].device, bi = m->plan.shares[i].batch;
         devs[i] = d;
         double t = m->pred.ops->step_time(m->pred.ctx, &m->truth, d, network, bi) * step_noise(m, d);
+        if (!isfinite(t))
+            logev(m, "stall", "device=%s cannot train next to its LC load (the model's step time is infinite: the LC "
+                  "queue is unstable); the iteration does not end", m->s->devices[d].name);
         de_correct_step(&m->cor, &m->st, &m->pred, network, d, bi, t);
         lc_advance(m, d, now);
         m->dev[d].training = 1;
