@@ -345,8 +345,8 @@ static int get_shares(conv *x, const cJSON *m, int *n_out)
         snprintf(field, sizeof field, "share %d", i + 1);
         if (!cJSON_IsObject(e))
             return fail(x, DE_ESYNTAX, "%s: not an object {\"device\": NAME, \"batch\": N}", field);
-        int d;
-        long b;
+        int d = -1; /* set by get_device (gcc -O3 cannot tell) */
+        long b = 0;
         if (get_device(x, e, "device", &d))
             return x->c->err->code;
         const char *name = s->devices[d].name;
@@ -410,8 +410,8 @@ static int query(conv *x, const cJSON *q)
     cJSON_AddStringToObject(a, "type", "answer");
     cJSON_AddItemToObject(a, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
     if (strcmp(kind->valuestring, "step_time") == 0) {
-        int d;
-        long b;
+        int d = -1; /* set by get_device (gcc -O3 cannot tell) */
+        long b = 0;
         if (get_device(x, q, "device", &d) || get_int(x, q, "batch", 1, 1000000, 0, 0, &b))
             goto bad;
         add_num(a, "step_time_s", pred->ops->step_time(pred->ctx, st, d, net, (int)b));
@@ -430,7 +430,7 @@ static int query(conv *x, const cJSON *q)
             fail(x, DE_ESYNTAX, "unknown LC task '%s'", tv->valuestring);
             goto bad;
         }
-        long b;
+        long b = 0;
         double duty = 0;
         if (get_int(x, q, "batch", 0, 1000000, 0, 0, &b) || get_num(x, q, "duty", 0, 1, 0, 0, &duty))
             goto bad;
@@ -532,7 +532,7 @@ static int start(conv *x)
     x->what = "its hello (the reply to deepedge's)";
     if (receive(x, &m, &type))
         return x->c->err->code;
-    long proto;
+    long proto = -1;
     int rc = DE_OK;
     if (strcmp(type, "hello") != 0)
         rc = fail(x, DE_ESYNTAX, "a message of type 'hello' was expected, not '%s'", type);

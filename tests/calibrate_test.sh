@@ -19,20 +19,7 @@ SRC=$2
 
 . "$(dirname "$0")/lib.sh"
 de_test_begin calibrate
-rc=0
-
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-de_test_on_fail() {
-    echo "     (last command exit $rc; its stdout | and stderr ! follow)"
-    tail -n 15 "$T/out" | sed 's/^/     | /'
-    tail -n 15 "$T/err" | sed 's/^/     ! /'
-}
-
-rc_is() { [ "$rc" -eq "$1" ]; }
+de_test_on_fail() { de_test_show_last; }
 err_has() { grep -q -- "$1" "$T/err"; }
 out_has() { grep -q -- "$1" "$T/out"; }
 no_staging() { ! ls -d "$1"/.calibrate-* >/dev/null 2>&1; }

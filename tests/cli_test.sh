@@ -16,22 +16,7 @@ SCEN="$SRC/scenarios/caltech-testbed.cfg"
 
 . "$(dirname "$0")/lib.sh"
 de_test_begin cli
-rc=0
-
-# run CMD...: runs it with stdout in $T/out and stderr in $T/err; its status in $rc.
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-# after a failed check (tests/lib.sh): the output of the last run
-de_test_on_fail() {
-    echo "     (last command exit $rc; its stdout | and stderr ! follow)"
-    head -c 2000 "$T/out" | sed 's/^/     | /'
-    head -c 2000 "$T/err" | sed 's/^/     ! /'
-}
-
-rc_is() { [ "$rc" -eq "$1" ]; }
+de_test_on_fail() { de_test_show_last; } # after a failed check: the last run's output
 out_has() { grep -q -- "$1" "$T/out"; }
 err_has() { grep -q -- "$1" "$T/err"; }
 err_nonempty() { [ -s "$T/err" ]; }

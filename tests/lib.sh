@@ -4,6 +4,7 @@
 #
 #   . "$(dirname "$0")/lib.sh"; de_test_begin NAME
 #   check "what it checks" CMD ARGS...        # on failure: CMD's stderr, then de_test_on_fail
+#   run CMD...; check "..." rc_is 0           # CMD's output in $T/out, $T/err, its status in $rc
 #   de_test_end                               # "N passed, M failed"; non-zero on any failure
 # A test may define de_test_on_fail (called after a failed check) to show more.
 
@@ -28,6 +29,21 @@ check() {
             de_test_on_fail
         fi
     fi
+}
+
+# run CMD...: runs it with stdout in $T/out and stderr in $T/err; its status in $rc.
+rc=0
+run() {
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+rc_is() { [ "$rc" -eq "$1" ]; }
+
+# The output of the last run: what a test's de_test_on_fail shows after a failed check.
+de_test_show_last() {
+    echo "     (last command exit $rc; its stdout | and stderr ! follow)"
+    head -c 2000 "$T/out" 2>/dev/null | sed 's/^/     | /'
+    head -c 2000 "$T/err" 2>/dev/null | sed 's/^/     ! /'
 }
 
 de_test_end() {

@@ -26,17 +26,10 @@ command -v python3 >/dev/null || { echo "policy_ext_test: SKIP: no python3"; exi
 de_test_begin policy_ext
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0
 EXT="ext:python3 $SRC/policies/example_policy.py"
-rc=0
-
-run() { # run CMD...: stdout in $T/out, stderr in $T/err, status in $rc
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
 de_test_on_fail() {
     echo "     (last command exit $rc; its stderr follows)"
     head -c 1500 "$T/err" | sed 's/^/     ! /'
 }
-rc_is() { [ "$rc" -eq "$1" ]; }
 err_has() { grep -qF -- "$1" "$T/err"; }
 
 # plan_of SCENARIO JOB POLICY: the shares and the verdict of plan --json, one line

@@ -19,20 +19,7 @@ MPIEXEC=$3
 
 . "$(dirname "$0")/lib.sh"
 de_test_begin sweep
-rc=0
-
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-de_test_on_fail() {
-    echo "     (last command exit $rc; its stdout | and stderr ! follow)"
-    head -c 2000 "$T/out" | sed 's/^/     | /'
-    head -c 2000 "$T/err" | sed 's/^/     ! /'
-}
-
-rc_is() { [ "$rc" -eq "$1" ]; }
+de_test_on_fail() { de_test_show_last; }
 out_has() { grep -qF -- "$1" "$T/out"; }
 err_has() { grep -qF -- "$1" "$T/err"; }
 # line N of FILE holds TEXT
