@@ -549,6 +549,8 @@ int de_cmd_calibrate(int argc, char **argv)
         a[n++] = "0,0.5";
         a[n++] = "--train-batch";
         a[n++] = "4,16";
+        a[n++] = "--retry-overloaded"; /* every rate keeps a row alone (service_s, scv identifiable) */
+        a[n++] = "2";
         if (c.quick) {
             char *q[] = {"--batch", (char *)q_batch, "--steps", (char *)q_steps, "--warmup", (char *)q_warm,
                          "--rates-per-core", (char *)q_rates, "--duration", (char *)q_dur, "--lc-warmup", (char *)q_lcw,

@@ -82,6 +82,8 @@ static void help(FILE *out)
             "  --train-batch LIST    local batches of the co-located trainer (default 4,16)\n"
             "  --duration S          measured window per cell (default 8)\n"
             "  --lc-warmup S         served but not recorded before the window (default 1)\n"
+            "  --retry-overloaded N  an overloaded cell alone is measured again at half the rate (with\n"
+            "                        the cells next to training at that rate), at most N times (default 0)\n"
             "  --percentiles LIST    latency percentiles written, in %% (default 50,95)\n"
             " allreduce:\n"
             "  --ranks LIST          MPI ranks, 2..64 (default 2,3,4; mpiexec --oversubscribe --bind-to none)\n"
@@ -186,6 +188,7 @@ typedef struct prof {
     double cpu[MAXV], batch[MAXV], rates[MAXV], duty[MAXV], tbatch[MAXV], pct[MAXV], ranks[MAXV], bytes[MAXV];
     int n_cpu, n_batch, n_rates, n_duty, n_tbatch, n_pct, n_ranks, n_bytes;
     int rates_given, n_overloaded, n_loaded_steps;
+    int retry_overloaded; /* an overloaded cell alone: again at half the rate, at most this often */
     long long threads, steps, warmup, reps, seed;
     double duration, lc_warmup;
     char *cmd, date[32];
@@ -241,7 +244,7 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
         printf(" %9s", h);
     }
     printf(" %9s %9s %9s\n", "got_duty", "step_ms", "drift_ms");
-    int cell = 0, rc = 0, n_alone = 0;
+    int cell = 0, rc = 0, n_alone = 0, tries = 0;
     double svc_alone = 0; /* mean service time of the cells without training: lc_util = rate x this */
     for (int di = 0; di < p->n_duty && !rc; di++) {
         double d = p->duty[di];
@@ -285,6 +288,15 @@ static int measure_lc(prof *p, const char *dev, const de_probe_budget *b, const 
                                         d > 0 ? p->net : NULL, o.train_batch, d, src);
                 }
                 fflush(p->flc);
+                if (r.overloaded && d == 0 && tries < p->retry_overloaded) {
+                    /* The same cell at half the rate (and the cells next to training with it):
+                     * every rate of the grid then has a row alone. */
+                    rates[ri] *= 0.5;
+                    tries++;
+                    ri--, cell--;
+                    continue;
+                }
+                tries = 0;
                 if (d == 0) {
                     svc_alone = (svc_alone * n_alone + r.service_s) / (n_alone + 1);
                     n_alone++;
@@ -372,7 +384,7 @@ int de_cmd_profile(int argc, char **argv)
         {"steps", required_argument, 0, 's'},      {"warmup", required_argument, 0, 'w'},
         {"rates", required_argument, 0, 'r'},      {"duty", required_argument, 0, 'u'},
         {"train-batch", required_argument, 0, 'B'}, {"duration", required_argument, 0, 'D'},
-        {"lc-warmup", required_argument, 0, 'L'},  {"percentiles", required_argument, 0, 'P'},
+        {"retry-overloaded", required_argument, 0, 'O'}, {"lc-warmup", required_argument, 0, 'L'},  {"percentiles", required_argument, 0, 'P'},
         {"ranks", required_argument, 0, 'k'},      {"bytes", required_argument, 0, 'y'},
         {"reps", required_argument, 0, 'R'},       {"link", required_argument, 0, 'l'},
         {"provenance", required_argument, 0, 'V'}, {"rates-per-core", required_argument, 0, 'Q'},
@@ -443,6 +455,14 @@ int de_cmd_profile(int argc, char **argv)
         case 'B': bad = list_opt("--train-batch", optarg, 1, 1024, 1, p.tbatch, &p.n_tbatch); break;
         case 'D': bad = de_cli_float("--duration", optarg, 0.1, 3600, &p.duration); break;
         case 'L': bad = de_cli_float("--lc-warmup", optarg, 0, 600, &p.lc_warmup); break;
+        case 'O': {
+            double v;
+            bad = de_cli_float("--retry-overloaded", optarg, 0, 10, &v);
+            if (!bad && v != floor(v))
+                bad = de_cli_fail("--retry-overloaded: '%s' is not a whole number", optarg);
+            p.retry_overloaded = (int)v;
+            break;
+        }
         case 'P': bad = list_opt("--percentiles", optarg, 1, 99.999, 0, p.pct, &p.n_pct); break;
         case 'k': bad = list_opt("--ranks", optarg, 2, 64, 1, p.ranks, &p.n_ranks); break;
         case 'y': bad = list_opt("--bytes", optarg, 4, 1073741824.0, 1, p.bytes, &p.n_bytes); break;

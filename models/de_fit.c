@@ -286,7 +286,11 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
             for (int i = f; i < n; i += k) {
                 int q = perm[i];
                 double yhat = pb->predict(th, q, pb->ctx);
-                cv_ape += isfinite(yhat) ? fabs((yhat - pb->y[q]) / pb->y[q]) : INFINITY;
+                if (!isfinite(yhat) || fabs(yhat) >= 1e6) { /* kind_predict's stand-in for an unstable queue */
+                    res->cv_unbounded++;
+                    continue;
+                }
+                cv_ape += fabs((yhat - pb->y[q]) / pb->y[q]);
                 predicted++;
             }
         }
@@ -294,13 +298,12 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
         free(train);
         res->folds = k;
         res->cv_points = predicted;
-        if (predicted == 0) {
-            rc = de_err_set(err, DE_EINVAL, "cross-validation: every fold failed (%s)", res->cv_note);
-        } else {
+        if (predicted == 0)
+            rc = de_err_set(err, DE_EINVAL, "cross-validation: no held-out point could be predicted (%d folds "
+                            "failed%s%s; %d points predicted unbounded)", res->cv_failed, res->cv_failed ? ": " : "",
+                            res->cv_note, res->cv_unbounded);
+        else
             res->cv_mape = 100.0 * cv_ape / predicted;
-            if (!isfinite(res->cv_mape))
-                rc = de_err_set(err, DE_EINVAL, "cross-validation predicts an unbounded value for a held-out point");
-        }
     }
 out:
     free(all);
@@ -554,8 +557,41 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
             theta0[j] = start[k.free_idx[j]];
             scale[j] = fabs(theta0[j]) > 0 ? fabs(theta0[j]) : 1.0;
         }
+        if (par->kind == DE_PROFILE_LC && m <= k.n_free && (k.n_free > 1 || (k.n_free == 1 && last_may_hold))) {
+            /* Too few rows (lc cells the profiler found overloaded are not rows): hold one. */
+            int q = k.free_idx[k.n_free - 1];
+            res->held[q] = 2;
+            add_note(res, "%s held at %g: %d rows cannot fit %d free parameters and judge the fit", par->names[q],
+                     start[q], m, k.n_free);
+            continue;
+        }
         de_nls pb = {m, k.n_free, ys, ws, kind_predict, &k, scale, names};
         rc = de_fit_nls(&pb, theta0, folds, seed, nr, err);
+        /* Noisy rows can stall the solver from one start: try others (the same for
+         * every run, so a refit stays reproducible) before giving up on a parameter. */
+        static const double retry[] = {0.5, 2.0, 0.2, 5.0};
+        int solver_failed = rc && !nr->singular && k.n_free > 0 && m > k.n_free;
+        for (size_t a = 0; rc && solver_failed && a < sizeof retry / sizeof *retry; a++) {
+            double th[DE_FIT_MAXP];
+            for (int j = 0; j < k.n_free; j++) {
+                double lo, hi, v = theta0[j] != 0 ? theta0[j] * retry[a] : retry[a] * 1e-3;
+                param_range(names[j], &lo, &hi);
+                th[j] = fmin(fmax(v, lo), hi);
+            }
+            de_err e3;
+            if (de_fit_nls(&pb, th, folds, seed, nr, &e3) == DE_OK) {
+                add_note(res, "the solver failed from the first start (%s) and converged from %g x it", err->msg,
+                         retry[a]);
+                rc = DE_OK;
+            }
+        }
+        if (rc && solver_failed && (k.n_free > 1 || (k.n_free == 1 && last_may_hold))) {
+            int q = k.free_idx[k.n_free - 1]; /* the later (interference) parameter first */
+            res->held[q] = 2;
+            add_note(res, "%s held at %g: with it free the solver fails from every start (%s)", par->names[q],
+                     start[q], err->msg);
+            continue;
+        }
         if (rc && nr->singular && (k.n_free > 1 || (k.n_free == 1 && last_may_hold))) {
             int h = -1;
             for (int j = k.n_free - 1; j >= 0 && h < 0; j--) /* the later (interference) parameter first */
@@ -596,6 +632,10 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
             par->value[k.free_idx[j]] = nr->theta[j];
             res->se[k.free_idx[j]] = nr->se[j];
         }
+        if (nr->cv_unbounded)
+            add_note(res, "cross-validation: %d held-out point%s predicted unbounded (an unstable queue: the rows "
+                     "left in that fold do not bound the load there), left out of the CV MAPE", nr->cv_unbounded,
+                     nr->cv_unbounded == 1 ? " is" : "s are");
         if (nr->cv_failed)
             add_note(res, "cross-validation: %d of %d folds failed and are left out of the CV MAPE, which is over "
                      "the other %d points (%s)", nr->cv_failed, nr->folds, nr->cv_points, nr->cv_note);

@@ -10,7 +10,8 @@
  *    Jacobian (parameters the data cannot tell apart: the result's weak[] names
  *    them), a solver that does not converge. p = 0 only evaluates the quality.
  *    A cross-validation fold whose solve fails is reported (cv_failed, cv_note) and
- *    left out of the CV MAPE; only when every fold fails is the fit refused.
+ *    left out of the CV MAPE, and so is a held-out point predicted unbounded
+ *    (cv_unbounded); only when every fold fails is the fit refused.
  *  - de_fit_model: the model kinds. `step` fits overhead_s, per_sample_s (and
  *    train_slowdown from rows with lc_util > 0) of one (device, network); `lc` fits
  *    service_s, scv of one (device, LC model) from latency percentiles without
@@ -20,7 +21,9 @@
  *    Robust by construction: a parameter whose estimate leaves the catalog's range is
  *    held at the bound it crossed and the others are fitted again; a parameter the data
  *    cannot identify (singular Jacobian) is held at its starting value, unless it is the
- *    only free one; each is said in the result's notes. An lc fit with service_s / scv
+ *    only free one; a solve that fails is retried from scaled starts, and if it fails
+ *    from every one the stage's last free parameter is held at its start (again not
+ *    the only free one); each is said in the result's notes. An lc fit with service_s / scv
  *    and lc_inflation / blocking_fraction free runs in two stages: service_s and scv
  *    from the rows without training, then the interference parameters from all rows
  *    with those held (a joint fit trades them off along a flat valley).
@@ -65,6 +68,7 @@ typedef struct de_nls_result {
     int dof, folds, iterations;
     int cv_failed;              /* CV folds whose solve failed (left out of cv_mape) */
     int cv_points;              /* held-out points cv_mape averages over */
+    int cv_unbounded;           /* held-out points predicted unbounded (left out of cv_mape) */
     char cv_note[200];          /* which folds failed and why; "" when none */
     int singular;               /* set on a singular-Jacobian refusal */
     int weak[DE_FIT_MAXP];      /* then: 1 for the parameters of the weakest direction */

@@ -42,8 +42,9 @@ rc_is() { [ "$rc" -eq "$1" ]; }
 # The output of the last run: what a test's de_test_on_fail shows after a failed check.
 de_test_show_last() {
     echo "     (last command exit $rc; its stdout | and stderr ! follow)"
-    head -c 2000 "$T/out" 2>/dev/null | sed 's/^/     | /'
-    head -c 2000 "$T/err" 2>/dev/null | sed 's/^/     ! /'
+    # The ends: a failure's reason is printed last (a progress log can be long).
+    tail -n 15 "$T/out" 2>/dev/null | cut -c1-400 | sed 's/^/     | /'
+    tail -n 25 "$T/err" 2>/dev/null | cut -c1-400 | sed 's/^/     ! /'
 }
 
 de_test_end() {

@@ -31,8 +31,14 @@ wait_iterations() { # wait_iterations OUT N: until rank 0 reported N iterations 
         sleep 0.1
     done
 }
-json() { # json FILE EXPR: a python expression over the summary as `s`
-    python3 -c "import json,sys; s=json.load(open('$1')); sys.exit(0 if ($2) else 1)"
+json() { # json FILE EXPR: a python expression over the summary as `s`; when false, what it saw
+    python3 -c "import json,sys; s=json.load(open('$1')); ok=($2)
+if not ok:
+    r=s.get('run',{}); j=(s.get('jobs') or [{}])[0]
+    print('     summary: status %s, iterations %s, lost %s, restarts %s, reshares %s, decisions %s, recoveries %s'
+          % (j.get('status'), j.get('iterations_done'), j.get('lost_iterations'), r.get('restarts'), r.get('reshares'),
+             [d.get('action') for d in s.get('decisions',[])], [x.get('cause') for x in r.get('recoveries',[])]))
+sys.exit(0 if ok else 1)"
 }
 
 # A tiny scenario: 2 emulated devices (1 and 1/2 core), one LC service, 4 classes x 20
