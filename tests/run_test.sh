@@ -25,8 +25,10 @@ de_test_on_fail() { # the end of the last run's stderr
 no_children() { # no worker, LC service or mpiexec of this test's runs is left
     ! pgrep -f "(_worker|_lc|mpiexec).*$1" >/dev/null
 }
-wait_iterations() { # wait_iterations OUT N: until rank 0 reported N iterations (at most 30 s)
-    for _ in $(seq 1 300); do
+# The waits below return as soon as their condition holds; their limits are generous for a
+# sanitizer build on a loaded CI host (a launch alone can take tens of seconds there).
+wait_iterations() { # wait_iterations OUT N: until rank 0 reported N iterations (at most 120 s)
+    for _ in $(seq 1 1200); do
         [ "$(awk -F, 'NR>1 && $2==0' "$1/ranks.csv" 2>/dev/null | wc -l)" -ge "$2" ] && return
         sleep 0.1
     done
@@ -132,10 +134,11 @@ spid=$!
 wait_iterations "$T/r2d" 6
 victim=$(pgrep -f "_worker --scenario $T/long.cfg" | tail -1)
 kill -STOP "$victim"
-for _ in $(seq 1 200); do
+for _ in $(seq 1 1200); do
     grep -q '^.*,resumed,' "$T/r2d/events.csv" 2>/dev/null && break
     sleep 0.1
 done
+wait_iterations "$T/r2d" 8 # an iteration after the resume
 kill -INT $spid
 wait $spid
 check "hung worker: detected as a stall" grep -q ',stall,' "$T/r2d/events.csv"
@@ -148,12 +151,12 @@ check "hung worker: nothing left running" no_children "$T/"
 #     a change the scenario does not know is refused with the reason.
 "$DE" run "$T/long.cfg" --out "$T/r2e" --quiet --no-plot --lc-warmup 0 --inject crash:dev-b@4 >"$T/out" 2>"$T/err" &
 apid=$!
-for _ in $(seq 1 300); do grep -q ',resumed,' "$T/r2e/events.csv" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 1200); do grep -q ',resumed,' "$T/r2e/events.csv" 2>/dev/null && break; sleep 0.1; done
 "$DE" admit dev-b --out "$T/r2e" >"$T/admit.out" 2>&1
 check "deepedge admit: the run accepts the repair" bash -c "[ $? -eq 0 ] && grep -q \"accepted 'repair:dev-b'\" '$T/admit.out'"
 "$DE" inject 'crash:nope' --out "$T/r2e" >"$T/inject.out" 2>&1
 check "deepedge inject: an unknown device is refused with the reason" bash -c "[ $? -eq 1 ] && grep -q \"device 'nope'\" '$T/inject.out'"
-for _ in $(seq 1 300); do grep -q 'operator' "$T/r2e/events.csv" 2>/dev/null && grep -c ',resumed,' "$T/r2e/events.csv" | grep -q '^[2-9]' && break; sleep 0.1; done
+for _ in $(seq 1 1200); do grep -q 'operator' "$T/r2e/events.csv" 2>/dev/null && grep -c ',resumed,' "$T/r2e/events.csv" | grep -q '^[2-9]' && break; sleep 0.1; done
 kill -INT $apid
 wait $apid
 check "re-admitted: the repair came from the operator and dev-b trains again" bash -c "grep -q 'repair.*operator' '$T/r2e/events.csv' && grep -q dev-b \"\$(ls '$T'/r2e/plan-*.cfg | sort -V | tail -1)\""
@@ -166,7 +169,8 @@ pid=$!
 wait_iterations "$T/r4" 6
 # An LC service that dies on its own is restarted by the coordinator.
 pkill -KILL -f "_lc --scenario $T/long.cfg"
-sleep 1.5
+for _ in $(seq 1 600); do grep -q ',lc-exit,.*restarting it' "$T/r4/events.csv" 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
 kill -INT $pid
 wait $pid
 rc=$?
