@@ -255,7 +255,7 @@ static int fit_allreduce(const de_profile *prof, const char *link, int ranks, de
             sub.rows[sub.n++] = prof->rows[i];
     de_fit_params par;
     de_fit_params_init(DE_PROFILE_ALLREDUCE, &par);
-    de_fit_opts fo = {5, 1, 1};
+    de_fit_opts fo = {5, 1, 1, {0, 0}};
     int rc = de_fit_model(&sub, link, NULL, &par, NULL, NULL, &fo, res, err);
     /* The result borrows the profile: point it at the whole trace's rows. */
     if (!rc) {
@@ -570,7 +570,9 @@ int de_cmd_calibrate(int argc, char **argv)
         de_profile_progress = NULL;
         if (rc)
             fprintf(stderr, "%sdeepedge calibrate: the measurement failed (%s has the profiler's output); the "
-                    "catalog is unchanged\n", pg.tty ? "\n" : "", log_path);
+                    "catalog is unchanged; the traces measured whole are kept in %s (deepedge calibrate "
+                    "--fit-only --traces %s fits them once the rest is there)\n", pg.tty ? "\n" : "", log_path,
+                    traces, traces);
     }
     t_measure = de_now_s() - t_measure;
 

@@ -394,7 +394,11 @@ static int fit_one(const de_catalog *cat, const char *trace, const char *trace_n
     if (!rc)
         rc = start_values(cat, type, kind, entry, o, &start);
     ps_ctx pc = {cat, type};
-    de_fit_opts fo = {o->folds, o->seed, o->start_defaults};
+    de_fit_opts fo = {o->folds, o->seed, o->start_defaults, {0, 0}};
+    if (type && type->emulation_cpu_cores > 0) { /* the quota the type's LC rows were measured under */
+        fo.budget.cores = type->emulation_cpu_cores;
+        fo.budget.period_s = DE_EMU_PERIOD_S;
+    }
     if (!rc && de_fit_model(prof, group, entry, &start, lookup_per_sample, &pc, &fo, res, &err))
         rc = de_cli_fail("%s", err.msg);
     de_catalog_type_destroy(type);

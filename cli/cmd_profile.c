@@ -573,15 +573,22 @@ int de_cmd_profile(int argc, char **argv)
             rc = measure_lc(&p, dev, &b, mode_text);
         de_probe_budget_close(&b);
     }
+    /* The step and lc traces are whole once every device is measured: a later failure of
+     * the all-reduce measurement does not throw them away. */
+    int ok_dev = rc == 0;
     if (!rc && (p.what & 4))
         rc = measure_allreduce(&p, far_f);
     if (rc && de_probe_interrupted)
-        fprintf(stderr, "deepedge profile: interrupted; nothing written\n");
+        fprintf(stderr, "deepedge profile: interrupted; %s\n",
+                ok_dev && (p.what & 3) ? "the step and lc traces are written, the all-reduce one is not"
+                                       : "nothing written");
+    else if (rc && ok_dev && (p.what & 3))
+        fprintf(stderr, "deepedge profile: the all-reduce measurement failed; the step and lc traces are written\n");
     int ok = rc == 0;
     if (p.what & 1)
-        rc |= close_trace(p.fstep, tstep, fstep, ok);
+        rc |= close_trace(p.fstep, tstep, fstep, ok_dev);
     if (p.what & 2)
-        rc |= close_trace(p.flc, tlc, flc, ok);
+        rc |= close_trace(p.flc, tlc, flc, ok_dev);
     if (p.what & 4)
         rc |= close_trace(far_f, tar, far, ok);
     if (ok && !rc)

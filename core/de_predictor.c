@@ -34,9 +34,12 @@ static double model_step_time(void *ctx, const de_state *st, int dev, int networ
 }
 
 /* The LC classes of device dev (their service alone) and what training `network`
- * with `batch` at `duty` does to them. */
-static int lc_classes(const de_state *st, int dev, int network, int batch, double duty, de_lc_class *cls,
-                      de_lc_training *tr)
+ * with `batch` at `duty` does to them; the LC factors of st when corrected. An emulated
+ * type's requests are CPU work under its budget (emulation_cpu_cores x the device's
+ * speed per DE_EMU_PERIOD_S, as deepedge run's cgroup quota): a slowdown shrinks the
+ * budget, not the work. */
+static int lc_classes(const de_state *st, int dev, int network, int batch, double duty, int corrected,
+                      de_lc_class *cls, de_lc_training *tr)
 {
     const de_scenario *s = st->scen;
     const de_catalog *cat = s->catalog;
@@ -44,38 +47,43 @@ static int lc_classes(const de_state *st, int dev, int network, int batch, doubl
     const de_interference *in = &cat->types[type].interference;
     const de_train_params *tp = de_catalog_train(cat, type, network);
     int first = s->dev_task_start[dev], n = s->dev_task_start[dev + 1] - first;
-    double speed = st->speed[dev];
+    double speed = st->speed[dev], cores = cat->types[type].emulation_cpu_cores;
+    double work_speed = cores > 0 ? 1.0 : speed;
     for (int k = 0; k < n; k++) {
         int ti = s->dev_tasks[first + k];
         const de_infer_params *ip = de_catalog_infer(cat, type, s->tasks[ti].model);
         cls[k].rate = st->rate[ti];
-        cls[k].service_s = ip->service_s * de_state_lc_factor(st, ti, batch > 0 ? duty : 0.0) / speed;
+        cls[k].service_s =
+            ip->service_s * (corrected ? de_state_lc_factor(st, ti, batch > 0 ? duty : 0.0) : 1.0) / work_speed;
         cls[k].scv = ip->scv;
         cls[k].percentile = s->tasks[ti].percentile;
     }
     tr->duty = batch > 0 ? duty : 0.0;
     tr->step_s = batch > 0 ? model_step_time(NULL, st, dev, network, batch) : 0.0;
     tr->lc_inflation = in->lc_inflation;
-    tr->blocking_s = in->blocking_fraction * tp->per_sample_s * st->step_corr[dev] / speed * batch;
+    tr->blocking_s = tp ? in->blocking_fraction * tp->per_sample_s * st->step_corr[dev] / speed * batch : 0.0;
+    tr->budget.cores = cores > 0 ? cores * speed : 0.0;
+    tr->budget.period_s = cores > 0 ? DE_EMU_PERIOD_S : 0.0;
     return n;
 }
+
+#define STACK_CLASSES 16
 
 double de_predictor_lc_service_mean(const de_state *st, int ti, int network, int batch, double duty, int corrected)
 {
     const de_scenario *s = st->scen;
-    int dev = s->tasks[ti].device, type = s->devices[dev].type;
-    const de_catalog *cat = s->catalog;
-    double f = corrected ? de_state_lc_factor(st, ti, batch > 0 ? duty : 0.0) : 1.0;
-    double sv = de_catalog_infer(cat, type, s->tasks[ti].model)->service_s * f / st->speed[dev];
-    if (batch <= 0 || !(duty > 0))
-        return sv;
-    const de_interference *in = &cat->types[type].interference;
-    const de_train_params *tp = de_catalog_train(cat, type, network);
-    double m = tp ? in->blocking_fraction * tp->per_sample_s * st->step_corr[dev] / st->speed[dev] * batch : 0.0;
-    return sv * (1.0 + duty * in->lc_inflation) + duty * m;
+    int dev = s->tasks[ti].device, n = s->dev_task_start[dev + 1] - s->dev_task_start[dev];
+    de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
+    de_lc_training tr;
+    n = lc_classes(st, dev, network, batch, duty, corrected, cls, &tr);
+    int k = 0;
+    while (k < n - 1 && s->dev_tasks[s->dev_task_start[dev] + k] != ti)
+        k++;
+    double m = de_model_lc_service_wall(&cls[k], &tr);
+    if (cls != stack)
+        free(cls);
+    return m;
 }
-
-#define STACK_CLASSES 16
 
 static void model_lc_latency(void *ctx, const de_state *st, int dev, int network, int batch, double duty, double *out)
 {
@@ -83,7 +91,7 @@ static void model_lc_latency(void *ctx, const de_state *st, int dev, int network
     int n = st->scen->dev_task_start[dev + 1] - st->scen->dev_task_start[dev];
     de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
     de_lc_training tr;
-    n = lc_classes(st, dev, network, batch, duty, cls, &tr);
+    n = lc_classes(st, dev, network, batch, duty, 1, cls, &tr);
     de_model_lc_latency_train(cls, n, &tr, out);
     if (cls != stack)
         free(cls);
@@ -96,7 +104,7 @@ static void model_lc_within(void *ctx, const de_state *st, int dev, int network,
     int n = st->scen->dev_task_start[dev + 1] - st->scen->dev_task_start[dev];
     de_lc_class stack[STACK_CLASSES], *cls = n <= STACK_CLASSES ? stack : de_calloc((size_t)n, sizeof *cls);
     de_lc_training tr;
-    n = lc_classes(st, dev, network, batch, duty, cls, &tr);
+    n = lc_classes(st, dev, network, batch, duty, 1, cls, &tr);
     de_model_lc_within_train(cls, n, &tr, limit, prob);
     if (cls != stack)
         free(cls);

@@ -12,9 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "de_catalog.h"
 #include "de_util.h"
 
-#define PERIOD_US 10000
+#define PERIOD_US ((int)(DE_EMU_PERIOD_S * 1e6 + 0.5)) /* the catalog's period */
 
 const char *de_budget_mode_name(de_budget_mode m)
 {

@@ -9,6 +9,11 @@
 #ifndef DE_CATALOG_H
 #define DE_CATALOG_H
 
+/* The period of an emulated type's CPU budget: deepedge run gives the type
+ * emulation_cpu_cores x this many seconds of CPU per period (a cgroup's quota,
+ * exec/de_emulate.h), and the LC model predicts the throttling that makes (de_budget). */
+#define DE_EMU_PERIOD_S 0.010
+
 #include <stdio.h>
 
 #include "de_conf.h"
@@ -77,7 +82,8 @@ typedef struct de_device_type {
     char *description;
     char *kind;           /* "jetson", "gpu" or "cpu" */
     double memory_gb;
-    double emulation_cpu_cores; /* deepedge run: CPU budget when emulated on one host (0: physical) */
+    double emulation_cpu_cores; /* deepedge run: CPU budget when emulated on one host (0: physical),
+                                 * per DE_EMU_PERIOD_S */
     char *measured_cpu;   /* the host its fitted entries were measured on (NULL: not known) */
     int measured_cores;   /* that host's online cores (0: not known) */
     char *source;         /* hardware facts */

@@ -340,7 +340,8 @@ int de_fit_params_index(const de_fit_params *par, const char *name)
 }
 
 /* Prediction of kind at full parameter values v for inputs x. */
-static double predict_x(de_profile_kind kind, const double *v, const double *x, const de_fit_train *tr)
+static double predict_x(de_profile_kind kind, const double *v, const double *x, const de_fit_train *tr,
+                        const de_budget *bud)
 {
     switch (kind) {
     case DE_PROFILE_STEP:
@@ -350,7 +351,7 @@ static double predict_x(de_profile_kind kind, const double *v, const double *x, 
         double s = fmax(v[0], 1e-12), scv = fmax(v[1], 0.0), infl = fmax(v[2], 0.0), bf = fmax(v[3], 0.0);
         de_lc_class c = {x[0], s, scv, x[1]};
         int b = (int)x[2];
-        de_lc_training t = {0, 0, infl, 0};
+        de_lc_training t = {0, 0, infl, 0, *bud};
         if (tr && x[3] > 0 && b > 0) { /* as the predictor: step under this LC load */
             t.duty = x[3];
             t.step_s = de_model_step_time(tr->overhead_s, tr->per_sample_s, tr->train_slowdown, b, x[0] * s);
@@ -382,7 +383,7 @@ static double kind_predict(const double *theta, int i, void *ctx)
         v[k->free_idx[j]] = theta[j];
     int q = k->map[i];
     const de_profile_row *row = &k->r->prof->rows[k->r->rows[q]];
-    double y = predict_x(k->r->par.kind, v, row->x, k->r->train ? &k->r->train[q] : NULL);
+    double y = predict_x(k->r->par.kind, v, row->x, k->r->train ? &k->r->train[q] : NULL, &k->r->budget);
     /* An unstable queue at a trial point: a large finite value, so the trust region
      * rejects the step instead of the solver failing. */
     if (k->r->par.kind == DE_PROFILE_LC && isinf(y))
@@ -392,7 +393,7 @@ static double kind_predict(const double *theta, int i, void *ctx)
 
 double de_fit_predict_row(const de_fit_result *r, int row, const de_fit_train *train)
 {
-    return predict_x(r->par.kind, r->par.value, r->prof->rows[row].x, train);
+    return predict_x(r->par.kind, r->par.value, r->prof->rows[row].x, train, &r->budget);
 }
 
 /* Range of a fitted parameter: the catalog's, or the ring's. */
@@ -652,6 +653,8 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
 {
     res->prof = prof;
     res->par = *start;
+    if (opts && prof->kind == DE_PROFILE_LC)
+        res->budget = opts->budget;
     for (int j = 0; j < DE_FIT_MAXP; j++)
         res->se[j] = NAN;
     if (start->kind != prof->kind)
@@ -730,6 +733,8 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
                 if (!(d > 0 && row->x[2] > 0 && lam > 0 && s > 0))
                     continue;
                 double m = bf * res->train[i].per_sample_s * row->x[2], cap = ((0.8 / lam - d * m) / s - 1) / d;
+                if (res->budget.cores > 0) /* the step's queue drains at cores / (1 + lc_inflation) */
+                    cap = 0.8 * res->budget.cores / (lam * (s + m)) - 1;
                 if (par->value[2] > cap)
                     par->value[2] = fmax(cap, 0.0);
             }
@@ -768,9 +773,15 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
             res->folds = nr.folds;
             res->iterations = nr.iterations;
             res->cv_failed = nr.cv_failed;
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && !rc; i++) {
                 res->pred[i] = predict_x(prof->kind, res->par.value, prof->rows[res->rows[i]].x,
-                                         res->train ? &res->train[i] : NULL);
+                                         res->train ? &res->train[i] : NULL, &res->budget);
+                if (!isfinite(res->pred[i]))
+                    rc = de_err_set(err, DE_EINVAL, "%s:%d: fit of %s%s%s: the fitted model predicts an unbounded "
+                                    "value for this row (an LC queue it makes unstable); the fit is refused",
+                                    prof->path, prof->rows[res->rows[i]].line, group, res->entry[0] ? " / " : "",
+                                    res->entry);
+            }
         }
     }
     static const char *const forms[] = {
@@ -778,7 +789,15 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
         ("latency percentile of M/G/1 (gamma approx.), service_s and scv alone, training steps at duty d: "
          "service x (1 + lc_inflation) + blocking_fraction per_sample_s b (de_model_lc_latency_train)"),
         "A = 2 (n - 1) alpha_s + 2 (n - 1) / n * bytes / beta_Bps"};
-    snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);
+    if (prof->kind == DE_PROFILE_LC && res->budget.cores > 0)
+        snprintf(res->form, sizeof res->form,
+                 "latency percentile next to training steps at duty d under a CPU budget of %g core per %g ms: "
+                 "CPU work gamma(service_s, scv) (+ U(0, 2 blocking_fraction per_sample_s b) during a step), its wall "
+                 "time from a uniform phase of the period with a share 1 / (1 + lc_inflation) of the budget next to "
+                 "the trainer, plus the M/G/1 wait at the budget's rate (de_model_lc_latency_train)",
+                 res->budget.cores, 1e3 * res->budget.period_s);
+    else
+        snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);
     free(y);
     free(w);
     return rc;
@@ -927,7 +946,7 @@ int de_fit_plot_data(const de_fit_result *r, const char *data_path, const char *
                 if (pf->kind == DE_PROFILE_ALLREDUCE && xv <= 0)
                     continue;
             }
-            double yv = predict_x(pf->kind, r->par.value, in, ps);
+            double yv = predict_x(pf->kind, r->par.value, in, ps, &r->budget);
             if (!isfinite(yv))
                 break;
             fprintf(fc, "%.9g %.9g\n", xv, yv);

@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "de_error.h"
+#include "de_model.h"
 #include "de_profile.h"
 
 #define DE_FIT_MAXP 4
@@ -106,6 +107,7 @@ typedef struct de_fit_opts {
     int start_defaults;     /* 1: free parameters start from de_fit_params_init's values (and
                              * the data), not from start's: the fit is then a function of the
                              * trace and the fixed values only (reproducible refits) */
+    de_budget budget;       /* lc: the device type's CPU budget (an emulated type's quota) */
 } de_fit_opts;
 
 /* The step model of a training network co-located with LC requests (lc fits). */
@@ -127,7 +129,8 @@ typedef struct de_fit_result {
     int *rows;              /* [n] indices of the rows used, into prof->rows */
     double *pred;           /* [n] fitted prediction of each */
     de_fit_train *train;    /* lc: [n] step model of each row's training network (zeros alone) */
-    char form[200];         /* the formula fitted, in words */
+    de_budget budget;       /* lc: the CPU budget the rows were measured under (cores 0: none) */
+    char form[400];         /* the formula fitted, in words */
 } de_fit_result;
 
 /* Fits the rows of (group, entry) of prof (entry ignored for allreduce). start gives

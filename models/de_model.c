@@ -157,11 +157,117 @@ double de_model_allreduce(int n, double alpha_s, double beta_Bps, double bytes)
     return 2.0 * (n - 1) * alpha_s + 2.0 * (double)(n - 1) / (double)n * bytes / beta_Bps;
 }
 
+/* ---- a CPU budget per period (an emulated device's quota) ---- */
+
+int de_model_budget_binds(const de_budget *b, double share)
+{
+    /* Alone the request needs 1 core; next to a trainer the two spend 1 / share cores. */
+    return b && b->cores > 0 && b->period_s > 0 && b->cores * (share > 0 ? share : 1.0) < 1.0;
+}
+
+double de_model_budget_wall(double x, double t, double used, const de_budget *b, double share, double *used_end)
+{
+    if (!(x > 0)) {
+        if (used_end)
+            *used_end = used;
+        return 0.0;
+    }
+    if (!de_model_budget_binds(b, share)) {
+        if (used_end)
+            *used_end = used + x;
+        return x;
+    }
+    double P = b->period_s, Q = b->cores * P, phi = fmod(t, P);
+    if (phi < 0)
+        phi += P;
+    if (!(used > 0))
+        used = 0;
+    double sh = share > 0 ? share : 1.0;
+    double spent = fmin(Q, share > 0 ? phi + used : used); /* the trainer ran since the period began */
+    double run = fmin((Q - spent) * sh, P - phi);         /* the request's CPU (= wall) in this period */
+    if (x <= run) {
+        if (used_end)
+            *used_end = used + x;
+        return x;
+    }
+    x -= run;
+    double g = Q * sh, k = ceil(x / g) - 1.0; /* full periods of g, then the rest */
+    if (k < 0)
+        k = 0;
+    double rem = x - k * g;
+    if (used_end)
+        *used_end = rem;
+    return (P - phi) + k * P + rem;
+}
+
+/* Quadrature of the wall time under a budget: phases at NPHI midpoints of the period, the
+ * gamma CPU work at NX probability midpoints, the blocking at NB midpoints. */
+#define NPHI 24
+#define NX 12
+#define NB 4
+
+/* A request's service moments, f = 1 + lc_inflation during a step (1 in a gap), m the
+ * blocking. Without a budget its service is Y = f X + B (X gamma with mean s and scv
+ * c2, B uniform on [0, 2m]); under a budget (an emulated type) its CPU work is X + B and
+ * f is the trainer's claim instead: the request gets a share 1 / f of the budget next to
+ * the trainer. q[0..2]: the first three moments of the time the work takes to drain at
+ * the budget's rate r (its cores x share; 1 without a budget): the waiting that requests
+ * queued behind each other see (their throttled waits overlap). w[0..1]: the first two
+ * moments of the request's own wall time de_model_budget_wall from a uniform phase of the
+ * period (its work itself where the budget does not bind). */
+static void service_moments(double s, double c2, double f, double m, const de_budget *bud, int trainer, double *q,
+                            double *w)
+{
+    int budget = bud && bud->cores > 0 && bud->period_s > 0;
+    double share = trainer ? 1.0 / f : 0.0, g = budget ? 1.0 : f;
+    double eX = s, eX2 = s * s * (1 + c2), eX3 = s * s * s * (1 + c2) * (1 + 2 * c2);
+    double eS = g * eX, eS2 = g * g * eX2, eS3 = g * g * g * eX3;
+    double eB = m, eB2 = 4 * m * m / 3, eB3 = 2 * m * m * m;
+    double y1 = eS + eB, y2 = eS2 + 2 * eS * eB + eB2, y3 = eS3 + 3 * eS2 * eB + 3 * eS * eB2 + eB3;
+    int binds = budget && de_model_budget_binds(bud, share);
+    double r = binds ? bud->cores * (trainer ? share : 1.0) : 1.0;
+    q[0] = y1 / r;
+    q[1] = y2 / (r * r);
+    q[2] = y3 / (r * r * r);
+    w[0] = y1;
+    w[1] = y2;
+    if (!binds)
+        return;
+    double xs[NX];
+    int nx = c2 > 1e-9 ? NX : 1, nb = m > 0 ? NB : 1;
+    for (int i = 0; i < nx; i++)
+        xs[i] = nx == 1 ? s : gamma_quantile((i + 0.5) / nx, 1.0 / c2, s * c2);
+    double a1 = 0, a2 = 0, P = bud->period_s;
+    for (int i = 0; i < nx; i++)
+        for (int j = 0; j < nb; j++) {
+            double x = xs[i] + (nb == 1 ? 0.0 : 2 * m * (j + 0.5) / nb);
+            for (int k = 0; k < NPHI; k++) {
+                double t = de_model_budget_wall(x, P * (k + 0.5) / NPHI, 0.0, bud, share, NULL);
+                a1 += t;
+                a2 += t * t;
+            }
+        }
+    double n = (double)nx * nb * NPHI;
+    w[0] = a1 / n;
+    w[1] = a2 / n;
+}
+
+double de_model_lc_service_wall(const de_lc_class *c, const de_lc_training *tr)
+{
+    double d = tr->duty > 1 ? 1 : (tr->duty > 0 ? tr->duty : 0), q[3], a[2], b[2];
+    service_moments(c->service_s, c->scv, 1.0, 0.0, &tr->budget, 0, q, a);
+    if (!(d > 0))
+        return a[0];
+    service_moments(c->service_s, c->scv, 1.0 + tr->lc_inflation, tr->blocking_s, &tr->budget, 1, q, b);
+    return (1 - d) * a[0] + d * b[0];
+}
+
 /* ---- LC next to training: a mixture of a step phase and a gap phase ---- */
 
 /* Moments of one phase's sojourn times, per class. */
 typedef struct phase {
     double w, vw;      /* waiting time: mean, variance (common to the classes) */
+    double p;          /* probability of waiting at all (the utilisation; 1 when overloaded) */
 } phase;
 
 /* Stationary M/G/1 waiting moments for classes with service means s[k] and second
@@ -180,6 +286,7 @@ static int stationary(const de_lc_class *c, const double *s, const double *e2, c
     if (rho >= 1.0)
         return -1;
     double ew = m2 / (2 * (1 - rho)), ew2 = 2 * ew * ew + m3 / (3 * (1 - rho));
+    ph->p = rho;
     ph->w = ew;
     ph->vw = ew2 - ew * ew > 0 ? ew2 - ew * ew : 0;
     return 0;
@@ -201,42 +308,102 @@ static double gamma_cdf(double x, double mean, double var)
     return gsl_sf_gamma_inc_P_e(k, y, &r) == GSL_SUCCESS ? r.val : gsl_cdf_gamma_P(y, k, 1.0);
 }
 
+/* Own wall times under a binding budget, as weighted points: NW_PHI phases x the work at
+ * the middle of NW_X probability bins (finer in the tail, for p99). */
+#define NW_PHI 16
+#define NW_X 9
+#define NW (NW_PHI * NW_X)
+static const double x_edges[NW_X + 1] = {0, 0.2, 0.4, 0.6, 0.8, 0.9, 0.96, 0.99, 0.998, 1};
+
 typedef struct mixture {
     double d;                       /* weight of the step phase */
     double mean_on, var_on, mean_off, var_off;
+    /* Under a binding budget: the sojourn is the wait (none with probability 1 - p, else
+     * exponential of mean th) plus the request's own wall time, one of n points. */
+    int budget, n_on, n_off;
+    double p_on, th_on, p_off, th_off;
+    double pt_on[NW], pt_off[NW], wt_on[NW], wt_off[NW]; /* weights sum to 1 */
 } mixture;
 
+/* The own wall-time points of a request: work X + U(0, 2m) (X gamma, mean s, scv c2) from
+ * NW_PHI phases of the period; returns how many. */
+static int wall_points(double s, double c2, double m, const de_budget *bud, double share, double *pt, double *wt)
+{
+    int nx = c2 > 1e-9 ? NW_X : 1, n = 0;
+    for (int i = 0; i < nx; i++) {
+        double x = nx == 1 ? s : gamma_quantile(0.5 * (x_edges[i] + x_edges[i + 1]), 1.0 / c2, s * c2);
+        double w = (nx == 1 ? 1.0 : x_edges[i + 1] - x_edges[i]) / NW_PHI;
+        x += m; /* the blocking's mean */
+        for (int k = 0; k < NW_PHI; k++) {
+            wt[n] = w;
+            pt[n++] = de_model_budget_wall(x, bud->period_s * (k + 0.5) / NW_PHI, 0.0, bud, share, NULL);
+        }
+    }
+    return n;
+}
+
+/* P(wait + own <= t) of one phase. */
+static double phase_cdf(const double *pt, const double *wt, int n, double p, double th, double t)
+{
+    double acc = 0;
+    for (int j = 0; j < n; j++) {
+        double u = t - pt[j];
+        if (u < 0)
+            continue;
+        acc += wt[j] * (th > 0 && p > 0 ? 1.0 - p * exp(-u / th) : 1.0);
+    }
+    return acc;
+}
+
 #define DE_TRAIN_MAX 16 /* classes per device kept on the stack */
+
+/* A phase's wait as an atom at 0 and an exponential tail with its mean. */
+static void set_wait(double *p, double *th, const phase *ph)
+{
+    *p = ph->w > 0 ? fmin(fmax(ph->p, 1e-6), 1.0) : 0.0;
+    *th = *p > 0 ? ph->w / *p : 0.0;
+}
 
 /* The two phases' sojourn moments of class k; -1 when unstable. */
 static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *tr, mixture *mx, double *buf)
 {
     double *s = buf, *e2 = buf + n, *e3 = buf + 2 * n, *so = buf + 3 * n, *e2o = buf + 4 * n, *e3o = buf + 5 * n;
     double *sa = buf + 6 * n, *e2a = buf + 7 * n, *e3a = buf + 8 * n;
+    double *wf = buf + 9 * n, *wf2 = buf + 10 * n, *wo = buf + 11 * n, *wo2 = buf + 12 * n; /* own wall times */
     double d = tr->duty > 1 ? 1 : (tr->duty < 0 ? 0 : tr->duty);
     double f = 1.0 + tr->lc_inflation, m = tr->blocking_s;
     for (int i = 0; i < n; i++) {
-        double s0 = c[i].service_s, c2 = c[i].scv;
-        s[i] = s0;
-        e2[i] = s0 * s0 * (1 + c2);
-        e3[i] = s0 * s0 * s0 * (1 + c2) * (1 + 2 * c2);
-        /* step phase: f S + B, S gamma, B uniform on [0, 2m] independent */
-        double eS = f * s0, eS2 = f * f * e2[i], eS3 = f * f * f * e3[i];
-        double eB = m, eB2 = 4 * m * m / 3, eB3 = 2 * m * m * m;
-        so[i] = eS + eB;
-        e2o[i] = eS2 + 2 * eS * eB + eB2;
-        e3o[i] = eS3 + 3 * eS2 * eB + 3 * eS * eB2 + eB3;
+        /* gap phase: S gamma; step phase: f S + B, B uniform on [0, 2m] independent. The
+         * queues take the drain times at the budget's rate, a request's own service its
+         * wall time (service_moments). */
+        double q[3], w[2];
+        service_moments(c[i].service_s, c[i].scv, 1.0, 0.0, &tr->budget, 0, q, w);
+        s[i] = q[0], e2[i] = q[1], e3[i] = q[2], wf[i] = w[0], wf2[i] = w[1];
+        if (d > 0)
+            service_moments(c[i].service_s, c[i].scv, f, m, &tr->budget, 1, q, w);
+        so[i] = q[0], e2o[i] = q[1], e3o[i] = q[2], wo[i] = w[0], wo2[i] = w[1];
     }
     phase off, on, avg;
     double rho_off, m2_off, rho_on, m2_on;
     if (stationary(c, s, e2, e3, n, &off, &rho_off, &m2_off))
         return -1;
+    int budget = tr->budget.cores > 0 && tr->budget.period_s > 0 &&
+                 (de_model_budget_binds(&tr->budget, 0.0) || (d > 0 && de_model_budget_binds(&tr->budget, 1.0 / f)));
     for (int i = 0; i < n; i++) {
         mx[i].d = d;
-        mx[i].mean_off = off.w + s[i];
-        mx[i].var_off = off.vw + s[i] * s[i] * c[i].scv;
+        mx[i].mean_off = off.w + wf[i];
+        mx[i].var_off = off.vw + fmax(wf2[i] - wf[i] * wf[i], 0.0);
         mx[i].mean_on = mx[i].mean_off;
         mx[i].var_on = mx[i].var_off;
+        mx[i].budget = budget;
+        if (budget) {
+            mx[i].n_off = wall_points(c[i].service_s, c[i].scv, 0.0, &tr->budget, 0.0, mx[i].pt_off, mx[i].wt_off);
+            mx[i].n_on = d > 0 ? wall_points(c[i].service_s, c[i].scv, m, &tr->budget, 1.0 / f, mx[i].pt_on,
+                                             mx[i].wt_on)
+                               : 0;
+            set_wait(&mx[i].p_off, &mx[i].th_off, &off);
+            set_wait(&mx[i].p_on, &mx[i].th_on, &off);
+        }
     }
     if (d <= 0)
         return 0;
@@ -257,6 +424,7 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
     if (!stable_on || on.w > cap) {
         on.w = cap;
         on.vw = cap * cap;
+        on.p = 1.0;
     }
     /* The backlog a step leaves (above the gap's level) drains during the gap. */
     double excess = 2 * (on.w - off.w > 0 ? on.w - off.w : 0);
@@ -270,21 +438,26 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
         gapph = on;
     } else if (excess > 0) {
         double fr = drain / gap, ex = fr * excess / 2;
+        gapph.p = fmax(off.p, fr);
         gapph.w = off.w + ex;
         gapph.vw = off.vw + fr * excess * excess / 3 - ex * ex;
     }
     for (int i = 0; i < n; i++) {
-        mx[i].mean_on = on.w + so[i];
-        mx[i].var_on = on.vw + (e2o[i] - so[i] * so[i]);
-        mx[i].mean_off = gapph.w + s[i];
-        mx[i].var_off = gapph.vw + s[i] * s[i] * c[i].scv;
+        mx[i].mean_on = on.w + wo[i];
+        mx[i].var_on = on.vw + fmax(wo2[i] - wo[i] * wo[i], 0.0);
+        mx[i].mean_off = gapph.w + wf[i];
+        mx[i].var_off = gapph.vw + fmax(wf2[i] - wf[i] * wf[i], 0.0);
+        if (budget) {
+            set_wait(&mx[i].p_on, &mx[i].th_on, &on);
+            set_wait(&mx[i].p_off, &mx[i].th_off, &gapph);
+        }
     }
     return 0;
 }
 
 static int train_mixture(const de_lc_class *c, int n, const de_lc_training *tr, mixture *mx)
 {
-    double stack[9 * DE_TRAIN_MAX], *buf = n <= DE_TRAIN_MAX ? stack : de_calloc(9 * (size_t)n, sizeof(double));
+    double stack[13 * DE_TRAIN_MAX], *buf = n <= DE_TRAIN_MAX ? stack : de_calloc(13 * (size_t)n, sizeof(double));
     int rc = train_mixture_buf(c, n, tr, mx, buf);
     if (buf != stack)
         free(buf);
@@ -293,7 +466,32 @@ static int train_mixture(const de_lc_class *c, int n, const de_lc_training *tr, 
 
 static double mix_cdf(const mixture *m, double x)
 {
+    if (m->budget)
+        return (m->d > 0 ? m->d * phase_cdf(m->pt_on, m->wt_on, m->n_on, m->p_on, m->th_on, x) : 0.0) +
+               (1 - m->d) * phase_cdf(m->pt_off, m->wt_off, m->n_off, m->p_off, m->th_off, x);
     return m->d * gamma_cdf(x, m->mean_on, m->var_on) + (1 - m->d) * gamma_cdf(x, m->mean_off, m->var_off);
+}
+
+/* The mixture's quantile under a budget: bisection on its CDF. */
+static double budget_quantile(const mixture *m, double p)
+{
+    double hi = 0;
+    for (int j = 0; j < m->n_off; j++)
+        hi = fmax(hi, m->pt_off[j]);
+    for (int j = 0; j < m->n_on; j++)
+        hi = fmax(hi, m->pt_on[j]);
+    hi += 1e-9;
+    for (int it = 0; it < 200 && mix_cdf(m, hi) < p; it++)
+        hi = 2 * hi + m->th_on + m->th_off;
+    double lo = 0;
+    for (int it = 0; it < 100 && hi - lo > 1e-9 * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (mix_cdf(m, mid) >= p)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
 }
 
 static double gamma_q(double p, double mean, double var)
@@ -306,7 +504,7 @@ static double gamma_q(double p, double mean, double var)
 void de_model_lc_latency_train(const de_lc_class *cls, int n, const de_lc_training *tr, double *out)
 {
     gsl_set_error_handler_off();
-    if (tr->duty <= 0) {
+    if (tr->duty <= 0 && !de_model_budget_binds(&tr->budget, 0.0)) {
         de_model_lc_latency(cls, n, out);
         return;
     }
@@ -319,6 +517,10 @@ void de_model_lc_latency_train(const de_lc_class *cls, int n, const de_lc_traini
     for (int i = 0; i < n; i++) {
         const mixture *m = &mx[i];
         double p = cls[i].percentile;
+        if (m->budget) {
+            out[i] = budget_quantile(m, p);
+            continue;
+        }
         double a = gamma_q(p, m->mean_on, m->var_on), b = gamma_q(p, m->mean_off, m->var_off);
         double lo = a < b ? a : b, hi = a < b ? b : a;
         if (m->d >= 1 || hi - lo <= 1e-12 * hi) {
@@ -343,7 +545,7 @@ void de_model_lc_within_train(const de_lc_class *cls, int n, const de_lc_trainin
                               double *prob)
 {
     gsl_set_error_handler_off();
-    if (tr->duty <= 0) {
+    if (tr->duty <= 0 && !de_model_budget_binds(&tr->budget, 0.0)) {
         de_model_lc_within(cls, n, limit, prob);
         return;
     }

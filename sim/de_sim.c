@@ -11,6 +11,7 @@
 
 #include "de_engine.h"
 #include "de_hist.h"
+#include "de_model.h"
 #include "de_outputs.h"
 #include "de_planner.h"
 #include "de_predictor.h"
@@ -28,6 +29,8 @@ typedef struct sdev {
     de_tl_state state;    /* timeline state */
     double since;         /* ... since */
     double lc_free_at;    /* LC server busy until */
+    double bud_period;    /* an emulated type's CPU budget: the period (index) the LC last spent in, */
+    double bud_used;      /* ... and what it spent there */
     gsl_rng *rng;         /* step-time noise */
     uint64_t ev_step;     /* pending step-done event, 0 if none */
 } sdev;
@@ -119,23 +122,37 @@ static double exp_draw(gsl_rng *r, double rate)
     return rate > 0 ? -log(gsl_rng_uniform_pos(r)) / rate : INFINITY;
 }
 
-/* Service time of one request of task ti on device d, given its training state. */
-static double service(sim *m, int d, int ti)
+/* Service time of one request of task ti on device d that starts at `start`, given its
+ * training state: its work (the catalog's model, the truth's factors), and on an
+ * emulated type the wall time its CPU budget makes of that work (de_model_budget_wall,
+ * with what earlier requests spent of the period: the predictor's form, drawn). */
+static double service(sim *m, int d, int ti, double start)
 {
     const de_scenario *s = m->s;
     const de_catalog *cat = s->catalog;
     int type = s->devices[d].type;
     const de_infer_params *ip = m->task[ti].ip;
-    double speed = m->truth.speed[d], s0 = ip->service_s * m->truth.lc_corr[ti] / speed;
+    double speed = m->truth.speed[d], cores = cat->types[type].emulation_cpu_cores;
+    double s0 = ip->service_s * m->truth.lc_corr[ti] / (cores > 0 ? 1.0 : speed);
     gsl_rng *r = m->task[ti].rng;
     double x = ip->scv > 0 ? gsl_ran_gamma(r, 1.0 / ip->scv, s0 * ip->scv) : s0;
-    if (m->dev[d].training) {
-        const de_interference *in = &cat->types[type].interference;
+    sdev *D = &m->dev[d];
+    const de_interference *in = &cat->types[type].interference;
+    if (D->training) {
         const de_train_params *tp = de_catalog_train(cat, type, s->jobs[m->cur].network);
-        x = x * (1.0 + in->lc_inflation) + gsl_rng_uniform(r) * 2.0 * in->blocking_fraction * tp->per_sample_s *
-                                               m->truth.step_corr[d] / speed * m->dev[d].batch;
+        x = x * (cores > 0 ? 1.0 : 1.0 + in->lc_inflation) + gsl_rng_uniform(r) * 2.0 * in->blocking_fraction *
+                                                                  tp->per_sample_s * m->truth.step_corr[d] / speed *
+                                                                  D->batch;
     }
-    return x;
+    if (!(cores > 0))
+        return x;
+    de_budget b = {cores * speed, DE_EMU_PERIOD_S};
+    double period = floor(start / b.period_s), used = period == D->bud_period ? D->bud_used : 0.0, end_used;
+    double w = de_model_budget_wall(x, start, used, &b, D->training ? 1.0 / (1.0 + in->lc_inflation) : 0.0,
+                                    &end_used);
+    D->bud_period = floor((start + w) / b.period_s);
+    D->bud_used = end_used;
+    return w;
 }
 
 static void record(sim *m, int ti, double latency, int dropped)
@@ -192,7 +209,7 @@ static void lc_advance(sim *m, int d, double t)
             double start = a > D->lc_free_at ? a : D->lc_free_at;
             if (!(start < t))
                 break; /* starts under the next state */
-            double x = service(m, d, k);
+            double x = service(m, d, k, start);
             D->lc_free_at = start + x;
             if (m->cor.enabled) {
                 T->cor_svc += x;

@@ -85,7 +85,7 @@ static char *lc_csv(const char *dev, const char *model, const char *net, const d
             for (int p = 0; p < 3; p++) {
                 double rate = load[l] / de_model_lc_service(v[0], v[2], v[3], tm->per_sample_s, 32, 1.0);
                 de_lc_class c = {rate, v[0], v[1], pct[p] / 100};
-                de_lc_training trn = {0, 0, v[2], 0};
+                de_lc_training trn = {0, 0, v[2], 0, {0, 0}};
                 if (tr[t].duty > 0) {
                     trn.duty = tr[t].duty;
                     trn.step_s = de_model_step_time(tm->overhead_s, tm->per_sample_s, tm->train_slowdown, tr[t].batch,
@@ -305,7 +305,7 @@ static void test_step_recovery(void)
     de_fit_params_init(DE_PROFILE_STEP, &par);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     int rc = de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err);
     if (rc)
         fprintf(stderr, "\n  %s\n", err.msg);
@@ -343,7 +343,7 @@ static void test_lc_recovery(void)
     de_fit_params_init(DE_PROFILE_LC, &par);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     de_fit_train psv = ps;
     int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
     if (rc)
@@ -390,7 +390,7 @@ static void test_lc_few_rows_alone(void)
     par.value[1] = 0.3;
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     de_fit_train psv = ps;
     int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
     if (rc)
@@ -414,7 +414,7 @@ static void test_allreduce_recovery(void)
     de_fit_params_init(DE_PROFILE_ALLREDUCE, &par);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     CU_ASSERT_EQUAL_FATAL(de_fit_model(p, "eth", NULL, &par, NULL, NULL, &o, &r, &err), DE_OK);
     REL_NEAR(r.par.value[0], 2e-4, 0.05);
     REL_NEAR(r.par.value[1], 1.1e8, 0.03);
@@ -431,7 +431,7 @@ static void step_refused(const char *csv, const de_fit_params *par, int code, co
     de_profile *p = load_csv(csv, DE_PROFILE_STEP, &path);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     CU_ASSERT_EQUAL(de_fit_model(p, "d", "n", par, NULL, NULL, &o, &r, &err), code);
     DE_ASSERT_CONTAINS(err.msg, what);
     de_fit_result_free(&r);
@@ -479,7 +479,7 @@ static de_fit_result fit_step_csv(const char *csv, const de_fit_params *par, int
     de_profile *p = load_csv(csv, DE_PROFILE_STEP, path_out);
     de_fit_result r;
     de_err err;
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     int rc = de_fit_model(p, "d", "n", par, NULL, NULL, &o, &r, &err);
     if (rc != want_rc)
         fprintf(stderr, "\n  rc %d: %s\n", rc, rc ? err.msg : "");
@@ -653,7 +653,7 @@ static void test_round_trip(void)
     de_err err;
     CU_ASSERT_EQUAL_FATAL(de_catalog_load(dir, &cat, &err), DE_OK);
 
-    de_fit_opts o = {5, 1, 0};
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     char *sp, *lp, *csv = step_csv("fast", "net-a", 0.02, 0.0015, 0.7, 0.01, 5);
     de_profile *ps = load_csv(csv, DE_PROFILE_STEP, &sp);
     free(csv);
@@ -702,7 +702,7 @@ static void test_round_trip(void)
         CU_ASSERT_EQUAL(pred.ops->step_time(pred.ctx, &st, 0, s->jobs[0].network, b), want);
         for (double d = 0; d <= 1.0; d += 0.25) {
             de_lc_class c = {20.0, vl[0], vl[1], 0.95};
-            de_lc_training trn = {d, d > 0 ? want : 0, vl[2], d > 0 ? vl[3] * vs[1] * b : 0};
+            de_lc_training trn = {d, d > 0 ? want : 0, vl[2], d > 0 ? vl[3] * vs[1] * b : 0, {0, 0}};
             double lw, lg;
             de_model_lc_latency_train(&c, 1, &trn, &lw);
             pred.ops->lc_latency(pred.ctx, &st, 0, s->jobs[0].network, b, d, &lg);

@@ -1,6 +1,10 @@
 /* test_model.c — the model forms against hand-computed values, and the model
  * predictor on the fixture catalog (tests/data). */
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics.h>
 #include <math.h>
 #include <string.h>
 
@@ -21,6 +25,82 @@ static void test_step_time(void)
     /* nondecreasing in the batch */
     for (int b = 1; b < 100; b++)
         CU_ASSERT(de_model_step_time(0.1, 0.05, 1.0, b + 1, 0.3) > de_model_step_time(0.1, 0.05, 1.0, b, 0.3));
+}
+
+/* The wall time of one request under a CPU budget (0.5 core per 10 ms), hand-computed. */
+static void test_budget_wall(void)
+{
+    de_budget b = {0.5, 0.010}, none = {0, 0};
+    double used;
+    /* no budget, or one that cannot bind: the work itself */
+    NEAR(de_model_budget_wall(0.003, 0.004, 0, &none, 0.5, NULL), 0.003, 1e-12);
+    de_budget one = {1.0, 0.010};
+    NEAR(de_model_budget_wall(0.030, 0.004, 0, &one, 0.0, NULL), 0.030, 1e-12);
+    NEAR(de_model_budget_wall(0.030, 0.004, 0, &one, 1.0, NULL), 0.030, 1e-12);
+    CU_ASSERT(de_model_budget_binds(&one, 0.5) && !de_model_budget_binds(&one, 0.0) && de_model_budget_binds(&b, 0.0));
+    /* alone from the period's start: 5 ms run, throttled to 10 ms, 1 ms more */
+    NEAR(de_model_budget_wall(0.006, 0.0, 0, &b, 0.0, &used), 0.011, 1e-9);
+    NEAR(used, 0.001, 1e-9);
+    /* alone at 8 ms: the period ends first (2 ms run), the next one's budget finishes it */
+    NEAR(de_model_budget_wall(0.003, 0.108, 0, &b, 0.0, NULL), 0.003, 1e-9);
+    /* alone, 4 ms of this period's budget already spent: 1 ms run, wait to 10 ms, 1 ms */
+    NEAR(de_model_budget_wall(0.002, 0.001, 0.004, &b, 0.0, &used), 0.010, 1e-9);
+    NEAR(used, 0.001, 1e-9);
+    /* next to a trainer (equal share) at 2 ms: (5 - 2) / 2 = 1.5 ms, then 0.8 ms at 10 ms */
+    NEAR(de_model_budget_wall(0.0023, 0.002, 0, &b, 0.5, NULL), 0.0088, 1e-9);
+    /* ... arriving after the trainer spent the budget (6 ms): wait to 10 ms, then 2.5 ms a
+     * period: 3 ms = 2.5 + (a period later) 0.5 */
+    NEAR(de_model_budget_wall(0.003, 0.006, 0, &b, 0.5, NULL), 0.004 + 0.010 + 0.0005, 1e-9);
+    NEAR(de_model_budget_wall(0.0055, 0.006, 0, &b, 0.5, NULL), 0.004 + 0.020 + 0.0005, 1e-9);
+}
+
+/* The analytic model under a budget against draws of the same function: at a negligible
+ * rate (no queue) its percentiles are those of the wall time from a uniform phase. */
+static void test_budget_percentiles(void)
+{
+    de_budget b = {0.5, 0.010};
+    const double s = 0.0023, scv = 0.05;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    enum { N = 200000 };
+    static double w_alone[N], w_step[N];
+    for (int i = 0; i < N; i++) {
+        double x = gsl_ran_gamma(r, 1.0 / scv, s * scv), t = gsl_rng_uniform(r) * 0.01;
+        w_alone[i] = de_model_budget_wall(x, t, 0, &b, 0.0, NULL);
+        w_step[i] = de_model_budget_wall(x, t, 0, &b, 1.0 / 1.5, NULL);
+    }
+    gsl_sort(w_alone, 1, N);
+    gsl_sort(w_step, 1, N);
+    gsl_rng_free(r);
+    const double pct[] = {0.5, 0.9, 0.95, 0.99};
+    for (int k = 0; k < 4; k++) {
+        de_lc_class c = {1e-4, s, scv, pct[k]};
+        double alone, step;
+        de_lc_training a = {0, 0, 0.5, 0, b}, t = {1.0, 0.1, 0.5, 0, b};
+        de_model_lc_latency_train(&c, 1, &a, &alone);
+        de_model_lc_latency_train(&c, 1, &t, &step);
+        /* the model's quadrature: 9 work points x 16 phases */
+        if (fabs(alone / gsl_stats_quantile_from_sorted_data(w_alone, 1, N, pct[k]) - 1) > 0.12 ||
+            fabs(step / gsl_stats_quantile_from_sorted_data(w_step, 1, N, pct[k]) - 1) > 0.12)
+            fprintf(stderr, "\n  p%g: alone %g (draws %g), step %g (draws %g)\n", 100 * pct[k], alone,
+                    gsl_stats_quantile_from_sorted_data(w_alone, 1, N, pct[k]), step,
+                    gsl_stats_quantile_from_sorted_data(w_step, 1, N, pct[k]));
+        NEAR(alone, gsl_stats_quantile_from_sorted_data(w_alone, 1, N, pct[k]), 0.12);
+        NEAR(step, gsl_stats_quantile_from_sorted_data(w_step, 1, N, pct[k]), 0.12);
+        /* within agrees with the percentile */
+        double lim = step * 1.001, prob;
+        de_model_lc_within_train(&c, 1, &t, &lim, &prob);
+        CU_ASSERT(prob >= pct[k] - 1e-9);
+    }
+    /* the step's tail is the throttling: with an equal share (2.5 ms a period) a third of
+     * the requests need a second period, so p95 is over one period while p50 is not */
+    de_lc_class c = {1e-4, s, scv, 0.95};
+    de_lc_training t = {1.0, 0.1, 1.0, 0, b};
+    double p95, p50;
+    de_model_lc_latency_train(&c, 1, &t, &p95);
+    c.percentile = 0.5;
+    de_model_lc_latency_train(&c, 1, &t, &p50);
+    CU_ASSERT(p95 > 0.010 && p50 < 0.010);
 }
 
 static void test_lc_service(void)
@@ -115,7 +195,7 @@ static void test_train_limits(void)
     de_lc_class c[2] = {{15, 0.01, 0.5, 0.95}, {5, 0.02, 0.2, 0.99}};
     double a[2], b[2];
     /* duty 0: the plain queue */
-    de_lc_training none = {0, 0.3, 1.0, 0.004};
+    de_lc_training none = {0, 0.3, 1.0, 0.004, {0, 0}};
     de_model_lc_latency_train(c, 2, &none, a);
     de_model_lc_latency(c, 2, b);
     NEAR(a[0], b[0], 1e-12);
@@ -125,7 +205,7 @@ static void test_train_limits(void)
      * takes the third moment of a gamma of that mean and variance, the model the
      * exact one of the sum: 2% apart at most here) */
     double f = 2.0, m = 0.002;
-    de_lc_training full = {1.0, 0.3, f - 1, m};
+    de_lc_training full = {1.0, 0.3, f - 1, m, {0, 0}};
     de_model_lc_latency_train(c, 2, &full, a);
     de_lc_class on[2];
     for (int i = 0; i < 2; i++) {
@@ -145,7 +225,7 @@ static void test_train_monotone(void)
     for (double step = 0.01; step < 2.0; step *= 2) {
         double prev = 0;
         for (double d = 0; d <= 1.0001; d += 0.05) {
-            de_lc_training tr = {d, step, 1.5, 0.004 * step};
+            de_lc_training tr = {d, step, 1.5, 0.004 * step, {0, 0}};
             double l, pr;
             de_model_lc_latency_train(&c, 1, &tr, &l);
             CU_ASSERT(l >= prev * (1 - 1e-9));
@@ -161,7 +241,7 @@ static void test_train_monotone(void)
         }
     }
     double l1, l2;
-    de_lc_training s1 = {0.2, 0.05, 1.5, 0.0002}, s2 = {0.2, 0.5, 1.5, 0.002};
+    de_lc_training s1 = {0.2, 0.05, 1.5, 0.0002, {0, 0}}, s2 = {0.2, 0.5, 1.5, 0.002, {0, 0}};
     de_model_lc_latency_train(&c, 1, &s1, &l1);
     de_model_lc_latency_train(&c, 1, &s2, &l2);
     CU_ASSERT(l2 > l1); /* longer bursts, same duty: worse tail */
@@ -184,7 +264,7 @@ static void test_predictor_tiny(void)
     double lat, want;
     p.ops->lc_latency(p.ctx, &st, f1, 0, 24, 0.25, &lat);
     de_lc_class c = {10.0, 0.01, 1.0, 0.95};
-    de_lc_training tr = {0.25, 0.034 * (1 + 0.1 / 0.9), 1.0, 0.0}; /* fixture: blocking_fraction 0 */
+    de_lc_training tr = {0.25, 0.034 * (1 + 0.1 / 0.9), 1.0, 0.0, {0, 0}}; /* fixture: blocking_fraction 0 */
     de_model_lc_latency_train(&c, 1, &tr, &want);
     NEAR(lat, want, 1e-12);
     p.ops->lc_latency(p.ctx, &st, f1, 0, 0, 0.0, &lat); /* not training: M/M/1 */
@@ -246,6 +326,8 @@ int main(void)
         {"M/G/1 moments and gamma quantile", test_gamma_moments},
         {"shared FIFO of several LC tasks", test_multiclass},
         {"ring all-reduce", test_allreduce},
+        {"wall time under a CPU budget", test_budget_wall},
+        {"percentiles under a CPU budget match draws of the same function", test_budget_percentiles},
         {"LC next to training: duty 0 and 1", test_train_limits},
         {"LC next to training: monotone, within = percentile", test_train_monotone},
         {NULL, NULL}};

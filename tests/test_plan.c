@@ -36,7 +36,7 @@ static void test_evaluate_by_hand(void)
     NEAR(p.retraining_time_s, 10 * T + 1 * 1.0, 1e-12); /* a checkpoint after iteration 5 (not after 10) */
     CU_ASSERT_EQUAL(p.n_tasks, 1);
     de_lc_class c = {10.0, 0.01, 1.0, 0.95};
-    de_lc_training tr = {tf / T, tf, 1.0, 0.0};
+    de_lc_training tr = {tf / T, tf, 1.0, 0.0, {0, 0}};
     double want;
     de_model_lc_latency_train(&c, 1, &tr, &want);
     NEAR(p.tasks[0].latency_s, want, 1e-12);

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         for (int i = 0; i < np && i < 4; i++) {
             de_fit_params start;
             de_fit_params_init(kind, &start);
-            de_fit_opts opts = {5, 1, 0};
+            de_fit_opts opts = {5, 1, 0, {0, 0}};
             de_fit_result res;
             if (de_fit_model(p, groups[i], entries[i], &start, per_sample, NULL, &opts, &res, &err) == DE_OK) {
                 de_fit_print(&res, de_fuzz_null());
