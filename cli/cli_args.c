@@ -122,7 +122,8 @@ int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd,
         {"jobs", required_argument, 0, 'j'},         {"plan", required_argument, 0, 'P'},
         {"inject", required_argument, 0, 'i'},       {"link", required_argument, 0, 'l'},
         {"mpi", no_argument, 0, 'M'},                {"help", no_argument, 0, 'h'},
-        {"correction", required_argument, 0, 'K'},   {0, 0, 0, 0}};
+        {"correction", required_argument, 0, 'K'},   {"stall-timeout", required_argument, 0, 'T'},
+        {0, 0, 0, 0}};
     de_sim_opts_default(&a->o);
     a->plots = 1;
     a->seeds = 1;
@@ -190,6 +191,10 @@ int de_cli_sim_parse(int argc, char **argv, de_cli_sim_args *a, const char *cmd,
                 return -1;
             }
             a->o.correction = strcmp(optarg, "on") == 0;
+            break;
+        case 'T':
+            if (de_cli_float("--stall-timeout", optarg, 1e-6, 1e9, &a->o.stall_timeout_s))
+                return -1;
             break;
         case 'N': a->plots = 0; break;
         case 'C': a->catalog = optarg; break;

@@ -46,6 +46,8 @@ static void help(FILE *out)
             "  --correction on|off  the online correction of the models from what is simulated\n"
             "                     (default: planner.correction); with the scenario's model_error the\n"
             "                     simulated world differs from the catalog the planner believes\n"
+            "  --stall-timeout S  a device whose step cannot end (its LC load saturates it) is taken as\n"
+            "                     lost after S seconds, as run's --stall-timeout (default 120)\n"
             "  --no-plots         do not run gnuplot\n"
             "  --catalog DIR      device catalog directory\n"
             "  -h, --help         this text\n\n"

@@ -43,6 +43,12 @@
  * driver queues the job). Returns 1 when the state changed. */
 int de_change_apply(de_state *st, const de_change *c);
 
+/* A device of the running plan that reports no progress for this long is taken as lost
+ * (a crash, through the rule): deepedge run's --stall-timeout default, and what deepedge
+ * sim does when the model's step time is infinite (training cannot progress next to the
+ * device's LC load); sim --stall-timeout sets it there. */
+#define DE_STALL_TIMEOUT_S 120.0
+
 #define DE_ACTION_TABLE(X)                                                                              \
     X(KEEP, "keep", "the running plan stays")                                                           \
     X(SWITCH, "switch", "checkpoint at the next iteration boundary, then continue on the new plan")      \

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "de_replan.h"
 #include "de_util.h"
 #include "de_worker.h"
 #include "run_internal.h"
@@ -30,7 +31,7 @@ void de_run_opts_default(de_run_opts *o)
     o->window_s = 1.0;
     o->max_restarts = 3;
     o->auth_timeout_s = 10;
-    o->stall_timeout_s = 120;
+    o->stall_timeout_s = DE_STALL_TIMEOUT_S;
     o->plots = 1;
     o->correction = -1;
 }

@@ -21,7 +21,18 @@
 #include "de_correct.h"
 #include "de_util.h"
 
-enum { EV_JOB_ARRIVE, EV_ITER_START, EV_STEP_DONE, EV_ITER_END, EV_CHANGE, EV_RATE, EV_PHASE, EV_WINDOW, EV_COUNT };
+enum {
+    EV_JOB_ARRIVE,
+    EV_ITER_START,
+    EV_STEP_DONE,
+    EV_ITER_END,
+    EV_CHANGE,
+    EV_RATE,
+    EV_PHASE,
+    EV_WINDOW,
+    EV_STALL,
+    EV_COUNT
+};
 
 typedef struct sdev {
     int training;         /* computing a training step now */
@@ -32,7 +43,7 @@ typedef struct sdev {
     double bud_period;    /* an emulated type's CPU budget: the period (index) the LC last spent in, */
     double bud_used;      /* ... and what it spent there */
     gsl_rng *rng;         /* step-time noise */
-    uint64_t ev_step;     /* pending step-done event, 0 if none */
+    uint64_t ev_step;     /* pending step-done (or stall) event, 0 if none */
 } sdev;
 
 typedef struct stask {
@@ -377,15 +388,19 @@ static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
         int d = m->plan.shares[i].device, bi = m->plan.shares[i].batch;
         devs[i] = d;
         double t = m->pred.ops->step_time(m->pred.ctx, &m->truth, d, network, bi) * step_noise(m, d);
-        if (!isfinite(t))
+        int stalls = !isfinite(t);
+        if (stalls)
             logev(m, "stall", "device=%s cannot train next to its LC load (the model's step time is infinite: the LC "
-                  "queue is unstable); the iteration does not end", m->s->devices[d].name);
-        de_correct_step(&m->cor, &m->st, &m->pred, network, d, bi, t);
+                  "queue is unstable); taken as lost after %g s without progress, as run does",
+                  m->s->devices[d].name, m->o->stall_timeout_s);
+        else
+            de_correct_step(&m->cor, &m->st, &m->pred, network, d, bi, t);
         lc_advance(m, d, now);
         m->dev[d].training = 1;
         m->dev[d].batch = bi;
         set_state(m, d, DE_TL_TRAIN);
-        m->dev[d].ev_step = de_engine_schedule(e, now + t, m->ty[EV_STEP_DONE], (uint32_t)d, 0);
+        m->dev[d].ev_step = stalls ? de_engine_schedule(e, now + m->o->stall_timeout_s, m->ty[EV_STALL], (uint32_t)d, 0)
+                                   : de_engine_schedule(e, now + t, m->ty[EV_STEP_DONE], (uint32_t)d, 0);
         m->r->devices[d].batch_sum += bi;
         m->r->devices[d].iterations++;
         if (t > tmax)
@@ -403,6 +418,21 @@ static void ev_iter_start(de_engine *e, void *ctx, uint32_t job, uint64_t b)
     m->iter_allreduce = A;
     m->phase_iter = 1;
     m->ev_iter_end = de_engine_schedule(e, now + tmax + A, m->ty[EV_ITER_END], job, 0);
+}
+
+static void on_change(sim *m, const de_change *c);
+
+/* A device whose step could not end: lost, as run's stall detection takes it (a crash
+ * through the re-plan rule). */
+static void ev_stall(de_engine *e, void *ctx, uint32_t d, uint64_t b)
+{
+    (void)b;
+    sim *m = ctx;
+    m->dev[d].ev_step = 0;
+    de_change c;
+    de_change_init(&c, DE_CHANGE_CRASH, (int)d, 0, "stall");
+    c.time_s = de_engine_now(e);
+    on_change(m, &c);
 }
 
 static void ev_step_done(de_engine *e, void *ctx, uint32_t d, uint64_t b)
@@ -776,6 +806,7 @@ void de_sim_opts_default(de_sim_opts *o)
     o->step_cv = 0.05;
     o->replan_cost_s = o->restart_cost_s = o->switch_gain = NAN;
     o->correction = -1;
+    o->stall_timeout_s = DE_STALL_TIMEOUT_S;
 }
 
 static int open_outputs(sim *m, de_err *err)
@@ -835,6 +866,7 @@ static void setup(sim *m, const de_scenario *s, const de_sim_opts *o, de_sim_res
     m->ty[EV_JOB_ARRIVE] = de_engine_register(m->e, ev_job_arrive, m);
     m->ty[EV_ITER_START] = de_engine_register(m->e, ev_iter_start, m);
     m->ty[EV_STEP_DONE] = de_engine_register(m->e, ev_step_done, m);
+    m->ty[EV_STALL] = de_engine_register(m->e, ev_stall, m);
     m->ty[EV_ITER_END] = de_engine_register(m->e, ev_iter_end, m);
     m->ty[EV_CHANGE] = de_engine_register(m->e, ev_change, m);
     m->ty[EV_RATE] = de_engine_register(m->e, ev_rate, m);

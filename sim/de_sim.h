@@ -53,6 +53,8 @@ typedef struct de_sim_opts {
     const de_plan *plan;    /* a plan file's plan (de_plan_read) for its job's first start; NULL: plan */
     FILE *progress;         /* progress bar (a terminal), or NULL */
     int correction;         /* the online correction (de_correct.h): 1 on, 0 off, -1 planner.correction */
+    double stall_timeout_s; /* a device whose step cannot end (infinite model step time) is taken as
+                             * lost after this long, as run's --stall-timeout (DE_STALL_TIMEOUT_S) */
 } de_sim_opts;
 
 void de_sim_opts_default(de_sim_opts *o);

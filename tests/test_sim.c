@@ -155,6 +155,42 @@ static void rmdir_all(char *dir)
     free(dir);
 }
 
+/* A device whose step cannot end (its true LC load saturates it; the planner does not
+ * know) is taken as lost after the stall timeout, as run does, and the job finishes
+ * without it instead of waiting forever. */
+static void test_stall_taken_as_lost(void)
+{
+    de_scenario *s = de_test_scenario("tests/data/tiny-stall.cfg");
+    de_plan p;
+    plan_of(s, s->planner.policy, &p);
+    int f1 = de_scenario_device(s, "f1"), uses_f1 = 0;
+    for (int i = 0; i < p.n_shares; i++)
+        uses_f1 |= p.shares[i].device == f1;
+    CU_ASSERT_FATAL(uses_f1); /* the believed world: f1 trains */
+    de_plan_free(&p);
+    char tmpl[] = "/tmp/deepedge-sim-XXXXXX";
+    char *dir = de_strdup(mkdtemp(tmpl));
+    de_sim_opts o;
+    de_sim_opts_default(&o);
+    o.step_cv = 0;
+    o.stall_timeout_s = 5;
+    o.out_dir = dir;
+    de_sim_result r;
+    run(s, &o, &r);
+    const de_sim_job *J = &r.jobs[0];
+    CU_ASSERT(J->finished);
+    CU_ASSERT_EQUAL(J->failures, 1);
+    CU_ASSERT(J->start_s < 1.0 && J->end_s > 5.0); /* the stall cost the timeout */
+    char *ev = slurp(dir, "events.csv");
+    DE_ASSERT_CONTAINS(ev, ",stall,\"device=f1 cannot train next to its LC load");
+    DE_ASSERT_CONTAINS(ev, "5.500000,change,\"device f1 crashes (stall)\"");
+    DE_ASSERT_CONTAINS(ev, "action=restart from=0 plan=s1:16,s2:16");
+    free(ev);
+    de_sim_result_free(&r);
+    de_scenario_destroy(s);
+    rmdir_all(dir);
+}
+
 static void test_golden_log(void)
 {
     char *dir = run_to_dir("tests/data/tiny-crash.cfg", 1);
@@ -303,6 +339,7 @@ int main(int argc, char **argv)
         {"deterministic steps: closed-form re-training time", test_closed_form},
         {"a crash loses exactly the work since the last checkpoint", test_crash_loses_since_checkpoint},
         {"golden event log", test_golden_log},
+        {"a step that cannot end is a loss after the stall timeout", test_stall_taken_as_lost},
         {"same seed same bytes, other seed other samples", test_determinism},
         {"jobs queue first come, first served", test_job_queue},
         {"deep-edge plans hold in simulation (random clusters)", test_plans_hold_in_simulation},
