@@ -327,7 +327,8 @@ typedef struct mixture {
 
 /* The own wall-time points of a request: work X + U(0, 2m) (X gamma, mean s, scv c2) from
  * NW_PHI phases of the period; returns how many. */
-static int wall_points(double s, double c2, double m, const de_budget *bud, double share, double *pt, double *wt)
+static int wall_points(double s, double c2, double m, double u, const de_budget *bud, double share, double *pt,
+                       double *wt)
 {
     int nx = c2 > 1e-9 ? NW_X : 1, n = 0;
     for (int i = 0; i < nx; i++) {
@@ -335,8 +336,10 @@ static int wall_points(double s, double c2, double m, const de_budget *bud, doub
         double w = (nx == 1 ? 1.0 : x_edges[i + 1] - x_edges[i]) / NW_PHI;
         x += m; /* the blocking's mean */
         for (int k = 0; k < NW_PHI; k++) {
+            /* what the device's earlier requests spent of this period so far: u per second */
+            double phi = bud->period_s * (k + 0.5) / NW_PHI;
             wt[n] = w;
-            pt[n++] = de_model_budget_wall(x, bud->period_s * (k + 0.5) / NW_PHI, 0.0, bud, share, NULL);
+            pt[n++] = de_model_budget_wall(x, phi, u * phi, bud, share, NULL);
         }
     }
     return n;
@@ -387,6 +390,9 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
     double rho_off, m2_off, rho_on, m2_on;
     if (stationary(c, s, e2, e3, n, &off, &rho_off, &m2_off))
         return -1;
+    double u_lc = 0; /* the LC tasks' CPU per second: the budget their earlier requests spend */
+    for (int i = 0; i < n; i++)
+        u_lc += c[i].rate * c[i].service_s;
     int budget = tr->budget.cores > 0 && tr->budget.period_s > 0 &&
                  (de_model_budget_binds(&tr->budget, 0.0) || (d > 0 && de_model_budget_binds(&tr->budget, 1.0 / f)));
     for (int i = 0; i < n; i++) {
@@ -397,8 +403,9 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
         mx[i].var_on = mx[i].var_off;
         mx[i].budget = budget;
         if (budget) {
-            mx[i].n_off = wall_points(c[i].service_s, c[i].scv, 0.0, &tr->budget, 0.0, mx[i].pt_off, mx[i].wt_off);
-            mx[i].n_on = d > 0 ? wall_points(c[i].service_s, c[i].scv, m, &tr->budget, 1.0 / f, mx[i].pt_on,
+            mx[i].n_off = wall_points(c[i].service_s, c[i].scv, 0.0, u_lc, &tr->budget, 0.0, mx[i].pt_off,
+                                      mx[i].wt_off);
+            mx[i].n_on = d > 0 ? wall_points(c[i].service_s, c[i].scv, m, u_lc, &tr->budget, 1.0 / f, mx[i].pt_on,
                                              mx[i].wt_on)
                                : 0;
             set_wait(&mx[i].p_off, &mx[i].th_off, &off);
