@@ -462,31 +462,48 @@ static int decide_free(de_fit_result *r, int start_defaults, de_err *err)
             if (par->free[j] > 0)
                 par->value[j] = d.value[j];
     }
+    /* All-reduce: y = alpha a + x / beta (a = 2 (n - 1), x = 2 (n - 1) / n bytes) is linear in
+     * (alpha, 1 / beta): start at its weighted least-squares solution (weights 1 / sd^2, as
+     * the fit's), where the solver then only polishes; a straight line without the weights
+     * can start it far off when the sd span decades. */
+    if (pf->kind == DE_PROFILE_ALLREDUCE) {
+        double saa = 0, sax = 0, sxx = 0, say = 0, sxy = 0;
+        for (int i = 0; i < n; i++) {
+            const de_profile_row *row = &pf->rows[r->rows[i]];
+            double a = 2.0 * (row->x[1] - 1), x = 2.0 * (row->x[1] - 1) / row->x[1] * row->x[0];
+            double w = row->sd > 0 ? 1.0 / (row->sd * row->sd) : 1.0;
+            saa += w * a * a, sax += w * a * x, sxx += w * x * x, say += w * a * row->y, sxy += w * x * row->y;
+        }
+        double det = saa * sxx - sax * sax;
+        if (det > 1e-12 * saa * sxx) {
+            double al = (say * sxx - sxy * sax) / det, g = (saa * sxy - sax * say) / det;
+            if (par->free[1] > 0 && g > 0)
+                par->value[1] = 1.0 / g;
+            if (par->free[0] > 0)
+                par->value[0] = fmax(al, 1e-9);
+        } else if (saa > 0 && sxx > 0) { /* one rank count and one size: the line through the origin */
+            if (par->free[1] > 0 && sxy > 0)
+                par->value[1] = sxx / sxy;
+        }
+    }
     /* Starting values of the linear ones from a straight line through the data. */
-    if (pf->kind == DE_PROFILE_STEP || pf->kind == DE_PROFILE_ALLREDUCE) {
+    if (pf->kind == DE_PROFILE_STEP) {
         double sx = 0, sy = 0, sxx = 0, sxy = 0;
         int m = 0;
         for (int i = 0; i < n; i++) {
             const de_profile_row *row = &pf->rows[r->rows[i]];
-            double x = pf->kind == DE_PROFILE_STEP ? row->x[0] : 2.0 * (row->x[1] - 1) / row->x[1] * row->x[0];
-            if (pf->kind == DE_PROFILE_STEP && row->x[1] > 0)
+            double x = row->x[0];
+            if (row->x[1] > 0)
                 continue;
             sx += x, sy += row->y, sxx += x * x, sxy += x * row->y, m++;
         }
         double den = m * sxx - sx * sx;
         if (m >= 2 && den > 0) {
             double slope = (m * sxy - sx * sy) / den, icpt = (sy - slope * sx) / m;
-            if (pf->kind == DE_PROFILE_STEP) {
-                if (par->free[0] > 0)
-                    par->value[0] = fmax(icpt, 1e-4 * sy / m);
-                if (par->free[1] > 0 && slope > 0)
-                    par->value[1] = slope;
-            } else {
-                if (par->free[1] > 0 && slope > 0)
-                    par->value[1] = 1.0 / slope;
-                if (par->free[0] > 0)
-                    par->value[0] = fmax(icpt, 1e-6);
-            }
+            if (par->free[0] > 0)
+                par->value[0] = fmax(icpt, 1e-4 * sy / m);
+            if (par->free[1] > 0 && slope > 0)
+                par->value[1] = slope;
         }
     }
     if (pf->kind == DE_PROFILE_LC && par->free[0] > 0) {
@@ -520,6 +537,18 @@ static void add_note(de_fit_result *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->notes + len, sizeof r->notes - len, fmt, ap);
     va_end(ap);
+}
+
+/* Whether every free parameter's value theta[j] lies in its range. */
+static int in_range(const de_fit_params *par, const kind_ctx *k, const double *theta)
+{
+    for (int j = 0; j < k->n_free; j++) {
+        double lo, hi;
+        param_range(par->names[k->free_idx[j]], &lo, &hi);
+        if (!(theta[j] >= lo && theta[j] <= hi))
+            return 0;
+    }
+    return 1;
 }
 
 /* One stage of a fit: the parameters want[j] (those not held) over the rows map[0..m-1]
@@ -584,6 +613,25 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
                 add_note(res, "the solver failed from the first start (%s) and converged from %g x it", err->msg,
                          retry[a]);
                 rc = DE_OK;
+            }
+        }
+        /* A fit that ends out of range may have diverged from a poor start (weights of a wide
+         * dynamic range): another start that ends in range with no worse a fit wins. */
+        for (size_t a = 0; !rc && k.n_free > 0 && !in_range(par, &k, nr->theta) && a < sizeof retry / sizeof *retry;
+             a++) {
+            double th[DE_FIT_MAXP];
+            for (int j = 0; j < k.n_free; j++) {
+                double lo, hi, v = theta0[j] != 0 ? theta0[j] * retry[a] : retry[a] * 1e-3;
+                param_range(names[j], &lo, &hi);
+                th[j] = fmin(fmax(v, lo), hi);
+            }
+            de_nls_result alt;
+            de_err e3;
+            if (de_fit_nls(&pb, th, folds, seed, &alt, &e3) == DE_OK && in_range(par, &k, alt.theta) &&
+                alt.chi2 <= nr->chi2) {
+                add_note(res, "the fit from the first start left the range; from %g x it the fit is in range and no "
+                         "worse (chi2 %.4g against %.4g)", retry[a], alt.chi2, nr->chi2);
+                *nr = alt;
             }
         }
         if (rc && solver_failed && (k.n_free > 1 || (k.n_free == 1 && last_may_hold))) {

@@ -479,6 +479,19 @@ static double mix_cdf(const mixture *m, double x)
     return m->d * gamma_cdf(x, m->mean_on, m->var_on) + (1 - m->d) * gamma_cdf(x, m->mean_off, m->var_off);
 }
 
+/* The mixture's quantile at p in [lo, hi] (CDF(hi) >= p), to a relative rel: bisection. */
+static double mix_bisect(const mixture *m, double p, double lo, double hi, double rel)
+{
+    for (int it = 0; it < 100 && hi - lo > rel * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (mix_cdf(m, mid) >= p)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
 /* The mixture's quantile under a budget: bisection on its CDF. */
 static double budget_quantile(const mixture *m, double p)
 {
@@ -490,15 +503,7 @@ static double budget_quantile(const mixture *m, double p)
     hi += 1e-9;
     for (int it = 0; it < 200 && mix_cdf(m, hi) < p; it++)
         hi = 2 * hi + m->th_on + m->th_off;
-    double lo = 0;
-    for (int it = 0; it < 100 && hi - lo > 1e-9 * hi; it++) {
-        double mid = 0.5 * (lo + hi);
-        if (mix_cdf(m, mid) >= p)
-            hi = mid;
-        else
-            lo = mid;
-    }
-    return hi;
+    return mix_bisect(m, p, 0.0, hi, 1e-9);
 }
 
 static double gamma_q(double p, double mean, double var)
@@ -534,15 +539,7 @@ void de_model_lc_latency_train(const de_lc_class *cls, int n, const de_lc_traini
             out[i] = m->d >= 1 ? a : hi;
             continue;
         }
-        /* The mixture's quantile lies between its components' (bisection). */
-        for (int it = 0; it < 100 && hi - lo > 1e-10 * hi; it++) {
-            double mid = 0.5 * (lo + hi);
-            if (mix_cdf(m, mid) >= p)
-                hi = mid;
-            else
-                lo = mid;
-        }
-        out[i] = hi;
+        out[i] = mix_bisect(m, p, lo, hi, 1e-10); /* between its components' quantiles */
     }
     if (mx != st)
         free(mx);

@@ -331,6 +331,18 @@ static void test_step_recovery(void)
     de_test_unlink(path);
 }
 
+/* The lc fit of (dev, m) in p from par, the co-located network's step model ps; prints
+ * the error of a failed fit. */
+static int fit_lc(const de_profile *p, const de_fit_params *par, de_fit_train ps, de_fit_result *r)
+{
+    de_err err;
+    de_fit_opts o = {5, 1, 0, {0, 0}};
+    int rc = de_fit_model(p, "dev", "m", par, const_per_sample, &ps, &o, r, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    return rc;
+}
+
 static void test_lc_recovery(void)
 {
     /* 1% noise, 60 points: service within 3%, the others within 15%. */
@@ -342,13 +354,7 @@ static void test_lc_recovery(void)
     de_fit_params par;
     de_fit_params_init(DE_PROFILE_LC, &par);
     de_fit_result r;
-    de_err err;
-    de_fit_opts o = {5, 1, 0, {0, 0}};
-    de_fit_train psv = ps;
-    int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
-    if (rc)
-        fprintf(stderr, "\n  %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    CU_ASSERT_EQUAL_FATAL(fit_lc(p, &par, ps, &r), DE_OK);
     CU_ASSERT_EQUAL(r.n_free, 4);
     REL_NEAR(r.par.value[0], truth[0], 0.03);
     REL_NEAR(r.par.value[1], truth[1], 0.15);
@@ -357,6 +363,8 @@ static void test_lc_recovery(void)
     CU_ASSERT(r.r2 > 0.99 && r.cv_mape < 5.0);
     de_fit_result_free(&r);
     /* Without a per_sample_s for the co-located network the fit cannot start. */
+    de_err err;
+    de_fit_opts o = {5, 1, 0, {0, 0}};
     CU_ASSERT_EQUAL(de_fit_model(p, "dev", "m", &par, NULL, NULL, &o, &r, &err), DE_EREF);
     DE_ASSERT_CONTAINS(err.msg, "no per_sample_s known for training 'net' on dev");
     de_fit_result_free(&r);
@@ -389,13 +397,7 @@ static void test_lc_few_rows_alone(void)
     de_fit_params_init(DE_PROFILE_LC, &par);
     par.value[1] = 0.3;
     de_fit_result r;
-    de_err err;
-    de_fit_opts o = {5, 1, 0, {0, 0}};
-    de_fit_train psv = ps;
-    int rc = de_fit_model(p, "dev", "m", &par, const_per_sample, &psv, &o, &r, &err);
-    if (rc)
-        fprintf(stderr, "\n  %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    CU_ASSERT_EQUAL_FATAL(fit_lc(p, &par, ps, &r), DE_OK);
     CU_ASSERT_EQUAL(r.held[1], 2);
     DE_ASSERT_CONTAINS(r.notes, "scv held at 0.3: 2 rows cannot fit 2 free parameters");
     REL_NEAR(r.par.value[0], truth[0], 0.05);
