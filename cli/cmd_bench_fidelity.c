@@ -28,6 +28,8 @@
 
 /* ---- the variants ---- */
 
+#define MAX_REPEAT 9
+
 static void scale_each(config_t *cfg, const char *list, const char *key, double f)
 {
     config_setting_t *l = config_lookup(cfg, list);
@@ -224,34 +226,127 @@ static double err_pct(double measured, double predicted)
     return 100.0 * (predicted - measured) / measured;
 }
 
+/* Median of v[0..n-1] and its spread, (max - min) / median in percent (0 for n = 1). */
+static void median_spread(const double *v, int n, double *med, double *spread)
+{
+    double w[MAX_REPEAT];
+    memcpy(w, v, (size_t)n * sizeof *w);
+    for (int i = 1; i < n; i++) /* insertion sort: n <= MAX_REPEAT */
+        for (int j = i; j > 0 && w[j - 1] > w[j]; j--) {
+            double t = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = t;
+        }
+    *med = n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
+    *spread = n > 1 && *med > 0 ? 100.0 * (w[n - 1] - w[0]) / *med : 0.0;
+}
+
+/* A row's verdict against its target; when the runs alone vary by more than the target,
+ * that is the reason given. */
+static const char *verdict(double e, double spread, double target, char *buf, size_t n)
+{
+    if (fabs(e) <= target)
+        snprintf(buf, n, "within %g %%", target);
+    else if (spread > target)
+        snprintf(buf, n, "OUTSIDE %g %% (the runs alone vary by %.0f %%)", target, spread);
+    else
+        snprintf(buf, n, "OUTSIDE %g %%", target);
+    return buf;
+}
+
+/* The rows of one variant: sim's predictions S against the runs R[0..n-1]. */
+static void report_variant(const variant *v, const cJSON *S, cJSON *const *R, int n, FILE *csv, int *rows,
+                           int *outside)
+{
+    const cJSON *sj0 = cJSON_GetArrayItem(cJSON_GetObjectItem(S, "jobs"), 0);
+    const cJSON *plan = cJSON_GetObjectItem(sj0, "plan");
+    int feasible = cJSON_IsTrue(cJSON_GetObjectItem(plan, "feasible"));
+    double ms[MAX_REPEAT], m, spread, p = num(sj0, "retraining_time_s");
+    for (int k = 0; k < n; k++)
+        ms[k] = num(cJSON_GetArrayItem(cJSON_GetObjectItem(R[k], "jobs"), 0), "retraining_time_s");
+    median_spread(ms, n, &m, &spread);
+    double e = err_pct(m, p);
+    int ok = fabs(e) <= 5.0;
+    char vb[128], sp[16];
+    *outside += !ok;
+    (*rows)++;
+    if (n > 1)
+        snprintf(sp, sizeof sp, "%.0f%%", spread);
+    else
+        snprintf(sp, sizeof sp, "-");
+    printf("%-14s %-22s %10.2f s %10.2f s %+8.1f%% %7s %10s %6s  %s\n", v->name, "re-training", p, m, e, sp, "-", "-",
+           verdict(e, spread, 5.0, vb, sizeof vb));
+    fprintf(csv, "%s,\"%s\",retraining_s,%.6g,%.6g,%.3f,5,,,%d,%d,%d,%.3f\n", v->name, v->what, p, m, e, feasible, ok, n,
+            spread);
+    const cJSON *st = cJSON_GetObjectItem(S, "lc_tasks");
+    for (int t = 0; t < cJSON_GetArraySize(st); t++) {
+        const cJSON *a = cJSON_GetArrayItem(st, t), *b = NULL;
+        int kept = 1, have = 1;
+        for (int k = 0; k < n; k++) {
+            const cJSON *bk = cJSON_GetArrayItem(cJSON_GetObjectItem(R[k], "lc_tasks"), t);
+            if (!bk) {
+                have = 0;
+                break;
+            }
+            b = bk;
+            ms[k] = num(bk, "latency_s");
+            kept &= cJSON_IsTrue(cJSON_GetObjectItem(bk, "deadline_met"));
+        }
+        if (!have)
+            break;
+        double lp = num(a, "latency_s"), lm, dl = num(b, "deadline_s"), pct = num(b, "percentile");
+        median_spread(ms, n, &lm, &spread);
+        double le = err_pct(lm, lp);
+        int lok = fabs(le) <= 15.0 && (kept || !feasible);
+        *outside += !lok;
+        (*rows)++;
+        char item[64];
+        snprintf(item, sizeof item, "%s p%g", cJSON_GetStringValue(cJSON_GetObjectItem(b, "name")), pct);
+        if (n > 1)
+            snprintf(sp, sizeof sp, "%.0f%%", spread);
+        printf("%-14s %-22s %9.2f ms %9.2f ms %+8.1f%% %7s %7.1f ms %6s  %s\n", v->name, item, 1e3 * lp, 1e3 * lm, le, sp,
+               1e3 * dl, kept ? "yes" : "NO",
+               !kept && feasible ? "MISSED though predicted feasible" : verdict(le, spread, 15.0, vb, sizeof vb));
+        fprintf(csv, "%s,\"%s\",%s,%.6g,%.6g,%.3f,15,%.6g,%d,%d,%d,%d,%.3f\n", v->name, v->what, item, lp, lm, le, dl,
+                kept, feasible, lok, n, spread);
+    }
+}
+
 static void help(FILE *out)
 {
     fprintf(out,
-            "usage: deepedge bench fidelity [--scenario FILE] [--quick] [--out DIR] [--keep-going]\n\n"
+            "usage: deepedge bench fidelity [--scenario FILE] [--quick] [--repeat N] [--out DIR] [--keep-going]\n\n"
             "What `sim` predicts against what `run` does on this host: variants of the scenario\n"
             "(default scenarios/local-testbed.cfg: it must have an `exec` group) are simulated and\n"
             "executed one after the other; prints per variant the re-training time predicted and\n"
             "measured, and per LC task its latency at the deadline's percentile, predicted and\n"
             "measured, and whether the deadline was kept. Targets (issue 11): re-training within 5 %%,\n"
             "LC within 15 %%, no measured miss where the plan was predicted feasible; a row that misses\n"
-            "one says so. Calibrate the host first (deepedge calibrate).\n\n"
+            "one says so. Calibrate the host first (deepedge calibrate). With --repeat N each variant\n"
+            "is executed N times: the measured value is the median, and the spread of the runs\n"
+            "(max - min over the median) is printed; a row outside its target whose runs alone vary\n"
+            "by more than the target says so (the host's noise, not the model, decides it).\n\n"
             "variants:\n");
     for (int i = 0; i < N_VARIANTS; i++)
         fprintf(out, "  %-14s %s%s\n", variants[i].name, variants[i].what, variants[i].quick ? " (--quick)" : "");
     fprintf(out, "\n  --quick        the variants marked (quick) only\n"
+                 "  --repeat N     execute each variant N times (1..%d, default 1)\n"
                  "  --out DIR      variants, outputs, fidelity.csv (default out/fidelity)\n"
                  "  --keep-going   a variant whose run fails is reported and the others go on\n\n"
-                 "Takes about a minute per variant (each is executed for real). Exit status: 0 every row\n"
-                 "within the targets, 2 a row outside them, 1 error.\n");
+                 "Takes about a minute per variant and repeat (each is executed for real). Exit status: 0\n"
+                 "every row within the targets, 2 a row outside them, 1 error.\n",
+            MAX_REPEAT);
 }
 
 int de_bench_fidelity(int argc, char **argv)
 {
     static const struct option opts[] = {{"scenario", required_argument, 0, 's'}, {"quick", no_argument, 0, 'q'},
                                          {"out", required_argument, 0, 'o'},      {"keep-going", no_argument, 0, 'k'},
-                                         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+                                         {"repeat", required_argument, 0, 'n'},   {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *base = NULL, *out = "out/fidelity";
-    int quick = 0, keep = 0, c;
+    int quick = 0, keep = 0, repeat = 1, c;
+    long long rep;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -260,6 +355,11 @@ int de_bench_fidelity(int argc, char **argv)
         case 'q': quick = 1; break;
         case 'o': out = optarg; break;
         case 'k': keep = 1; break;
+        case 'n':
+            if (de_cli_int("--repeat", optarg, 1, MAX_REPEAT, &rep))
+                return DE_EXIT_ERROR;
+            repeat = (int)rep;
+            break;
         case 'h': help(stdout); return DE_EXIT_OK;
         default: help(stderr); return de_cli_fail("bench fidelity: unknown option or missing argument: %s", argv[optind - 1]);
         }
@@ -291,10 +391,12 @@ int de_bench_fidelity(int argc, char **argv)
         free(vdir), free(def), free(csv_path);
         return r;
     }
-    fprintf(csv, "variant,what,item,predicted,measured,error_pct,target_pct,deadline_s,kept,plan_feasible,within\n");
-    printf("bench fidelity: %s on this host (sim predicts, run measures)\n\n", base);
-    printf("%-14s %-22s %12s %12s %9s %10s %6s  %s\n", "variant", "item", "predicted", "measured", "error", "deadline",
-           "kept", "verdict");
+    fprintf(csv, "variant,what,item,predicted,measured,error_pct,target_pct,deadline_s,kept,plan_feasible,within,"
+                 "repeats,spread_pct\n");
+    printf("bench fidelity: %s on this host (sim predicts, run measures%s)\n\n", base,
+           repeat > 1 ? "; measured: the median of the runs, spread: their max - min over it" : "");
+    printf("%-14s %-22s %12s %12s %9s %7s %10s %6s  %s\n", "variant", "item", "predicted", "measured", "error",
+           "spread", "deadline", "kept", "verdict");
     int rc = DE_EXIT_OK, outside = 0, rows = 0;
     for (int i = 0; i < N_VARIANTS && rc == DE_EXIT_OK; i++) {
         const variant *v = &variants[i];
@@ -303,54 +405,44 @@ int de_bench_fidelity(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof name, "%s.cfg", v->name);
         char *cfg = de_path_join(vdir, name), *sdir = de_sprintf("%s/%s-sim", out, v->name),
-             *rdir = de_sprintf("%s/%s-run", out, v->name), *sj = de_sprintf("%s.json", sdir),
-             *rj = de_sprintf("%s.json", rdir), *se = de_sprintf("%s.err", sdir), *re = de_sprintf("%s.err", rdir);
+             *sj = de_sprintf("%s.json", sdir), *se = de_sprintf("%s.err", sdir);
+        cJSON *S = NULL, *R[MAX_REPEAT] = {0};
+        int failed = 0;
         if ((rc = write_variant(base, v, cfg)) == DE_EXIT_OK) {
-            fprintf(stderr, "bench fidelity: %s: sim, then run (about a minute) ...\n", v->name);
+            fprintf(stderr, "bench fidelity: %s: sim, then run%s (about a minute each) ...\n", v->name,
+                    repeat > 1 ? " N times" : "");
             char *sim_argv[] = {self, "sim", cfg, "--json", "--no-plots", "--out", sdir, NULL};
-            char *run_argv[] = {self, "run", cfg, "--json", "--no-plot", "--quiet", "--out", rdir, NULL};
-            int s_rc = run_to(sim_argv, sj, se), r_rc = run_to(run_argv, rj, re);
-            cJSON *S = read_json(sj), *R = read_json(rj);
-            if (!S || !R || (s_rc != 0 && s_rc != 2) || (r_rc != 0 && r_rc != 2)) {
-                fprintf(stderr, "bench fidelity: %s: %s failed (exit %d); see %s\n", v->name, !S || (s_rc && s_rc != 2) ? "sim" : "run",
-                        !S || (s_rc && s_rc != 2) ? s_rc : r_rc, !S || (s_rc && s_rc != 2) ? se : re);
+            int s_rc = run_to(sim_argv, sj, se);
+            S = read_json(sj);
+            if (!S || (s_rc != 0 && s_rc != 2)) {
+                fprintf(stderr, "bench fidelity: %s: sim failed (exit %d); see %s\n", v->name, s_rc, se);
+                failed = 1;
+            }
+            for (int k = 0; k < repeat && !failed; k++) {
+                char *rdir = repeat == 1 ? de_sprintf("%s/%s-run", out, v->name)
+                                         : de_sprintf("%s/%s-run-%d", out, v->name, k + 1),
+                     *rj = de_sprintf("%s.json", rdir), *re = de_sprintf("%s.err", rdir);
+                char *run_argv[] = {self, "run", cfg, "--json", "--no-plot", "--quiet", "--out", rdir, NULL};
+                int r_rc = run_to(run_argv, rj, re);
+                R[k] = read_json(rj);
+                if (!R[k] || (r_rc != 0 && r_rc != 2)) {
+                    fprintf(stderr, "bench fidelity: %s: run failed (exit %d); see %s\n", v->name, r_rc, re);
+                    failed = 1;
+                }
+                free(rdir), free(rj), free(re);
+            }
+            if (failed) {
                 if (!keep)
                     rc = DE_EXIT_ERROR;
                 outside++;
             } else {
-                const cJSON *sj0 = cJSON_GetArrayItem(cJSON_GetObjectItem(S, "jobs"), 0),
-                            *rj0 = cJSON_GetArrayItem(cJSON_GetObjectItem(R, "jobs"), 0);
-                const cJSON *plan = cJSON_GetObjectItem(sj0, "plan");
-                int feasible = cJSON_IsTrue(cJSON_GetObjectItem(plan, "feasible"));
-                double p = num(sj0, "retraining_time_s"), m = num(rj0, "retraining_time_s"), e = err_pct(m, p);
-                int ok = fabs(e) <= 5.0;
-                outside += !ok;
-                rows++;
-                printf("%-14s %-22s %10.2f s %10.2f s %+8.1f%% %10s %6s  %s\n", v->name, "re-training", p, m, e, "-", "-",
-                       ok ? "within 5 %" : "OUTSIDE 5 %");
-                fprintf(csv, "%s,\"%s\",retraining_s,%.6g,%.6g,%.3f,5,,,%d,%d\n", v->name, v->what, p, m, e, feasible, ok);
-                const cJSON *st = cJSON_GetObjectItem(S, "lc_tasks"), *rt = cJSON_GetObjectItem(R, "lc_tasks");
-                for (int t = 0; t < cJSON_GetArraySize(st) && t < cJSON_GetArraySize(rt); t++) {
-                    const cJSON *a = cJSON_GetArrayItem(st, t), *b = cJSON_GetArrayItem(rt, t);
-                    double lp = num(a, "latency_s"), lm = num(b, "latency_s"), dl = num(b, "deadline_s");
-                    double le = err_pct(lm, lp), pct = num(b, "percentile");
-                    int kept = cJSON_IsTrue(cJSON_GetObjectItem(b, "deadline_met"));
-                    int lok = fabs(le) <= 15.0 && (kept || !feasible);
-                    outside += !lok;
-                    rows++;
-                    char item[64];
-                    snprintf(item, sizeof item, "%s p%g", cJSON_GetStringValue(cJSON_GetObjectItem(b, "name")), pct);
-                    printf("%-14s %-22s %9.2f ms %9.2f ms %+8.1f%% %7.1f ms %6s  %s\n", v->name, item, 1e3 * lp, 1e3 * lm,
-                           le, 1e3 * dl, kept ? "yes" : "NO",
-                           lok ? "within 15 %" : !kept && feasible ? "MISSED though predicted feasible" : "OUTSIDE 15 %");
-                    fprintf(csv, "%s,\"%s\",%s,%.6g,%.6g,%.3f,15,%.6g,%d,%d,%d\n", v->name, v->what, item, lp, lm, le, dl,
-                            kept, feasible, lok);
-                }
+                report_variant(v, S, R, repeat, csv, &rows, &outside);
             }
-            cJSON_Delete(S);
-            cJSON_Delete(R);
         }
-        free(cfg), free(sdir), free(rdir), free(sj), free(rj), free(se), free(re);
+        cJSON_Delete(S);
+        for (int k = 0; k < repeat; k++)
+            cJSON_Delete(R[k]);
+        free(cfg), free(sdir), free(sj), free(se);
     }
     fclose(csv);
     if (rc == DE_EXIT_OK)
