@@ -94,8 +94,9 @@ void de_plan_evaluate(de_plan *p, const de_state *st, const de_predictor *pred, 
     p->compute_time_s = tmax;
     p->allreduce_time_s = pred->ops->allreduce_time(pred->ctx, st, devs, p->n_shares, net->gradient_bytes);
     p->iteration_time_s = p->n_shares ? tmax + p->allreduce_time_s : INFINITY;
-    for (int i = 0; i < p->n_shares; i++)
-        p->shares[i].duty_cycle = p->shares[i].step_time_s / p->iteration_time_s;
+    for (int i = 0; i < p->n_shares; i++) /* a step that never ends computes all the time */
+        p->shares[i].duty_cycle =
+            isfinite(p->shares[i].step_time_s) ? p->shares[i].step_time_s / p->iteration_time_s : 1.0;
 
     double total = (double)job->dataset_size * job->epochs;
     double left = total - st->samples_done[p->job];

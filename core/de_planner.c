@@ -1166,21 +1166,45 @@ int de_plan_compute_after(const de_state *st, int job, de_policy policy, const d
         return de_err_set(err, DE_EINVAL, "policy %s accepts at most %d devices up; %d are", de_policy_name(policy),
                           de_policy_max_devices(policy), up);
     double t0 = de_now_s();
-    de_plan_free(out);
-    out->policy = policy;
-    out->job = job;
     de_state seen = *st;
     if (!de_policy_respects_lc(policy)) /* an LC-oblivious policy sees no LC load */
         seen.rate = de_calloc((size_t)s->n_tasks + 1, sizeof(double));
+    unsigned char *avail = de_calloc((size_t)s->n_devices + 1, 1);
+    memcpy(avail, st->up, (size_t)s->n_devices);
+    seen.up = avail;
     de_err perr;
     de_err_clear(&perr);
-    de_policy_call call = {&seen, job, opt, pred, change, &perr};
-    if (de_policy_is_external(policy))
-        de_policy_external(&call, out);
-    else
-        policy_fns[policy](&call, out);
+    /* A device whose step cannot end next to its LC load (the model's step time is
+     * infinite: its LC queue alone saturates it) is of no use to any plan, whatever the
+     * policy sees: plan again without it while the plan cannot progress. */
+    for (int round = 0; round <= s->n_devices; round++) {
+        de_plan_free(out);
+        out->policy = policy;
+        out->job = job;
+        de_policy_call call = {&seen, job, opt, pred, change, &perr};
+        if (de_policy_is_external(policy))
+            de_policy_external(&call, out);
+        else
+            policy_fns[policy](&call, out);
+        if (perr.code != DE_OK)
+            break;
+        de_plan_evaluate(out, st, pred, opt->safety_margin);
+        if (isfinite(out->iteration_time_s))
+            break;
+        int dropped = 0, left = 0;
+        for (int i = 0; i < out->n_shares; i++)
+            if (!isfinite(out->shares[i].step_time_s) && avail[out->shares[i].device]) {
+                avail[out->shares[i].device] = 0;
+                dropped++;
+            }
+        for (int d = 0; d < s->n_devices; d++)
+            left += avail[d];
+        if (!dropped || !left)
+            break;
+    }
     if (seen.rate != st->rate)
         free(seen.rate);
+    free(avail);
     if (perr.code != DE_OK) {
         de_plan_free(out);
         out->policy = policy;
@@ -1189,7 +1213,6 @@ int de_plan_compute_after(const de_state *st, int job, de_policy policy, const d
             *err = perr;
         return perr.code;
     }
-    de_plan_evaluate(out, st, pred, opt->safety_margin);
     out->planning_time_s = de_now_s() - t0;
     return DE_OK;
 }

@@ -431,7 +431,8 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
     if (!stable_on || on.w > cap) {
         on.w = cap;
         on.vw = cap * cap;
-        on.p = 1.0;
+        if (!stable_on) /* stable but capped keeps its utilisation: continuous where the cap sets in */
+            on.p = 1.0;
     }
     /* The backlog a step leaves (above the gap's level) drains during the gap. */
     double excess = 2 * (on.w - off.w > 0 ? on.w - off.w : 0);
@@ -443,6 +444,7 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
             on = avg;
         }
         gapph = on;
+        gapph.p = 1.0; /* the gap never empties the queue (the partial drain's fr -> 1 meets it) */
     } else if (excess > 0) {
         double fr = drain / gap, ex = fr * excess / 2;
         gapph.p = fmax(off.p, fr);

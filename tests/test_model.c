@@ -247,6 +247,41 @@ static void test_train_monotone(void)
     CU_ASSERT(l2 > l1); /* longer bursts, same duty: worse tail */
 }
 
+/* Under a budget too: nondecreasing in the request rate (where the phases' regimes change:
+ * a capped step queue, gaps that no longer drain it) and in the duty cycle, and within
+ * agrees with the percentile. */
+static void test_budget_monotone(void)
+{
+    de_budget b = {0.5, 0.010};
+    for (double step = 0.02; step < 1.0; step *= 2) {
+        double prev = 0;
+        for (double lam = 1; lam < 80; lam += 1) {
+            de_lc_class c = {lam, 0.0032, 0.14, 0.95};
+            de_lc_training tr = {0.5, step, 1.2, 0, b};
+            double l;
+            de_model_lc_latency_train(&c, 1, &tr, &l);
+            if (!(l >= prev * (1 - 1e-6)))
+                fprintf(stderr, "\n  step %g: p95 %g at %g req/s below %g before\n", step, l, lam, prev);
+            CU_ASSERT(l >= prev * (1 - 1e-6));
+            prev = l;
+        }
+        prev = 0;
+        for (double d = 0; d <= 1.0001; d += 0.05) {
+            de_lc_class c = {20, 0.0032, 0.14, 0.95};
+            de_lc_training tr = {d, step, 1.2, 0, b};
+            double l, pr;
+            de_model_lc_latency_train(&c, 1, &tr, &l);
+            CU_ASSERT(l >= prev * (1 - 1e-6));
+            prev = l;
+            if (isfinite(l)) {
+                double lim = l * 1.0001;
+                de_model_lc_within_train(&c, 1, &tr, &lim, &pr);
+                CU_ASSERT(pr >= 0.95 - 1e-9);
+            }
+        }
+    }
+}
+
 /* ---- the model predictor on the fixture scenario ---- */
 
 static void test_predictor_tiny(void)
@@ -328,6 +363,7 @@ int main(void)
         {"ring all-reduce", test_allreduce},
         {"wall time under a CPU budget", test_budget_wall},
         {"percentiles under a CPU budget match draws of the same function", test_budget_percentiles},
+        {"under a CPU budget: monotone in rate and duty, within = percentile", test_budget_monotone},
         {"LC next to training: duty 0 and 1", test_train_limits},
         {"LC next to training: monotone, within = percentile", test_train_monotone},
         {NULL, NULL}};

@@ -301,6 +301,41 @@ static void test_infeasible_verdict(void)
     de_scenario_destroy(s);
 }
 
+/* A device whose LC queue alone saturates it cannot train (its step never ends): no
+ * policy's plan gives it a share, LC-aware or not, and a plan that does (evaluated on
+ * that state) counts it as computing all the time instead of a NaN duty cycle. */
+static void test_saturated_device_left_out(void)
+{
+    de_scenario *s = de_test_scenario("tests/data/tiny.cfg");
+    de_state st;
+    de_state_init(&st, s, 0);
+    int f1 = de_scenario_device(s, "f1");
+    st.rate[0] = 150.0; /* cam on f1: 150 x 10 ms of service a second */
+    for (int pol = 0; pol < DE_POLICY_COUNT; pol++) {
+        if (!de_policy_accepts((de_policy)pol, de_state_n_up(&st)))
+            continue;
+        de_plan p;
+        plan(&st, (de_policy)pol, &p);
+        CU_ASSERT(isfinite(p.iteration_time_s));
+        for (int i = 0; i < p.n_shares; i++)
+            CU_ASSERT(p.shares[i].device != f1);
+        check_invariants(&st, &p);
+        de_plan_free(&p);
+    }
+    de_plan q;
+    de_plan_init(&q);
+    q.job = 0;
+    int devs[2] = {f1, de_scenario_device(s, "s1")}, batches[2] = {16, 16};
+    de_plan_set_shares(&q, devs, batches, 2);
+    de_plan_evaluate(&q, &st, &PRED, s->planner.safety_margin);
+    CU_ASSERT(isinf(q.iteration_time_s));
+    CU_ASSERT_EQUAL(q.shares[0].duty_cycle, 1.0);
+    CU_ASSERT_EQUAL(q.over_margin, 1); /* cam over its deadline, not a NaN that passes */
+    de_plan_free(&q);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
 static void test_deterministic(void)
 {
     de_scenario *s = de_test_generated(200, 100, 7, "resnet50-ft", 128);
@@ -349,6 +384,7 @@ int main(void)
         {"caltech case study", test_caltech_story},
         {"re-plan after a failure and a load step", test_replan_after_failure},
         {"infeasible verdict", test_infeasible_verdict},
+        {"a device its LC load saturates gets no share", test_saturated_device_left_out},
         {"deterministic", test_deterministic},
         {"exact size limit and bad job", test_exact_limit},
         {NULL, NULL}};
