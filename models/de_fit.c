@@ -539,6 +539,16 @@ static void add_note(de_fit_result *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Another start for a retry: theta0 x f (f x 1e-3 for a zero), held within each range. */
+static void scaled_start(const double *theta0, const char *const *names, int n, double f, double *th)
+{
+    for (int j = 0; j < n; j++) {
+        double lo, hi, v = theta0[j] != 0 ? theta0[j] * f : f * 1e-3;
+        param_range(names[j], &lo, &hi);
+        th[j] = fmin(fmax(v, lo), hi);
+    }
+}
+
 /* Whether every free parameter's value theta[j] lies in its range. */
 static int in_range(const de_fit_params *par, const kind_ctx *k, const double *theta)
 {
@@ -603,11 +613,7 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
         int solver_failed = rc && !nr->singular && k.n_free > 0 && m > k.n_free;
         for (size_t a = 0; rc && solver_failed && a < sizeof retry / sizeof *retry; a++) {
             double th[DE_FIT_MAXP];
-            for (int j = 0; j < k.n_free; j++) {
-                double lo, hi, v = theta0[j] != 0 ? theta0[j] * retry[a] : retry[a] * 1e-3;
-                param_range(names[j], &lo, &hi);
-                th[j] = fmin(fmax(v, lo), hi);
-            }
+            scaled_start(theta0, names, k.n_free, retry[a], th);
             de_err e3;
             if (de_fit_nls(&pb, th, folds, seed, nr, &e3) == DE_OK) {
                 add_note(res, "the solver failed from the first start (%s) and converged from %g x it", err->msg,
@@ -620,11 +626,7 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
         for (size_t a = 0; !rc && k.n_free > 0 && !in_range(par, &k, nr->theta) && a < sizeof retry / sizeof *retry;
              a++) {
             double th[DE_FIT_MAXP];
-            for (int j = 0; j < k.n_free; j++) {
-                double lo, hi, v = theta0[j] != 0 ? theta0[j] * retry[a] : retry[a] * 1e-3;
-                param_range(names[j], &lo, &hi);
-                th[j] = fmin(fmax(v, lo), hi);
-            }
+            scaled_start(theta0, names, k.n_free, retry[a], th);
             de_nls_result alt;
             de_err e3;
             if (de_fit_nls(&pb, th, folds, seed, &alt, &e3) == DE_OK && in_range(par, &k, alt.theta) &&

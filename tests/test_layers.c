@@ -331,6 +331,11 @@ static void test_builtins(void)
     CU_ASSERT(de_net_parse("bad", "conv 4 3", &net, &err) == DE_EMISSING);
     CU_ASSERT(de_net_parse("bad", "input 3 8 8; frob", &net, &err) == DE_ESYNTAX);
     DE_ASSERT_CONTAINS(err.msg, "frob");
+    /* 647 x 202 x 202 inputs to an fc of 257 (a libFuzzer find): 6.8 billion weights, refused
+     * with the line before anything is allocated */
+    CU_ASSERT(de_net_parse("big", "input 3 224 224; c: conv 647 23; f: fc 257", &net, &err) == DE_ERANGE);
+    DE_ASSERT_CONTAINS(err.msg, "big:3: f: the network would have");
+    DE_ASSERT_CONTAINS(err.msg, "over the limit of 268435456");
 }
 
 /* Weight files: round trip, partial load onto a new head, corrupted file refused. */

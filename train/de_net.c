@@ -241,6 +241,11 @@ static int parse_int(const char *tok, int min, int max, int *out)
     return 0;
 }
 
+/* A parsed network's trainable parameters at most: 2^28 floats, 1 GiB of weights (ResNet-50
+ * has 25.6 million, VGG-16 138 million). A description over it is refused before anything
+ * is allocated. */
+#define DE_NET_MAX_PARAMS ((size_t)1 << 28)
+
 #define MAXTOK 12
 
 static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_err *err)
@@ -371,6 +376,11 @@ static int parse_line(de_net *net, const char *ctx, int lineno, char *line, de_e
                           "%s:%d: unknown layer kind '%s' (conv, dwconv, relu, relu6, maxpool, avgpool, gap, fc, bn, add)", ctx,
                           lineno, kind);
     }
+    if (L.w_n + L.b_n > DE_NET_MAX_PARAMS - net->n_params)
+        return de_err_set(err, DE_ERANGE,
+                          "%s:%d: %s: the network would have %zu trainable parameters, over the limit of %zu (1 GiB "
+                          "of weights; VGG-16 has 138 million)",
+                          ctx, lineno, L.name, net->n_params + L.w_n + L.b_n, (size_t)DE_NET_MAX_PARAMS);
     L.w_off = net->n_params;
     L.b_off = L.w_off + L.w_n;
     net->n_params += L.w_n + L.b_n;
