@@ -1091,10 +1091,11 @@ int de_cmd_reproduce(int argc, char **argv)
             free(cap);
 
             doc_h(&d, 2, "Simulated against executed");
-            doc_p(&d, "The table of simulated against measured runs (the same scenarios under `deepedge sim` and "
-                      "`deepedge run`) is produced by `deepedge bench fidelity` (issue 11), which this build does not have: "
-                      "this report has no such table. `deepedge run scenarios/local-testbed.cfg` executes a plan for real "
-                      "and writes its own measured files and figures.");
+            doc_p(&d, "The table of simulated against measured runs (variants of a scenario under `deepedge sim` and "
+                      "`deepedge run`) is produced by `deepedge bench fidelity` after `deepedge calibrate`: it executes "
+                      "every variant for real (about a minute each, `--repeat N` for the runs' spread), so this report, "
+                      "which only simulates, does not include it. `deepedge run scenarios/local-testbed.cfg` executes a "
+                      "plan for real and writes its own measured files and figures.");
 
             doc_h(&d, 2, "How this report was made");
             struct rusage ru;
