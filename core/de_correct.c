@@ -154,23 +154,6 @@ static double implied_lc(de_state *st, const de_predictor *pred, int network, in
     return f;
 }
 
-static int crosses(const de_lc_task *t, double pctl_s, double margin)
-{
-    return pctl_s > t->deadline_s * (1.0 - margin / 2.0);
-}
-
-int de_correct_due(const de_lc_task *t, long n, double pctl_s, double margin)
-{
-    if (n >= DE_CORRECT_MIN_REQUESTS)
-        return 1;
-    if (!(pctl_s > 0) || !crosses(t, pctl_s, margin))
-        return 0;
-    double tail = 1.0 - t->percentile; /* 2 requests above the percentile */
-    double least = tail > 0 ? ceil(2.0 / tail) : (double)DE_CORRECT_MIN_REQUESTS;
-    least = fmin(fmax(least, DE_CORRECT_WARN_MIN_REQUESTS), DE_CORRECT_MIN_REQUESTS);
-    return (double)n >= least;
-}
-
 int de_correct_window(de_corrector *c, de_state *st, const de_predictor *pred, const de_plan *p, int network, int ti,
                       long n, double svc_mean_s, double pctl_s, double margin)
 {
@@ -184,8 +167,8 @@ int de_correct_window(de_corrector *c, de_state *st, const de_predictor *pred, c
         double p0 = de_predictor_lc_service_mean(st, ti, network, batch, duty, 0);
         observe(c->forget, &c->lc_mp[ti], &c->lc_pp[ti], &c->lc_n[ti], svc_mean_s, p0);
     }
-    int crossed = crosses(t, pctl_s, margin);
-    if (!(pctl_s > 0) || !de_correct_due(t, n, pctl_s, margin))
+    int crossed = pctl_s > t->deadline_s * (1.0 - margin / 2.0);
+    if (!(pctl_s > 0) || n < DE_CORRECT_MIN_REQUESTS)
         return 0; /* too few requests for a percentile */
     /* The factor the percentile implies: what the deadlines depend on (queueing included). */
     double f = implied_lc(st, pred, network, batch, duty, ti, pctl_s);

@@ -20,8 +20,7 @@
  * drawn step in sim), each all-reduce, and per LC window each task's mean service time
  * and its measured percentile (`lcreq` lines in run; the drawn requests in sim). An LC
  * task's factor is the one at which the model predicts the measured percentiles (solved
- * per observation of at least DE_CORRECT_MIN_REQUESTS requests, or of fewer whose
- * percentile already crosses (de_correct_due), by bisection: queueing
+ * per observation of at least DE_CORRECT_MIN_REQUESTS requests, by bisection: queueing
  * the model does not capture is corrected too) as a line in the device's duty cycle,
  * a + b duty (the error often grows with the training next to the task, and a factor
  * fitted at one duty would otherwise make the planner swing between plans); else the
@@ -42,10 +41,6 @@
 /* An LC observation is made of at least this many requests (the drivers gather them over
  * metrics windows): the 95th percentile of 100 requests is their 5th largest. */
 #define DE_CORRECT_MIN_REQUESTS 100
-/* ... or, as an early warning, of fewer whose percentile already crosses deadline x
- * (1 - margin/2): at least this many, and enough that 2 requests lie above the
- * percentile (40 at the 95th), so that one slow request alone is not a warning. */
-#define DE_CORRECT_WARN_MIN_REQUESTS 20
 /* What a crossing implied stays the least LC factor for this many observations (fast up,
  * slow down: a plan is not switched back on the next, noisier, estimate). */
 #define DE_CORRECT_HOLD 10
@@ -79,13 +74,7 @@ void de_correct_step(de_corrector *c, const de_state *st, const de_predictor *pr
 /* A measured all-reduce of `bytes` over devs[0..n-1]: one observation per link used. */
 void de_correct_allreduce(de_corrector *c, const de_state *st, const de_predictor *pred, const int *devs, int n,
                           double bytes, double measured_s);
-/* Whether the n requests of task t a driver gathered since its last observation, with
- * percentile pctl_s (the task's own), make an observation: DE_CORRECT_MIN_REQUESTS of
- * them, or an early warning (see DE_CORRECT_WARN_MIN_REQUESTS). The drivers ask this after
- * each metrics window, so a window that crosses is acted on when it closes. */
-int de_correct_due(const de_lc_task *t, long n, double pctl_s, double margin);
-/* An LC observation of task ti (one that de_correct_due accepts; else nothing happens):
- * n requests served, their mean service time (<= 0: unknown, an
+/* An LC observation of task ti (at least DE_CORRECT_MIN_REQUESTS requests): n requests served, their mean service time (<= 0: unknown, an
  * observed service), their measured percentile (the task's own), under the running plan p
  * of `network` (NULL: no training). Returns 1 when the percentile crossed deadline x
  * (1 - margin/2): de_correct_apply then applies at least what the window implied. */

@@ -367,11 +367,11 @@ void run_correct(run *r)
     int network = s->jobs[r->job].network, warned = 0;
     for (int ti = 0; ti < s->n_tasks; ti++) {
         run_task *T = &r->tasks[ti];
-        double q = T->cor_n ? de_hist_quantile(&T->cor, s->tasks[ti].percentile) : 0;
-        if (!de_correct_due(&s->tasks[ti], T->cor_n, q, s->planner.safety_margin))
-            continue; /* the percentile of fewer requests is noise, unless it already crosses */
+        if (T->cor_n < DE_CORRECT_MIN_REQUESTS)
+            continue; /* the percentile of fewer requests is noise */
         warned |= de_correct_window(&r->cor, &r->st, &r->pred, r->mpi_pid > 0 ? &r->plan : NULL, network, ti, T->cor_n,
-                                    T->cor_svc / (double)T->cor_n, q, s->planner.safety_margin);
+                                    T->cor_svc / (double)T->cor_n, de_hist_quantile(&T->cor, s->tasks[ti].percentile),
+                                    s->planner.safety_margin);
         de_hist_reset(&T->cor);
         T->cor_svc = 0;
         T->cor_n = 0;

@@ -715,11 +715,10 @@ static void correct(sim *m)
     int network = m->s->jobs[m->cur].network, warned = 0;
     for (int ti = 0; ti < m->s->n_tasks; ti++) {
         stask *T = &m->task[ti];
-        double q = T->cor_n ? de_hist_quantile(&T->cor, m->s->tasks[ti].percentile) : 0;
-        if (!de_correct_due(&m->s->tasks[ti], T->cor_n, q, m->popt.safety_margin))
-            continue; /* the percentile of fewer requests is noise, unless it already crosses */
+        if (T->cor_n < DE_CORRECT_MIN_REQUESTS)
+            continue; /* the percentile of fewer requests is noise */
         warned |= de_correct_window(&m->cor, &m->st, &m->pred, p, network, ti, T->cor_n, T->cor_svc / (double)T->cor_n,
-                                    q, m->popt.safety_margin);
+                                    de_hist_quantile(&T->cor, m->s->tasks[ti].percentile), m->popt.safety_margin);
         de_hist_reset(&T->cor);
         T->cor_svc = 0;
         T->cor_n = 0;
