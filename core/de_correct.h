@@ -39,8 +39,12 @@
 #include "de_state.h"
 
 /* An LC observation is made of at least this many requests (the drivers gather them over
- * metrics windows): the 95th percentile of 100 requests is their 5th largest. */
+ * correction periods): the 95th percentile of 100 requests is their 5th largest. */
 #define DE_CORRECT_MIN_REQUESTS 100
+/* The drivers hand the LC requests served so far to the correction every this many
+ * seconds (simulated in sim, real in run), whatever their metrics window: the same
+ * observations, and so the same decisions, in both. */
+#define DE_CORRECT_PERIOD_S 1.0
 /* What a crossing implied stays the least LC factor for this many observations (fast up,
  * slow down: a plan is not switched back on the next, noisier, estimate). */
 #define DE_CORRECT_HOLD 10

@@ -173,6 +173,7 @@ typedef struct run {
     int *it_ranks;
     FILE *f_ranks, *f_timeline, *f_windows, *f_events;
     double win_start;
+    double cor_start;              /* the last hand-over to the correction (DE_CORRECT_PERIOD_S) */
     double next_draw;
     int tty;
     /* --stage */
@@ -259,7 +260,7 @@ void run_serve_metrics(run *r);
 /* run_recover.c */
 void run_arm_changes(run *r);
 void run_apply_due_changes(run *r);
-/* After each LC window: the online correction's observations (de_correct.h); a `model`
+/* Every DE_CORRECT_PERIOD_S: the online correction's observations (de_correct.h); a `model`
  * change through the re-plan rule when the models moved or a percentile crossed. */
 void run_correct(run *r);
 /* New lines of the operator's inbox (OUT/inbox), armed as changes. */

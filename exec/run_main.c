@@ -228,7 +228,7 @@ static int run_start(run *r, de_err *err)
     double warm_end = de_now_s() + r->o->lc_warmup_s;
     while (!rc && de_now_s() < warm_end && !run_signals)
         run_pump(r, 20);
-    r->win_start = run_rel(r);
+    r->win_start = r->cor_start = run_rel(r);
     if (rc || run_signals)
         return rc;
     r->train_start_t = run_rel(r);
@@ -293,10 +293,12 @@ static int run_loop(run *r, int *completed, int *interrupted, de_err *err)
     while (!rc && (r->mpi_pid > 0 || r->waiting)) {
         run_pump(r, 50);
         double now = run_rel(r);
-        if (now - r->win_start >= r->o->window_s) {
-            run_correct(r); /* on the window's requests, before the flush */
-            run_window_flush(r, now);
+        if (now - r->cor_start >= DE_CORRECT_PERIOD_S) { /* as sim does, whatever the window */
+            run_correct(r);
+            r->cor_start = now;
         }
+        if (now - r->win_start >= r->o->window_s)
+            run_window_flush(r, now);
         run_read_inbox(r);
         run_apply_due_changes(r);
         run_supervise_lc(r);

@@ -30,6 +30,7 @@ enum {
     EV_RATE,
     EV_PHASE,
     EV_WINDOW,
+    EV_CORRECT,
     EV_STALL,
     EV_COUNT
 };
@@ -704,7 +705,7 @@ static void ev_rate(de_engine *e, void *ctx, uint32_t ti, uint64_t row)
 
 /* ------------------------------------------------------------------ windows */
 
-/* The window's measurements into the online correction (de_correct.h); when a factor
+/* The requests since the last call into the online correction (de_correct.h); when a factor
  * moved, or a percentile crossed deadline x (1 - margin/2), a `model` change goes through
  * the re-plan rule. */
 static void correct(sim *m)
@@ -737,12 +738,10 @@ static void correct(sim *m)
     on_change(m, &c);
 }
 
-static void flush_window(sim *m, double t0, double t1, int decide_now)
+static void flush_window(sim *m, double t0, double t1)
 {
     for (int d = 0; d < m->s->n_devices; d++)
         lc_advance(m, d, t1);
-    if (decide_now)
-        correct(m);
     static const double ps[3] = {0.5, 0.95, 0.99};
     for (int ti = 0; ti < m->s->n_tasks; ti++) {
         stask *T = &m->task[ti];
@@ -790,9 +789,22 @@ static void ev_window(de_engine *e, void *ctx, uint32_t a, uint64_t b)
     (void)b;
     sim *m = ctx;
     double now = de_engine_now(e);
-    flush_window(m, now - m->o->window_s, now, 1);
+    flush_window(m, now - m->o->window_s, now);
     progress(m, now);
     de_engine_schedule(e, now + m->o->window_s, m->ty[EV_WINDOW], 0, 0);
+}
+
+/* Every DE_CORRECT_PERIOD_S, as run does: the requests served so far into the correction. */
+static void ev_correct(de_engine *e, void *ctx, uint32_t a, uint64_t b)
+{
+    (void)a;
+    (void)b;
+    sim *m = ctx;
+    double now = de_engine_now(e);
+    for (int d = 0; d < m->s->n_devices; d++)
+        lc_advance(m, d, now);
+    correct(m);
+    de_engine_schedule(e, now + DE_CORRECT_PERIOD_S, m->ty[EV_CORRECT], 0, 0);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -872,6 +884,7 @@ static void setup(sim *m, const de_scenario *s, const de_sim_opts *o, de_sim_res
     m->ty[EV_RATE] = de_engine_register(m->e, ev_rate, m);
     m->ty[EV_PHASE] = de_engine_register(m->e, ev_phase, m);
     m->ty[EV_WINDOW] = de_engine_register(m->e, ev_window, m);
+    m->ty[EV_CORRECT] = de_engine_register(m->e, ev_correct, m);
     de_state_init(&m->st, s, 0.0);
     de_state_init(&m->truth, s, 0.0);
     de_correct_truth(s, 0.0, &m->truth);
@@ -919,6 +932,8 @@ static void setup(sim *m, const de_scenario *s, const de_sim_opts *o, de_sim_res
         de_engine_schedule(m->e, s->jobs[j].arrival_s, m->ty[EV_JOB_ARRIVE], (uint32_t)j, 0);
     setup_changes(m);
     de_engine_schedule(m->e, o->window_s, m->ty[EV_WINDOW], 0, 0);
+    if (m->cor.enabled)
+        de_engine_schedule(m->e, DE_CORRECT_PERIOD_S, m->ty[EV_CORRECT], 0, 0);
 }
 
 /* Closes the books at the end of the run. */
@@ -928,7 +943,7 @@ static void finish(sim *m, de_sim_result *res)
     double end = de_engine_now(m->e);
     res->end_s = end;
     double wstart = floor(end / m->o->window_s) * m->o->window_s;
-    flush_window(m, wstart < end ? wstart : end - m->o->window_s, end, 0);
+    flush_window(m, wstart < end ? wstart : end - m->o->window_s, end);
     for (int d = 0; d < s->n_devices; d++)
         set_state(m, d, DE_TL_OFF);
     for (int j = 0; j < s->n_jobs; j++)
