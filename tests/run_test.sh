@@ -238,6 +238,15 @@ DEEPEDGE_MPIEXEC=/bin/false "$DE" run "$T/tiny.cfg" --out "$T/r9" --quiet --no-p
 check "workers that cannot start: error" bash -c "[ $? -eq 1 ] && grep -q 'did not start' '$T/err'"
 check "workers that cannot start: LC services reaped" no_children "$T/"
 
+# bench fidelity on the tiny scenario (--quick: 3 variants, a sim and a run each): the table,
+# one CSV row per item with the medians, exit 0 (within) or 2 (a row outside), never 1.
+"$DE" bench fidelity --scenario "$T/tiny.cfg" --quick --out "$T/fid" >"$T/out" 2>"$T/err"
+rc=$?
+check "bench fidelity --quick: exit 0 or 2" bash -c "[ $rc -eq 0 ] || [ $rc -eq 2 ]"
+check "bench fidelity: a row per item and variant" bash -c "grep -c '^base\|^lc-heavy\|^crash-repair' '$T/out' | grep -qx 6"
+check "bench fidelity: the CSV has the medians" bash -c "head -1 '$T/fid/fidelity.csv' | grep -q 'p50_predicted,p50_measured\$' && [ \$(wc -l <'$T/fid/fidelity.csv') -eq 7 ]"
+check "bench fidelity: an LC row has both medians" bash -c "grep -q '^base,.*,cam p95,.*,0\.[0-9e-]*,0\.[0-9e-]*\$' '$T/fid/fidelity.csv'"
+
 # 5. The multi-host path on one machine: one network namespace per device as its host,
 #    tc-shaped links, workers launched through the netns-rsh agent (root only).
 if [ "$(id -u)" -eq 0 ] && "$SRC/scripts/netns-hosts.sh" check >/dev/null 2>&1; then
