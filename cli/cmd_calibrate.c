@@ -295,13 +295,12 @@ static int write_link_cfg(const char *path, const char *link, const ar_fit *fits
     fprintf(f,
             "# %s.cfg — ring all-reduce on link class '%s' of this host, fitted by deepedge calibrate to\n"
             "# %s (%s, %s).\n"
-            "# The predictor takes a link's latency and bandwidth from the scenario (core/de_predictor.c,\n"
-            "# de_predictor_ring_params: alpha = the sum of the two largest link latencies of a device set,\n"
-            "# beta = the smallest bandwidth), so `link` is what to paste into a scenario's links entry\n"
-            "# (latency_ms = alpha / 2). per_ranks keeps alpha and beta fitted at each rank count alone\n"
-            "# (the ring form A = 2 (n - 1) alpha + 2 (n - 1) / n * bytes / beta): where they differ from the\n"
+            "# A scenario's link uses it with class = \"%s\"; (scenarios/README.md): `link` is the pooled fit\n"
+            "# (latency_ms = alpha / 2), and an all-reduce over devices all on links of this class takes\n"
+            "# alpha and beta of per_ranks at that rank count (core/de_predictor.c, de_predictor_ring_params;\n"
+            "# the ring form A = 2 (n - 1) alpha + 2 (n - 1) / n * bytes / beta). Where they differ from the\n"
             "# pooled fit, the form misses how this transport scales with the ranks.\n\n",
-            link, link, trace, provenance, date);
+            link, link, trace, provenance, date, link);
     fprintf(f, "link = {\n  name = \"%s\";\n  bandwidth_mbps = %.6g;\n  latency_ms = %.6g;\n};\n\n", link,
             pool->par.value[1] * 8.0 / 1e6, pool->par.value[0] / 2.0 * 1e3);
     fprintf(f, "fit = {\n  trace = \"%s\";\n  checksum = \"fnv1a64:%016llx\";\n  form = \"%s\";\n", trace,

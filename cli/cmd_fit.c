@@ -255,9 +255,10 @@ static int write_link(const de_fit_result *r, const char *path, const char *trac
     double alpha = r->par.value[0], beta = r->par.value[1];
     fprintf(f,
             "# %s — ring all-reduce parameters of link class '%s', fitted by deepedge fit.\n"
-            "# Paste bandwidth_mbps and latency_ms into a scenario's links entry: the predictor uses\n"
-            "# alpha = the sum of the two largest link latencies of a device set (a message crosses two\n"
-            "# links through the switch), so latency_ms = alpha / 2, and beta = the smallest bandwidth.\n\n",
+            "# Paste bandwidth_mbps and latency_ms into a scenario's links entry, or put this file in\n"
+            "# CATALOG/links/ and name it with class: the predictor uses alpha = the sum of the two\n"
+            "# largest link latencies of a device set (a message crosses two links through the switch),\n"
+            "# so latency_ms = alpha / 2, and beta = the smallest bandwidth.\n\n",
             path, r->group);
     fprintf(f, "link = {\n  name = \"%s\";\n  bandwidth_mbps = %.6g;\n  latency_ms = %.6g;\n};\n\n", r->group,
             beta * 8.0 / 1e6, alpha / 2.0 * 1e3);

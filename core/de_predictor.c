@@ -128,6 +128,19 @@ void de_predictor_ring_params(const de_state *st, const int *devs, int n, double
     }
     *alpha_s = l1 + l2;
     *beta_Bps = bw;
+    int cls = n > 0 ? s->links[s->devices[devs[0]].link].cls : -1;
+    double factor = INFINITY;
+    for (int i = 0; i < n && cls >= 0; i++) {
+        int li = s->devices[devs[i]].link;
+        if (s->links[li].cls != cls)
+            cls = -1;
+        factor = fmin(factor, st->link_factor[li] * st->link_corr[li]);
+    }
+    const de_link_rank *r = cls >= 0 ? de_link_class_at(&s->catalog->link_classes[cls], n) : NULL;
+    if (r) {
+        *alpha_s = r->alpha_s;
+        *beta_Bps = r->beta_Bps * factor;
+    }
 }
 
 static double model_allreduce(void *ctx, const de_state *st, const int *devs, int n, double bytes)

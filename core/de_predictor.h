@@ -50,7 +50,10 @@ double de_predictor_lc_service_mean(const de_state *st, int ti, int network, int
 /* The all-reduce parameters the model predictor uses for a device set: alpha is the
  * sum of the two largest link latencies (a message crosses two links through the
  * switch; the ring step is as slow as its slowest hop), beta the smallest
- * bandwidth (times each link's factor in st). */
+ * bandwidth (times each link's factor in st). When every device of the set is on a link
+ * of one measured class (de_link.cls) that has a fit at n ranks, alpha and beta are that
+ * fit's (beta times the links' smallest factor): the transport as calibrate measured it
+ * at this rank count. */
 void de_predictor_ring_params(const de_state *st, const int *devs, int n, double *alpha_s, double *beta_Bps);
 
 #endif

@@ -34,8 +34,9 @@ static const de_key k_model_error[] = {
 };
 static const de_key k_link[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique link name", NULL},
-    {"bandwidth_mbps", DE_KEY_FLOAT, 1, 1e-3, 1e7, NULL, "Mbit/s", "bandwidth device<->switch", NULL},
-    {"latency_ms", DE_KEY_FLOAT, 1, 0, 1e5, NULL, "ms", "one-way latency device<->switch", NULL},
+    {"bandwidth_mbps", DE_KEY_FLOAT, 0, 1e-3, 1e7, NULL, "Mbit/s", "bandwidth device<->switch (required without class)", NULL},
+    {"latency_ms", DE_KEY_FLOAT, 0, 0, 1e5, NULL, "ms", "one-way latency device<->switch (required without class)", NULL},
+    {"class", DE_KEY_STRING, 0, 0, 0, NULL, "", "a measured link class of the catalog (links/CLASS.cfg, deepedge calibrate), instead of bandwidth_mbps and latency_ms: its fit at each rank count", NULL},
 };
 static const de_key k_device[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "unique device name", NULL},
@@ -229,7 +230,7 @@ static int load_links(de_scenario *s, config_setting_t *list, de_err *err)
     s->links = de_calloc((size_t)n + 1, sizeof *s->links);
     for (int i = 0; i < n; i++) {
         config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        const char *name;
+        const char *name, *cls;
         double bw, lat;
         int rc = de_conf_check_keys(g, k_link, DE_NKEYS(k_link), err);
         if (rc)
@@ -237,12 +238,35 @@ static int load_links(de_scenario *s, config_setting_t *list, de_err *err)
         DE_CONF_GET(string, g, k_link, "name", &name);
         DE_CONF_GET(float, g, k_link, "bandwidth_mbps", &bw);
         DE_CONF_GET(float, g, k_link, "latency_ms", &lat);
+        DE_CONF_GET(string, g, k_link, "class", &cls);
         if ((rc = unique(g, "link", name, s->link_ix, err)))
             return rc;
+        int has_bw = config_setting_get_member(g, "bandwidth_mbps") != NULL,
+            has_lat = config_setting_get_member(g, "latency_ms") != NULL, c = -1;
+        char loc[1024];
+        if (cls) {
+            if (has_bw || has_lat) {
+                where_key(g, has_bw ? "bandwidth_mbps" : "latency_ms", loc, sizeof loc);
+                return de_err_set(err, DE_EINVAL, "%s: link '%s' has a class ('%s'): its bandwidth and latency are the "
+                                  "class's fit, not given here", loc, name, cls);
+            }
+            if ((c = de_catalog_link_class(s->catalog, cls)) < 0) {
+                where_key(g, "class", loc, sizeof loc);
+                return de_err_set(err, DE_EREF, "%s: '%s' is not a link class of the catalog %s (links/%s.cfg: "
+                                  "deepedge calibrate writes it)", loc, cls, s->catalog->dir, cls);
+            }
+            bw = s->catalog->link_classes[c].bandwidth_Bps * 8.0 / 1e6;
+            lat = s->catalog->link_classes[c].latency_s * 1e3;
+        } else if (!has_bw || !has_lat) {
+            where_key(g, has_bw ? "latency_ms" : "bandwidth_mbps", loc, sizeof loc);
+            return de_err_set(err, DE_EMISSING, "%s: missing required key (link '%s' has no class: it needs "
+                              "bandwidth_mbps and latency_ms)", loc, name);
+        }
         s->links[i].name = de_strdup(name);
         de_strmap_put(s->link_ix, s->links[i].name, i);
         s->links[i].bandwidth_Bps = bw * 1e6 / 8.0;
         s->links[i].latency_s = lat * 1e-3;
+        s->links[i].cls = c;
         s->n_links = i + 1;
     }
     return DE_OK;

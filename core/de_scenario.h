@@ -22,6 +22,9 @@ typedef struct de_link {
     char *name;
     double bandwidth_Bps;   /* bytes/s */
     double latency_s;       /* one way, device to switch */
+    int cls;                /* a measured link class of the catalog (catalog->link_classes), -1: none;
+                             * then bandwidth and latency are its pooled fit, and an all-reduce over
+                             * devices all on links of this class takes its fit at that rank count */
 } de_link;
 
 typedef struct de_device {

@@ -115,6 +115,7 @@ void de_catalog_print_keys(FILE *out)
     de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, DE_NKEYS(k_infer));
     de_conf_print_table(out, "devices/TYPE.cfg ...fit (optional, written by deepedge fit)", k_fit, DE_NKEYS(k_fit));
     de_conf_print_table(out, "devices/TYPE.cfg ...fit.stderr", k_stderr, DE_NKEYS(k_stderr));
+    de_catalog_print_link_keys(out);
 }
 
 int de_catalog_param_range(const char *name, double *min, double *max)
@@ -525,6 +526,8 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
     if (!rc && n == 0)
         rc = de_err_set(err, DE_EIO, "%s: no device types (*.cfg) in the catalog", ddir);
     free(ddir);
+    if (!rc)
+        rc = de_catalog_load_links(cat, dir, err);
     if (rc)
         goto fail;
     *out = cat;
@@ -552,6 +555,7 @@ void de_catalog_destroy(de_catalog *cat)
     }
     for (int i = 0; i < cat->n_types; i++)
         free_type(&cat->types[i]);
+    de_catalog_free_links(cat);
     for (int i = 0; i < cat->n_files; i++)
         free(cat->files[i]);
     free(cat->files);

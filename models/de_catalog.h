@@ -95,6 +95,22 @@ typedef struct de_device_type {
     int n_infer;
 } de_device_type;
 
+/* A measured link class (links/NAME.cfg, written by `deepedge calibrate`): the ring
+ * all-reduce fitted on one transport of a host, pooled over the rank counts (as a link:
+ * latency = alpha / 2, so that a device pair's alpha is the sum of their latencies) and at
+ * each rank count alone. A scenario's link names it with `class` (core/de_scenario.h). */
+typedef struct de_link_rank {
+    int ranks;
+    double alpha_s, beta_Bps;
+} de_link_rank;
+
+typedef struct de_link_class {
+    char *name;
+    double bandwidth_Bps, latency_s; /* the pooled fit */
+    de_link_rank *per_ranks;         /* sorted by ranks */
+    int n_per_ranks;
+} de_link_class;
+
 typedef struct de_catalog {
     char *dir;
     de_network *networks;
@@ -103,7 +119,9 @@ typedef struct de_catalog {
     int n_lc_models;
     de_device_type *types;   /* sorted by name */
     int n_types;
-    char **files;            /* every file it was read from (networks.cfg, devices/ *.cfg) */
+    de_link_class *link_classes; /* links/ *.cfg (optional), sorted by name */
+    int n_link_classes;
+    char **files;            /* every file it was read from (networks.cfg, devices/ *.cfg, links/ *.cfg) */
     int n_files;
 } de_catalog;
 
@@ -113,6 +131,7 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err);
 void de_catalog_destroy(de_catalog *cat);
 
 /* Index lookups by name; -1 when absent. */
+int de_catalog_link_class(const de_catalog *cat, const char *name);
 int de_catalog_network(const de_catalog *cat, const char *name);
 int de_catalog_lc_model(const de_catalog *cat, const char *name);
 int de_catalog_type(const de_catalog *cat, const char *name);
@@ -120,6 +139,16 @@ int de_catalog_type(const de_catalog *cat, const char *name);
 /* Parameters of a (type, network) / (type, model) pair; NULL when the catalog has none. */
 const de_train_params *de_catalog_train(const de_catalog *cat, int type, int network);
 const de_infer_params *de_catalog_infer(const de_catalog *cat, int type, int model);
+
+/* The fit of link class c at exactly `ranks` ranks; NULL when it has none. */
+const de_link_rank *de_link_class_at(const de_link_class *c, int ranks);
+
+/* de_links.c, for de_catalog_load / _destroy: reads DIR/links/ *.cfg when the folder
+ * exists (appending each file to cat->files); frees them. */
+int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err);
+void de_catalog_free_links(de_catalog *cat);
+/* Prints the key tables of links/NAME.cfg (documentation). */
+void de_catalog_print_link_keys(FILE *out);
 
 /* Prints the catalog as a table (one row per type and network / model), with sources. */
 void de_catalog_print(const de_catalog *cat, FILE *out);

@@ -67,6 +67,13 @@ check "other types did not" cmp "$SRC/models/devices/x86-v100.cfg" "$T/cat/devic
 check "no staging folder is left" no_staging "$T/cat"
 run "$DE" scenario catalog "$T/cat"
 check "the calibrated catalog loads" rc_is 0
+# A scenario whose links name the measured class: it plans with the class's fit.
+{ echo "catalog = \"$T/cat\";"
+  sed 's/^links = (/links = ( { name = "shm"; class = "host-shm"; },/; s/link = "[a-z0-9-]*"/link = "shm"/' \
+      "$SRC/scenarios/local-testbed.cfg"; } >"$T/shm.cfg"
+run "$DE" plan "$T/shm.cfg"
+check "a scenario with class = host-shm plans" rc_is 0
+check "its plan has an all-reduce" out_has "all-reduce"
 
 # ---- calibrate --quick end to end ----
 cp -r "$SRC/models" "$T/cat2"

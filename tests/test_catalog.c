@@ -401,6 +401,74 @@ static void test_tmp_good(void)
     rm_catalog(dir);
 }
 
+/* links/NAME.cfg: a measured link class loads (per_ranks sorted, each file listed); a bad
+ * one is refused with its file, line and key. */
+static void test_tmp_link_classes(void)
+{
+    static const char good[] = "link = { name = \"eth\"; bandwidth_mbps = 800.0; latency_ms = 0.01; };\n"
+                               "fit = { trace = \"t\"; r2 = 0.9; };\n"
+                               "per_ranks = ( { ranks = 3; alpha_s = 3e-5; beta_Bps = 2e8; },\n"
+                               "              { ranks = 2; alpha_s = 2e-5; beta_Bps = 1e8; points = 4; } );\n";
+    static const struct {
+        const char *text, *code_text;
+        int code, line;
+    } bad[] = {
+        {"link = { name = \"other\"; bandwidth_mbps = 800.0; latency_ms = 0.01; };\n", "must match the file name",
+         DE_EINVAL, 1},
+        {"link = { name = \"eth\"; latency_ms = 0.01; };\n", "link.bandwidth_mbps: missing", DE_EMISSING, 1},
+        {"link = { name = \"eth\"; bandwidth_mbps = 800.0; latency_ms = 0.01; };\n"
+         "per_ranks = ( { ranks = 2; alpha_s = 2e-5; beta_Bps = 1e8; },\n"
+         "              { ranks = 2; alpha_s = 3e-5; beta_Bps = 1e8; } );\n",
+         "ranks: 2 has a fit already", DE_EDUP, 3},
+        {"link = { name = \"eth\"; bandwidth_mbps = 800.0; latency_ms = 0.01; };\n"
+         "per_ranks = ( { ranks = 2; alpha_s = -1.0; beta_Bps = 1e8; } );\n",
+         "per_ranks.[0].alpha_s: -1 is out of range", DE_ERANGE, 2},
+        {"link = { name = \"eth\"; bandwidth_mbps = 800.0; latency_ms = 0.01; };\nspeed = 3;\n", "speed: unknown key",
+         DE_EKEY, 2},
+    };
+    char *dir = make_catalog(good_networks);
+    dev_text d = {.name = "dev-a"};
+    add_device(dir, "dev-a.cfg", &d);
+    char *ld = de_path_join(dir, "links");
+    CU_ASSERT_EQUAL_FATAL(mkdir(ld, 0700), 0);
+    write_file(dir, "links/eth.cfg", good);
+    de_catalog *cat = NULL;
+    de_err err;
+    int rc = de_catalog_load(dir, &cat, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    CU_ASSERT_EQUAL_FATAL(cat->n_link_classes, 1);
+    int c = de_catalog_link_class(cat, "eth");
+    CU_ASSERT_EQUAL_FATAL(c, 0);
+    CU_ASSERT_EQUAL(de_catalog_link_class(cat, "wifi"), -1);
+    const de_link_class *lc = &cat->link_classes[c];
+    CU_ASSERT_DOUBLE_EQUAL(lc->bandwidth_Bps, 1e8, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(lc->latency_s, 1e-5, 1e-15);
+    CU_ASSERT_EQUAL(lc->n_per_ranks, 2);
+    CU_ASSERT_EQUAL(lc->per_ranks[0].ranks, 2); /* sorted */
+    CU_ASSERT_PTR_NOT_NULL(de_link_class_at(lc, 3));
+    CU_ASSERT_DOUBLE_EQUAL(de_link_class_at(lc, 3)->alpha_s, 3e-5, 1e-15);
+    CU_ASSERT_PTR_NULL(de_link_class_at(lc, 4));
+    int listed = 0;
+    for (int i = 0; i < cat->n_files; i++)
+        listed += strstr(cat->files[i], "links/eth.cfg") != NULL;
+    CU_ASSERT_EQUAL(listed, 1);
+    de_catalog_destroy(cat);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(dir, "links/eth.cfg", bad[i].text);
+        const char *msg = load_fails(dir, bad[i].code);
+        char *w = de_sprintf("%s/links/eth.cfg:%d", dir, bad[i].line);
+        DE_ASSERT_CONTAINS(msg, w);
+        DE_ASSERT_CONTAINS(msg, bad[i].code_text);
+        free(w);
+    }
+    rm_dir_files(ld);
+    rmdir(ld);
+    free(ld);
+    rm_catalog(dir);
+}
+
 static void test_tmp_unknown_key(void)
 {
     char *dir = make_catalog(good_networks);
@@ -826,6 +894,7 @@ int main(void)
     static const de_test_case tmp[] = {
         {"a small valid catalog", test_tmp_good},
         {"unknown key", test_tmp_unknown_key},
+        {"measured link classes (links/)", test_tmp_link_classes},
         {"train entry names an unknown network", test_tmp_unknown_network},
         {"infer entry names an unknown LC model", test_tmp_unknown_lc_model},
         {"type name does not match the file name", test_tmp_name_mismatch},

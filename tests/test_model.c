@@ -346,6 +346,52 @@ static void test_ring_params(void)
     de_scenario_destroy(s);
 }
 
+/* A link with a measured class: an all-reduce over devices all on it takes the class's fit
+ * at that rank count (else the pooled fit, as bandwidth and latency); a mixed set the plain rule. */
+static void test_ring_class(void)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "name = \"r\"; catalog = \"%s\";\n"
+             "links = ( { name = \"s\"; class = \"shm\"; },\n"
+             "          { name = \"t\"; bandwidth_mbps = 100.0; latency_ms = 1.0; } );\n"
+             "devices = ( { name = \"a\"; type = \"fast\"; link = \"s\"; }, { name = \"b\"; type = \"fast\"; link = \"s\"; },\n"
+             "            { name = \"c\"; type = \"slow\"; link = \"s\"; }, { name = \"d\"; type = \"slow\"; link = \"s\"; },\n"
+             "            { name = \"e\"; type = \"slow\"; link = \"t\"; } );\n"
+             "jobs = ( { name = \"j\"; network = \"net-a\"; dataset_size = 100; epochs = 1; global_batch = 8; } );\n",
+             de_test_src("tests/data/catalog"));
+    de_scenario *s;
+    de_err err;
+    CU_ASSERT_FATAL(de_test_load_text(text, &s, &err) == DE_OK);
+    CU_ASSERT_EQUAL(s->catalog->n_link_classes, 1);
+    CU_ASSERT(s->links[0].cls == 0 && s->links[1].cls == -1);
+    NEAR(s->links[0].bandwidth_Bps, 1e9, 1e-3); /* the pooled fit: 8000 Mbit/s */
+    NEAR(s->links[0].latency_s, 5e-6, 1e-15);
+    de_state st;
+    de_state_init(&st, s, 0);
+    int two[2] = {0, 1}, three[3] = {0, 1, 2}, four[4] = {0, 1, 2, 3}, mixed[2] = {0, 4};
+    double a, b;
+    de_predictor_ring_params(&st, two, 2, &a, &b);
+    NEAR(a, 2e-5, 1e-15);
+    NEAR(b, 2e9, 1e-3);
+    de_predictor_ring_params(&st, four, 4, &a, &b);
+    NEAR(a, 3e-5, 1e-15);
+    NEAR(b, 5e8, 1e-3);
+    de_predictor_ring_params(&st, three, 3, &a, &b); /* no fit at 3 ranks: the pooled one */
+    NEAR(a, 1e-5, 1e-15);
+    NEAR(b, 1e9, 1e-3);
+    de_predictor_ring_params(&st, mixed, 2, &a, &b); /* the slower link's bandwidth, both latencies */
+    NEAR(a, 1e-3 + 5e-6, 1e-15);
+    NEAR(b, 100e6 / 8, 1e-6);
+    st.link_factor[0] = 0.5; /* a degraded class link: its fit's bandwidth halves */
+    de_predictor_ring_params(&st, two, 2, &a, &b);
+    NEAR(b, 1e9, 1e-3);
+    de_predictor pred = de_predictor_model();
+    NEAR(pred.ops->allreduce_time(pred.ctx, &st, two, 2, 1e6), de_model_allreduce(2, 2e-5, 1e9, 1e6), 1e-15);
+    de_state_free(&st);
+    de_scenario_destroy(s);
+}
+
 int main(void)
 {
     static const de_test_case forms[] = {
@@ -365,6 +411,7 @@ int main(void)
     static const de_test_case pred[] = {
         {"model predictor on the fixture", test_predictor_tiny},
         {"ring parameters from links", test_ring_params},
+        {"a measured link class: its fit at the rank count", test_ring_class},
         {NULL, NULL}};
     de_test_suite("model forms", forms);
     de_test_suite("model predictor", pred);

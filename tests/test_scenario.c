@@ -424,6 +424,14 @@ static void test_err_missing(void)
     expect_fail(scen(1, "", 0), DE_EMISSING, "name: missing required key", NULL);
     /* Top level: no links. */
     expect_fail(scen(2, "", 0), DE_EMISSING, "links: missing required key", NULL);
+    /* A link without a class needs both bandwidth and latency. */
+    expect_fail(scen(2, "links = ( { name = \"l1\"; bandwidth_mbps = 1000.0; } );", 0), DE_EMISSING,
+                ":2: links.[0].latency_ms: missing required key", "no class", NULL);
+    /* A class the catalog does not have (the built-in one has no links/), or one with a bandwidth too. */
+    expect_fail(scen(2, "links = ( { name = \"l1\"; class = \"host-shm\"; } );", 0), DE_EREF,
+                ":2: links.[0].class: 'host-shm' is not a link class of the catalog", "deepedge calibrate", NULL);
+    expect_fail(scen(2, "links = ( { name = \"l1\"; class = \"x\"; bandwidth_mbps = 10.0; } );", 0), DE_EINVAL,
+                ":2: links.[0].bandwidth_mbps: link 'l1' has a class ('x')", NULL);
     /* Empty string for a required name. */
     expect_fail(scen(4, "  { name = \"\"; type = \"jetson-tx2\"; link = \"l1\"; },", 0), DE_ERANGE,
                 ":4: devices.[0].name: must not be empty", NULL);
