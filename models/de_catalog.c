@@ -634,6 +634,17 @@ void de_catalog_print(const de_catalog *cat, FILE *out)
         fprintf(out, "%-18s %12.3f %17.4f %14.3f  %s\n", cat->types[i].name, in->lc_inflation,
                 in->blocking_fraction, in->train_slowdown, in->source);
     }
+    if (cat->n_link_classes)
+        fprintf(out, "\n%-18s %14s %11s  %s\n", "link class", "bandwidth_mbps", "latency_ms",
+                "per rank count: alpha_s, beta_Bps (a scenario link uses it with class = \"NAME\")");
+    for (int i = 0; i < cat->n_link_classes; i++) {
+        const de_link_class *c = &cat->link_classes[i];
+        fprintf(out, "%-18s %14.6g %11.6g ", c->name, c->bandwidth_Bps * 8.0 / 1e6, c->latency_s * 1e3);
+        for (int k = 0; k < c->n_per_ranks; k++)
+            fprintf(out, " %d: %.3g s, %.3g B/s;", c->per_ranks[k].ranks, c->per_ranks[k].alpha_s,
+                    c->per_ranks[k].beta_Bps);
+        fputc('\n', out);
+    }
 }
 
 /* ---- merging a fit into a device-type file ---- */

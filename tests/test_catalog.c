@@ -454,6 +454,15 @@ static void test_tmp_link_classes(void)
     for (int i = 0; i < cat->n_files; i++)
         listed += strstr(cat->files[i], "links/eth.cfg") != NULL;
     CU_ASSERT_EQUAL(listed, 1);
+    char *printed = NULL;
+    size_t plen = 0;
+    FILE *mem = open_memstream(&printed, &plen);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mem);
+    de_catalog_print(cat, mem);
+    fclose(mem);
+    DE_ASSERT_CONTAINS(printed, "link class");
+    DE_ASSERT_CONTAINS(printed, "2: 2e-05 s, 1e+08 B/s; 3: 3e-05 s, 2e+08 B/s;");
+    free(printed);
     de_catalog_destroy(cat);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(dir, "links/eth.cfg", bad[i].text);
