@@ -143,6 +143,11 @@ const de_infer_params *de_catalog_infer(const de_catalog *cat, int type, int mod
 /* The fit of link class c at exactly `ranks` ranks; NULL when it has none. */
 const de_link_rank *de_link_class_at(const de_link_class *c, int ranks);
 
+/* Reads one link-class file (<class>.cfg; its link.name must be <class>) into *c; on
+ * failure *c is empty and err names the file, line and key. de_link_class_free frees it. */
+int de_catalog_load_link_class(const char *path, de_link_class *c, de_err *err);
+void de_link_class_free(de_link_class *c);
+
 /* de_links.c, for de_catalog_load / _destroy: reads DIR/links/ *.cfg when the folder
  * exists (appending each file to cat->files); frees them. */
 int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err);

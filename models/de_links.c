@@ -100,6 +100,30 @@ static int load_class_cfg(config_setting_t *root, const char *file, de_link_clas
     return DE_OK;
 }
 
+int de_catalog_load_link_class(const char *path, de_link_class *c, de_err *err)
+{
+    memset(c, 0, sizeof *c);
+    const char *slash = strrchr(path, '/'), *file = slash ? slash + 1 : path;
+    size_t len = strlen(file);
+    if (len < 5 || strcmp(file + len - 4, ".cfg") != 0)
+        return de_err_set(err, DE_EINVAL, "%s: a link-class file is named <class>.cfg", path);
+    config_t cfg;
+    int rc = de_conf_read(&cfg, path, err);
+    if (!rc)
+        rc = load_class_cfg(config_root_setting(&cfg), file, c, err);
+    config_destroy(&cfg);
+    if (rc)
+        de_link_class_free(c);
+    return rc;
+}
+
+void de_link_class_free(de_link_class *c)
+{
+    free(c->name);
+    free(c->per_ranks);
+    memset(c, 0, sizeof *c);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -132,11 +156,7 @@ int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err)
     cat->files = de_realloc(cat->files, ((size_t)cat->n_files + (size_t)n + 1) * sizeof *cat->files);
     for (int i = 0; i < n && !rc; i++) {
         char *p = de_path_join(ldir, names[i]);
-        config_t cfg;
-        rc = de_conf_read(&cfg, p, err);
-        if (!rc)
-            rc = load_class_cfg(config_root_setting(&cfg), names[i], &cat->link_classes[i], err);
-        config_destroy(&cfg);
+        rc = de_catalog_load_link_class(p, &cat->link_classes[i], err);
         cat->n_link_classes = i + 1;
         cat->files[cat->n_files++] = p;
     }
@@ -149,10 +169,8 @@ int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err)
 
 void de_catalog_free_links(de_catalog *cat)
 {
-    for (int i = 0; i < cat->n_link_classes; i++) {
-        free(cat->link_classes[i].name);
-        free(cat->link_classes[i].per_ranks);
-    }
+    for (int i = 0; i < cat->n_link_classes; i++)
+        de_link_class_free(&cat->link_classes[i]);
     free(cat->link_classes);
     cat->link_classes = NULL;
     cat->n_link_classes = 0;
