@@ -475,6 +475,27 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int de_catalog_cfg_names(DIR *d, char ***out)
+{
+    char **names = NULL;
+    int n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0 || e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            names = de_realloc(names, (size_t)cap * sizeof *names);
+        }
+        names[n++] = de_strdup(e->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, cmp_str);
+    *out = names;
+    return n;
+}
+
 int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
 {
     *out = NULL;
@@ -495,21 +516,8 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
         free(path);
         goto fail;
     }
-    char **names = NULL;
-    int n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0 || e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            names = de_realloc(names, (size_t)cap * sizeof *names);
-        }
-        names[n++] = de_strdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
+    char **names;
+    int n = de_catalog_cfg_names(d, &names);
     cat->types = de_calloc((size_t)n + 1, sizeof *cat->types);
     cat->files = de_calloc((size_t)n + 1, sizeof *cat->files);
     cat->files[cat->n_files++] = path;

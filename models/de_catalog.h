@@ -14,6 +14,7 @@
  * exec/de_emulate.h), and the LC model predicts the throttling that makes (de_budget). */
 #define DE_EMU_PERIOD_S 0.010
 
+#include <dirent.h>
 #include <stdio.h>
 
 #include "de_conf.h"
@@ -147,6 +148,10 @@ const de_link_rank *de_link_class_at(const de_link_class *c, int ranks);
  * failure *c is empty and err names the file, line and key. de_link_class_free frees it. */
 int de_catalog_load_link_class(const char *path, de_link_class *c, de_err *err);
 void de_link_class_free(de_link_class *c);
+
+/* The names of the *.cfg files in the open directory d (not hidden ones), sorted; closes d.
+ * Returns how many; *names (and each name) is the caller's to free. */
+int de_catalog_cfg_names(DIR *d, char ***names);
 
 /* de_links.c, for de_catalog_load / _destroy: reads DIR/links/ *.cfg when the folder
  * exists (appending each file to cat->files); frees them. */

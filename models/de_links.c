@@ -124,11 +124,6 @@ void de_link_class_free(de_link_class *c)
     memset(c, 0, sizeof *c);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err)
 {
     char *ldir = de_path_join(dir, "links");
@@ -137,21 +132,8 @@ int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err)
         free(ldir);
         return DE_OK;
     }
-    char **names = NULL;
-    int n = 0, cap = 0, rc = DE_OK;
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0 || e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 4;
-            names = de_realloc(names, (size_t)cap * sizeof *names);
-        }
-        names[n++] = de_strdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
+    char **names;
+    int n = de_catalog_cfg_names(d, &names), rc = DE_OK;
     cat->link_classes = de_calloc((size_t)n + 1, sizeof *cat->link_classes);
     cat->files = de_realloc(cat->files, ((size_t)cat->n_files + (size_t)n + 1) * sizeof *cat->files);
     for (int i = 0; i < n && !rc; i++) {

@@ -357,6 +357,18 @@ static const char *load_fails(const char *dir, int code)
     return err.msg;
 }
 
+/* Loads dir expecting success (the message on stderr if not); NULL on failure. */
+static de_catalog *load_ok(const char *dir)
+{
+    de_catalog *cat = NULL;
+    de_err err;
+    int rc = de_catalog_load(dir, &cat, &err);
+    if (rc)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL(rc, DE_OK);
+    return rc ? NULL : cat;
+}
+
 /* "DIR/devices/FILE:LINE" */
 static char *dev_where(const char *dir, const char *file, int line)
 {
@@ -372,12 +384,8 @@ static void test_tmp_good(void)
     add_device(dir, "dev-a.cfg", &d);
     write_file(dir, "devices/README.md", "not a device file\n");
     write_file(dir, "devices/.hidden.cfg", "this = is not; valid\n");
-    de_catalog *cat = NULL;
-    de_err err;
-    int rc = de_catalog_load(dir, &cat, &err);
-    if (rc)
-        fprintf(stderr, "\n  %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    de_catalog *cat = load_ok(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
     CU_ASSERT_EQUAL(cat->n_types, 2);
     CU_ASSERT_EQUAL(cat->n_networks, 2);
     CU_ASSERT_EQUAL(cat->n_lc_models, 2);
@@ -432,12 +440,8 @@ static void test_tmp_link_classes(void)
     char *ld = de_path_join(dir, "links");
     CU_ASSERT_EQUAL_FATAL(mkdir(ld, 0700), 0);
     write_file(dir, "links/eth.cfg", good);
-    de_catalog *cat = NULL;
-    de_err err;
-    int rc = de_catalog_load(dir, &cat, &err);
-    if (rc)
-        fprintf(stderr, "\n  %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
+    de_catalog *cat = load_ok(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cat);
     CU_ASSERT_EQUAL_FATAL(cat->n_link_classes, 1);
     int c = de_catalog_link_class(cat, "eth");
     CU_ASSERT_EQUAL_FATAL(c, 0);
