@@ -235,6 +235,37 @@ int de_strmap_get(const de_strmap *m, const char *key)
     return m->keys[i] ? m->vals[i] : -1;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int de_dir_names(const char *dir, const char *suffix, char ***out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    int n = 0, cap = 0;
+    size_t sl = strlen(suffix);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len <= sl || strcmp(e->d_name + len - sl, suffix) != 0 || e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            names = de_realloc(names, (size_t)cap * sizeof *names);
+        }
+        names[n++] = de_strdup(e->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, cmp_name);
+    *out = names;
+    return n;
+}
+
 int de_mkdir_p(const char *path)
 {
     char *p = de_strdup(path);

@@ -22,6 +22,9 @@ char *de_path_join(const char *a, const char *b);
 char *de_path_dirname(const char *path);
 /* mkdir -p: creates path and its missing parents (mode 0777 & umask); 0 or -1 with errno. */
 int de_mkdir_p(const char *path);
+/* The names of the files in folder dir that end in suffix (not hidden ones), sorted; -1 when
+ * dir cannot be opened. *names (and each name) is the caller's to free. */
+int de_dir_names(const char *dir, const char *suffix, char ***names);
 
 /* 64-bit FNV-1a of a byte string, for file checksums in plans and checkpoints. */
 uint64_t de_fnv1a64(const void *data, size_t n, uint64_t seed);

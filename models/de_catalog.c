@@ -1,7 +1,6 @@
 /* de_catalog.c — loads and validates the device catalog (see de_catalog.h). */
 #include "de_catalog.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -115,7 +114,7 @@ void de_catalog_print_keys(FILE *out)
     de_conf_print_table(out, "devices/TYPE.cfg infer.[i]", k_infer, DE_NKEYS(k_infer));
     de_conf_print_table(out, "devices/TYPE.cfg ...fit (optional, written by deepedge fit)", k_fit, DE_NKEYS(k_fit));
     de_conf_print_table(out, "devices/TYPE.cfg ...fit.stderr", k_stderr, DE_NKEYS(k_stderr));
-    de_catalog_print_link_keys(out);
+    de_link_class_print_keys(out);
 }
 
 int de_catalog_param_range(const char *name, double *min, double *max)
@@ -470,31 +469,6 @@ void de_catalog_type_destroy(de_device_type *t)
     free(t);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int de_catalog_cfg_names(DIR *d, char ***out)
-{
-    char **names = NULL;
-    int n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".cfg") != 0 || e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            names = de_realloc(names, (size_t)cap * sizeof *names);
-        }
-        names[n++] = de_strdup(e->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, (size_t)n, sizeof *names, cmp_str);
-    *out = names;
-    return n;
-}
 
 int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
 {
@@ -509,15 +483,14 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
     }
 
     char *ddir = de_path_join(dir, "devices");
-    DIR *d = opendir(ddir);
-    if (!d) {
+    char **names;
+    int n = de_dir_names(ddir, ".cfg", &names);
+    if (n < 0) {
         rc = de_err_set(err, DE_EIO, "%s: cannot open the device-type directory of the catalog", ddir);
         free(ddir);
         free(path);
         goto fail;
     }
-    char **names;
-    int n = de_catalog_cfg_names(d, &names);
     cat->types = de_calloc((size_t)n + 1, sizeof *cat->types);
     cat->files = de_calloc((size_t)n + 1, sizeof *cat->files);
     cat->files[cat->n_files++] = path;
@@ -534,8 +507,16 @@ int de_catalog_load(const char *dir, de_catalog **out, de_err *err)
     if (!rc && n == 0)
         rc = de_err_set(err, DE_EIO, "%s: no device types (*.cfg) in the catalog", ddir);
     free(ddir);
-    if (!rc)
-        rc = de_catalog_load_links(cat, dir, err);
+    if (!rc) { /* links/: the measured link classes, each file listed with the others */
+        char *ldir = de_path_join(dir, "links"), **paths;
+        rc = de_link_classes_load(ldir, &cat->link_classes, &cat->n_link_classes, &paths, err);
+        cat->files = de_realloc(cat->files, ((size_t)cat->n_files + (size_t)cat->n_link_classes + 1) *
+                                                sizeof *cat->files);
+        for (int i = 0; i < cat->n_link_classes; i++)
+            cat->files[cat->n_files++] = paths[i];
+        free(paths);
+        free(ldir);
+    }
     if (rc)
         goto fail;
     *out = cat;
@@ -563,7 +544,9 @@ void de_catalog_destroy(de_catalog *cat)
     }
     for (int i = 0; i < cat->n_types; i++)
         free_type(&cat->types[i]);
-    de_catalog_free_links(cat);
+    for (int i = 0; i < cat->n_link_classes; i++)
+        de_link_class_free(&cat->link_classes[i]);
+    free(cat->link_classes);
     for (int i = 0; i < cat->n_files; i++)
         free(cat->files[i]);
     free(cat->files);
@@ -586,6 +569,14 @@ int de_catalog_lc_model(const de_catalog *cat, const char *name)
 {
     for (int i = 0; i < cat->n_lc_models; i++)
         if (strcmp(cat->lc_models[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int de_catalog_link_class(const de_catalog *cat, const char *name)
+{
+    for (int i = 0; i < cat->n_link_classes; i++)
+        if (cat->link_classes[i].name && strcmp(cat->link_classes[i].name, name) == 0)
             return i;
     return -1;
 }

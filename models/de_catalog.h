@@ -14,11 +14,11 @@
  * exec/de_emulate.h), and the LC model predicts the throttling that makes (de_budget). */
 #define DE_EMU_PERIOD_S 0.010
 
-#include <dirent.h>
 #include <stdio.h>
 
 #include "de_conf.h"
 #include "de_error.h"
+#include "de_links.h"
 
 /* A training network (what an update job trains). */
 typedef struct de_network {
@@ -96,22 +96,6 @@ typedef struct de_device_type {
     int n_infer;
 } de_device_type;
 
-/* A measured link class (links/NAME.cfg, written by `deepedge calibrate`): the ring
- * all-reduce fitted on one transport of a host, pooled over the rank counts (as a link:
- * latency = alpha / 2, so that a device pair's alpha is the sum of their latencies) and at
- * each rank count alone. A scenario's link names it with `class` (core/de_scenario.h). */
-typedef struct de_link_rank {
-    int ranks;
-    double alpha_s, beta_Bps;
-} de_link_rank;
-
-typedef struct de_link_class {
-    char *name;
-    double bandwidth_Bps, latency_s; /* the pooled fit */
-    de_link_rank *per_ranks;         /* sorted by ranks */
-    int n_per_ranks;
-} de_link_class;
-
 typedef struct de_catalog {
     char *dir;
     de_network *networks;
@@ -140,25 +124,6 @@ int de_catalog_type(const de_catalog *cat, const char *name);
 /* Parameters of a (type, network) / (type, model) pair; NULL when the catalog has none. */
 const de_train_params *de_catalog_train(const de_catalog *cat, int type, int network);
 const de_infer_params *de_catalog_infer(const de_catalog *cat, int type, int model);
-
-/* The fit of link class c at exactly `ranks` ranks; NULL when it has none. */
-const de_link_rank *de_link_class_at(const de_link_class *c, int ranks);
-
-/* Reads one link-class file (<class>.cfg; its link.name must be <class>) into *c; on
- * failure *c is empty and err names the file, line and key. de_link_class_free frees it. */
-int de_catalog_load_link_class(const char *path, de_link_class *c, de_err *err);
-void de_link_class_free(de_link_class *c);
-
-/* The names of the *.cfg files in the open directory d (not hidden ones), sorted; closes d.
- * Returns how many; *names (and each name) is the caller's to free. */
-int de_catalog_cfg_names(DIR *d, char ***names);
-
-/* de_links.c, for de_catalog_load / _destroy: reads DIR/links/ *.cfg when the folder
- * exists (appending each file to cat->files); frees them. */
-int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err);
-void de_catalog_free_links(de_catalog *cat);
-/* Prints the key tables of links/NAME.cfg (documentation). */
-void de_catalog_print_link_keys(FILE *out);
 
 /* Prints the catalog as a table (one row per type and network / model), with sources. */
 void de_catalog_print(const de_catalog *cat, FILE *out);

@@ -1,9 +1,8 @@
-/* de_links.c — the catalog's measured link classes (links/NAME.cfg; see de_catalog.h). */
-#include <dirent.h>
+/* de_links.c — the catalog's measured link classes (see de_links.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "de_catalog.h"
+#include "de_links.h"
 #include "de_conf.h"
 #include "de_util.h"
 
@@ -31,7 +30,7 @@ static const de_key k_rank[] = {
     {"folds", DE_KEY_INT, 0, 0, 1e9, NULL, "", "fit quality (not read)", NULL},
 };
 
-void de_catalog_print_link_keys(FILE *out)
+void de_link_class_print_keys(FILE *out)
 {
     de_conf_print_table(out, "links/NAME.cfg (top level, optional; deepedge calibrate writes it)", k_file,
                         DE_NKEYS(k_file));
@@ -100,7 +99,7 @@ static int load_class_cfg(config_setting_t *root, const char *file, de_link_clas
     return DE_OK;
 }
 
-int de_catalog_load_link_class(const char *path, de_link_class *c, de_err *err)
+int de_link_class_load(const char *path, de_link_class *c, de_err *err)
 {
     memset(c, 0, sizeof *c);
     const char *slash = strrchr(path, '/'), *file = slash ? slash + 1 : path;
@@ -124,46 +123,24 @@ void de_link_class_free(de_link_class *c)
     memset(c, 0, sizeof *c);
 }
 
-int de_catalog_load_links(de_catalog *cat, const char *dir, de_err *err)
+int de_link_classes_load(const char *dir, de_link_class **out, int *n_out, char ***paths, de_err *err)
 {
-    char *ldir = de_path_join(dir, "links");
-    DIR *d = opendir(ldir);
-    if (!d) { /* no measured link classes: fine */
-        free(ldir);
-        return DE_OK;
-    }
     char **names;
-    int n = de_catalog_cfg_names(d, &names), rc = DE_OK;
-    cat->link_classes = de_calloc((size_t)n + 1, sizeof *cat->link_classes);
-    cat->files = de_realloc(cat->files, ((size_t)cat->n_files + (size_t)n + 1) * sizeof *cat->files);
+    int n = de_dir_names(dir, ".cfg", &names), rc = DE_OK;
+    if (n < 0) /* no measured link classes: fine */
+        n = 0;
+    *out = de_calloc((size_t)n + 1, sizeof **out);
+    *paths = de_calloc((size_t)n + 1, sizeof **paths);
+    *n_out = 0;
     for (int i = 0; i < n && !rc; i++) {
-        char *p = de_path_join(ldir, names[i]);
-        rc = de_catalog_load_link_class(p, &cat->link_classes[i], err);
-        cat->n_link_classes = i + 1;
-        cat->files[cat->n_files++] = p;
+        (*paths)[i] = de_path_join(dir, names[i]);
+        rc = de_link_class_load((*paths)[i], &(*out)[i], err);
+        *n_out = i + 1;
     }
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    free(ldir);
     return rc;
-}
-
-void de_catalog_free_links(de_catalog *cat)
-{
-    for (int i = 0; i < cat->n_link_classes; i++)
-        de_link_class_free(&cat->link_classes[i]);
-    free(cat->link_classes);
-    cat->link_classes = NULL;
-    cat->n_link_classes = 0;
-}
-
-int de_catalog_link_class(const de_catalog *cat, const char *name)
-{
-    for (int i = 0; i < cat->n_link_classes; i++)
-        if (cat->link_classes[i].name && strcmp(cat->link_classes[i].name, name) == 0)
-            return i;
-    return -1;
 }
 
 const de_link_rank *de_link_class_at(const de_link_class *c, int ranks)
