@@ -106,6 +106,21 @@ int de_cli_warn_measured_host(const de_scenario *s)
                 ty->name, ty->measured_cpu, ty->measured_cores, cpu, cores);
         warned++;
     }
+    for (int c = 0; c < cat->n_link_classes; c++) {
+        const de_link_class *lc = &cat->link_classes[c];
+        int used = 0;
+        for (int l = 0; l < s->n_links && !used; l++)
+            used = s->links[l].cls == c;
+        if (!used || !lc->measured_cpu ||
+            (strcmp(lc->measured_cpu, cpu) == 0 && (lc->measured_cores == 0 || lc->measured_cores == cores)))
+            continue;
+        fprintf(stderr,
+                "deepedge: warning: link class %s was measured on another host (%s, %d cores; this one: %s, %d "
+                "cores): its all-reduce predictions may not hold here. Measure this host with `deepedge "
+                "calibrate`.\n",
+                lc->name, lc->measured_cpu, lc->measured_cores, cpu, cores);
+        warned++;
+    }
     return warned;
 }
 

@@ -286,7 +286,7 @@ static void write_ar_record(FILE *f, const de_fit_result *r, const char *indent)
 
 /* CATALOG/links/LINK.cfg: the pooled fit as a scenario's link, and alpha / beta per rank count. */
 static int write_link_cfg(const char *path, const char *link, const ar_fit *fits, int n, const char *trace,
-                          const char *provenance, const char *date)
+                          const char *provenance, const char *date, const char *cpu, int cores)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -301,6 +301,7 @@ static int write_link_cfg(const char *path, const char *link, const ar_fit *fits
             "# the ring form A = 2 (n - 1) alpha + 2 (n - 1) / n * bytes / beta). Where they differ from the\n"
             "# pooled fit, the form misses how this transport scales with the ranks.\n\n",
             link, link, trace, provenance, date, link);
+    fprintf(f, "measured_cpu = \"%s\";\nmeasured_cores = %d;\n\n", cpu, cores);
     fprintf(f, "link = {\n  name = \"%s\";\n  bandwidth_mbps = %.6g;\n  latency_ms = %.6g;\n};\n\n", link,
             pool->par.value[1] * 8.0 / 1e6, pool->par.value[0] / 2.0 * 1e3);
     fprintf(f, "fit = {\n  trace = \"%s\";\n  checksum = \"fnv1a64:%016llx\";\n  form = \"%s\";\n", trace,
@@ -673,7 +674,7 @@ int de_cmd_calibrate(int argc, char **argv)
     if (!rc && de_mkdir_p(link_dir))
         rc = de_cli_fail("%s: cannot create: %s", link_dir, strerror(errno));
     if (!rc)
-        rc = write_link_cfg(staged_link, link, ar, nar, ar_trace, prov, c.date);
+        rc = write_link_cfg(staged_link, link, ar, nar, ar_trace, prov, c.date, c.cpu, c.cores);
     /* Every staged file loads: rename them over the catalog's. */
     if (!rc) {
         progress_show(&pg, "write the catalog");

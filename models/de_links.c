@@ -10,6 +10,8 @@ static const de_key k_file[] = {
     {"link", DE_KEY_GROUP, 1, 0, 0, NULL, "", "the pooled fit as a scenario link (name, bandwidth_mbps, latency_ms)", NULL},
     {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "the pooled fit's record: trace, checksum, quality (not read)", NULL},
     {"per_ranks", DE_KEY_LIST, 0, 0, 0, NULL, "", "alpha and beta fitted at each rank count alone", NULL},
+    {"measured_cpu", DE_KEY_STRING, 0, 0, 0, NULL, "", "CPU model of the host it was measured on (plan, sim and run warn on another)", NULL},
+    {"measured_cores", DE_KEY_INT, 0, 0, 1e6, "0", "", "online cores of that host (0: not said)", NULL},
 };
 static const de_key k_link[] = {
     {"name", DE_KEY_STRING, 1, 0, 0, NULL, "", "the class name: the file's name", NULL},
@@ -46,12 +48,15 @@ static int cmp_rank(const void *a, const void *b)
 static int load_class_cfg(config_setting_t *root, const char *file, de_link_class *c, de_err *err)
 {
     config_setting_t *link, *per;
-    const char *name;
+    const char *name, *mcpu;
+    long long mcores;
     int rc = de_conf_check_keys(root, k_file, DE_NKEYS(k_file), err);
     if (rc)
         return rc;
     DE_CONF_GET(setting, root, k_file, "link", &link);
     DE_CONF_GET(setting, root, k_file, "per_ranks", &per);
+    DE_CONF_GET(string, root, k_file, "measured_cpu", &mcpu);
+    DE_CONF_GET(int, root, k_file, "measured_cores", &mcores);
     if ((rc = de_conf_check_keys(link, k_link, DE_NKEYS(k_link), err)))
         return rc;
     double bw, lat;
@@ -66,6 +71,8 @@ static int load_class_cfg(config_setting_t *root, const char *file, de_link_clas
                           file);
     }
     c->name = de_strdup(name);
+    c->measured_cpu = mcpu ? de_strdup(mcpu) : NULL;
+    c->measured_cores = (int)mcores;
     c->bandwidth_Bps = bw * 1e6 / 8.0;
     c->latency_s = lat * 1e-3;
     int n = per ? config_setting_length(per) : 0;
@@ -120,6 +127,7 @@ void de_link_class_free(de_link_class *c)
 {
     free(c->name);
     free(c->per_ranks);
+    free(c->measured_cpu);
     memset(c, 0, sizeof *c);
 }
 

@@ -23,6 +23,8 @@ typedef struct de_link_class {
     double bandwidth_Bps, latency_s; /* the pooled fit */
     de_link_rank *per_ranks;         /* sorted by ranks */
     int n_per_ranks;
+    char *measured_cpu;              /* the host it was measured on (NULL: not said) */
+    int measured_cores;
 } de_link_class;
 
 /* Reads one link-class file (<class>.cfg; its link.name must be <class>) into *c; on

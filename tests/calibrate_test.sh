@@ -93,6 +93,7 @@ here_cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
 here_cores=$(getconf _NPROCESSORS_ONLN)
 check "measured_cpu is this host" grep -qF "measured_cpu = \"$here_cpu\";" "$T/cat2/devices/emu-cpu-050.cfg"
 check "measured_cores is this host" grep -q "measured_cores = $here_cores;" "$T/cat2/devices/emu-cpu-050.cfg"
+check "the link class says this host" bash -c "grep -qF 'measured_cpu = \"$here_cpu\";' '$T/cat2/links/host-shm.cfg' && grep -q 'measured_cores = $here_cores;' '$T/cat2/links/host-shm.cfg'"
 check "the report has the command" grep -q '^\* command: `deepedge calibrate --quick' "$T/o3/calibration.md"
 check "the report has the kernel" grep -qF "kernel $(uname -s) $(uname -r)" "$T/o3/calibration.md"
 check "the report has R², CV MAPE and standard errors" grep -q "| emu-cpu-100 | edgenet-s | lc | .* ± " "$T/o3/calibration.md"

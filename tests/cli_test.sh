@@ -83,6 +83,18 @@ check "plan: an emulated type measured on another host is warned about" \
 check "plan: the types measured on this host are not" bash -c "[ \$(grep -c 'measured on another host' '$T/err') -eq 1 ]"
 run "$DE" sim "$T/other-host.cfg" --out "$T/other-host-sim" --until 5
 check "sim warns too" grep -q "emu-cpu-100 was measured on another host" "$T/err"
+# A measured link class of another host, named by a scenario link: warned about too.
+mkdir -p "$T/cat/links"
+{ cat "$SRC/tests/data/catalog/links/shm.cfg"; echo 'measured_cpu = "Another CPU 9000"; measured_cores = 64;'; } \
+    >"$T/cat/links/shm.cfg"
+{ echo "catalog = \"$T/cat\";"
+  sed 's/^links = (/links = ( { name = "s"; class = "shm"; },/; s/link = "[a-z0-9-]*"/link = "s"/' \
+      "$SRC/scenarios/local-testbed.cfg"; } >"$T/other-link.cfg"
+run "$DE" plan "$T/other-link.cfg"
+check "plan: a link class measured on another host is warned about" \
+    grep -q "link class shm was measured on another host (Another CPU 9000, 64 cores" "$T/err"
+run "$DE" plan "$T/other-host.cfg"
+check "plan: a link class no link names is not" bash -c "! grep -q 'link class' '$T/err'"
 
 run "$DE" plan "$SCEN" --json
 check "plan --json exits 0" rc_is 0
