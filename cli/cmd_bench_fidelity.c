@@ -277,8 +277,8 @@ static void report_variant(const variant *v, const cJSON *S, cJSON *const *R, in
         snprintf(sp, sizeof sp, "-");
     printf("%-14s %-22s %10.2f s %10.2f s %+8.1f%% %7s %10s %6s  %s\n", v->name, "re-training", p, m, e, sp, "-", "-",
            verdict(e, spread, 5.0, vb, sizeof vb));
-    fprintf(csv, "%s,\"%s\",retraining_s,%.6g,%.6g,%.3f,5,,,%d,%d,%d,%.3f,,\n", v->name, v->what, p, m, e, feasible, ok, n,
-            spread);
+    fprintf(csv, "%s,\"%s\",retraining_s,%.6g,%.6g,%.3f,5,,,%d,%d,%d,%.3f,,,%.6g\n", v->name, v->what, p, m, e, feasible,
+            ok, n, spread, num(plan, "retraining_time_s"));
     /* threads that can run at once in the first run: a trainer per training device, an LC
      * service per task (exec.threads 1 as the bundled scenarios; more only adds to it) */
     int threads = 0;
@@ -318,13 +318,15 @@ static void report_variant(const variant *v, const cJSON *S, cJSON *const *R, in
         if (n > 1)
             snprintf(sp, sizeof sp, "%.0f%%", spread);
         const char *why = !kept && feasible ? "MISSED though predicted feasible" : verdict(le, spread, 15.0, vb, sizeof vb);
-        char shape[96] = "";
+        double planned = num(a, "predicted_latency_s"); /* what the planner's model said for the first plan */
+        char shape[160] = "";
         if (!lok && isfinite(p50) && isfinite(m50m)) /* the level or the tail: the medians say which */
-            snprintf(shape, sizeof shape, "; p50 %.2f ms predicted, %.2f measured", 1e3 * p50, 1e3 * m50m);
+            snprintf(shape, sizeof shape, "; p50 %.2f ms predicted, %.2f measured; the planner's model %.2f ms",
+                     1e3 * p50, 1e3 * m50m, 1e3 * planned);
         printf("%-14s %-22s %9.2f ms %9.2f ms %+8.1f%% %7s %7.1f ms %6s  %s%s\n", v->name, item, 1e3 * lp, 1e3 * lm, le,
                sp, 1e3 * dl, kept ? "yes" : "NO", why, shape);
-        fprintf(csv, "%s,\"%s\",%s,%.6g,%.6g,%.3f,15,%.6g,%d,%d,%d,%d,%.3f,%.6g,%.6g\n", v->name, v->what, item, lp, lm,
-                le, dl, kept, feasible, lok, n, spread, p50, m50m);
+        fprintf(csv, "%s,\"%s\",%s,%.6g,%.6g,%.3f,15,%.6g,%d,%d,%d,%d,%.3f,%.6g,%.6g,%.6g\n", v->name, v->what, item, lp,
+                lm, le, dl, kept, feasible, lok, n, spread, p50, m50m, planned);
     }
 }
 
@@ -343,7 +345,8 @@ static void help(FILE *out)
             "(max - min over the median) is printed; a row outside its target whose runs alone vary\n"
             "by more than the target says so (the host's noise, not the model, decides it). An LC row\n"
             "outside its target adds the medians (p50) predicted and measured: whether the level or\n"
-            "the tail is off. When the emulated devices' threads outnumber this host's cores, a note\n"
+            "the tail is off; and what the planner's model gave (fidelity.csv: planned, each row). When\n"
+            "the emulated devices' threads outnumber this host's cores, a note\n"
             "after the table says so: calibrate measures one device at a time.\n\n"
             "variants:\n");
     for (int i = 0; i < N_VARIANTS; i++)
@@ -411,7 +414,7 @@ int de_bench_fidelity(int argc, char **argv)
         return r;
     }
     fprintf(csv, "variant,what,item,predicted,measured,error_pct,target_pct,deadline_s,kept,plan_feasible,within,"
-                 "repeats,spread_pct,p50_predicted,p50_measured\n");
+                 "repeats,spread_pct,p50_predicted,p50_measured,planned\n");
     printf("bench fidelity: %s on this host (sim predicts, run measures%s)\n\n", base,
            repeat > 1 ? "; measured: the median of the runs, spread: their max - min over it" : "");
     printf("%-14s %-22s %12s %12s %9s %7s %10s %6s  %s\n", "variant", "item", "predicted", "measured", "error",

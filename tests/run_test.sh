@@ -244,8 +244,9 @@ check "workers that cannot start: LC services reaped" no_children "$T/"
 rc=$?
 check "bench fidelity --quick: exit 0 or 2" bash -c "[ $rc -eq 0 ] || [ $rc -eq 2 ]"
 check "bench fidelity: a row per item and variant" bash -c "grep -c '^base\|^lc-heavy\|^crash-repair' '$T/out' | grep -qx 6"
-check "bench fidelity: the CSV has the medians" bash -c "head -1 '$T/fid/fidelity.csv' | grep -q 'p50_predicted,p50_measured\$' && [ \$(wc -l <'$T/fid/fidelity.csv') -eq 7 ]"
-check "bench fidelity: an LC row has both medians" bash -c "grep -q '^base,.*,cam p95,.*,0\.[0-9e-]*,0\.[0-9e-]*\$' '$T/fid/fidelity.csv'"
+check "bench fidelity: the CSV has the medians and the plan's prediction" bash -c "head -1 '$T/fid/fidelity.csv' | grep -q 'p50_predicted,p50_measured,planned\$' && [ \$(wc -l <'$T/fid/fidelity.csv') -eq 7 ]"
+check "bench fidelity: an LC row has both medians and the plan's prediction" bash -c "grep -q '^base,.*,cam p95,.*,0\.[0-9e-]*,0\.[0-9e-]*,0\.[0-9e-]*\$' '$T/fid/fidelity.csv'"
+check "bench fidelity: a re-training row has the plan's" bash -c "grep -q '^base,.*,retraining_s,.*,,,[0-9.]*\$' '$T/fid/fidelity.csv'"
 
 # 5. The multi-host path on one machine: one network namespace per device as its host,
 #    tc-shaped links, workers launched through the netns-rsh agent (root only).
