@@ -84,6 +84,20 @@ int de_cli_companion(int argc, char **argv, const char *cmd)
                        exe, strerror(e));
 }
 
+/* One warning when what (a type or a link class) that the scenario uses was measured on a
+ * host other than this one (cpu, cores); 1 when it warned. */
+static int warn_other_host(const char *what, const char *name, const char *mcpu, int mcores, const char *cpu,
+                           int cores, const char *predictions)
+{
+    if (!mcpu || (strcmp(mcpu, cpu) == 0 && (mcores == 0 || mcores == cores)))
+        return 0;
+    fprintf(stderr,
+            "deepedge: warning: %s %s was measured on another host (%s, %d cores; this one: %s, %d cores): its %s "
+            "may not hold here. Measure this host with `deepedge calibrate`.\n",
+            what, name, mcpu, mcores, cpu, cores, predictions);
+    return 1;
+}
+
 int de_cli_warn_measured_host(const de_scenario *s)
 {
     char cpu[256];
@@ -95,31 +109,18 @@ int de_cli_warn_measured_host(const de_scenario *s)
         int used = 0;
         for (int d = 0; d < s->n_devices && !used; d++)
             used = s->devices[d].type == t;
-        if (!used || !(ty->emulation_cpu_cores > 0) || !ty->measured_cpu)
-            continue;
-        if (strcmp(ty->measured_cpu, cpu) == 0 && (ty->measured_cores == 0 || ty->measured_cores == cores))
-            continue;
-        fprintf(stderr,
-                "deepedge: warning: emulated device type %s was measured on another host (%s, %d cores; this one: %s, "
-                "%d cores): its predictions may not hold here. Measure this host with `deepedge profile` and refit "
-                "(traces/README.md).\n",
-                ty->name, ty->measured_cpu, ty->measured_cores, cpu, cores);
-        warned++;
+        if (used && ty->emulation_cpu_cores > 0)
+            warned += warn_other_host("emulated device type", ty->name, ty->measured_cpu, ty->measured_cores, cpu,
+                                      cores, "predictions");
     }
     for (int c = 0; c < cat->n_link_classes; c++) {
         const de_link_class *lc = &cat->link_classes[c];
         int used = 0;
         for (int l = 0; l < s->n_links && !used; l++)
             used = s->links[l].cls == c;
-        if (!used || !lc->measured_cpu ||
-            (strcmp(lc->measured_cpu, cpu) == 0 && (lc->measured_cores == 0 || lc->measured_cores == cores)))
-            continue;
-        fprintf(stderr,
-                "deepedge: warning: link class %s was measured on another host (%s, %d cores; this one: %s, %d "
-                "cores): its all-reduce predictions may not hold here. Measure this host with `deepedge "
-                "calibrate`.\n",
-                lc->name, lc->measured_cpu, lc->measured_cores, cpu, cores);
-        warned++;
+        if (used)
+            warned += warn_other_host("link class", lc->name, lc->measured_cpu, lc->measured_cores, cpu, cores,
+                                      "all-reduce predictions");
     }
     return warned;
 }
