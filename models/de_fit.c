@@ -561,6 +561,26 @@ static int in_range(const de_fit_params *par, const kind_ctx *k, const double *t
     return 1;
 }
 
+/* de_fit_nls, and a fit that ends where the model leaves a point's queue unstable (an
+ * LC row predicted unbounded, kind_predict's stand-in) is a failed solve: from an
+ * unstable start the capped predictions are flat, the solver can stop there, and every
+ * measured row had a finite latency. The caller then retries from other starts. */
+static int fit_bounded(const de_nls *pb, const double *theta0, int folds, unsigned long seed, de_nls_result *nr,
+                       de_err *err)
+{
+    int rc = de_fit_nls(pb, theta0, folds, seed, nr, err);
+    for (int i = 0; !rc && i < pb->n; i++) {
+        double y = pb->predict(nr->theta, i, pb->ctx);
+        if (!isfinite(y) || fabs(y) >= 1e6) {
+            const kind_ctx *k = pb->ctx;
+            const de_profile_row *row = &k->r->prof->rows[k->r->rows[k->map[i]]];
+            rc = de_err_set(err, DE_EINVAL, "the solver stopped where the model makes the queue of line %d "
+                            "(%g req/s) unstable, a row measured with a finite latency", row->line, row->x[0]);
+        }
+    }
+    return rc;
+}
+
 /* One stage of a fit: the parameters want[j] (those not held) over the rows map[0..m-1]
  * (indices into res->rows; y, w over res->rows). A fitted value outside its range is
  * held at the bound it crossed, a parameter of the data's weakest direction (singular
@@ -606,7 +626,7 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
             continue;
         }
         de_nls pb = {m, k.n_free, ys, ws, kind_predict, &k, scale, names};
-        rc = de_fit_nls(&pb, theta0, folds, seed, nr, err);
+        rc = fit_bounded(&pb, theta0, folds, seed, nr, err);
         /* Noisy rows can stall the solver from one start: try others (the same for
          * every run, so a refit stays reproducible) before giving up on a parameter. */
         static const double retry[] = {0.5, 2.0, 0.2, 5.0};
@@ -615,7 +635,7 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
             double th[DE_FIT_MAXP];
             scaled_start(theta0, names, k.n_free, retry[a], th);
             de_err e3;
-            if (de_fit_nls(&pb, th, folds, seed, nr, &e3) == DE_OK) {
+            if (fit_bounded(&pb, th, folds, seed, nr, &e3) == DE_OK) {
                 add_note(res, "the solver failed from the first start (%s) and converged from %g x it", err->msg,
                          retry[a]);
                 rc = DE_OK;
@@ -629,7 +649,7 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
             scaled_start(theta0, names, k.n_free, retry[a], th);
             de_nls_result alt;
             de_err e3;
-            if (de_fit_nls(&pb, th, folds, seed, &alt, &e3) == DE_OK && in_range(par, &k, alt.theta) &&
+            if (fit_bounded(&pb, th, folds, seed, &alt, &e3) == DE_OK && in_range(par, &k, alt.theta) &&
                 alt.chi2 <= nr->chi2) {
                 add_note(res, "the fit from the first start left the range; from %g x it the fit is in range and no "
                          "worse (chi2 %.4g against %.4g)", retry[a], alt.chi2, nr->chi2);
@@ -695,6 +715,27 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
     free(ys);
     free(ws);
     return rc;
+}
+
+/* The interference start of an lc fit must leave every row's queue stable too (the cap on
+ * lc_inflation above cannot when the blocking alone overloads a queue, e.g. a start from a
+ * catalog fitted on a faster host): the free ones among lc_inflation and
+ * blocking_fraction are halved until every row is predicted finite, and set to 0 when 40
+ * halvings do not do it (then only the rows alone load the queues, as measured). */
+static void lc_stable_start(de_fit_result *res, const int *want)
+{
+    de_fit_params *par = &res->par;
+    for (int it = 0; it <= 40; it++) {
+        int unstable = 0;
+        for (int i = 0; i < res->n && !unstable; i++)
+            unstable = !isfinite(predict_x(par->kind, par->value, res->prof->rows[res->rows[i]].x,
+                                           res->train ? &res->train[i] : NULL, &res->budget));
+        if (!unstable)
+            return;
+        for (int j = 2; j <= 3; j++)
+            if (want[j] && !res->held[j])
+                par->value[j] = it < 40 ? 0.5 * par->value[j] : 0.0;
+    }
 }
 
 static int fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
@@ -789,6 +830,8 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
                     par->value[2] = fmax(cap, 0.0);
             }
         }
+        if (!rc && prof->kind == DE_PROFILE_LC)
+            lc_stable_start(res, want);
         if (!rc) {
             int wb[DE_FIT_MAXP] = {0};
             for (int j = 0; j < par->n; j++)

@@ -372,6 +372,31 @@ static void test_lc_recovery(void)
     de_test_unlink(path);
 }
 
+/* A start whose blocking overloads the queues next to training (a catalog fitted on a
+ * faster host, a calibration under a sanitizer): the fit starts where every row is
+ * stable instead and recovers the truth; it does not stop at the flat, unstable start
+ * and refuse the fit. */
+static void test_lc_unstable_start(void)
+{
+    const double truth[4] = {0.01, 0.3, 1.2, 0.02};
+    const de_fit_train ps = {0.02, 0.005, 1.0};
+    char *path, *csv = lc_csv("dev", "m", "net", &ps, truth, 0.01, 7);
+    de_profile *p = load_csv(csv, DE_PROFILE_LC, &path);
+    free(csv);
+    de_fit_params par;
+    de_fit_params_init(DE_PROFILE_LC, &par);
+    par.value[3] = 3.0; /* 3 x 0.005 x 32 = 0.48 s of blocking per request during a step */
+    de_fit_result r;
+    CU_ASSERT_EQUAL_FATAL(fit_lc(p, &par, ps, &r), DE_OK);
+    REL_NEAR(r.par.value[0], truth[0], 0.03);
+    REL_NEAR(r.par.value[2], truth[2], 0.15);
+    REL_NEAR(r.par.value[3], truth[3], 0.15);
+    CU_ASSERT(r.r2 > 0.99);
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+}
+
 /* The profiler leaves an overloaded cell out: an lc trace with 2 rows alone (one rate, p50
  * and p95) cannot fit service_s and scv and judge the fit; scv is held at its start with a
  * note, service_s and the interference are fitted, and the fit goes on. */
@@ -841,6 +866,7 @@ int main(int argc, char **argv)
     static const de_test_case kinds[] = {
         {"step: overhead, per_sample, train_slowdown recovered", test_step_recovery},
         {"lc: service, scv, inflation, blocking recovered", test_lc_recovery},
+        {"lc: from a start whose blocking overloads the queues: recovered", test_lc_unstable_start},
         {"lc: one rate alone (an overloaded cell left out): scv held, the fit goes on", test_lc_few_rows_alone},
         {"allreduce: alpha, beta recovered", test_allreduce_recovery},
         {"degenerate traces refused", test_model_degenerate},
