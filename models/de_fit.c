@@ -887,7 +887,8 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
                  "latency percentile next to training steps at duty d under a CPU budget of %g core per %g ms: "
                  "CPU work gamma(service_s, scv) (+ U(0, 2 blocking_fraction per_sample_s b) during a step), its wall "
                  "time from a uniform phase of the period with a share 1 / (1 + lc_inflation) of the budget next to "
-                 "the trainer, plus the M/G/1 wait at the budget's rate (de_model_lc_latency_train)",
+                 "the trainer, queued requests from where the one before left the period, an M/G/1 wait with an exceptional "
+                 "first service (de_model_lc_latency_train)",
                  res->budget.cores, 1e3 * res->budget.period_s);
     else
         snprintf(res->form, sizeof res->form, "%s", forms[prof->kind]);

@@ -5,6 +5,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "de_util.h"
@@ -315,47 +316,168 @@ static double gamma_cdf(double x, double mean, double var)
 #define NW (NW_PHI * NW_X)
 static const double x_edges[NW_X + 1] = {0, 0.2, 0.4, 0.6, 0.8, 0.9, 0.96, 0.99, 0.998, 1};
 
+/* A request's own wall times in one phase, as weighted points sorted by time (weights
+ * sum to 1), with prefix sums for the CDF in O(log n): cw[j] the weights of points 0..j,
+ * ex[j] = sum over i <= j of wt[i] exp(-(pt[j] - pt[i]) / th) for the wait's mean th. */
+typedef struct walls {
+    int n;
+    double (*pw)[2]; /* (time, weight) */
+    double *cw, *ex;
+} walls;
+
 typedef struct mixture {
     double d;                       /* weight of the step phase */
     double mean_on, var_on, mean_off, var_off;
-    /* Under a binding budget: the sojourn is the wait (none with probability 1 - p, else
-     * exponential of mean th) plus the request's own wall time, one of n points. */
-    int budget, n_on, n_off;
+    /* Under a binding budget: the sojourn is the request's own wall time if it finds the
+     * queue empty (probability 1 - p; idle: from a uniform phase of the period), else an
+     * exponential wait of mean th plus its own wall time from where the request before it
+     * left the period (busy: that request spent the quota there, so the one behind it is
+     * throttled more; the simulator's queue shows it, an independent wait does not). */
+    int budget;
     double p_on, th_on, p_off, th_off;
-    double pt_on[NW], pt_off[NW], wt_on[NW], wt_off[NW]; /* weights sum to 1 */
+    walls idle_on, busy_on, idle_off, busy_off;
 } mixture;
 
-/* The own wall-time points of a request: work X + U(0, 2m) (X gamma, mean s, scv c2) from
- * NW_PHI phases of the period; returns how many. */
-static int wall_points(double s, double c2, double m, double u, const de_budget *bud, double share, double *pt,
-                       double *wt)
+/* The work of a request at the middle of probability bin i: gamma (mean s, scv c2) plus
+ * the blocking's mean m; its bin's weight in *w. */
+static double work_point(double s, double c2, double m, int nx, int i, double *w)
 {
-    int nx = c2 > 1e-9 ? NW_X : 1, n = 0;
-    for (int i = 0; i < nx; i++) {
-        double x = nx == 1 ? s : gamma_quantile(0.5 * (x_edges[i] + x_edges[i + 1]), 1.0 / c2, s * c2);
-        double w = (nx == 1 ? 1.0 : x_edges[i + 1] - x_edges[i]) / NW_PHI;
-        x += m; /* the blocking's mean */
-        for (int k = 0; k < NW_PHI; k++) {
-            /* what the device's earlier requests spent of this period so far: u per second */
-            double phi = bud->period_s * (k + 0.5) / NW_PHI;
-            wt[n] = w;
-            pt[n++] = de_model_budget_wall(x, phi, u * phi, bud, share, NULL);
-        }
-    }
-    return n;
+    *w = nx == 1 ? 1.0 : x_edges[i + 1] - x_edges[i];
+    return (nx == 1 ? s : gamma_quantile(0.5 * (x_edges[i] + x_edges[i + 1]), 1.0 / c2, s * c2)) + m;
 }
 
-/* P(wait + own <= t) of one phase. */
-static double phase_cdf(const double *pt, const double *wt, int n, double p, double th, double t)
+static int cmp_pair(const void *a, const void *b)
 {
-    double acc = 0;
-    for (int j = 0; j < n; j++) {
-        double u = t - pt[j];
-        if (u < 0)
-            continue;
-        acc += wt[j] * (th > 0 && p > 0 ? 1.0 - p * exp(-u / th) : 1.0);
+    double x = ((const double *)a)[0], y = ((const double *)b)[0];
+    return x < y ? -1 : x > y;
+}
+
+/* Takes n (time, weight) pairs (owned) into w, sorted, with cumulative weights. */
+static void set_points(double (*pr)[2], int n, walls *w)
+{
+    qsort(pr, (size_t)n, sizeof *pr, cmp_pair);
+    w->n = n;
+    w->pw = pr;
+    w->cw = de_calloc((size_t)n + 1, sizeof *w->cw);
+    w->ex = NULL;
+    for (int j = 0; j < n; j++)
+        w->cw[j] = (j ? w->cw[j - 1] : 0.0) + pr[j][1];
+}
+
+/* The exponential prefix sums of w for a wait of mean th. */
+static void set_tail(walls *w, double th)
+{
+    free(w->ex);
+    w->ex = de_calloc((size_t)w->n + 1, sizeof *w->ex);
+    for (int j = 0; j < w->n; j++)
+        w->ex[j] = (j ? w->ex[j - 1] * (th > 0 ? exp(-(w->pw[j][0] - w->pw[j - 1][0]) / th) : 0.0) : 0.0) +
+                   w->pw[j][1];
+}
+
+static void walls_free(walls *w)
+{
+    free(w->pw);
+    free(w->cw);
+    free(w->ex);
+    memset(w, 0, sizeof *w);
+}
+
+/* The index of the last point at or before t (-1: none). */
+static int last_at(const walls *w, double t)
+{
+    int lo = 0, hi = w->n; /* first index with time > t */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (w->pw[mid][0] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return acc;
+    return lo - 1;
+}
+
+/* The own wall-time points of a request: work X + m (X gamma, mean s, scv c2) from NW_PHI
+ * phases of the period (idle), and the same work started where a request of those points
+ * ended, at its phase with what it spent of that period (busy). What the device's
+ * earlier requests spent of the period before an idle request at phase phi (u per second
+ * on average) is lumpy: nothing, or, with probability 1 - exp(-rate phi) that one came in
+ * the period so far, u phi / that probability. */
+static void wall_points(double s, double c2, double m, double rate, double u, const de_budget *bud, double share,
+                        walls *idle, walls *busy)
+{
+    int nx = c2 > 1e-9 ? NW_X : 1, n = 0;
+    double P = bud->period_s, xs[NW_X], xw[NW_X];
+    for (int i = 0; i < nx; i++)
+        xs[i] = work_point(s, c2, m, nx, i, &xw[i]);
+    double (*raw)[4] = de_calloc(2 * (size_t)nx * NW_PHI, sizeof *raw); /* wall, weight, end phase, end used */
+    for (int i = 0; i < nx; i++)
+        for (int k = 0; k < NW_PHI; k++) {
+            double phi = P * (k + 0.5) / NW_PHI, pi = rate > 0 ? 1 - exp(-rate * phi) : 0.0;
+            for (int h = 0; h < 2; h++) {
+                double wgt = xw[i] / NW_PHI * (h ? pi : 1 - pi), used = h ? u * phi / pi : 0.0;
+                if (!(wgt > 0))
+                    continue;
+                raw[n][0] = de_model_budget_wall(xs[i], phi, used, bud, share, &raw[n][3]);
+                raw[n][1] = wgt;
+                raw[n][2] = fmod(phi + raw[n][0], P);
+                n++;
+            }
+        }
+    double (*pi)[2] = de_calloc((size_t)n, sizeof *pi), (*pr)[2] = de_calloc((size_t)n * nx, sizeof *pr);
+    for (int j = 0; j < n; j++)
+        pi[j][0] = raw[j][0], pi[j][1] = raw[j][1];
+    set_points(pi, n, idle);
+    int nb = 0;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < nx; i++, nb++) {
+            pr[nb][0] = de_model_budget_wall(xs[i], raw[j][2], raw[j][3], bud, share, NULL);
+            pr[nb][1] = raw[j][1] * xw[i];
+        }
+    set_points(pr, nb, busy);
+    free(raw);
+}
+
+/* P(sojourn <= t) of one phase: empty queue (1 - p) then the idle points, else an
+ * exponential wait of mean th then the busy points (whose tail sums set_tail made). */
+static double phase_cdf(const walls *idle, const walls *busy, double p, double th, double t)
+{
+    int a = last_at(idle, t), b = p > 0 ? last_at(busy, t) : -1;
+    double ia = a >= 0 ? idle->cw[a] : 0.0, ib = 0.0;
+    if (b >= 0)
+        ib = busy->cw[b] - (th > 0 ? busy->ex[b] * exp(-(t - busy->pw[b][0]) / th) : 0.0);
+    return (1 - p) * ia + p * ib;
+}
+
+/* The first three moments of a point set. */
+static void walls_moments(const walls *w, double *m1, double *m2, double *m3)
+{
+    *m1 = *m2 = *m3 = 0;
+    for (int j = 0; j < w->n; j++) {
+        double x = w->pw[j][0], q = w->pw[j][1];
+        *m1 += q * x, *m2 += q * x * x, *m3 += q * x * x * x;
+    }
+}
+
+/* M/G/1 with an exceptional first service (Welch 1964, Oper. Res. 12(5)): the first request
+ * of a busy period is served in S0 (idle points), the others in S (busy points, whose
+ * utilisation rho the phase was computed with). The mean wait gains
+ * lambda (E S0^2 - E S^2) / (2 (1 - rho + rho0)) and a request waits with probability
+ * rho0 / (1 - rho + rho0), rho0 = lambda E S0. */
+static void welch(const de_lc_class *c, int n, const mixture *mx, int on, double rho, phase *ph)
+{
+    double rho0 = 0, d2 = 0;
+    for (int i = 0; i < n; i++) {
+        double a1, a2, a3, b1, b2, b3;
+        walls_moments(on ? &mx[i].idle_on : &mx[i].idle_off, &a1, &a2, &a3);
+        walls_moments(on ? &mx[i].busy_on : &mx[i].busy_off, &b1, &b2, &b3);
+        rho0 += c[i].rate * a1;
+        d2 += c[i].rate * (a2 - b2);
+    }
+    double den = 1 - rho + rho0;
+    if (!(den > 0))
+        return;
+    ph->w = fmax(ph->w + d2 / (2 * den), 0.0);
+    ph->p = rho0 / den;
 }
 
 #define DE_TRAIN_MAX 16 /* classes per device kept on the stack */
@@ -376,9 +498,8 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
     double d = tr->duty > 1 ? 1 : (tr->duty < 0 ? 0 : tr->duty);
     double f = 1.0 + tr->lc_inflation, m = tr->blocking_s;
     for (int i = 0; i < n; i++) {
-        /* gap phase: S gamma; step phase: f S + B, B uniform on [0, 2m] independent. The
-         * queues take the drain times at the budget's rate, a request's own service its
-         * wall time (service_moments). */
+        /* gap phase: S gamma; step phase: f S + B, B uniform on [0, 2m] independent
+         * (service_moments; under a budget the queues' moments are replaced below). */
         double q[3], w[2];
         service_moments(c[i].service_s, c[i].scv, 1.0, 0.0, &tr->budget, 0, q, w);
         s[i] = q[0], e2[i] = q[1], e3[i] = q[2], wf[i] = w[0], wf2[i] = w[1];
@@ -386,28 +507,42 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
             service_moments(c[i].service_s, c[i].scv, f, m, &tr->budget, 1, q, w);
         so[i] = q[0], e2o[i] = q[1], e3o[i] = q[2], wo[i] = w[0], wo2[i] = w[1];
     }
-    phase off, on, avg;
-    double rho_off, m2_off, rho_on, m2_on;
-    if (stationary(c, s, e2, e3, n, &off, &rho_off, &m2_off))
-        return -1;
-    double u_lc = 0; /* the LC tasks' CPU per second: the budget their earlier requests spend */
-    for (int i = 0; i < n; i++)
+    double u_lc = 0, rate_lc = 0; /* the LC tasks' CPU per second: the budget their earlier requests spend */
+    for (int i = 0; i < n; i++) {
         u_lc += c[i].rate * c[i].service_s;
+        rate_lc += c[i].rate;
+    }
     int budget = tr->budget.cores > 0 && tr->budget.period_s > 0 &&
                  (de_model_budget_binds(&tr->budget, 0.0) || (d > 0 && de_model_budget_binds(&tr->budget, 1.0 / f)));
     for (int i = 0; i < n; i++) {
         mx[i].d = d;
+        mx[i].budget = budget;
+        if (!budget)
+            continue;
+        /* Under a budget the queue serves each request in its wall time: the first of a busy
+         * period from a uniform phase (idle points), the others where the one before left the
+         * period (busy points); the waits take the busy ones' moments and welch() the first. */
+        wall_points(c[i].service_s, c[i].scv, 0.0, rate_lc, u_lc, &tr->budget, 0.0, &mx[i].idle_off,
+                    &mx[i].busy_off);
+        walls_moments(&mx[i].busy_off, &s[i], &e2[i], &e3[i]);
+        if (d > 0) {
+            wall_points(c[i].service_s, c[i].scv, m, rate_lc, u_lc, &tr->budget, 1.0 / f, &mx[i].idle_on,
+                        &mx[i].busy_on);
+            walls_moments(&mx[i].busy_on, &so[i], &e2o[i], &e3o[i]);
+        }
+    }
+    phase off, on, avg;
+    double rho_off, m2_off, rho_on, m2_on;
+    if (stationary(c, s, e2, e3, n, &off, &rho_off, &m2_off))
+        return -1;
+    if (budget)
+        welch(c, n, mx, 0, rho_off, &off);
+    for (int i = 0; i < n; i++) {
         mx[i].mean_off = off.w + wf[i];
         mx[i].var_off = off.vw + fmax(wf2[i] - wf[i] * wf[i], 0.0);
         mx[i].mean_on = mx[i].mean_off;
         mx[i].var_on = mx[i].var_off;
-        mx[i].budget = budget;
         if (budget) {
-            mx[i].n_off = wall_points(c[i].service_s, c[i].scv, 0.0, u_lc, &tr->budget, 0.0, mx[i].pt_off,
-                                      mx[i].wt_off);
-            mx[i].n_on = d > 0 ? wall_points(c[i].service_s, c[i].scv, m, u_lc, &tr->budget, 1.0 / f, mx[i].pt_on,
-                                             mx[i].wt_on)
-                               : 0;
             set_wait(&mx[i].p_off, &mx[i].th_off, &off);
             set_wait(&mx[i].p_on, &mx[i].th_on, &off);
         }
@@ -427,6 +562,8 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
      * by the work a step can pile up: fluid overload plus a reflected random walk. */
     double tau = tr->step_s > 0 ? tr->step_s : 0;
     int stable_on = stationary(c, so, e2o, e3o, n, &on, &rho_on, &m2_on) == 0;
+    if (stable_on && budget)
+        welch(c, n, mx, 1, rho_on, &on);
     double cap = off.w + (rho_on > 1 ? (rho_on - 1) * tau / 2 : 0) + (2.0 / 3.0) * sqrt(2.0 / 3.14159265358979323846) * sqrt(m2_on * tau);
     if (!stable_on || on.w > cap) {
         on.w = cap;
@@ -464,20 +601,37 @@ static int train_mixture_buf(const de_lc_class *c, int n, const de_lc_training *
     return 0;
 }
 
+static void mixture_free(mixture *mx, int n)
+{
+    for (int i = 0; i < n; i++) {
+        walls_free(&mx[i].idle_on);
+        walls_free(&mx[i].busy_on);
+        walls_free(&mx[i].idle_off);
+        walls_free(&mx[i].busy_off);
+    }
+}
+
+/* The mixtures of n classes (mixture_free them after, whatever it returns). */
 static int train_mixture(const de_lc_class *c, int n, const de_lc_training *tr, mixture *mx)
 {
+    memset(mx, 0, (size_t)n * sizeof *mx);
     double stack[13 * DE_TRAIN_MAX], *buf = n <= DE_TRAIN_MAX ? stack : de_calloc(13 * (size_t)n, sizeof(double));
     int rc = train_mixture_buf(c, n, tr, mx, buf);
     if (buf != stack)
         free(buf);
+    for (int i = 0; !rc && i < n; i++)
+        if (mx[i].budget) {
+            set_tail(&mx[i].busy_off, mx[i].th_off);
+            set_tail(&mx[i].busy_on, mx[i].th_on);
+        }
     return rc;
 }
 
 static double mix_cdf(const mixture *m, double x)
 {
     if (m->budget)
-        return (m->d > 0 ? m->d * phase_cdf(m->pt_on, m->wt_on, m->n_on, m->p_on, m->th_on, x) : 0.0) +
-               (1 - m->d) * phase_cdf(m->pt_off, m->wt_off, m->n_off, m->p_off, m->th_off, x);
+        return (m->d > 0 ? m->d * phase_cdf(&m->idle_on, &m->busy_on, m->p_on, m->th_on, x) : 0.0) +
+               (1 - m->d) * phase_cdf(&m->idle_off, &m->busy_off, m->p_off, m->th_off, x);
     return m->d * gamma_cdf(x, m->mean_on, m->var_on) + (1 - m->d) * gamma_cdf(x, m->mean_off, m->var_off);
 }
 
@@ -498,10 +652,10 @@ static double mix_bisect(const mixture *m, double p, double lo, double hi, doubl
 static double budget_quantile(const mixture *m, double p)
 {
     double hi = 0;
-    for (int j = 0; j < m->n_off; j++)
-        hi = fmax(hi, m->pt_off[j]);
-    for (int j = 0; j < m->n_on; j++)
-        hi = fmax(hi, m->pt_on[j]);
+    const walls *w[4] = {&m->idle_off, &m->busy_off, &m->idle_on, &m->busy_on};
+    for (int k = 0; k < 4; k++)
+        if (w[k]->n > 0)
+            hi = fmax(hi, w[k]->pw[w[k]->n - 1][0]);
     hi += 1e-9;
     for (int it = 0; it < 200 && mix_cdf(m, hi) < p; it++)
         hi = 2 * hi + m->th_on + m->th_off;
@@ -523,6 +677,7 @@ void de_model_lc_latency_train(const de_lc_class *cls, int n, const de_lc_traini
         return;
     }
     mixture st[DE_TRAIN_MAX], *mx = n <= DE_TRAIN_MAX ? st : de_calloc((size_t)n, sizeof *mx);
+    int n0 = n;
     if (train_mixture(cls, n, tr, mx)) {
         for (int i = 0; i < n; i++)
             out[i] = INFINITY;
@@ -543,6 +698,7 @@ void de_model_lc_latency_train(const de_lc_class *cls, int n, const de_lc_traini
         }
         out[i] = mix_bisect(m, p, lo, hi, 1e-10); /* between its components' quantiles */
     }
+    mixture_free(mx, n0);
     if (mx != st)
         free(mx);
 }
@@ -556,6 +712,7 @@ void de_model_lc_within_train(const de_lc_class *cls, int n, const de_lc_trainin
         return;
     }
     mixture st[DE_TRAIN_MAX], *mx = n <= DE_TRAIN_MAX ? st : de_calloc((size_t)n, sizeof *mx);
+    int n0 = n;
     if (train_mixture(cls, n, tr, mx)) {
         for (int i = 0; i < n; i++)
             prob[i] = 0.0;
@@ -563,6 +720,7 @@ void de_model_lc_within_train(const de_lc_class *cls, int n, const de_lc_trainin
         for (int i = 0; i < n; i++)
             prob[i] = mix_cdf(&mx[i], limit[i]);
     }
+    mixture_free(mx, n0);
     if (mx != st)
         free(mx);
 }

@@ -26,9 +26,11 @@
  *  the budget's period: the throttled waits of a quota, which make the tail while the
  *  median stays near X. During a step the request gets a share 1 / (1 + lc_inflation)
  *  of the budget (lc_inflation 1: an equal split with the trainer). A phase's queue
- *  drains at the budget's rate (cores x share), so the waits of queued requests
- *  overlap; the request's own wall time adds its first two moments (quadrature over
- *  the phase and X). The simulator draws each request's wall time from the same
+ *  serves requests in their wall times: the first of a busy period from a uniform
+ *  phase, the ones that queued from where the request before them left the period
+ *  (its phase, its spending of the quota): an M/G/1 wait with an exceptional first
+ *  service (Welch), plus the request's own wall time as weighted points (empty queue
+ *  or queued). The simulator draws each request's wall time from the same
  *  function, at its real start and with the budget its predecessors spent in that
  *  period.
  *  All-reduce (ring over n devices): A = 2(n-1) alpha + 2(n-1)/n * bytes / beta. */

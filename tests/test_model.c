@@ -6,6 +6,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "de_model.h"
@@ -277,6 +278,68 @@ static void test_budget_monotone(void)
     }
 }
 
+/* The simulator's LC process on one emulated device (sim/de_sim.c, service() and
+ * lc_advance()): Poisson arrivals, one FIFO server, training steps of step_s at duty d,
+ * each request's CPU work gamma(s, scv) + U(0, 2m) during a step, its wall time from
+ * de_model_budget_wall with what this period's earlier requests spent. Returns the p50
+ * and p95 of n requests (seeded). */
+static void sim_process(double lam, double s, double scv, double infl, double m, double step, double d, double cores,
+                        int n, double *p50, double *p95)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 3);
+    de_budget b = {cores, 0.010};
+    double cyc = step / d, t = 0, free_at = 0, bud_period = -1, bud_used = 0, *lat = calloc((size_t)n, sizeof *lat);
+    for (int i = 0; i < n; i++) {
+        t += gsl_ran_exponential(r, 1.0 / lam);
+        double start = t > free_at ? t : free_at, used, end_used;
+        int training = fmod(start, cyc) < step;
+        double x = scv > 0 ? gsl_ran_gamma(r, 1.0 / scv, s * scv) : s;
+        if (training)
+            x += gsl_rng_uniform(r) * 2 * m;
+        used = floor(start / b.period_s) == bud_period ? bud_used : 0.0;
+        double w = de_model_budget_wall(x, start, used, &b, training ? 1.0 / (1 + infl) : 0.0, &end_used);
+        bud_period = floor((start + w) / b.period_s);
+        bud_used = end_used;
+        free_at = start + w;
+        lat[i] = free_at - t;
+    }
+    gsl_sort(lat, 1, (size_t)n);
+    *p50 = gsl_stats_quantile_from_sorted_data(lat, 1, (size_t)n, 0.5);
+    *p95 = gsl_stats_quantile_from_sorted_data(lat, 1, (size_t)n, 0.95);
+    free(lat);
+    gsl_rng_free(r);
+}
+
+/* What the planner predicts under a CPU budget is what the simulator draws: p50 within 10 %
+ * and p95 within 12 % of 300,000 requests of its process, at training steps like the
+ * planner's (200 ms at duty 0.9) on the three emulated types. The requests that queue
+ * behind another find the period's quota spent by it (the busy points, welch()): before
+ * that form the p95 was 24 % to 36 % low in the first, fourth and fifth cases. */
+static void test_budget_vs_simulator(void)
+{
+    static const struct {
+        double cores, scv, infl, m, load;
+    } cs[] = {{1, 0, 0.3, 0, 0.3},      {1, 0.3, 0.3, 0.002, 0.3}, {1, 0, 0.15, 0, 0.11},
+              {0.5, 0, 0, 0.002, 0.5}, {0.5, 0.3, 0, 0.002, 0.5}, {0.25, 0.3, 0, 0, 0.5},
+              {0.5, 0.3, 1, 0, 0.3},   {0.25, 0, 0.3, 0.002, 0.3}};
+    for (size_t k = 0; k < sizeof cs / sizeof *cs; k++) {
+        double s = 0.0045, lam = cs[k].load * cs[k].cores / s / (1 + cs[k].infl), mc50, mc95, p[2];
+        sim_process(lam, s, cs[k].scv, cs[k].infl, cs[k].m, 0.2, 0.9, cs[k].cores, 300000, &mc50, &mc95);
+        for (int q = 0; q < 2; q++) {
+            de_lc_class c = {lam, s, cs[k].scv, q ? 0.95 : 0.5};
+            de_lc_training tr = {0.9, 0.2, cs[k].infl, cs[k].m, {cs[k].cores, 0.010}};
+            de_model_lc_latency_train(&c, 1, &tr, &p[q]);
+        }
+        int ok = fabs(p[0] / mc50 - 1) <= 0.10 && fabs(p[1] / mc95 - 1) <= 0.12;
+        if (!ok)
+            fprintf(stderr, "\n  case %zu (%g core, scv %g, inflation %g, m %g, load %g): p50 %.2f ms against %.2f, "
+                    "p95 %.2f ms against %.2f\n", k, cs[k].cores, cs[k].scv, cs[k].infl, cs[k].m, cs[k].load,
+                    1e3 * p[0], 1e3 * mc50, 1e3 * p[1], 1e3 * mc95);
+        CU_ASSERT(ok);
+    }
+}
+
 /* ---- the model predictor on the fixture scenario ---- */
 
 static void test_predictor_tiny(void)
@@ -405,6 +468,7 @@ int main(void)
         {"wall time under a CPU budget", test_budget_wall},
         {"percentiles under a CPU budget match draws of the same function", test_budget_percentiles},
         {"under a CPU budget: monotone in rate and duty, within = percentile", test_budget_monotone},
+        {"under a CPU budget: p50 and p95 as the simulator's process draws them", test_budget_vs_simulator},
         {"LC next to training: duty 0 and 1", test_train_limits},
         {"LC next to training: monotone, within = percentile", test_train_monotone},
         {NULL, NULL}};
