@@ -142,7 +142,9 @@ typedef struct de_fit_result {
  * step model of a co-located training network (its per_sample_s makes the blocking
  * term, its step time the length of the training phases); NULL elsewhere. Fitted values
  * outside the catalog's ranges are held at the bound and the others refitted (notes, held);
- * unidentifiable ones are held at their start. On success res is filled (free with
+ * unidentifiable ones are held at their start. A fit whose R^2 ends below 0 (the rows'
+ * mean explains them better, e.g. when held parameters leave too little free) is refused
+ * (DE_ERANGE), as is one that makes a row's LC queue unstable. On success res is filled (free with
  * de_fit_result_free); on failure it holds nothing (freeing it again is harmless). */
 typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, de_fit_train *out);
 int de_fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,

@@ -327,6 +327,12 @@ static void test_step_recovery(void)
     CU_ASSERT_EQUAL(r.n_free, 2);
     CU_ASSERT(isnan(r.se[2]));
     de_fit_result_free(&r);
+    /* Fixed far from the truth, the rows are explained worse than by their mean: refused. */
+    par.value[2] = 40.0;
+    CU_ASSERT_EQUAL(de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err), DE_ERANGE);
+    DE_ASSERT_CONTAINS(err.msg, "below 0: the fitted model explains these rows worse than their mean");
+    DE_ASSERT_CONTAINS(err.msg, "fit of dev / net (18 rows)");
+    de_fit_result_free(&r);
     de_profile_destroy(p);
     de_test_unlink(path);
 }
