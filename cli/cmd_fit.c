@@ -35,7 +35,8 @@ static void help(FILE *out)
             "value unless it is the only free one; CV folds that fail are reported and left out (all\n"
             "of it is said in the output and in the entry's source). Degenerate fits (too few points,\n"
             "non-finite values, nothing left to fit) are refused and nothing is written.\n\n"
-            "kinds: step (overhead_s, per_sample_s; train_slowdown from rows with lc_util > 0),\n"
+            "kinds: step (overhead_s, per_sample_s; train_slowdown from rows with lc_util > 0,\n"
+            "       colocation_slowdown from such rows at two or more LC loads),\n"
             "       lc (service_s, scv; lc_inflation, blocking_fraction from rows with training),\n"
             "       allreduce (alpha_s, beta_Bps of the ring)\n\n"
             "options:\n"
@@ -157,6 +158,7 @@ static int lookup_per_sample(void *ctx, const char *device, const char *network,
             out->overhead_s = c->type->train[i].overhead_s;
             out->per_sample_s = c->type->train[i].per_sample_s;
             out->train_slowdown = c->type->interference.train_slowdown;
+            out->colocation_slowdown = c->type->interference.colocation_slowdown;
             return 0;
         }
     return -1;
@@ -175,6 +177,7 @@ static int start_values(const de_catalog *cat, const de_device_type *t, de_profi
                 par->value[1] = t->train[i].per_sample_s;
             }
         par->value[2] = t->interference.train_slowdown;
+        par->value[3] = t->interference.colocation_slowdown;
     } else if (t && kind == DE_PROFILE_LC) {
         int m = de_catalog_lc_model(cat, entry);
         for (int i = 0; i < t->n_infer; i++)

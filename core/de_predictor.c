@@ -28,9 +28,10 @@ static double model_step_time(void *ctx, const de_state *st, int dev, int networ
     const de_scenario *s = st->scen;
     int type = s->devices[dev].type;
     const de_train_params *p = de_catalog_train(s->catalog, type, network);
-    double k = s->catalog->types[type].interference.train_slowdown;
-    return de_model_step_time(p->overhead_s, p->per_sample_s, k, batch, lc_util(st, dev)) * st->step_corr[dev] /
-           st->speed[dev];
+    const de_interference *in = &s->catalog->types[type].interference;
+    return de_model_step_time(p->overhead_s, p->per_sample_s, in->train_slowdown, in->colocation_slowdown, batch,
+                              lc_util(st, dev)) *
+           st->step_corr[dev] / st->speed[dev];
 }
 
 /* The LC classes of device dev (their service alone) and what training `network`

@@ -55,10 +55,12 @@ static const de_key k_type[] = {
 static const de_key k_interference[] = {
     {"lc_inflation", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "LC service time x (1 + lc_inflation * duty)", NULL},
     {"blocking_fraction", DE_KEY_FLOAT, 1, 0, 1, NULL, "", "LC wait on a training kernel, as a fraction of per_sample_s * b", NULL},
-    {"train_slowdown", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "step time x (1 + train_slowdown * u/(1-u))", NULL},
+    {"train_slowdown", DE_KEY_FLOAT, 1, 0, 10, NULL, "", "step time x (1 + colocation_slowdown + train_slowdown * u/(1-u))", NULL},
+    {"colocation_slowdown", DE_KEY_FLOAT, 0, 0, 10, "0", "",
+     "step time x (1 + colocation_slowdown + ...) while an LC task is served (u > 0), at any load", NULL},
     {"source", DE_KEY_STRING, 1, 0, 0, NULL, "", "where the coefficients come from", NULL},
     {"fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the lc fit lc_inflation / blocking_fraction come from", NULL},
-    {"slowdown_fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the step fit train_slowdown comes from", NULL},
+    {"slowdown_fit", DE_KEY_GROUP, 0, 0, 0, NULL, "", "optional: the step fit train_slowdown and colocation_slowdown come from", NULL},
 };
 /* The record of a fit (deepedge fit), inside the entry it produced. */
 static const de_key k_fit[] = {
@@ -81,6 +83,7 @@ static const de_key k_stderr[] = {
     {"overhead_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", "", NULL},
     {"per_sample_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", "", NULL},
     {"train_slowdown", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", "", NULL},
+    {"colocation_slowdown", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", "", NULL},
     {"service_s", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "s", "", NULL},
     {"scv", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", "", NULL},
     {"lc_inflation", DE_KEY_FLOAT, 0, 0, 1e12, NULL, "", "", NULL},
@@ -302,6 +305,7 @@ static int load_interference(config_setting_t *g, de_interference *in, de_err *e
     DE_CONF_GET(float, g, k_interference, "lc_inflation", &in->lc_inflation);
     DE_CONF_GET(float, g, k_interference, "blocking_fraction", &in->blocking_fraction);
     DE_CONF_GET(float, g, k_interference, "train_slowdown", &in->train_slowdown);
+    DE_CONF_GET(float, g, k_interference, "colocation_slowdown", &in->colocation_slowdown);
     DE_CONF_GET(string, g, k_interference, "source", &src);
     if ((rc = load_fit(config_setting_get_member(g, "fit"), &in->fit, err)) ||
         (rc = load_fit(config_setting_get_member(g, "slowdown_fit"), &in->slowdown_fit, err)))
@@ -626,12 +630,12 @@ void de_catalog_print(const de_catalog *cat, FILE *out)
             fprintf(out, "%-18s %-12s %10.4f %6.3f  %s\n", cat->types[i].name, cat->lc_models[p->model].name,
                     p->service_s, p->scv, p->source);
         }
-    fprintf(out, "\n%-18s %12s %17s %14s  %s\n", "type", "lc_inflation", "blocking_fraction", "train_slowdown",
-            "source");
+    fprintf(out, "\n%-18s %12s %17s %14s %19s  %s\n", "type", "lc_inflation", "blocking_fraction", "train_slowdown",
+            "colocation_slowdown", "source");
     for (int i = 0; i < cat->n_types; i++) {
         const de_interference *in = &cat->types[i].interference;
-        fprintf(out, "%-18s %12.3f %17.4f %14.3f  %s\n", cat->types[i].name, in->lc_inflation,
-                in->blocking_fraction, in->train_slowdown, in->source);
+        fprintf(out, "%-18s %12.3f %17.4f %14.3f %19.3f  %s\n", cat->types[i].name, in->lc_inflation,
+                in->blocking_fraction, in->train_slowdown, in->colocation_slowdown, in->source);
     }
     if (cat->n_link_classes)
         fprintf(out, "\n%-18s %14s %11s  %s\n", "link class", "bandwidth_mbps", "latency_ms",

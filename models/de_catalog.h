@@ -72,10 +72,11 @@ typedef struct de_infer_params {
 typedef struct de_interference {
     double lc_inflation;       /* LC service time x (1 + lc_inflation * duty) */
     double blocking_fraction;  /* + duty * blocking_fraction * (per_sample_s * b): waiting on a training kernel */
-    double train_slowdown;     /* step time x (1 + train_slowdown * u / (1 - u)), u = LC utilisation */
+    double train_slowdown;     /* step time x (1 + colocation_slowdown + train_slowdown * u / (1 - u)), */
+    double colocation_slowdown;/* u = LC utilisation > 0 (de_model_step_time) */
     char *source;
     de_fit_quality fit;          /* of lc_inflation / blocking_fraction */
-    de_fit_quality slowdown_fit; /* of train_slowdown */
+    de_fit_quality slowdown_fit; /* of train_slowdown / colocation_slowdown */
 } de_interference;
 
 typedef struct de_device_type {

@@ -13,7 +13,8 @@
  *    left out of the CV MAPE, and so is a held-out point predicted unbounded
  *    (cv_unbounded); only when every fold fails is the fit refused.
  *  - de_fit_model: the model kinds. `step` fits overhead_s, per_sample_s (and
- *    train_slowdown from rows with lc_util > 0) of one (device, network); `lc` fits
+ *    train_slowdown from rows with lc_util > 0, colocation_slowdown from such rows at
+ *    two or more LC loads) of one (device, network); `lc` fits
  *    service_s, scv of one (device, LC model) from latency percentiles without
  *    training, and lc_inflation, blocking_fraction from rows with training co-located
  *    (latency through de_model_lc_latency); `allreduce` fits the ring's alpha_s and
@@ -83,7 +84,7 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
 /* ---- the model kinds ---- */
 
 /* All parameters of a kind, in a fixed order:
- *   step:      overhead_s, per_sample_s, train_slowdown
+ *   step:      overhead_s, per_sample_s, train_slowdown, colocation_slowdown
  *   lc:        service_s, scv, lc_inflation, blocking_fraction
  *   allreduce: alpha_s, beta_Bps
  * value: the start of a free parameter, the value of a fixed one.
@@ -112,7 +113,7 @@ typedef struct de_fit_opts {
 
 /* The step model of a training network co-located with LC requests (lc fits). */
 typedef struct de_fit_train {
-    double overhead_s, per_sample_s, train_slowdown;
+    double overhead_s, per_sample_s, train_slowdown, colocation_slowdown;
 } de_fit_train;
 
 typedef struct de_fit_result {
@@ -135,7 +136,8 @@ typedef struct de_fit_result {
 
 /* Fits the rows of (group, entry) of prof (entry ignored for allreduce). start gives
  * starting / fixed values and which parameters are free (-1: free exactly when the
- * rows carry information on it: train_slowdown needs rows with lc_util > 0;
+ * rows carry information on it: train_slowdown needs rows with lc_util > 0,
+ * colocation_slowdown such rows at two or more LC loads;
  * service_s and scv need rows without training; lc_inflation rows with training,
  * blocking_fraction rows with training at two or more batch sizes; alpha_s and
  * beta_Bps are always free). For lc, per_sample(ctx, device, network) gives the

@@ -10,13 +10,14 @@
 
 #include "de_util.h"
 
-double de_model_step_time(double overhead_s, double per_sample_s, double train_slowdown, int batch, double lc_util)
+double de_model_step_time(double overhead_s, double per_sample_s, double train_slowdown, double colocation_slowdown,
+                          int batch, double lc_util)
 {
     if (lc_util >= 1.0)
         return INFINITY;
     double t = overhead_s + per_sample_s * (double)batch;
     if (lc_util > 0.0)
-        t *= 1.0 + train_slowdown * lc_util / (1.0 - lc_util);
+        t *= 1.0 + colocation_slowdown + train_slowdown * lc_util / (1.0 - lc_util);
     return t;
 }
 

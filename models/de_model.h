@@ -4,7 +4,9 @@
  * no state, no I/O. The predictor (core/de_predictor.h) composes them per device.
  *
  *  Training step time of a local batch b under LC utilisation u (0 <= u < 1):
- *      t(b, u) = (overhead + per_sample * b) * (1 + train_slowdown * u / (1 - u))
+ *      t(b, u) = (overhead + per_sample * b) * (1 + colocation_slowdown [u > 0] + train_slowdown * u / (1 - u))
+ *  (colocation_slowdown: what sharing the device with a serving LC task costs at any load,
+ *  e.g. a one-thread trainer on a 1-core quota that throttles only once a service shares it).
  *  LC latency: FIFO M/G/1 queue shared by the LC tasks of a device; the sojourn
  *  time T = W + S of a task is approximated by a gamma distribution with T's exact
  *  mean and variance (Pollaczek-Khinchine and Takacs moments; gamma service times),
@@ -38,7 +40,8 @@
 #define DE_MODEL_H
 
 /* Step time (s); INFINITY when u >= 1 (LC saturates the device). */
-double de_model_step_time(double overhead_s, double per_sample_s, double train_slowdown, int batch, double lc_util);
+double de_model_step_time(double overhead_s, double per_sample_s, double train_slowdown, double colocation_slowdown,
+                          int batch, double lc_util);
 
 /* Mean LC service time (s) over a training cycle (duty in [0,1], batch >= 0):
  * service * (1 + lc_inflation * duty) + duty * blocking_fraction * per_sample * batch. */

@@ -405,6 +405,7 @@ static void test_tmp_good(void)
     CU_ASSERT_PTR_NOT_NULL(de_catalog_infer(cat, 0, 0));
     CU_ASSERT_PTR_NULL(de_catalog_infer(cat, 0, 1));
     CU_ASSERT_DOUBLE_EQUAL(cat->types[0].interference.train_slowdown, 0.5, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(cat->types[0].interference.colocation_slowdown, 0.0, 0.0); /* absent: 0 */
     de_catalog_destroy(cat);
     rm_catalog(dir);
 }
@@ -780,6 +781,28 @@ static void test_tmp_device_errors(void)
     DE_ASSERT_CONTAINS(msg, w);
     DE_ASSERT_CONTAINS(msg, "interference.blocking_fraction");
     free(w);
+    free(bad);
+    free(text);
+    rm_catalog(dir);
+
+    /* colocation_slowdown: optional (0 when absent, above), out of range refused by key */
+    dir = make_catalog(good_networks);
+    d = (dev_text){.name = "dev-a"};
+    text = device_cfg(&d);
+    k = strstr(text, "train_slowdown = ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    bad = de_sprintf("%.*scolocation_slowdown = 11.0; %s", (int)(k - text), text, k);
+    write_file(dir, "devices/dev-a.cfg", bad);
+    msg = load_fails(dir, DE_ERANGE);
+    DE_ASSERT_CONTAINS(msg, "interference.colocation_slowdown");
+    free(bad);
+    bad = de_sprintf("%.*scolocation_slowdown = 0.15; %s", (int)(k - text), text, k);
+    write_file(dir, "devices/dev-a.cfg", bad);
+    de_catalog *cat = NULL;
+    de_err e2;
+    CU_ASSERT_EQUAL_FATAL(de_catalog_load(dir, &cat, &e2), DE_OK);
+    CU_ASSERT_DOUBLE_EQUAL(cat->types[0].interference.colocation_slowdown, 0.15, 1e-15);
+    de_catalog_destroy(cat);
     free(bad);
     free(text);
     rm_catalog(dir);

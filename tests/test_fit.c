@@ -42,20 +42,24 @@ static void cat(char **buf, size_t *len, const char *fmt, ...)
 }
 
 /* Step trace of (dev, net): batches 4..64 alone and at LC utilisations 0.2 / 0.4,
- * times from (oh, ps, k) with relative Gaussian noise rel (seeded). */
-static char *step_csv(const char *dev, const char *net, double oh, double ps, double k, double rel, unsigned long seed)
+ * times from (oh, ps, k, c: colocation_slowdown) with relative Gaussian noise rel (seeded). */
+static char *step_csv(const char *dev, const char *net, double oh, double ps, double k, double c, double rel,
+                      unsigned long seed)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, seed);
     char *s = NULL;
     size_t len = 0;
-    cat(&s, &len, "# synthetic: overhead_s=%g per_sample_s=%g train_slowdown=%g, noise %g%% (seed %lu)\n", oh, ps, k,
-        100 * rel, seed);
+    char cs[64] = "";
+    if (c != 0)
+        snprintf(cs, sizeof cs, " colocation_slowdown=%g", c);
+    cat(&s, &len, "# synthetic: overhead_s=%g per_sample_s=%g train_slowdown=%g%s, noise %g%% (seed %lu)\n", oh, ps, k,
+        cs, 100 * rel, seed);
     cat(&s, &len, "device,network,batch,lc_util,step_time_s,source\n");
     static const double utils[] = {0.0, 0.2, 0.4};
     for (int u = 0; u < 3; u++)
         for (int b = 4; b <= 64; b += 12) {
-            double t = de_model_step_time(oh, ps, k, b, utils[u]) * (1 + rel * gsl_ran_gaussian(r, 1.0));
+            double t = de_model_step_time(oh, ps, k, c, b, utils[u]) * (1 + rel * gsl_ran_gaussian(r, 1.0));
             cat(&s, &len, "%s,%s,%d,%g,%.9g,\"synthetic: known parameters, seed %lu\"\n", dev, net, b, utils[u], t, seed);
         }
     gsl_rng_free(r);
@@ -88,8 +92,8 @@ static char *lc_csv(const char *dev, const char *model, const char *net, const d
                 de_lc_training trn = {0, 0, v[2], 0, {0, 0}};
                 if (tr[t].duty > 0) {
                     trn.duty = tr[t].duty;
-                    trn.step_s = de_model_step_time(tm->overhead_s, tm->per_sample_s, tm->train_slowdown, tr[t].batch,
-                                                    rate * v[0]);
+                    trn.step_s = de_model_step_time(tm->overhead_s, tm->per_sample_s, tm->train_slowdown,
+                                                    tm->colocation_slowdown, tr[t].batch, rate * v[0]);
                     trn.blocking_s = v[3] * tm->per_sample_s * tr[t].batch;
                 }
                 double lat;
@@ -297,8 +301,9 @@ static void test_nls_cv_deterministic(void)
 
 static void test_step_recovery(void)
 {
-    /* 1% noise, 18 points: overhead within 10%, per_sample and slowdown within 3%. */
-    char *path, *csv = step_csv("dev", "net", 0.05, 0.004, 0.8, 0.01, 42);
+    /* 1% noise, 18 points: overhead within 10%, per_sample and slowdown within 3%, the
+     * colocation slowdown (its rows at two LC loads tell it from train_slowdown) within 20%. */
+    char *path, *csv = step_csv("dev", "net", 0.05, 0.004, 0.8, 0.15, 0.01, 42);
     de_profile *p = load_csv(csv, DE_PROFILE_STEP, &path);
     free(csv);
     de_fit_params par;
@@ -311,27 +316,51 @@ static void test_step_recovery(void)
         fprintf(stderr, "\n  %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(rc, DE_OK);
     CU_ASSERT_EQUAL(r.n, 18);
-    CU_ASSERT_EQUAL(r.n_free, 3); /* train_slowdown freed by the rows with lc_util > 0 */
+    CU_ASSERT_EQUAL(r.n_free, 4); /* train_slowdown, colocation_slowdown freed by the rows with lc_util > 0 */
     REL_NEAR(r.par.value[0], 0.05, 0.10);
     REL_NEAR(r.par.value[1], 0.004, 0.03);
-    REL_NEAR(r.par.value[2], 0.8, 0.03);
+    REL_NEAR(r.par.value[2], 0.8, 0.05);
+    REL_NEAR(r.par.value[3], 0.15, 0.20);
     CU_ASSERT(r.r2 > 0.99);
     CU_ASSERT(r.mape < 2.0 && r.cv_mape < 3.0);
     for (int j = 0; j < 3; j++)
         CU_ASSERT(r.se[j] > 0 && fabs(r.par.value[j] - (j == 0 ? 0.05 : j == 1 ? 0.004 : 0.8)) < 4 * r.se[j]);
     de_fit_result_free(&r);
-    /* Fixing train_slowdown by option: two free parameters. */
+    /* Fixing train_slowdown by option: three free parameters. */
     par.free[2] = 0;
     par.value[2] = 0.8;
     CU_ASSERT_EQUAL_FATAL(de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err), DE_OK);
-    CU_ASSERT_EQUAL(r.n_free, 2);
+    CU_ASSERT_EQUAL(r.n_free, 3);
     CU_ASSERT(isnan(r.se[2]));
+    REL_NEAR(r.par.value[3], 0.15, 0.20);
     de_fit_result_free(&r);
     /* Fixed far from the truth, the rows are explained worse than by their mean: refused. */
     par.value[2] = 40.0;
+    par.free[3] = 0;
+    par.value[3] = 0.0;
     CU_ASSERT_EQUAL(de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err), DE_ERANGE);
     DE_ASSERT_CONTAINS(err.msg, "below 0: the fitted model explains these rows worse than their mean");
     DE_ASSERT_CONTAINS(err.msg, "fit of dev / net (18 rows)");
+    de_fit_result_free(&r);
+    de_profile_destroy(p);
+    de_test_unlink(path);
+    /* Rows at one LC load cannot tell the two slowdowns apart: colocation_slowdown stays
+     * fixed at its start (0 in a new file), train_slowdown takes it all. */
+    csv = step_csv("dev", "net", 0.05, 0.004, 0.8, 0.0, 0.01, 42);
+    char *kept = de_calloc(strlen(csv) + 1, 1);
+    size_t len = 0;
+    for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n"))
+        if (!strstr(line, ",0.4,"))
+            len += (size_t)sprintf(kept + len, "%s\n", line);
+    free(csv);
+    p = load_csv(kept, DE_PROFILE_STEP, &path);
+    free(kept);
+    de_fit_params_init(DE_PROFILE_STEP, &par);
+    par.value[3] = 0.0;
+    CU_ASSERT_EQUAL_FATAL(de_fit_model(p, "dev", "net", &par, NULL, NULL, &o, &r, &err), DE_OK);
+    CU_ASSERT_EQUAL(r.n_free, 3);
+    CU_ASSERT_EQUAL(r.par.free[3], 0);
+    REL_NEAR(r.par.value[2], 0.8, 0.05);
     de_fit_result_free(&r);
     de_profile_destroy(p);
     de_test_unlink(path);
@@ -353,7 +382,7 @@ static void test_lc_recovery(void)
 {
     /* 1% noise, 60 points: service within 3%, the others within 15%. */
     const double truth[4] = {0.01, 0.3, 1.2, 0.02};
-    const de_fit_train ps = {0.02, 0.005, 1.0};
+    const de_fit_train ps = {0.02, 0.005, 1.0, 0.0};
     char *path, *csv = lc_csv("dev", "m", "net", &ps, truth, 0.01, 7);
     de_profile *p = load_csv(csv, DE_PROFILE_LC, &path);
     free(csv);
@@ -385,7 +414,7 @@ static void test_lc_recovery(void)
 static void test_lc_unstable_start(void)
 {
     const double truth[4] = {0.01, 0.3, 1.2, 0.02};
-    const de_fit_train ps = {0.02, 0.005, 1.0};
+    const de_fit_train ps = {0.02, 0.005, 1.0, 0.0};
     char *path, *csv = lc_csv("dev", "m", "net", &ps, truth, 0.01, 7);
     de_profile *p = load_csv(csv, DE_PROFILE_LC, &path);
     free(csv);
@@ -409,7 +438,7 @@ static void test_lc_unstable_start(void)
 static void test_lc_few_rows_alone(void)
 {
     const double truth[4] = {0.01, 0.3, 1.2, 0.02};
-    const de_fit_train ps = {0.02, 0.005, 1.0};
+    const de_fit_train ps = {0.02, 0.005, 1.0, 0.0};
     char *csv = lc_csv("dev", "m", "net", &ps, truth, 0.0, 7), *kept = de_calloc(strlen(csv) + 1, 1);
     size_t len = 0;
     int alone = 0;
@@ -687,7 +716,7 @@ static void test_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(de_catalog_load(dir, &cat, &err), DE_OK);
 
     de_fit_opts o = {5, 1, 0, {0, 0}};
-    char *sp, *lp, *csv = step_csv("fast", "net-a", 0.02, 0.0015, 0.7, 0.01, 5);
+    char *sp, *lp, *csv = step_csv("fast", "net-a", 0.02, 0.0015, 0.7, 0.0, 0.01, 5);
     de_profile *ps = load_csv(csv, DE_PROFILE_STEP, &sp);
     free(csv);
     de_fit_params par;
@@ -696,7 +725,7 @@ static void test_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(de_fit_model(ps, "fast", "net-a", &par, NULL, NULL, &o, &rs, &err), DE_OK);
     merge(&rs, fast, cat);
     const double truth[4] = {0.008, 0.4, 0.9, 0.03};
-    de_fit_train per_sample = {rs.par.value[0], rs.par.value[1], rs.par.value[2]};
+    de_fit_train per_sample = {rs.par.value[0], rs.par.value[1], rs.par.value[2], rs.par.value[3]};
     csv = lc_csv("fast", "m1", "net-a", &per_sample, truth, 0.01, 9);
     de_profile *pl = load_csv(csv, DE_PROFILE_LC, &lp);
     free(csv);
@@ -731,7 +760,7 @@ static void test_round_trip(void)
     const double *vs = rs.par.value, *vl = rl.par.value;
     double u = 20.0 * vl[0];
     for (int b = 1; b <= 64; b *= 2) {
-        double want = de_model_step_time(vs[0], vs[1], vs[2], b, u);
+        double want = de_model_step_time(vs[0], vs[1], vs[2], vs[3], b, u);
         CU_ASSERT_EQUAL(pred.ops->step_time(pred.ctx, &st, 0, s->jobs[0].network, b), want);
         for (double d = 0; d <= 1.0; d += 0.25) {
             de_lc_class c = {20.0, vl[0], vl[1], 0.95};
@@ -836,12 +865,12 @@ static int write_examples(const char *dir)
         const char *name;
         char *text;
     } ex[] = {
-        {"step-synthetic.csv", step_csv("x86-cpu-2core", "edgenet-s", 0.004, 0.0034, 1.0, 0.02, 101)},
+        {"step-synthetic.csv", step_csv("x86-cpu-2core", "edgenet-s", 0.004, 0.0034, 1.0, 0.0, 0.02, 101)},
         {"lc-synthetic.csv", NULL},
         {"allreduce-synthetic.csv", allreduce_csv("eth-1g", 2e-4, 1.1e8, 0.03, 103)},
     };
     const double lc[4] = {0.00255, 0.1, 1.0, 0.01};
-    const de_fit_train cpu_edgenet = {0.004, 0.0034, 1.0};
+    const de_fit_train cpu_edgenet = {0.004, 0.0034, 1.0, 0.0};
     ex[1].text = lc_csv("x86-cpu-2core", "edgenet-s", "edgenet-s", &cpu_edgenet, lc, 0.02, 102);
     int rc = 0;
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {

@@ -17,15 +17,18 @@
 
 static void test_step_time(void)
 {
-    NEAR(de_model_step_time(0.1, 0.05, 1.0, 10, 0.0), 0.6, 1e-12);
+    NEAR(de_model_step_time(0.1, 0.05, 1.0, 0.0, 10, 0.0), 0.6, 1e-12);
     /* u = 0.5, k = 1: x (1 + 0.5/0.5) = x 2 */
-    NEAR(de_model_step_time(0.1, 0.05, 1.0, 10, 0.5), 1.2, 1e-12);
+    NEAR(de_model_step_time(0.1, 0.05, 1.0, 0.0, 10, 0.5), 1.2, 1e-12);
     /* k = 0.5, u = 0.2: x (1 + 0.5 * 0.25) = x 1.125 */
-    NEAR(de_model_step_time(0.1, 0.05, 0.5, 10, 0.2), 0.675, 1e-12);
-    CU_ASSERT(isinf(de_model_step_time(0.1, 0.05, 1.0, 10, 1.0)));
+    NEAR(de_model_step_time(0.1, 0.05, 0.5, 0.0, 10, 0.2), 0.675, 1e-12);
+    CU_ASSERT(isinf(de_model_step_time(0.1, 0.05, 1.0, 0.0, 10, 1.0)));
+    /* colocation 0.15 at any load above 0: k = 0.5, u = 0.2: x (1 + 0.15 + 0.125); alone x 1 */
+    NEAR(de_model_step_time(0.1, 0.05, 0.5, 0.15, 10, 0.2), 0.6 * 1.275, 1e-12);
+    NEAR(de_model_step_time(0.1, 0.05, 0.5, 0.15, 10, 0.0), 0.6, 1e-12);
     /* nondecreasing in the batch */
     for (int b = 1; b < 100; b++)
-        CU_ASSERT(de_model_step_time(0.1, 0.05, 1.0, b + 1, 0.3) > de_model_step_time(0.1, 0.05, 1.0, b, 0.3));
+        CU_ASSERT(de_model_step_time(0.1, 0.05, 1.0, 0.0, b + 1, 0.3) > de_model_step_time(0.1, 0.05, 1.0, 0.0, b, 0.3));
 }
 
 /* The wall time of one request under a CPU budget (0.5 core per 10 ms), hand-computed. */

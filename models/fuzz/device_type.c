@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         for (int i = 0; i < t->n_train; i++) {
             const de_train_params *p = &t->train[i];
             for (int b = 1; b <= p->max_batch; b += 1 + p->max_batch / 16)
-                acc += de_model_step_time(p->overhead_s, p->per_sample_s, in->train_slowdown, b, 0.5);
+                acc += de_model_step_time(p->overhead_s, p->per_sample_s, in->train_slowdown, in->colocation_slowdown, b, 0.5);
         }
         for (int i = 0; i < t->n_infer; i++) {
             const de_infer_params *p = &t->infer[i];

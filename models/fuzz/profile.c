@@ -15,6 +15,7 @@ static int per_sample(void *ctx, const char *device, const char *network, de_fit
     out->overhead_s = 0.002;
     out->per_sample_s = 0.01;
     out->train_slowdown = 1.0;
+    out->colocation_slowdown = 0.1;
     return 0;
 }
 
