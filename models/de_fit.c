@@ -930,7 +930,7 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
                                     prof->path, prof->rows[res->rows[i]].line, group, res->entry[0] ? " / " : "",
                                     res->entry);
             }
-            if (!rc && res->r2 < -1e-6) /* worse than the rows' weighted mean (beyond rounding): nothing to write */
+            if (!rc && res->r2 < -1e-3) /* worse than the rows' weighted mean (beyond rounding and a bound's sliver) */
                 rc = de_err_set(err, DE_ERANGE, "%s: fit of %s%s%s (%d rows): R^2 = %.3g, below 0: the fitted model "
                                 "explains these rows worse than their mean does (%s); the fit is refused",
                                 prof->path, group, res->entry[0] ? " / " : "", res->entry, n, res->r2,

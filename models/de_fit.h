@@ -144,8 +144,9 @@ typedef struct de_fit_result {
  * step model of a co-located training network (its per_sample_s makes the blocking
  * term, its step time the length of the training phases); NULL elsewhere. Fitted values
  * outside the catalog's ranges are held at the bound and the others refitted (notes, held);
- * unidentifiable ones are held at their start. A fit whose R^2 ends below 0 (the rows'
- * mean explains them better, e.g. when held parameters leave too little free) is refused
+ * unidentifiable ones are held at their start. A fit whose R^2 ends below -0.001 (the rows'
+ * mean explains them better, e.g. when held parameters leave too little free; a fit that is
+ * the mean but for a parameter held at a far bound, R^2 -6e-6, is not refused) is refused
  * (DE_ERANGE), as is one that makes a row's LC queue unstable. On success res is filled (free with
  * de_fit_result_free); on failure it holds nothing (freeing it again is harmless). */
 typedef int (*de_fit_per_sample_fn)(void *ctx, const char *device, const char *network, de_fit_train *out);
