@@ -87,6 +87,8 @@ static int solve(const de_nls *pb, const int *idx, int m, double *theta, double 
     subset s = {pb, idx, m, 0};
     gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
     par.trs = gsl_multifit_nlinear_trs_lm;
+    par.fdtype = GSL_MULTIFIT_NLINEAR_CTRDIFF;
+    par.h_df = 6e-6;
     gsl_multifit_nlinear_workspace *ws = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, (size_t)m,
                                                                       (size_t)p);
     gsl_multifit_nlinear_fdf fdf = {0};
@@ -683,8 +685,9 @@ static int fit_stage(de_fit_result *res, const int *map, int m, const double *y,
             if (v < lo || v > hi) {
                 res->held[q] = 1;
                 par->value[q] = start[q] = v < lo ? lo : hi;
-                add_note(res, "%s held at its bound %g (the solver left its range, %.4g, where the predictions "
-                         "stop depending on it)", par->names[q], start[q], v);
+                /* No value: where it left the range is the solver's path (e.g. -2e-11), not the data's. */
+                add_note(res, "%s held at its bound %g (the solver pushed it out of its range, where the "
+                         "predictions stop depending on it)", par->names[q], start[q]);
             } else {
                 res->held[q] = 2;
                 add_note(res, "%s held at %g: these rows cannot identify it (%s)", par->names[q], start[q], err->msg);
@@ -777,7 +780,9 @@ static int lc_multistart(de_fit_result *res, const int *map, int n, const double
             rc = trc;
             *err = terr;
         }
-        if (!trc && (found < 0 || tnr.chi2 < best_nr.chi2 * (1 - 1e-9))) {
+        /* Within 1e-6 of the best chi2 is the same fit reached by another path: the earlier start
+         * stays, so that a libm rounding elsewhere cannot change which start (and note) wins. */
+        if (!trc && (found < 0 || tnr.chi2 < best_nr.chi2 * (1 - 1e-6))) {
             best = trial;
             best_nr = tnr;
             found = k;

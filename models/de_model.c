@@ -636,17 +636,33 @@ static double mix_cdf(const mixture *m, double x)
     return m->d * gamma_cdf(x, m->mean_on, m->var_on) + (1 - m->d) * gamma_cdf(x, m->mean_off, m->var_off);
 }
 
-/* The mixture's quantile at p in [lo, hi] (CDF(hi) >= p), to a relative rel: bisection. */
+/* The mixture's quantile at p in [lo, hi] (CDF(hi) >= p): bisection to a bracket of
+ * relative width rel, then the CDF's chord across it. Bisection alone returns a bracket
+ * end, a step function of the model's parameters (steps of rel); the chord makes the
+ * quantile move smoothly with them, as the fits' finite-difference Jacobians need (with
+ * the bracket end, the LC fits' end points moved by 4e-6 relative with the libm's code
+ * path: FMA or not). */
 static double mix_bisect(const mixture *m, double p, double lo, double hi, double rel)
 {
+    double flo = NAN, fhi = NAN;
     for (int it = 0; it < 100 && hi - lo > rel * hi; it++) {
-        double mid = 0.5 * (lo + hi);
-        if (mix_cdf(m, mid) >= p)
+        double mid = 0.5 * (lo + hi), f = mix_cdf(m, mid);
+        if (f >= p) {
             hi = mid;
-        else
+            fhi = f;
+        } else {
             lo = mid;
+            flo = f;
+        }
     }
-    return hi;
+    if (isnan(flo))
+        flo = mix_cdf(m, lo);
+    if (isnan(fhi))
+        fhi = mix_cdf(m, hi);
+    if (!(fhi > flo) || !(p > flo))
+        return p > flo ? hi : lo;
+    double t = (p - flo) / (fhi - flo);
+    return lo + (t < 1 ? t : 1) * (hi - lo);
 }
 
 /* The mixture's quantile under a budget: bisection on its CDF. */

@@ -363,9 +363,12 @@ EPOCH=$(date -u -d "$D" +%s)
 run env SOURCE_DATE_EPOCH="$EPOCH" "$DE" fit --all --catalog "$T/all/models" --traces "$SRC/traces" --no-plot
 check "fit --all exits 0" rc_is 0
 check "fit --all prints the quality table" out_has "| jetson-tx2 | resnet50-ft | step | 3 |"
-# Same text, numbers equal to 1e-6 relative: a build with other optimisation (the ASan
-# build is -O0) ends GSL's iterations a few ulps elsewhere (seen: 2e-8 relative on the
-# emu-cpu step fits), far below any fit's standard error.
+# Same text (the same holds, notes and starts), numbers equal to 1e-3 relative and standard
+# errors to 1e-2: another CPU's libm (FMA code or not) or another optimisation level ends
+# GSL's iterations elsewhere in an ill-determined fit's valley. Seen: emu-cpu-025's lc
+# entry, whose standard errors exceed its values, ends 4e-5 relative away in its values and
+# 9e-4 in its standard errors with glibc's FMA code paths masked
+# (GLIBC_TUNABLES=glibc.cpu.hwcaps=-FMA,-AVX2,-AVX512F); far below any standard error.
 same_catalog() {
     python3 - "$1" "$2" <<'PY'
 import os, re, sys
@@ -379,9 +382,16 @@ for n in names:
     ta, tb = open(os.path.join(a, n)).read(), open(os.path.join(b, n)).read()
     if num.sub('#', ta) != num.sub('#', tb):
         print(n, ": text differs"); bad += 1; continue
-    for x, y in zip(num.findall(ta), num.findall(tb)):
-        if abs(float(x) - float(y)) > 1e-6 * max(abs(float(x)), abs(float(y)), 1e-300):
-            print(n, ":", x, "!=", y); bad += 1
+    in_se = False
+    for k, (la, lb) in enumerate(zip(ta.splitlines(), tb.splitlines()), 1):
+        if re.match(r'\s*stderr\s*=\s*\{', la):
+            in_se = True
+        elif in_se and la.strip().startswith('}'):
+            in_se = False
+        tol = 1e-2 if in_se else 1e-3
+        for x, y in zip(num.findall(la), num.findall(lb)):
+            if abs(float(x) - float(y)) > tol * max(abs(float(x)), abs(float(y)), 1e-300):
+                print("%s:%d: %s != %s (tolerance %g relative)" % (n, k, x, y, tol)); bad += 1
 sys.exit(1 if bad else 0)
 PY
 }
@@ -540,9 +550,14 @@ check "profile step: 3 rows" test "$(grep -c '^emu-cpu-100,edgenet-s,' "$T/p-ste
 check "profile step: rows cite the command" grep -q '"measured: deepedge profile --what step' "$T/p-step.csv"
 check "profile step: only the asked trace" test ! -e "$T/p-lc.csv"
 check "profile step: no temporary file left" test ! -e "$T/p-step.csv.tmp"
-run "$DE" fit "$T/p-step.csv" --model step --free per_sample_s --no-plot
-check "fit accepts the profiled step trace" rc_is 0
-check "fit of the profiled trace prints per_sample_s" out_has "per_sample_s"
+# fit reads what profile wrote: it fits it, or refuses the fit as worse than the rows' mean
+# (models/README.md), which three rows of a few repetitions measured on a loaded host can
+# be (seen under ctest -j2: per_sample_s alone at R^2 -2.2, an all-reduce with alpha held at
+# R^2 -1.2, a 2 MB median at 12 ms between 0.24 and 1.8 ms). Both line parameters free here.
+fitted_or_noise() { rc_is 0 || { rc_is 1 && err_has "worse than their mean does"; }; }
+run "$DE" fit "$T/p-step.csv" --model step --free overhead_s,per_sample_s --no-plot
+check "fit reads the profiled step trace" fitted_or_noise
+check "fit of the profiled trace prints per_sample_s" bash -c "[ $rc -ne 0 ] || grep -q per_sample_s '$T/out'"
 # A light load (4 req/s, a few ms each at half a core) so that even the -O0 sanitizer build
 # stays below saturation next to training (at 30 req/s its cell was overloaded and dropped).
 run "$DE" profile --what lc --cpu 0.5 --rates 4 --duty 0,1 --train-batch 2 --duration 2.0 --lc-warmup 0.2 \
@@ -561,7 +576,7 @@ check "profile allreduce: 3 rows" test "$(grep -c '^host-shm,2,' "$T/p-allreduce
 # alpha held at 1 us (shared memory): 3 points leave alpha within noise of 0, and a
 # slightly negative fitted alpha would be refused, rightly
 run "$DE" fit "$T/p-allreduce.csv" --model allreduce --no-plot --fix alpha_s=1e-6
-check "fit accepts the profiled allreduce trace" rc_is 0
+check "fit reads the profiled allreduce trace" fitted_or_noise
 if [ -d /sys/fs/cgroup/cpu/deepedge ]; then
     # a profile-PID group of a process still running is another test's (calibrate), not a leftover
     check "profile removed its cgroups" bash -c 'for g in /sys/fs/cgroup/cpu/deepedge/profile-*; do [ -d "$g" ] || continue; [ -d "/proc/${g##*-}" ] || exit 1; done'
