@@ -277,11 +277,21 @@ static int write_link(const de_fit_result *r, const char *path, const char *trac
 }
 
 /* Merges a step / lc fit into out (from base) and checks that the result loads. */
-static int merge_into(const de_catalog *cat, const de_fit_result *r, const char *base, const char *out,
-                      const char *trace_name, const char *date)
+/* fixed[j]: set by --fix; its value is written too (the fit's R^2 and predictions are at that
+ * value: leaving the file's would make the entry disagree with its own fit record). */
+static int merge_into(const de_catalog *cat, const de_fit_result *r, const int *fixed, const char *base,
+                      const char *out, const char *trace_name, const char *date)
 {
-    char *rows = row_sources(r, 0);
-    char *data = r->notes[0] ? de_sprintf("%s [fit notes: %s]", rows, r->notes) : de_strdup(rows);
+    char *rows = row_sources(r, 0), fix[256] = "";
+    size_t fl = 0;
+    for (int j = 0; j < r->par.n && fl < sizeof fix; j++)
+        if (fixed[j] && !r->par.free[j]) {
+            int w = snprintf(fix + fl, sizeof fix - fl, "%s%s fixed at %g (--fix)", fl || r->notes[0] ? "; " : "",
+                             r->par.names[j], r->par.value[j]);
+            if (w > 0)
+                fl += (size_t)w;
+        }
+    char *data = r->notes[0] || fix[0] ? de_sprintf("%s [fit notes: %s%s]", rows, r->notes, fix) : de_strdup(rows);
     free(rows);
     int max_batch = 1;
     for (int i = 0; i < r->n; i++)
@@ -289,7 +299,7 @@ static int merge_into(const de_catalog *cat, const de_fit_result *r, const char 
             max_batch = (int)r->prof->rows[r->rows[i]].x[0];
     int free_[DE_FIT_MAXP];
     for (int j = 0; j < r->par.n; j++)
-        free_[j] = r->par.free[j] ? 1 : r->held[j] ? 2 : 0; /* a held value is written, not recorded as fitted */
+        free_[j] = r->par.free[j] ? 1 : r->held[j] || fixed[j] ? 2 : 0; /* written, not recorded as fitted */
     de_catalog_fit f = {de_profile_kind_name(r->prof->kind), r->entry, r->par.n, r->par.names, r->par.value, r->se,
                         free_, trace_name, (unsigned long long)r->prof->checksum, r->form, r->n, r->dof, r->folds,
                         r->r2, r->mape, r->cv_mape, date, data, max_batch, r->prof->host_cpu, r->prof->host_cores};
@@ -410,8 +420,14 @@ static int fit_one(const de_catalog *cat, const char *trace, const char *trace_n
     if (!rc)
         de_fit_print(res, log);
     if (!rc && out_cfg) {
+        int fixed[DE_FIT_MAXP] = {0};
+        for (int i = 0; i < o->n_fix; i++) {
+            int j = de_fit_params_index(&res->par, o->fix_name[i]);
+            if (j >= 0)
+                fixed[j] = 1;
+        }
         rc = kind == DE_PROFILE_ALLREDUCE ? write_link(res, out_cfg, trace_name, o->date)
-                                          : merge_into(cat, res, base, out_cfg, trace_name, o->date);
+                                          : merge_into(cat, res, fixed, base, out_cfg, trace_name, o->date);
         if (!rc)
             fprintf(log, "  written: %s\n", out_cfg);
     }

@@ -352,6 +352,12 @@ for k in step lc allreduce; do
         check "fit example $k into the catalog copy exits 0" rc_is 0
     fi
 done
+# A --fix value goes into the file with the fit (its R^2 is at that value), said in the source.
+run "$DE" fit "$SRC/traces/examples/lc-synthetic.csv" --model lc --catalog "$T/cat" --no-plot --fix lc_inflation=0.77 \
+    -o "$T/cat/devices/x86-cpu-2core.cfg"
+check "fit --fix -o exits 0" rc_is 0
+check "fit --fix -o writes the fixed value" grep -q "^  lc_inflation = 0.77;" "$T/cat/devices/x86-cpu-2core.cfg"
+check "fit --fix -o: the source says so" grep -q "lc_inflation fixed at 0.77 (--fix)" "$T/cat/devices/x86-cpu-2core.cfg"
 run "$DE" scenario catalog "$T/cat"
 check "the catalog with every example fit loads" rc_is 0
 
