@@ -276,9 +276,9 @@ static int write_link(const de_fit_result *r, const char *path, const char *trac
     return DE_EXIT_OK;
 }
 
-/* Merges a step / lc fit into out (from base) and checks that the result loads. */
-/* fixed[j]: set by --fix; its value is written too (the fit's R^2 and predictions are at that
- * value: leaving the file's would make the entry disagree with its own fit record). */
+/* Merges a step / lc fit into out (from base) and checks that the result loads. fixed[j]:
+ * set by --fix; its value is written too (the fit's R^2 and predictions are at that value:
+ * leaving the file's would make the entry disagree with its own fit record). */
 static int merge_into(const de_catalog *cat, const de_fit_result *r, const int *fixed, const char *base,
                       const char *out, const char *trace_name, const char *date)
 {

@@ -87,6 +87,8 @@ static int solve(const de_nls *pb, const int *idx, int m, double *theta, double 
     subset s = {pb, idx, m, 0};
     gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
     par.trs = gsl_multifit_nlinear_trs_lm;
+    /* Central differences (step ~ eps^(1/3)): a forward difference's O(h) error and its
+     * 1e-8 step made where an ill-determined LC fit stopped depend on rounding. */
     par.fdtype = GSL_MULTIFIT_NLINEAR_CTRDIFF;
     par.h_df = 6e-6;
     gsl_multifit_nlinear_workspace *ws = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, (size_t)m,
