@@ -30,7 +30,7 @@ static void help(FILE *out)
             "       deepedge bench sim-engine [--remote R] [--config NxP,END] [--seed S]\n"
             "       deepedge bench sim-scale [--devices N] [--lc-tasks M] [--max-rate R] [--hours H]\n"
             "       deepedge bench startup [--reps N]\n"
-            "       deepedge bench fidelity [--scenario FILE] [--quick] [--repeat N] [--out DIR]   (sim against run: --help)\n"
+            "       deepedge bench fidelity [--scenario FILE] [--quick | --only LIST] [--repeat N] [--out DIR]   (sim against run: --help)\n"
             "       deepedge bench train [--net NAME] [--batch 8,32,64] [--threads 1,2] [--steps N] [--device cpu|cuda]\n");
     fprintf(out, "       deepedge bench exec [--ranks 2,3,4] [--batch 32] [--iters N] [--warmup N] [--net NAME]\n"
                  "                           [--bytes LIST] [--reps N]   (deepedge bench exec --help)\n");

@@ -9,7 +9,7 @@
  * latency at its deadline's percentile predicted and measured, and whether it was kept;
  * against the targets of issue 11 (re-training within 5 %, LC within 15 %, no measured
  * miss where the plan was predicted feasible). fidelity.csv has every row, an LC row with
- * the medians (p50) predicted and measured. */
+ * the medians (p50) predicted and measured and the windows over the deadline. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +94,25 @@ static int v_fewer(config_t *cfg)
     return -1;
 }
 
+/* The variant's one fault in place of the scenario's: kind, at time_s, on the target (key
+ * `device` or `task`, its name copied first: it may live in the tree that is changed), with
+ * one number (key `repair_s` or `rate`). */
+static void one_fault(config_t *cfg, const char *kind, const char *target_key, const char *target, double time_s,
+                      const char *value_key, double value)
+{
+    char *name = de_strdup(target);
+    config_setting_t *root = config_root_setting(cfg), *f = config_setting_get_member(root, "faults");
+    if (f)
+        config_setting_remove(root, "faults");
+    f = config_setting_add(root, "faults", CONFIG_TYPE_LIST);
+    config_setting_t *g = config_setting_add(f, NULL, CONFIG_TYPE_GROUP);
+    config_setting_set_string(config_setting_add(g, "kind", CONFIG_TYPE_STRING), kind);
+    config_setting_set_string(config_setting_add(g, target_key, CONFIG_TYPE_STRING), name);
+    config_setting_set_float(config_setting_add(g, "time_s", CONFIG_TYPE_FLOAT), time_s);
+    config_setting_set_float(config_setting_add(g, value_key, CONFIG_TYPE_FLOAT), value);
+    free(name);
+}
+
 /* The second device crashes 10 s into the training and is repaired 10 s later. */
 static int v_crash(config_t *cfg)
 {
@@ -102,17 +121,21 @@ static int v_crash(config_t *cfg)
     if (!devs || config_setting_length(devs) < 2 ||
         !config_setting_lookup_string(config_setting_get_elem(devs, 1), "name", &name))
         return -1;
-    char *dev = de_strdup(name);
-    config_setting_t *root = config_root_setting(cfg), *f = config_setting_get_member(root, "faults");
-    if (f)
-        config_setting_remove(root, "faults");
-    f = config_setting_add(root, "faults", CONFIG_TYPE_LIST);
-    config_setting_t *g = config_setting_add(f, NULL, CONFIG_TYPE_GROUP);
-    config_setting_set_string(config_setting_add(g, "kind", CONFIG_TYPE_STRING), "crash");
-    config_setting_set_string(config_setting_add(g, "device", CONFIG_TYPE_STRING), dev);
-    config_setting_set_float(config_setting_add(g, "time_s", CONFIG_TYPE_FLOAT), 10.0);
-    config_setting_set_float(config_setting_add(g, "repair_s", CONFIG_TYPE_FLOAT), 10.0);
-    free(dev);
+    one_fault(cfg, "crash", "device", name, 10.0, "repair_s", 10.0);
+    return 0;
+}
+
+/* The first LC task's request rate x 4.8 from 10 s into training: on local-testbed cam-a's
+ * 25 -> 120 req/s, the executor's load step of issue 11 (exec/README.md), which the running
+ * plan must absorb by re-planning without a window over the deadline. */
+static int v_lc_step(config_t *cfg)
+{
+    config_setting_t *t = config_setting_get_elem(config_lookup(cfg, "lc_tasks"), 0);
+    const char *name = NULL;
+    double rate = 0;
+    if (!t || !config_setting_lookup_string(t, "name", &name) || !config_setting_lookup_float(t, "rate", &rate))
+        return -1;
+    one_fault(cfg, "lc-rate", "task", name, 10.0, "rate", 4.8 * rate);
     return 0;
 }
 
@@ -130,6 +153,7 @@ static const variant variants[] = {
     {"batch-half", "the global batch / 2", v_batch, 0},
     {"fewer-devices", "the last device without LC task left out", v_fewer, 0},
     {"crash-repair", "the second device crashes at 10 s, back at 20 s", v_crash, 1},
+    {"lc-step", "the first LC task's rate x 4.8 from 10 s (local-testbed: 25 -> 120 req/s)", v_lc_step, 0},
 };
 #define N_VARIANTS ((int)(sizeof variants / sizeof variants[0]))
 
@@ -255,9 +279,43 @@ static const char *verdict(double e, double spread, double target, char *buf, si
     return buf;
 }
 
-/* The rows of one variant: sim's predictions S against the runs R[0..n-1]. */
-static void report_variant(const variant *v, const cJSON *S, cJSON *const *R, int n, FILE *csv, int *rows,
-                           int *outside, int *most_threads)
+/* Where a variant's sim (k < 0) or its k-th run writes. */
+static char *out_dir(const char *out, const variant *v, int repeat, int k)
+{
+    if (k < 0)
+        return de_sprintf("%s/%s-sim", out, v->name);
+    return repeat == 1 ? de_sprintf("%s/%s-run", out, v->name) : de_sprintf("%s/%s-run-%d", out, v->name, k + 1);
+}
+
+/* The windows of `task` in DIR/lc_windows.csv (de_outputs.h: start_s,end_s,task,requests,
+ * dropped,violations,p50_s,p95_s,p99_s,pct_s,percentile,deadline_s) that served a request
+ * (*n) and whose latency at the task's percentile exceeded its deadline (*over); -1 in
+ * both when the file cannot be read. */
+static void windows_over(const char *dir, const char *task, int *over, int *n)
+{
+    char *path = de_path_join(dir, "lc_windows.csv"), line[512];
+    FILE *f = fopen(path, "r");
+    free(path);
+    *over = *n = f ? 0 : -1;
+    for (int ln = 0; f && fgets(line, sizeof line, f); ln++) {
+        char *field[12], *save = NULL, *c = strtok_r(line, ",\n", &save);
+        int nf = 0;
+        for (; c && nf < 12; c = strtok_r(NULL, ",\n", &save))
+            field[nf++] = c;
+        if (ln == 0 || nf != 12 || strcmp(field[2], task) != 0 || !(strtod(field[3], NULL) > 0))
+            continue;
+        double pct = strtod(field[9], NULL), dl = strtod(field[11], NULL);
+        (*n)++;
+        *over += isfinite(pct) && pct > dl;
+    }
+    if (f)
+        fclose(f);
+}
+
+/* The rows of one variant: sim's predictions S against the runs R[0..n-1]; their outputs
+ * under out (out_dir). */
+static void report_variant(const variant *v, const char *out, const cJSON *S, cJSON *const *R, int n, FILE *csv,
+                           int *rows, int *outside, int *most_threads)
 {
     const cJSON *sj0 = cJSON_GetArrayItem(cJSON_GetObjectItem(S, "jobs"), 0);
     const cJSON *plan = cJSON_GetObjectItem(sj0, "plan");
@@ -277,8 +335,8 @@ static void report_variant(const variant *v, const cJSON *S, cJSON *const *R, in
         snprintf(sp, sizeof sp, "-");
     printf("%-14s %-22s %10.2f s %10.2f s %+8.1f%% %7s %10s %6s  %s\n", v->name, "re-training", p, m, e, sp, "-", "-",
            verdict(e, spread, 5.0, vb, sizeof vb));
-    fprintf(csv, "%s,\"%s\",retraining_s,%.6g,%.6g,%.3f,5,,,%d,%d,%d,%.3f,,,%.6g\n", v->name, v->what, p, m, e, feasible,
-            ok, n, spread, num(plan, "retraining_time_s"));
+    fprintf(csv, "%s,\"%s\",retraining_s,%.6g,%.6g,%.3f,5,,,%d,%d,%d,%.3f,,,%.6g,,,,\n", v->name, v->what, p, m, e,
+            feasible, ok, n, spread, num(plan, "retraining_time_s"));
     /* threads that can run at once in the first run: a trainer per training device, an LC
      * service per task (exec.threads 1 as the bundled scenarios; more only adds to it) */
     int threads = 0;
@@ -318,22 +376,41 @@ static void report_variant(const variant *v, const cJSON *S, cJSON *const *R, in
         if (n > 1)
             snprintf(sp, sizeof sp, "%.0f%%", spread);
         const char *why = !kept && feasible ? "MISSED though predicted feasible" : verdict(le, spread, 15.0, vb, sizeof vb);
+        /* Windows over the deadline: sim's, and the most of any run (a miss in one run is one). */
+        const char *task = cJSON_GetStringValue(cJSON_GetObjectItem(b, "name"));
+        int wo_s, wn_s, wo_m = 0, wn_m = 0;
+        char *d = out_dir(out, v, n, -1);
+        windows_over(d, task, &wo_s, &wn_s);
+        free(d);
+        for (int k = 0; k < n; k++) {
+            int o, w;
+            d = out_dir(out, v, n, k);
+            windows_over(d, task, &o, &w);
+            free(d);
+            if (o > wo_m || (o == wo_m && w > wn_m))
+                wo_m = o, wn_m = w;
+        }
+        char windows[96] = "";
+        if (wo_s > 0 || wo_m > 0)
+            snprintf(windows, sizeof windows, "; windows over the deadline: %d of %d measured%s, %d of %d predicted",
+                     wo_m, wn_m, n > 1 ? " (the most of a run)" : "", wo_s, wn_s);
         double planned = num(a, "predicted_latency_s"); /* what the planner's model said for the first plan */
         char shape[160] = "";
         if (!lok && isfinite(p50) && isfinite(m50m)) /* the level or the tail: the medians say which */
             snprintf(shape, sizeof shape, "; p50 %.2f ms predicted, %.2f measured; the planner's model %.2f ms",
                      1e3 * p50, 1e3 * m50m, 1e3 * planned);
-        printf("%-14s %-22s %9.2f ms %9.2f ms %+8.1f%% %7s %7.1f ms %6s  %s%s\n", v->name, item, 1e3 * lp, 1e3 * lm, le,
-               sp, 1e3 * dl, kept ? "yes" : "NO", why, shape);
-        fprintf(csv, "%s,\"%s\",%s,%.6g,%.6g,%.3f,15,%.6g,%d,%d,%d,%d,%.3f,%.6g,%.6g,%.6g\n", v->name, v->what, item, lp,
-                lm, le, dl, kept, feasible, lok, n, spread, p50, m50m, planned);
+        printf("%-14s %-22s %9.2f ms %9.2f ms %+8.1f%% %7s %7.1f ms %6s  %s%s%s\n", v->name, item, 1e3 * lp, 1e3 * lm,
+               le, sp, 1e3 * dl, kept ? "yes" : "NO", why, shape, windows);
+        fprintf(csv, "%s,\"%s\",%s,%.6g,%.6g,%.3f,15,%.6g,%d,%d,%d,%d,%.3f,%.6g,%.6g,%.6g,%d,%d,%d,%d\n", v->name, v->what,
+                item, lp, lm, le, dl, kept, feasible, lok, n, spread, p50, m50m, planned, wo_s, wn_s, wo_m, wn_m);
     }
 }
 
 static void help(FILE *out)
 {
     fprintf(out,
-            "usage: deepedge bench fidelity [--scenario FILE] [--quick] [--repeat N] [--out DIR] [--keep-going]\n\n"
+            "usage: deepedge bench fidelity [--scenario FILE] [--quick | --only LIST] [--repeat N] [--out DIR]\n"
+            "                               [--keep-going]\n\n"
             "What `sim` predicts against what `run` does on this host: variants of the scenario\n"
             "(default scenarios/local-testbed.cfg: it must have an `exec` group) are simulated and\n"
             "executed one after the other; prints per variant the re-training time predicted and\n"
@@ -345,13 +422,16 @@ static void help(FILE *out)
             "(max - min over the median) is printed; a row outside its target whose runs alone vary\n"
             "by more than the target says so (the host's noise, not the model, decides it). An LC row\n"
             "outside its target adds the medians (p50) predicted and measured: whether the level or\n"
-            "the tail is off; and what the planner's model gave (fidelity.csv: planned, each row). When\n"
+            "the tail is off; and what the planner's model gave (fidelity.csv: planned, each row). An LC\n"
+            "row adds the windows (lc_windows.csv) whose latency at the percentile exceeded the deadline,\n"
+            "measured (the most of any run) and predicted, when there are any. When\n"
             "the emulated devices' threads outnumber this host's cores, a note\n"
             "after the table says so: calibrate measures one device at a time.\n\n"
             "variants:\n");
     for (int i = 0; i < N_VARIANTS; i++)
         fprintf(out, "  %-14s %s%s\n", variants[i].name, variants[i].what, variants[i].quick ? " (--quick)" : "");
     fprintf(out, "\n  --quick        the variants marked (quick) only\n"
+                 "  --only LIST    these variants only (names, comma-separated)\n"
                  "  --repeat N     execute each variant N times (1..%d, default 1)\n"
                  "  --out DIR      variants, outputs, fidelity.csv (default out/fidelity)\n"
                  "  --keep-going   a variant whose run fails is reported and the others go on\n\n"
@@ -365,9 +445,9 @@ int de_bench_fidelity(int argc, char **argv)
     static const struct option opts[] = {{"scenario", required_argument, 0, 's'}, {"quick", no_argument, 0, 'q'},
                                          {"out", required_argument, 0, 'o'},      {"keep-going", no_argument, 0, 'k'},
                                          {"repeat", required_argument, 0, 'n'},   {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"only", required_argument, 0, 'O'},     {0, 0, 0, 0}};
     const char *base = NULL, *out = "out/fidelity";
-    int quick = 0, keep = 0, repeat = 1, c;
+    int quick = 0, keep = 0, repeat = 1, c, chosen[N_VARIANTS] = {0}, only = 0;
     long long rep;
     optind = 1;
     opterr = 0;
@@ -382,6 +462,24 @@ int de_bench_fidelity(int argc, char **argv)
                 return DE_EXIT_ERROR;
             repeat = (int)rep;
             break;
+        case 'O': {
+            char *list = de_strdup(optarg), *save = NULL;
+            for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+                int i = 0;
+                while (i < N_VARIANTS && strcmp(variants[i].name, name) != 0)
+                    i++;
+                if (i == N_VARIANTS) {
+                    int r = de_cli_fail("bench fidelity: --only: no variant '%s' (deepedge bench fidelity --help lists "
+                                        "them)", name);
+                    free(list);
+                    return r;
+                }
+                chosen[i] = 1;
+            }
+            free(list);
+            only = 1;
+            break;
+        }
         case 'h': help(stdout); return DE_EXIT_OK;
         default: help(stderr); return de_cli_fail("bench fidelity: unknown option or missing argument: %s", argv[optind - 1]);
         }
@@ -414,7 +512,8 @@ int de_bench_fidelity(int argc, char **argv)
         return r;
     }
     fprintf(csv, "variant,what,item,predicted,measured,error_pct,target_pct,deadline_s,kept,plan_feasible,within,"
-                 "repeats,spread_pct,p50_predicted,p50_measured,planned\n");
+                 "repeats,spread_pct,p50_predicted,p50_measured,planned,windows_over_predicted,windows_predicted,"
+                 "windows_over_measured,windows_measured\n");
     printf("bench fidelity: %s on this host (sim predicts, run measures%s)\n\n", base,
            repeat > 1 ? "; measured: the median of the runs, spread: their max - min over it" : "");
     printf("%-14s %-22s %12s %12s %9s %7s %10s %6s  %s\n", "variant", "item", "predicted", "measured", "error",
@@ -422,18 +521,20 @@ int de_bench_fidelity(int argc, char **argv)
     int rc = DE_EXIT_OK, outside = 0, rows = 0, most_threads = 0;
     for (int i = 0; i < N_VARIANTS && rc == DE_EXIT_OK; i++) {
         const variant *v = &variants[i];
-        if (quick && !v->quick)
+        if (only ? !chosen[i] : quick && !v->quick)
             continue;
         char name[64];
         snprintf(name, sizeof name, "%s.cfg", v->name);
-        char *cfg = de_path_join(vdir, name), *sdir = de_sprintf("%s/%s-sim", out, v->name),
+        char *cfg = de_path_join(vdir, name), *sdir = out_dir(out, v, repeat, -1),
              *sj = de_sprintf("%s.json", sdir), *se = de_sprintf("%s.err", sdir);
         cJSON *S = NULL, *R[MAX_REPEAT] = {0};
         int failed = 0;
         if ((rc = write_variant(base, v, cfg)) == DE_EXIT_OK) {
             fprintf(stderr, "bench fidelity: %s: sim, then run%s (about a minute each) ...\n", v->name,
                     repeat > 1 ? " N times" : "");
-            char *sim_argv[] = {self, "sim", cfg, "--json", "--no-plots", "--out", sdir, NULL};
+            /* One metrics window for both (run's default; sim's is 60 s): the windows over the
+             * deadline are counted alike. */
+            char *sim_argv[] = {self, "sim", cfg, "--json", "--no-plots", "--window", "1", "--out", sdir, NULL};
             int s_rc = run_to(sim_argv, sj, se);
             S = read_json(sj);
             if (!S || (s_rc != 0 && s_rc != 2)) {
@@ -441,10 +542,8 @@ int de_bench_fidelity(int argc, char **argv)
                 failed = 1;
             }
             for (int k = 0; k < repeat && !failed; k++) {
-                char *rdir = repeat == 1 ? de_sprintf("%s/%s-run", out, v->name)
-                                         : de_sprintf("%s/%s-run-%d", out, v->name, k + 1),
-                     *rj = de_sprintf("%s.json", rdir), *re = de_sprintf("%s.err", rdir);
-                char *run_argv[] = {self, "run", cfg, "--json", "--no-plot", "--quiet", "--out", rdir, NULL};
+                char *rdir = out_dir(out, v, repeat, k), *rj = de_sprintf("%s.json", rdir), *re = de_sprintf("%s.err", rdir);
+                char *run_argv[] = {self, "run", cfg, "--json", "--no-plot", "--quiet", "--window", "1", "--out", rdir, NULL};
                 int r_rc = run_to(run_argv, rj, re);
                 R[k] = read_json(rj);
                 if (!R[k] || (r_rc != 0 && r_rc != 2)) {
@@ -458,7 +557,7 @@ int de_bench_fidelity(int argc, char **argv)
                     rc = DE_EXIT_ERROR;
                 outside++;
             } else {
-                report_variant(v, S, R, repeat, csv, &rows, &outside, &most_threads);
+                report_variant(v, out, S, R, repeat, csv, &rows, &outside, &most_threads);
             }
         }
         cJSON_Delete(S);

@@ -267,7 +267,8 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
         gsl_rng_free(rng);
         double cv_ape = 0;
         int predicted = 0;
-        size_t nl = 0;
+        int *failed = de_calloc((size_t)k, sizeof *failed); /* a failed fold's message: its first fold's index + 1 */
+        char (*why)[sizeof ((de_err *)0)->msg] = de_calloc((size_t)k, sizeof *why);
         for (int f = 0; f < k; f++) {
             int m = 0;
             for (int i = 0; i < n; i++)
@@ -279,12 +280,13 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
             if (solve(pb, train, m, th, NULL, NULL, NULL, &ferr)) {
                 /* Reported and left out: the full fit stands; the CV is over the other folds. */
                 res->cv_failed++;
-                if (nl < sizeof res->cv_note) {
-                    int w = snprintf(res->cv_note + nl, sizeof res->cv_note - nl, "%sfold %d of %d: %s",
-                                     nl ? "; " : "", f + 1, k, ferr.msg);
-                    if (w > 0)
-                        nl += (size_t)w;
-                }
+                snprintf(why[f], sizeof why[f], "%s", ferr.msg);
+                failed[f] = f + 1;
+                for (int g = 0; g < f; g++)
+                    if (failed[g] == g + 1 && strcmp(why[g], why[f]) == 0) {
+                        failed[f] = g + 1;
+                        break;
+                    }
                 continue;
             }
             for (int i = f; i < n; i += k) {
@@ -298,6 +300,31 @@ int de_fit_nls(const de_nls *pb, const double *theta0, int folds, unsigned long 
                 predicted++;
             }
         }
+        /* One entry per distinct reason, with its folds: "folds 1, 3 of 5: why". An entry that
+         * does not fit is left out whole ("..."), never cut inside. */
+        size_t nl = 0;
+        for (int g = 0; g < k; g++) {
+            if (failed[g] != g + 1)
+                continue;
+            char list[96] = "", entry[sizeof res->cv_note];
+            int nf = 0;
+            for (int f = g; f < k; f++)
+                if (failed[f] == g + 1) {
+                    size_t l = strlen(list);
+                    snprintf(list + l, sizeof list - l, "%s%d", nf++ ? ", " : "", f + 1);
+                }
+            int w = snprintf(entry, sizeof entry, "%s%s %s of %d: %s", nl ? "; " : "", nf > 1 ? "folds" : "fold", list,
+                             k, why[g]);
+            if (w > 0 && nl + (size_t)w < sizeof res->cv_note - 6) {
+                memcpy(res->cv_note + nl, entry, (size_t)w + 1);
+                nl += (size_t)w;
+            } else {
+                snprintf(res->cv_note + nl, sizeof res->cv_note - nl, "%s...", nl ? "; " : "");
+                break;
+            }
+        }
+        free(failed);
+        free(why);
         free(perm);
         free(train);
         res->folds = k;
@@ -539,17 +566,18 @@ static int decide_free(de_fit_result *r, int start_defaults, de_err *err)
 static void add_note(de_fit_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_note(de_fit_result *r, const char *fmt, ...)
 {
-    size_t len = strlen(r->notes);
-    if (len + 3 >= sizeof r->notes)
-        return;
-    if (len) {
-        memcpy(r->notes + len, "; ", 3);
-        len += 2;
-    }
+    char note[sizeof r->notes];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->notes + len, sizeof r->notes - len, fmt, ap);
+    int w = vsnprintf(note, sizeof note, fmt, ap);
     va_end(ap);
+    size_t len = strlen(r->notes);
+    if (len >= 3 && strcmp(r->notes + len - 3, "...") == 0)
+        return; /* full: a note was left out already */
+    if (w > 0 && len + (len ? 2 : 0) + (size_t)w < sizeof r->notes - 5)
+        snprintf(r->notes + len, sizeof r->notes - len, "%s%s", len ? "; " : "", note);
+    else /* left out whole, never cut inside */
+        snprintf(r->notes + len, sizeof r->notes - len, "%s...", len ? "; " : "");
 }
 
 /* Another start for a retry: theta0 x f (f x 1e-3 for a zero), held within each range. */
@@ -752,28 +780,21 @@ static void lc_stable_start(de_fit_result *res, const int *want)
     }
 }
 
-/* The interference stage of an lc fit from several starts, the best fit (least chi2) kept.
- * Where the two interference parameters both leave their range, which one the solver pushes
- * out first decides which is held, and the rest of the fit follows: on one host's trace the
- * 1-core fit ended at R^2 0.64 (blocking_fraction held) or 0.92 (lc_inflation held) after a
- * 13 % change of the co-located step time. Starts: the given one, each of the two at 0 with
- * the other as given, and the neutral values (1.0, 0.01); each made stable (lc_stable_start).
- * Other kinds, or fewer than two interference parameters free: one fit_stage. */
-static int lc_multistart(de_fit_result *res, const int *map, int n, const double *y, const double *w, const int *wb,
-                         int folds, unsigned long seed, int last_may_hold, const int *want, de_nls_result *nr,
-                         de_err *err)
+/* A stage of an lc fit from several starts of two of its parameters (a, b), the best fit
+ * (least chi2) kept; a start whose chi2 is within 1e-6 of an earlier one's is the same fit
+ * reached by another path, and the earlier start stays (a libm rounding elsewhere cannot
+ * change which start, and note, wins). Each start is made stable (lc_stable_start). */
+static int fit_from_starts(de_fit_result *res, const int *map, int n, const double *y, const double *w, const int *wb,
+                           int folds, unsigned long seed, int last_may_hold, const int *want, int a, int b,
+                           const double (*starts)[2], int n_starts, de_nls_result *nr, de_err *err)
 {
-    de_fit_params *par = &res->par;
-    if (par->kind != DE_PROFILE_LC || !(wb[2] && !res->held[2] && wb[3] && !res->held[3]))
-        return fit_stage(res, map, n, y, w, wb, folds, seed, last_may_hold, nr, err);
-    const double starts[4][2] = {{par->value[2], par->value[3]}, {0.0, par->value[3]}, {par->value[2], 0.0}, {1.0, 0.01}};
     de_fit_result best;
     de_nls_result best_nr;
     int found = -1, rc = DE_OK;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < n_starts; k++) {
         de_fit_result trial = *res;
-        trial.par.value[2] = starts[k][0];
-        trial.par.value[3] = starts[k][1];
+        trial.par.value[a] = starts[k][0];
+        trial.par.value[b] = starts[k][1];
         lc_stable_start(&trial, want);
         de_nls_result tnr;
         de_err terr;
@@ -782,8 +803,6 @@ static int lc_multistart(de_fit_result *res, const int *map, int n, const double
             rc = trc;
             *err = terr;
         }
-        /* Within 1e-6 of the best chi2 is the same fit reached by another path: the earlier start
-         * stays, so that a libm rounding elsewhere cannot change which start (and note) wins. */
         if (!trc && (found < 0 || tnr.chi2 < best_nr.chi2 * (1 - 1e-6))) {
             best = trial;
             best_nr = tnr;
@@ -794,10 +813,77 @@ static int lc_multistart(de_fit_result *res, const int *map, int n, const double
         return rc;
     *res = best;
     *nr = best_nr;
-    if (found > 0)
-        add_note(res, "started from lc_inflation %g, blocking_fraction %g: the best of 4 starts (least chi2, %.4g)",
-                 starts[found][0], starts[found][1], best_nr.chi2);
+    if (found > 0 && starts[found][0] == starts[0][0]) /* a as given: only b's start says which */
+        add_note(res, "started from %s %g: the best of %d starts (least chi2, %.4g)", lc_names[b], starts[found][1],
+                 n_starts, best_nr.chi2);
+    else if (found > 0)
+        add_note(res, "started from %s %g, %s %g: the best of %d starts (least chi2, %.4g)", lc_names[a],
+                 starts[found][0], lc_names[b], starts[found][1], n_starts, best_nr.chi2);
     return DE_OK;
+}
+
+/* The interference stage of an lc fit from several starts, the best fit (least chi2) kept.
+ * Where the two interference parameters both leave their range, which one the solver pushes
+ * out first decides which is held, and the rest of the fit follows: on one host's trace the
+ * 1-core fit ended at R^2 0.64 (blocking_fraction held) or 0.92 (lc_inflation held) after a
+ * 13 % change of the co-located step time. Starts: the given one, each of the two at 0 with
+ * the other as given, and the neutral values (1.0, 0.01).
+ * Other kinds, or fewer than two interference parameters free: one fit_stage. */
+static int lc_multistart(de_fit_result *res, const int *map, int n, const double *y, const double *w, const int *wb,
+                         int folds, unsigned long seed, int last_may_hold, const int *want, de_nls_result *nr,
+                         de_err *err)
+{
+    de_fit_params *par = &res->par;
+    if (par->kind != DE_PROFILE_LC || !(wb[2] && !res->held[2] && wb[3] && !res->held[3]))
+        return fit_stage(res, map, n, y, w, wb, folds, seed, last_may_hold, nr, err);
+    const double starts[4][2] = {{par->value[2], par->value[3]}, {0.0, par->value[3]}, {par->value[2], 0.0}, {1.0, 0.01}};
+    return fit_from_starts(res, map, n, y, w, wb, folds, seed, last_may_hold, want, 2, 3, starts, 4, nr, err);
+}
+
+/* The stages of a fit: for lc with rows alone and with training (n_alone > 0: map[0..n_alone-1]
+ * are those alone), service_s and scv from the rows alone, then the interference from all
+ * rows (lc_multistart); otherwise one stage over all rows. map is overwritten. *stage names
+ * the stage that failed. */
+static int lc_stages(de_fit_result *res, int *map, int n, int n_alone, const double *y, const double *w,
+                     const int *want, int folds, unsigned long seed, de_nls_result *nr, de_err *e2, const char **stage)
+{
+    de_fit_params *par = &res->par;
+    const de_profile *prof = res->prof;
+    int staged = n_alone > 0, rc = DE_OK;
+    if (staged) {
+        int wa[DE_FIT_MAXP] = {want[0], want[1], 0, 0};
+        *stage = "stage 1 (service_s, scv from the rows without training): ";
+        rc = fit_stage(res, map, n_alone, y, w, wa, 0, 1, 0, nr, e2);
+    }
+    if (!rc && prof->kind == DE_PROFILE_LC && want[2] && !res->held[2]) {
+        /* Start lc_inflation where every queue next to training is stable (load <= 0.8 over
+         * the cycle): from an unstable start the capped predictions give the solver no
+         * direction. */
+        double s = par->value[0], bf = fmax(par->value[3], 0.0);
+        for (int i = 0; i < n; i++) {
+            const de_profile_row *row = &prof->rows[res->rows[i]];
+            double lam = row->x[0], d = row->x[3];
+            if (!(d > 0 && row->x[2] > 0 && lam > 0 && s > 0))
+                continue;
+            double m = bf * res->train[i].per_sample_s * row->x[2], cap = ((0.8 / lam - d * m) / s - 1) / d;
+            if (res->budget.cores > 0) /* the step's queue drains at cores / (1 + lc_inflation) */
+                cap = 0.8 * res->budget.cores / (lam * (s + m)) - 1;
+            if (par->value[2] > cap)
+                par->value[2] = fmax(cap, 0.0);
+        }
+    }
+    if (!rc && prof->kind == DE_PROFILE_LC)
+        lc_stable_start(res, want);
+    if (!rc) {
+        int wb[DE_FIT_MAXP] = {0};
+        for (int j = 0; j < par->n; j++)
+            wb[j] = want[j] && (!staged || j >= 2);
+        for (int i = 0; i < n; i++)
+            map[i] = i;
+        *stage = staged ? "stage 2 (lc_inflation, blocking_fraction from all rows): " : "";
+        rc = lc_multistart(res, map, n, y, w, wb, folds, seed, staged, want, nr, e2);
+    }
+    return rc;
 }
 
 static int fit_model(const de_profile *prof, const char *group, const char *entry, const de_fit_params *start,
@@ -870,39 +956,49 @@ static int fit_model(const de_profile *prof, const char *group, const char *entr
         de_nls_result nr;
         de_err e2;
         const char *stage = "";
-        if (staged) {
-            int wa[DE_FIT_MAXP] = {want[0], want[1], 0, 0};
-            stage = "stage 1 (service_s, scv from the rows without training): ";
-            rc = fit_stage(res, map, n_alone, y, w, wa, 0, 1, 0, &nr, &e2);
-        }
-        if (!rc && prof->kind == DE_PROFILE_LC && want[2] && !res->held[2]) {
-            /* Start lc_inflation where every queue next to training is stable (load <= 0.8 over
-             * the cycle): from an unstable start the capped predictions give the solver no
-             * direction. */
-            double s = par->value[0], bf = fmax(par->value[3], 0.0);
-            for (int i = 0; i < n; i++) {
-                const de_profile_row *row = &prof->rows[res->rows[i]];
-                double lam = row->x[0], d = row->x[3];
-                if (!(d > 0 && row->x[2] > 0 && lam > 0 && s > 0))
-                    continue;
-                double m = bf * res->train[i].per_sample_s * row->x[2], cap = ((0.8 / lam - d * m) / s - 1) / d;
-                if (res->budget.cores > 0) /* the step's queue drains at cores / (1 + lc_inflation) */
-                    cap = 0.8 * res->budget.cores / (lam * (s + m)) - 1;
-                if (par->value[2] > cap)
-                    par->value[2] = fmax(cap, 0.0);
+        int folds = opts && opts->folds ? opts->folds : 5;
+        unsigned long seed = opts ? opts->seed : 1;
+        if (staged && want[1] && !res->held[1]) {
+            /* From one start of scv stage 1 may push it below 0, where it is held, while another
+             * finds an interior minimum, and the interference stage follows either: the whole
+             * fit from scv as given, 0.1, 0.5 and 1, the least chi2 over all rows kept (a start
+             * within 1e-6 of an earlier one's is the same fit: the earlier stays). On one host's
+             * cells the 1-core fit went from R^2 0.935 (scv held at 0, from the neutral start)
+             * to 0.955 (scv 0.155). */
+            const double scv0[4] = {par->value[1], 0.1, 0.5, 1.0};
+            de_fit_result best;
+            de_nls_result bnr;
+            int found = -1, *m2 = de_calloc((size_t)n, sizeof *m2);
+            for (int k = 0; k < 4; k++) {
+                de_fit_result trial = *res;
+                trial.par.value[1] = scv0[k];
+                memcpy(m2, map, (size_t)n * sizeof *m2);
+                de_nls_result tnr;
+                de_err terr;
+                const char *tstage = "";
+                int trc = lc_stages(&trial, m2, n, n_alone, y, w, want, folds, seed, &tnr, &terr, &tstage);
+                if (k == 0 && trc) {
+                    rc = trc;
+                    e2 = terr;
+                    stage = tstage;
+                }
+                if (!trc && (found < 0 || tnr.chi2 < bnr.chi2 * (1 - 1e-6))) {
+                    best = trial;
+                    bnr = tnr;
+                    found = k;
+                }
             }
-        }
-        if (!rc && prof->kind == DE_PROFILE_LC)
-            lc_stable_start(res, want);
-        if (!rc) {
-            int wb[DE_FIT_MAXP] = {0};
-            for (int j = 0; j < par->n; j++)
-                wb[j] = want[j] && (!staged || j >= 2);
-            for (int i = 0; i < n; i++)
-                map[i] = i;
-            stage = staged ? "stage 2 (lc_inflation, blocking_fraction from all rows): " : "";
-            rc = lc_multistart(res, map, n, y, w, wb, opts && opts->folds ? opts->folds : 5, opts ? opts->seed : 1,
-                               staged, want, &nr, &e2);
+            free(m2);
+            if (found >= 0) {
+                rc = DE_OK;
+                *res = best;
+                nr = bnr;
+                if (found > 0)
+                    add_note(res, "stage 1 started from scv %g: the best of 4 starts of the whole fit (least chi2, %.4g)",
+                             scv0[found], bnr.chi2);
+            }
+        } else {
+            rc = lc_stages(res, map, n, staged ? n_alone : 0, y, w, want, folds, seed, &nr, &e2, &stage);
         }
         int fitted = 0;
         for (int j = 0; j < par->n; j++) {

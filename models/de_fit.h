@@ -124,7 +124,7 @@ typedef struct de_fit_result {
     double se[DE_FIT_MAXP]; /* standard error of free parameters, NAN for fixed */
     int held[DE_FIT_MAXP];  /* meant to be free but held: 1 at a bound of its range, 2 at its
                              * start because the data cannot identify it */
-    char notes[600];        /* what was held and why, CV folds that failed ("; "-separated) */
+    char notes[1024];       /* what was held and why, CV folds that failed ("; "-separated) */
     int n, dof, n_free, folds, iterations, cv_failed;
     double r2, mape, cv_mape, rmse;
     int *rows;              /* [n] indices of the rows used, into prof->rows */

@@ -244,9 +244,16 @@ check "workers that cannot start: LC services reaped" no_children "$T/"
 rc=$?
 check "bench fidelity --quick: exit 0 or 2" bash -c "[ $rc -eq 0 ] || [ $rc -eq 2 ]"
 check "bench fidelity: a row per item and variant" bash -c "grep -c '^base\|^lc-heavy\|^crash-repair' '$T/out' | grep -qx 6"
-check "bench fidelity: the CSV has the medians and the plan's prediction" bash -c "head -1 '$T/fid/fidelity.csv' | grep -q 'p50_predicted,p50_measured,planned\$' && [ \$(wc -l <'$T/fid/fidelity.csv') -eq 7 ]"
-check "bench fidelity: an LC row has both medians and the plan's prediction" bash -c "grep -q '^base,.*,cam p95,.*,0\.[0-9e-]*,0\.[0-9e-]*,0\.[0-9e-]*\$' '$T/fid/fidelity.csv'"
-check "bench fidelity: a re-training row has the plan's" bash -c "grep -q '^base,.*,retraining_s,.*,,,[0-9.]*\$' '$T/fid/fidelity.csv'"
+check "bench fidelity: the CSV has the medians, the plan's prediction and the windows" bash -c "head -1 '$T/fid/fidelity.csv' | grep -q 'p50_predicted,p50_measured,planned,windows_over_predicted,windows_predicted,windows_over_measured,windows_measured\$' && [ \$(wc -l <'$T/fid/fidelity.csv') -eq 7 ]"
+check "bench fidelity: an LC row has both medians, the plan's prediction and the windows of sim and run" bash -c "grep -q '^base,.*,cam p95,.*,0\.[0-9e-]*,0\.[0-9e-]*,0\.[0-9e-]*,[0-9]*,[1-9][0-9]*,[0-9]*,[1-9][0-9]*\$' '$T/fid/fidelity.csv'"
+check "bench fidelity: a re-training row has the plan's" bash -c "grep -q '^base,.*,retraining_s,.*,,,[0-9.]*,,,,\$' '$T/fid/fidelity.csv'"
+# The load step (--only): the LC task's rate x 4.8 at 10 s of training, a fault of the variant.
+"$DE" bench fidelity --scenario "$T/tiny.cfg" --only lc-step --out "$T/fid2" >"$T/out" 2>"$T/err"
+rc=$?
+check "bench fidelity --only lc-step: exit 0 or 2, its rows only" bash -c "([ $rc -eq 0 ] || [ $rc -eq 2 ]) && grep -c '^lc-step' '$T/out' | grep -qx 2 && ! grep -q '^base' '$T/out'"
+check "bench fidelity lc-step: the variant steps the task's rate" grep -q 'kind = "lc-rate"' "$T/fid2/variants/lc-step.cfg"
+"$DE" bench fidelity --scenario "$T/tiny.cfg" --only no-such --out "$T/fid3" >"$T/out" 2>"$T/err"
+check "bench fidelity --only: an unknown variant is refused, naming it" bash -c "[ $? -eq 1 ] && grep -q 'no-such' '$T/err'"
 
 # 5. The multi-host path on one machine: one network namespace per device as its host,
 #    tc-shaped links, workers launched through the netns-rsh agent (root only).
