@@ -375,6 +375,9 @@ check "fit --all prints the quality table" out_has "| jetson-tx2 | resnet50-ft |
 # entry, whose standard errors exceed its values, ends 4e-5 relative away in its values and
 # 9e-4 in its standard errors with glibc's FMA code paths masked
 # (GLIBC_TUNABLES=glibc.cpu.hwcaps=-FMA,-AVX2,-AVX512F); far below any standard error.
+# A CV MAPE to 15 %: each fold is refitted, and in such a valley a fold that converges ends
+# where its path does, which moves the held-out predictions (emu-cpu-050's lc CV MAPE: 32.98
+# here, 30.42 with those FMA paths masked; its values within 1e-5).
 same_catalog() {
     python3 - "$1" "$2" <<'PY'
 import os, re, sys
@@ -394,10 +397,12 @@ for n in names:
             in_se = True
         elif in_se and la.strip().startswith('}'):
             in_se = False
-        tol = 1e-2 if in_se else 1e-3
-        for x, y in zip(num.findall(la), num.findall(lb)):
-            if abs(float(x) - float(y)) > tol * max(abs(float(x)), abs(float(y)), 1e-300):
-                print("%s:%d: %s != %s (tolerance %g relative)" % (n, k, x, y, tol)); bad += 1
+        for ma, mb in zip(num.finditer(la), num.finditer(lb)):
+            x, y = float(ma.group()), float(mb.group())
+            cv = re.search(r'(cv_mape\s*=\s*|CV MAPE )$', la[:ma.start()]) is not None
+            tol = 0.15 if cv else 1e-2 if in_se else 1e-3
+            if abs(x - y) > tol * max(abs(x), abs(y), 1e-300):
+                print("%s:%d: %s != %s (tolerance %g relative)" % (n, k, ma.group(), mb.group(), tol)); bad += 1
 sys.exit(1 if bad else 0)
 PY
 }
