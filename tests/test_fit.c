@@ -460,7 +460,8 @@ static void test_lc_few_rows_alone(void)
  * per_sample_s 0.006415, train_slowdown 0.728, colocation_slowdown 0.345). From the neutral
  * start, stage 1 alone pushed scv below 0 and held it there, and the whole fit ended at
  * R^2 0.935 with the p95 of the low rates 41-56 % low; started from scv 0.1 it ends at
- * R^2 0.955 (scv 0.155). The fit tries both and keeps the better. */
+ * R^2 0.955 (scv 0.155). A fit that ends with scv held tries the other starts too and keeps
+ * the better. */
 static void test_lc_scv_starts(void)
 {
     static const char *const rows[] = {
